@@ -1,0 +1,1 @@
+"""Qt application layer: windows, docks, canvases, workers. Only this package imports Qt."""

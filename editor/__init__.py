@@ -1,0 +1,1 @@
+"""The editing domain: document, selection, current time, commands with undo/redo. No Qt in here."""

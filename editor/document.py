@@ -1,0 +1,188 @@
+"""The open document: the scenario, its file, the selection, the current time, the undo stack.
+
+Views subscribe to `events` and never change the scenario directly: every edit goes through
+`execute` (one command) or a drag (`begin_drag` ... `drag_to` ... `end_drag`, one command).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from editor.commands import Command, ReplaceScenario
+from editor.events import EventEmitter
+from editor.undo import UndoStack
+from engine.scenario.io import load_scenario, save_scenario
+from engine.scenario.model import Scenario
+
+
+@dataclass
+class DocumentEvents:
+    """Events a document emits.
+
+    scenario_changed(scenario): after any change of the scenario (command, undo, redo, drag step, load)
+    selection_changed(ids: tuple[str, ...]); time_changed(t: float); dirty_changed(dirty: bool);
+    path_changed(path: Path | None); command_done(label: str)
+    """
+
+    scenario_changed: EventEmitter
+    selection_changed: EventEmitter
+    time_changed: EventEmitter
+    dirty_changed: EventEmitter
+    path_changed: EventEmitter
+    command_done: EventEmitter
+
+    @classmethod
+    def create(cls) -> "DocumentEvents":
+        return cls(**{name: EventEmitter(name) for name in cls.__dataclass_fields__})
+
+
+class Document:
+    """Holds one scenario under edit."""
+
+    def __init__(self, scenario: Scenario | None = None, path: str | os.PathLike | None = None) -> None:
+        self.events = DocumentEvents.create()
+        self.undo_stack = UndoStack()
+        self._scenario = scenario or Scenario()
+        self._path: Path | None = Path(path) if path else None
+        self._selection: tuple[str, ...] = ()
+        self._time = 0.0
+        self._drag_start: Scenario | None = None
+        self._drag_label = ""
+        self._was_dirty = False
+
+    # ---- state -----------------------------------------------------------------------
+    @property
+    def scenario(self) -> Scenario:
+        return self._scenario
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def is_dirty(self) -> bool:
+        return not self.undo_stack.is_clean or self._drag_start is not None
+
+    @property
+    def selection(self) -> tuple[str, ...]:
+        return self._selection
+
+    @property
+    def current_time(self) -> float:
+        return self._time
+
+    @property
+    def current_frame(self) -> int:
+        return int(round(self._time * self._scenario.fps))
+
+    def display_name(self) -> str:
+        return self._path.name if self._path else f"{self._scenario.name} (unsaved)"
+
+    # ---- files -----------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "Document":
+        """Load a file (raises engine.scenario.errors.ScenarioFormatError on any problem)."""
+        return cls(load_scenario(path), path)
+
+    def save(self, path: str | os.PathLike | None = None) -> Path:
+        """Write atomically to `path` (or the current path) and mark the state clean."""
+        target = Path(path) if path else self._path
+        if target is None:
+            raise ValueError("no file name: use Save As")
+        save_scenario(self._scenario, target)
+        if target != self._path:
+            self._path = target
+            self.events.path_changed.emit(target)
+        self.undo_stack.set_clean()
+        self._notify_dirty()
+        return target
+
+    # ---- edits -----------------------------------------------------------------------
+    def _set_scenario(self, scenario: Scenario) -> None:
+        self._scenario = scenario
+        valid = set(scenario.agent_ids()) | {"ego"}
+        if any(i not in valid for i in self._selection):
+            self._selection = tuple(i for i in self._selection if i in valid)
+            self.events.selection_changed.emit(self._selection)
+        t_max = max(0.0, (scenario.num_frames - 1) / scenario.fps)
+        if self._time > t_max:
+            self._time = t_max
+            self.events.time_changed.emit(self._time)
+        self.events.scenario_changed.emit(scenario)
+        self._notify_dirty()
+
+    def _notify_dirty(self) -> None:
+        d = self.is_dirty
+        if d != self._was_dirty:
+            self._was_dirty = d
+            self.events.dirty_changed.emit(d)
+
+    def execute(self, command: Command) -> None:
+        """Do a command and record it on the undo stack."""
+        if self._drag_start is not None:
+            self.end_drag()
+        new = command.do(self._scenario)
+        self.undo_stack.push(command)
+        self._set_scenario(new)
+        self.events.command_done.emit(command.label)
+
+    def undo(self) -> None:
+        if self._drag_start is not None:
+            self.cancel_drag()
+        c = self.undo_stack.next_undo()
+        if c is None:
+            return
+        self.undo_stack.index -= 1
+        self._set_scenario(c.undo(self._scenario))
+
+    def redo(self) -> None:
+        c = self.undo_stack.next_redo()
+        if c is None:
+            return
+        self.undo_stack.index += 1
+        self._set_scenario(c.do(self._scenario))
+
+    # ---- drags: many intermediate states, one command -------------------------------
+    def begin_drag(self, label: str) -> None:
+        if self._drag_start is None:
+            self._drag_start = self._scenario
+        self._drag_label = label
+
+    def drag_to(self, scenario: Scenario) -> None:
+        """Show an intermediate state of a drag (not on the undo stack)."""
+        if self._drag_start is None:
+            raise RuntimeError("drag_to outside begin_drag/end_drag")
+        self._set_scenario(scenario)
+
+    def end_drag(self) -> None:
+        """Record the whole drag as one command (nothing when it changed nothing)."""
+        start, self._drag_start = self._drag_start, None
+        if start is None:
+            return
+        if start != self._scenario:
+            self.undo_stack.push(ReplaceScenario(self._drag_label, start, self._scenario))
+            self.events.command_done.emit(self._drag_label)
+        self._notify_dirty()
+
+    def cancel_drag(self) -> None:
+        start, self._drag_start = self._drag_start, None
+        if start is not None:
+            self._set_scenario(start)
+
+    # ---- selection and time ----------------------------------------------------------
+    def select(self, ids: tuple[str, ...] | list[str]) -> None:
+        ids = tuple(ids)
+        if ids != self._selection:
+            self._selection = ids
+            self.events.selection_changed.emit(ids)
+
+    def set_time(self, t: float) -> None:
+        t_max = max(0.0, (self._scenario.num_frames - 1) / self._scenario.fps)
+        t = min(max(0.0, float(t)), t_max)
+        if t != self._time:
+            self._time = t
+            self.events.time_changed.emit(t)
+
+    def set_frame(self, index: int) -> None:
+        self.set_time(index / self._scenario.fps)

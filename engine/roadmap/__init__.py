@@ -1,0 +1,1 @@
+"""Road maps: procedural layouts (straight roads, intersections) that agree with trajectories."""

@@ -1,0 +1,112 @@
+"""The road map of a scenario: lanes, boundaries, dividers, crossings and drivable area.
+
+All coordinates are in the scenario's world frame (metres, x/y on the ground).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+Point2 = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Polyline:
+    """An open polyline (lane boundary or divider). `style`: solid, dashed or double."""
+
+    id: str
+    points: tuple[Point2, ...]
+    style: str = "solid"
+
+    @property
+    def array(self) -> np.ndarray:
+        """(N, 2) float64 points."""
+        return np.asarray(self.points, dtype=np.float64).reshape(-1, 2)
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A directed lane: traffic moves from the first to the last centre-line point."""
+
+    id: str
+    centerline: tuple[Point2, ...]
+    width: float = 3.5
+
+    @property
+    def array(self) -> np.ndarray:
+        """(N, 2) float64 centre-line points in driving order."""
+        return np.asarray(self.centerline, dtype=np.float64).reshape(-1, 2)
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A pedestrian crossing as a closed polygon (first point not repeated)."""
+
+    id: str
+    polygon: tuple[Point2, ...]
+
+    @property
+    def array(self) -> np.ndarray:
+        """(N, 2) float64 polygon vertices."""
+        return np.asarray(self.polygon, dtype=np.float64).reshape(-1, 2)
+
+
+@dataclass(frozen=True)
+class RoadMap:
+    """HD-map layers. `drivable_area` is a list of polygons whose union is drivable."""
+
+    lanes: tuple[Lane, ...] = field(default_factory=tuple)
+    lane_boundaries: tuple[Polyline, ...] = field(default_factory=tuple)
+    lane_dividers: tuple[Polyline, ...] = field(default_factory=tuple)
+    ped_crossings: tuple[Crossing, ...] = field(default_factory=tuple)
+    drivable_area: tuple[tuple[Point2, ...], ...] = field(default_factory=tuple)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.lanes or self.lane_boundaries or self.lane_dividers or self.ped_crossings or self.drivable_area)
+
+    @cached_property
+    def drivable_geometry(self):
+        """The drivable area as one shapely geometry (union of the polygons); empty if none."""
+        from shapely.geometry import Polygon
+        from shapely.ops import unary_union
+
+        polys = [Polygon(p).buffer(0) for p in self.drivable_area if len(p) >= 3]
+        return unary_union(polys) if polys else Polygon()
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax) over every map element; zeros when the map is empty."""
+        arrays = [l.array for l in self.lanes] + [b.array for b in self.lane_boundaries]
+        arrays += [d.array for d in self.lane_dividers] + [c.array for c in self.ped_crossings]
+        arrays += [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in self.drivable_area]
+        arrays = [a for a in arrays if a.size]
+        if not arrays:
+            return (0.0, 0.0, 0.0, 0.0)
+        pts = np.concatenate(arrays)
+        return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+
+    def nearest_lane(self, x: float, y: float) -> tuple[Lane, float, float] | None:
+        """The lane whose centre line passes closest to (x, y).
+
+        Returns (lane, distance in m, lane heading in rad at the closest point), or None without lanes.
+        """
+        best = None
+        p = np.array([x, y], dtype=np.float64)
+        for lane in self.lanes:
+            pts = lane.array
+            if len(pts) < 2:
+                continue
+            a, b = pts[:-1], pts[1:]
+            ab = b - a
+            denom = np.maximum((ab ** 2).sum(1), 1e-12)
+            u = np.clip(((p - a) * ab).sum(1) / denom, 0.0, 1.0)
+            proj = a + u[:, None] * ab
+            d = np.hypot(*(proj - p).T)
+            i = int(np.argmin(d))
+            if best is None or d[i] < best[1]:
+                best = (lane, float(d[i]), float(np.arctan2(ab[i, 1], ab[i, 0])), proj[i])
+        if best is None:
+            return None
+        return best[0], best[1], best[2]

@@ -1,0 +1,199 @@
+"""Timed 2-D poses on the ground plane and their smooth interpolation.
+
+Frame: the scenario's world frame (nuScenes-style global frame: x, y on the ground, z up),
+metres, seconds, radians, yaw counter-clockwise from +x.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple, Sequence
+
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+
+
+@dataclass(frozen=True)
+class Waypoint:
+    """One timed pose. `v` (m/s) is optional and informative: speeds are derived from positions."""
+
+    t: float
+    x: float
+    y: float
+    yaw: float
+    v: float | None = None
+
+
+class TrajectorySample(NamedTuple):
+    """Poses sampled at N times; every field is a (N,) float64 array."""
+
+    x: np.ndarray
+    y: np.ndarray
+    yaw: np.ndarray
+    vx: np.ndarray
+    vy: np.ndarray
+
+    @property
+    def speed(self) -> np.ndarray:
+        """(N,) ground speed in m/s."""
+        return np.hypot(self.vx, self.vy)
+
+    @property
+    def xy(self) -> np.ndarray:
+        """(N, 2) positions."""
+        return np.stack([self.x, self.y], axis=-1)
+
+
+def unwrap_yaw(yaw: Sequence[float] | np.ndarray) -> np.ndarray:
+    """(N,) yaw made continuous (no jumps of more than pi between neighbours)."""
+    return np.unwrap(np.asarray(yaw, dtype=np.float64))
+
+
+def wrap_angle(a: np.ndarray | float) -> np.ndarray | float:
+    """Angle(s) wrapped to [-pi, pi)."""
+    return (np.asarray(a) + math.pi) % (2 * math.pi) - math.pi
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A sequence of waypoints with strictly increasing times.
+
+    Sampling is shape-preserving cubic (PCHIP) in x, y and unwrapped yaw: it passes through
+    every key pose, does not overshoot between them, and holds the first / last pose outside
+    the key time range (use `covers` to ask whether the agent exists at a time).
+    """
+
+    points: tuple[Waypoint, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if not self.points:
+            raise ValueError("a trajectory needs at least one waypoint")
+        object.__setattr__(self, "points", tuple(self.points))
+
+    # ---- construction -------------------------------------------------------------
+    @classmethod
+    def from_arrays(
+        cls,
+        t: Sequence[float] | np.ndarray,
+        x: Sequence[float] | np.ndarray,
+        y: Sequence[float] | np.ndarray,
+        yaw: Sequence[float] | np.ndarray,
+        v: Sequence[float] | np.ndarray | None = None,
+    ) -> "Trajectory":
+        """Build from (N,) arrays; `v` optional."""
+        n = len(t)
+        vs = [None] * n if v is None else [float(s) for s in v]
+        return cls(tuple(
+            Waypoint(float(t[i]), float(x[i]), float(y[i]), float(yaw[i]), vs[i]) for i in range(n)
+        ))
+
+    @classmethod
+    def static(cls, x: float, y: float, yaw: float, t0: float = 0.0, t1: float | None = None) -> "Trajectory":
+        """A parked object: one pose held from t0 (to t1 if given)."""
+        pts = [Waypoint(t0, x, y, yaw, 0.0)]
+        if t1 is not None and t1 > t0:
+            pts.append(Waypoint(t1, x, y, yaw, 0.0))
+        return cls(tuple(pts))
+
+    # ---- raw arrays ---------------------------------------------------------------
+    @cached_property
+    def times(self) -> np.ndarray:
+        """(N,) key times in seconds."""
+        return np.array([p.t for p in self.points], dtype=np.float64)
+
+    @cached_property
+    def key_xy(self) -> np.ndarray:
+        """(N, 2) key positions."""
+        return np.array([[p.x, p.y] for p in self.points], dtype=np.float64)
+
+    @cached_property
+    def key_yaw_unwrapped(self) -> np.ndarray:
+        """(N,) key yaws, unwrapped."""
+        return unwrap_yaw([p.yaw for p in self.points])
+
+    @property
+    def start_time(self) -> float:
+        return self.points[0].t
+
+    @property
+    def end_time(self) -> float:
+        return self.points[-1].t
+
+    def covers(self, t: float | np.ndarray, eps: float = 1e-6) -> np.ndarray | bool:
+        """Whether the agent exists at time(s) t (inside the key time range)."""
+        t_arr = np.asarray(t, dtype=np.float64)
+        out = (t_arr >= self.start_time - eps) & (t_arr <= self.end_time + eps)
+        return bool(out) if out.ndim == 0 else out
+
+    # ---- sampling -----------------------------------------------------------------
+    @cached_property
+    def _interpolants(self) -> tuple | None:
+        if len(self.points) < 2:
+            return None
+        t = self.times
+        return (
+            PchipInterpolator(t, self.key_xy[:, 0]),
+            PchipInterpolator(t, self.key_xy[:, 1]),
+            PchipInterpolator(t, self.key_yaw_unwrapped),
+        )
+
+    def sample(self, t: float | Sequence[float] | np.ndarray) -> TrajectorySample:
+        """Poses and velocities at times t; returns (N,) arrays (N=1 for a scalar t)."""
+        t_arr = np.atleast_1d(np.asarray(t, dtype=np.float64))
+        interp = self._interpolants
+        if interp is None:
+            p = self.points[0]
+            n = t_arr.shape[0]
+            zeros = np.zeros(n)
+            return TrajectorySample(np.full(n, p.x), np.full(n, p.y), np.full(n, p.yaw), zeros, zeros.copy())
+        fx, fy, fyaw = interp
+        tc = np.clip(t_arr, self.start_time, self.end_time)
+        inside = (t_arr >= self.start_time) & (t_arr <= self.end_time)
+        vx = np.where(inside, fx(tc, 1), 0.0)
+        vy = np.where(inside, fy(tc, 1), 0.0)
+        return TrajectorySample(fx(tc), fy(tc), fyaw(tc), vx, vy)
+
+    def pose_at(self, t: float) -> tuple[float, float, float]:
+        """(x, y, yaw) at one time, yaw wrapped to [-pi, pi)."""
+        s = self.sample(t)
+        return float(s.x[0]), float(s.y[0]), float(wrap_angle(s.yaw[0]))
+
+    def speed_at(self, t: float) -> float:
+        """Ground speed (m/s) at one time."""
+        return float(self.sample(t).speed[0])
+
+    def kinematics(self, times: np.ndarray) -> dict[str, np.ndarray]:
+        """Derived quantities on a time grid (N,) by finite differences of the sampled motion.
+
+        Returns (N,) arrays: speed (m/s), accel (m/s^2, along the path), jerk (m/s^3),
+        yaw_rate (rad/s), curvature (1/m, zero below 0.5 m/s) and lat_accel (m/s^2).
+        """
+        times = np.asarray(times, dtype=np.float64)
+        s = self.sample(times)
+        speed = s.speed
+        if times.shape[0] < 2:
+            z = np.zeros_like(times)
+            return {"speed": speed, "accel": z, "jerk": z, "yaw_rate": z, "curvature": z, "lat_accel": z}
+        accel = np.gradient(speed, times)
+        jerk = np.gradient(accel, times)
+        yaw_rate = np.gradient(s.yaw, times)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            curvature = np.where(speed > 0.5, yaw_rate / np.maximum(speed, 1e-9), 0.0)
+        return {
+            "speed": speed,
+            "accel": accel,
+            "jerk": jerk,
+            "yaw_rate": yaw_rate,
+            "curvature": curvature,
+            "lat_accel": speed * yaw_rate,
+        }
+
+    # ---- editing helpers (return new trajectories) --------------------------------
+    def with_point(self, index: int, point: Waypoint) -> "Trajectory":
+        pts = list(self.points)
+        pts[index] = point
+        return Trajectory(tuple(pts))
+
+    def translated(self, dx: float, dy: float) -> "Trajectory":
+        return Trajectory(tuple(Waypoint(p.t, p.x + dx, p.y + dy, p.yaw, p.v) for p in self.points))

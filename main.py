@@ -1,0 +1,34 @@
+"""Corner-case studio entry point.
+
+    python main.py                 open the editor on the bundled demo
+    python main.py open FILE       open FILE in the editor
+    python main.py SUBCOMMAND ...  run the engine headless (see --help)
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _headless_env() -> None:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+
+
+def main(argv: list[str] | None = None) -> int:
+    _headless_env()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from engine.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in (None, "open"):
+        os.environ.setdefault("QT_XCB_GL_INTEGRATION", "xcb_egl")
+        from app.main_window import run_app
+
+        return run_app(getattr(args, "file", None))
+    return int(args._module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
