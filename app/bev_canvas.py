@@ -1,9 +1,13 @@
-"""Bird's-eye-view canvas (pyqtgraph, no OpenGL): map, agents at the current time, trajectories.
+"""Bird's-eye-view canvas (pyqtgraph, no OpenGL): map, agents at the current time, trajectories, handles.
 
-Frame: world x to the right, y up, metres; aspect ratio locked. The canvas only draws: edits
-go through the editor's Document.
+Frame: world x to the right, y up, metres; aspect ratio locked. The canvas draws and translates the
+mouse into world coordinates; what a click or a drag means is decided by an attached controller
+(`app.canvas_tools.CanvasController`), which edits through the editor's Document.
 """
 from __future__ import annotations
+
+import json
+from typing import Protocol
 
 import numpy as np
 import pyqtgraph as pg
@@ -12,7 +16,12 @@ from PySide6.QtGui import QBrush, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsPolygonItem
 
 from app import theme
+from engine.rig.pose import agent_present
 from engine.scenario.model import EGO_ID, Agent, Scenario
+
+ASSET_MIME = "application/x-cornercase-asset"
+PICK_PIXELS = 9.0          # pick tolerance around handles, in screen pixels
+ROTATE_HANDLE_PIXELS = 26.0  # distance of the rotate handle ahead of the agent's nose
 
 
 def _cosmetic_pen(color, width: float = 1.0, style=Qt.SolidLine) -> QPen:
@@ -27,8 +36,34 @@ def _polygon(points: np.ndarray) -> QPolygonF:
     return QPolygonF([QPointF(float(x), float(y)) for x, y in points])
 
 
+def encode_asset_mime(cls: str, asset: str) -> bytes:
+    """The drag payload of a palette entry."""
+    return json.dumps({"cls": cls, "asset": asset}).encode()
+
+
+def decode_asset_mime(data: bytes) -> tuple[str, str] | None:
+    """(class, asset) from a drag payload, or None when it is not one of ours."""
+    try:
+        d = json.loads(bytes(data).decode())
+        return str(d["cls"]), str(d.get("asset") or f"builtin:{d['cls']}")
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class CanvasTool(Protocol):
+    """What the canvas asks its controller. Coordinates are world metres; `mods` Qt modifiers."""
+
+    def drag_start(self, x: float, y: float, mods) -> bool: ...      # True: the tool takes the drag
+    def drag_move(self, x: float, y: float, mods) -> None: ...
+    def drag_end(self, x: float, y: float, mods) -> None: ...
+    def drag_cancel(self) -> None: ...
+    def click(self, x: float, y: float, mods, double: bool) -> None: ...
+    def drop_preview(self, cls: str, x: float, y: float) -> np.ndarray | None: ...  # (4, 2) ghost footprint
+    def drop(self, cls: str, asset: str, x: float, y: float) -> None: ...
+
+
 class AgentItem(QGraphicsPolygonItem):
-    """An oriented box with a heading notch, in its class colour; the ego gets a red outline."""
+    """An oriented box with a heading notch, in its class colour; the ego is red with a white outline."""
 
     def __init__(self, agent: Agent) -> None:
         super().__init__()
@@ -37,16 +72,17 @@ class AgentItem(QGraphicsPolygonItem):
         self.setZValue(20 if self.is_ego else 10)
         self.set_style(agent.cls, selected=False)
 
-    def set_style(self, cls: str, selected: bool, flagged: bool = False) -> None:
-        fill = theme.class_qcolor(cls, 200)
+    def set_style(self, cls: str, selected: bool, flagged: int | None = None, locked: bool = False) -> None:
+        """flagged: None, or the severity of a check finding (1 warning, 2 error)."""
+        fill = theme.class_qcolor(cls, 110 if locked else 200)
         if self.is_ego:
-            fill = theme.EGO
-            fill.setAlpha(210)
+            fill = QColorCopy(theme.EGO)
+            fill.setAlpha(225)
         self.setBrush(QBrush(fill))
         if selected:
             pen = _cosmetic_pen(theme.SELECTION, 3.0)
-        elif flagged:
-            pen = _cosmetic_pen(theme.WARNING, 3.0, Qt.DashLine)
+        elif flagged is not None:
+            pen = _cosmetic_pen(theme.severity_color(flagged), 3.0, Qt.DashLine)
         elif self.is_ego:
             pen = _cosmetic_pen(pg.mkColor("w"), 2.5)
         else:
@@ -60,6 +96,48 @@ class AgentItem(QGraphicsPolygonItem):
         self.setPolygon(_polygon(np.array([fl, rl, rr, fr, nose])))
 
 
+def QColorCopy(c):  # noqa: N802 - a QColor copy (theme colours are shared)
+    from PySide6.QtGui import QColor
+
+    return QColor(c)
+
+
+class _EditViewBox(pg.ViewBox):
+    """A ViewBox that offers left drags to the canvas tool first; the rest pans (left) and zooms (wheel)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tool: CanvasTool | None = None
+        self._tool_drag = False
+
+    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 (pyqtgraph name)
+        if self.tool is not None and ev.button() == Qt.LeftButton:
+            p = self.mapSceneToView(ev.scenePos())
+            mods = ev.modifiers()
+            if ev.isStart():
+                s = self.mapSceneToView(ev.buttonDownScenePos())
+                if self.tool.drag_start(s.x(), s.y(), mods):
+                    self._tool_drag = True
+                    ev.accept()
+                    self.tool.drag_move(p.x(), p.y(), mods)
+                    return
+            elif self._tool_drag:
+                ev.accept()
+                if ev.isFinish():
+                    self._tool_drag = False
+                    self.tool.drag_end(p.x(), p.y(), mods)
+                else:
+                    self.tool.drag_move(p.x(), p.y(), mods)
+                return
+        super().mouseDragEvent(ev, axis)
+
+    def cancel_tool_drag(self) -> None:
+        if self._tool_drag:
+            self._tool_drag = False
+            if self.tool is not None:
+                self.tool.drag_cancel()
+
+
 class BevCanvas(pg.PlotWidget):
     """Draws a Scenario at a time. Emits `agent_clicked(id)` and `mouse_moved(x, y)` in metres."""
 
@@ -68,37 +146,108 @@ class BevCanvas(pg.PlotWidget):
     mouse_moved = Signal(float, float)
 
     def __init__(self, parent=None) -> None:
-        super().__init__(parent=parent, background=theme.BEV_BACKGROUND)
+        self._vb = _EditViewBox()
+        super().__init__(parent=parent, background=theme.BEV_BACKGROUND, viewBox=self._vb)
         self.setAspectLocked(True)
-        self.showGrid(x=True, y=True, alpha=0.12)
+        # no grid: pyqtgraph repaints a full-view grid on every change (about 10 ms per axis in software)
         self.setLabel("bottom", "x", units="m")
         self.setLabel("left", "y", units="m")
         self.getPlotItem().setMenuEnabled(False)
+        self.getPlotItem().hideButtons()
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.StrongFocus)
         self._map_items: list = []
         self._agent_items: dict[str, AgentItem] = {}
         self._traj_items: dict[str, pg.PlotDataItem] = {}
         self._label_items: dict[str, pg.TextItem] = {}
+        self._drawn: dict[str, Agent] = {}
+        self._placed: dict[str, tuple[Agent, float]] = {}
+        self._ids: set[str] = set()
+        self._dots_key: tuple = ()
+        self._dots_refs: list = []
         self._scenario: Scenario | None = None
         self._time = 0.0
         self._selection: tuple[str, ...] = ()
-        self._flagged: set[str] = set()
+        self._selected_waypoint: tuple[str, int] | None = None
+        self._flagged: dict[str, int] = {}
+        self._finding_points: list[tuple[float, float, int]] = []
+        self.repaints = 0
+
+        self._dots = pg.ScatterPlotItem(size=4, pen=None, symbol="o")
+        self._dots.setZValue(6)
+        self._handles = pg.ScatterPlotItem(size=9, pen=_cosmetic_pen(pg.mkColor("#101010"), 1.0),
+                                           brush=pg.mkBrush(theme.HANDLE), symbol="o")
+        self._handles.setZValue(40)
+        self._active_handle = pg.ScatterPlotItem(size=13, pen=_cosmetic_pen(theme.SELECTION, 2.5),
+                                                 brush=pg.mkBrush(0, 0, 0, 0), symbol="o")
+        self._active_handle.setZValue(41)
+        self._rotate_line = pg.PlotDataItem(pen=_cosmetic_pen(theme.SELECTION, 1.2, Qt.DotLine))
+        self._rotate_line.setZValue(39)
+        self._rotate_handle = pg.ScatterPlotItem(size=12, pen=_cosmetic_pen(theme.SELECTION, 2.0),
+                                                 brush=pg.mkBrush(30, 30, 30, 220), symbol="o")
+        self._rotate_handle.setZValue(42)
+        self._ghost = QGraphicsPolygonItem()
+        self._ghost.setPen(_cosmetic_pen(theme.SELECTION, 1.5, Qt.DashLine))
+        self._ghost.setBrush(QBrush(pg.mkColor(255, 214, 10, 60)))
+        self._ghost.setZValue(50)
+        self._ghost.setVisible(False)
+        self._findings = pg.ScatterPlotItem(size=16, symbol="x", pen=None)
+        self._findings.setZValue(45)
+        for it in (self._dots, self._handles, self._active_handle, self._rotate_line, self._rotate_handle, self._findings):
+            self.addItem(it)
+        self.addItem(self._ghost)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self._vb.sigRangeChanged.connect(lambda *a: self._update_active_handles())
+
+    # ---- tool -------------------------------------------------------------------------
+    @property
+    def tool(self) -> CanvasTool | None:
+        return self._vb.tool
+
+    def set_tool(self, tool: CanvasTool | None) -> None:
+        self._vb.tool = tool
+
+    def pixel_size(self) -> float:
+        """Metres per screen pixel at the current zoom."""
+        px = self._vb.viewPixelSize()
+        return float(max(px[0], px[1], 1e-6))
+
+    def pick_radius(self) -> float:
+        """The pick tolerance in metres."""
+        return PICK_PIXELS * self.pixel_size()
+
+    def handle_gap(self) -> float:
+        """Distance (m) of the rotate handle ahead of the nose at the current zoom."""
+        return ROTATE_HANDLE_PIXELS * self.pixel_size()
+
+    def world_to_widget(self, x: float, y: float) -> QPointF:
+        """Viewport pixel position (QPointF) of a world point (for tests and overlays)."""
+        return QPointF(self.mapFromScene(self._vb.mapViewToScene(QPointF(x, y))))
 
     # ---- public ------------------------------------------------------------------------
     def set_scenario(self, scenario: Scenario, reset_view: bool = False) -> None:
-        """Redraw for a new scenario; the map is rebuilt only when it changed."""
+        """Redraw for a new scenario; the map is rebuilt only when it changed, agents only when they did."""
         old = self._scenario
         self._scenario = scenario
-        if old is None or old.map != scenario.map:
+        if old is None or old.map is not scenario.map and old.map != scenario.map:
             self._draw_map(scenario)
         self._sync_agents(scenario)
+        self._update_handles()
         self.update_time(self._time)
         if reset_view or old is None:
             self.frame_scenario()
 
+    @property
+    def scenario(self) -> Scenario | None:
+        return self._scenario
+
     def update_time(self, t: float) -> None:
-        """Move every agent box to its pose at time t (hidden when outside its trajectory)."""
+        """Move every agent box to its pose at time t (hidden when outside its trajectory).
+
+        Agents whose object and time did not change since they were placed are skipped, so a drag
+        step redraws one agent, not all of them.
+        """
         self._time = t
         s = self._scenario
         if s is None:
@@ -107,24 +256,46 @@ class BevCanvas(pg.PlotWidget):
             item = self._agent_items.get(agent.id)
             if item is None:
                 continue
-            present = bool(agent.trajectory.covers(t))
+            placed = self._placed.get(agent.id)
+            if placed is not None and placed[0] is agent and placed[1] == t:
+                continue
+            self._placed[agent.id] = (agent, t)
+            present = agent_present(agent, t)
             item.setVisible(present)
             label = self._label_items[agent.id]
             label.setVisible(present)
             if present:
                 corners = agent.box_corners_2d(t)[0]
                 item.set_footprint(corners)
-                x, y, _ = agent.trajectory.pose_at(t)
-                label.setPos(x, y)
+                label.setPos(*corners.mean(axis=0))
+        self._update_active_handles()
+        self._update_finding_markers()
+        self.repaints += 1
 
     def set_selection(self, ids: tuple[str, ...]) -> None:
         self._selection = tuple(ids)
         self._restyle()
+        if self._scenario is not None:
+            for aid in self._traj_items:
+                self._style_trajectory(self._scenario, aid)
+        self._update_handles()
 
-    def set_flagged(self, ids: set[str]) -> None:
-        """Agents to highlight (collisions, off-road...)."""
-        self._flagged = set(ids)
+    def set_selected_waypoint(self, sel: tuple[str, int] | None) -> None:
+        self._selected_waypoint = sel
+        self._update_active_handles()
+
+    def set_flagged(self, ids: set[str] | dict[str, int]) -> None:
+        """Agents to highlight: a set (warning), or id -> severity (1 warning, 2 error)."""
+        self._flagged = dict(ids) if isinstance(ids, dict) else {i: 1 for i in ids}
         self._restyle()
+
+    def flagged(self) -> dict[str, int]:
+        return dict(self._flagged)
+
+    def set_finding_points(self, points: list[tuple[float, float, int]]) -> None:
+        """(x, y, severity) markers of check findings to show at the current time."""
+        self._finding_points = list(points)
+        self._update_finding_markers()
 
     def frame_scenario(self) -> None:
         """Zoom to the agents' trajectories with a margin (or the map when there are none)."""
@@ -136,14 +307,34 @@ class BevCanvas(pg.PlotWidget):
         x1, y1 = pts.max(0) + 15.0
         self.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
 
+    def frame_agent(self, agent_id: str, radius: float = 25.0) -> None:
+        """Centre the view on an agent at the current time."""
+        if self._scenario is None:
+            return
+        x, y, _ = self._scenario.agent(agent_id).trajectory.pose_at(self._time)
+        self.setRange(xRange=(x - radius, x + radius), yRange=(y - radius, y + radius), padding=0.0)
+
     def item_for(self, agent_id: str) -> AgentItem | None:
         return self._agent_items.get(agent_id)
+
+    def show_ghost(self, corners: np.ndarray | None) -> None:
+        """Show (4, 2) footprint corners of an agent about to be dropped, or hide it with None."""
+        if corners is None:
+            self._ghost.setVisible(False)
+            return
+        fl, rl, rr, fr = corners
+        nose = (fl + fr) / 2 + (fl - rl) * 0.12
+        self._ghost.setPolygon(_polygon(np.array([fl, rl, rr, fr, nose])))
+        self._ghost.setVisible(True)
 
     # ---- drawing -----------------------------------------------------------------------
     def _draw_map(self, s: Scenario) -> None:
         for it in self._map_items:
             self.removeItem(it)
         self._map_items.clear()
+        self._draw_map_items(s)
+
+    def _draw_map_items(self, s: Scenario) -> None:
         m = s.map
         for poly in m.drivable_area:
             path = QPainterPath()
@@ -185,11 +376,14 @@ class BevCanvas(pg.PlotWidget):
 
     def _sync_agents(self, s: Scenario) -> None:
         wanted = {a.id: a for a in s.all_agents}
+        self._ids = set(wanted)
         for aid in list(self._agent_items):
             if aid not in wanted:
                 self.removeItem(self._agent_items.pop(aid))
                 self.removeItem(self._traj_items.pop(aid))
                 self.removeItem(self._label_items.pop(aid))
+                self._drawn.pop(aid, None)
+                self._placed.pop(aid, None)
         for aid, agent in wanted.items():
             if aid not in self._agent_items:
                 item = AgentItem(agent)
@@ -201,16 +395,35 @@ class BevCanvas(pg.PlotWidget):
                 self._traj_items[aid] = traj
                 label = pg.TextItem(aid.upper() if aid == EGO_ID else aid, anchor=(0.5, 1.6),
                                     color=theme.EGO if aid == EGO_ID else pg.mkColor("#dddddd"))
+                if aid == EGO_ID:
+                    f = label.textItem.font()
+                    f.setBold(True)
+                    label.setFont(f)
                 label.setZValue(30)
                 self.addItem(label)
                 self._label_items[aid] = label
-            xy = agent.trajectory.key_xy
-            color = theme.EGO if aid == EGO_ID else theme.class_qcolor(agent.cls)
-            self._traj_items[aid].setData(
-                xy[:, 0], xy[:, 1], pen=_cosmetic_pen(color, 1.5),
-                symbol="o", symbolSize=4, symbolBrush=color, symbolPen=None,
-            )
-            self._agent_items[aid].set_style(agent.cls, aid in self._selection, aid in self._flagged)
+            if self._drawn.get(aid) is agent:
+                continue  # unchanged object: nothing to redraw
+            self._drawn[aid] = agent
+            self._style_trajectory(s, aid)
+            self._agent_items[aid].set_style(agent.cls, aid in self._selection, self._flagged.get(aid), agent.locked)
+
+    def _style_trajectory(self, s: Scenario, aid: str) -> None:
+        try:
+            agent = s.agent(aid)
+        except KeyError:
+            return
+        traj = agent.trajectory
+        color = theme.EGO if aid == EGO_ID else theme.class_qcolor(agent.cls)
+        selected = aid in self._selection
+        if len(traj.points) < 2:
+            self._traj_items[aid].setData([], [])
+            return
+        # draw the interpolated path (what the agent really follows), waypoints as dots
+        n = max(2, int((traj.end_time - traj.start_time) * 12) + 1)
+        ts = np.linspace(traj.start_time, traj.end_time, min(n * 2, 400))
+        smp = traj.sample(ts)
+        self._traj_items[aid].setData(smp.x, smp.y, pen=_cosmetic_pen(color, 2.2 if selected else 1.4))
 
     def _restyle(self) -> None:
         if self._scenario is None:
@@ -218,11 +431,79 @@ class BevCanvas(pg.PlotWidget):
         for a in self._scenario.all_agents:
             item = self._agent_items.get(a.id)
             if item is not None:
-                item.set_style(a.cls, a.id in self._selection, a.id in self._flagged)
+                item.set_style(a.cls, a.id in self._selection, self._flagged.get(a.id), a.locked)
 
-    # ---- mouse -------------------------------------------------------------------------
+    def _update_handles(self) -> None:
+        """Waypoint dots of the unselected agents (one item, rebuilt only when one of them changed),
+        white handles for the selection, then the active handle and the rotate handle."""
+        s = self._scenario
+        if s is None:
+            return
+        unselected = [a for a in s.all_agents if a.id not in self._selection and len(a.trajectory.points) > 1]
+        key = tuple((a.id, id(a.trajectory), a.cls) for a in unselected)
+        if key != self._dots_key:
+            self._dots_key = key
+            self._dots_refs = [a.trajectory for a in unselected]  # keep ids in the key valid
+            if unselected:
+                xy = np.concatenate([a.trajectory.key_xy for a in unselected])
+                brushes = []
+                for a in unselected:
+                    brush = pg.mkBrush(theme.EGO if a.id == EGO_ID else theme.class_qcolor(a.cls))
+                    brushes += [brush] * len(a.trajectory.points)
+                self._dots.setData(xy[:, 0], xy[:, 1], brush=brushes)
+            else:
+                self._dots.setData([], [])
+        handle_xy = [s.agent(i).trajectory.key_xy for i in self._selection
+                     if (i == EGO_ID or i in self._ids) and len(s.agent(i).trajectory.points) > 1]
+        if handle_xy:
+            xy = np.concatenate(handle_xy)
+            self._handles.setData(xy[:, 0], xy[:, 1])
+        else:
+            self._handles.setData([], [])
+        self._update_active_handles()
+
+    def _update_active_handles(self) -> None:
+        """The highlighted waypoint and the rotate handle (they follow time and zoom)."""
+        s = self._scenario
+        if s is None:
+            return
+        wp = self._selected_waypoint
+        if wp is not None and wp[0] in self._selection:
+            try:
+                p = s.agent(wp[0]).trajectory.points[wp[1]]
+                self._active_handle.setData([p.x], [p.y])
+            except (KeyError, IndexError):
+                self._active_handle.setData([], [])
+        else:
+            self._active_handle.setData([], [])
+        if len(self._selection) == 1:
+            try:
+                a = s.agent(self._selection[0])
+            except KeyError:
+                a = None
+            if a is not None and not a.locked and agent_present(a, self._time):
+                from editor.interaction import rotate_handle_position
+
+                x, y, yaw = a.trajectory.pose_at(self._time)
+                hx, hy = rotate_handle_position(s, a.id, self._time, self.handle_gap())
+                nx, ny = x + a.length / 2 * np.cos(yaw), y + a.length / 2 * np.sin(yaw)
+                self._rotate_line.setData([nx, hx], [ny, hy])
+                self._rotate_handle.setData([hx], [hy])
+                return
+        self._rotate_line.setData([], [])
+        self._rotate_handle.setData([], [])
+
+    def _update_finding_markers(self) -> None:
+        pts = self._finding_points
+        if not pts:
+            self._findings.setData([], [])
+            return
+        self._findings.setData([{"pos": (x, y), "pen": _cosmetic_pen(theme.severity_color(sev), 3.0),
+                                 "brush": None} for x, y, sev in pts])
+
+    # ---- mouse and drops ---------------------------------------------------------------
     def _scene_to_world(self, scene_pos) -> QPointF:
-        return self.getPlotItem().vb.mapSceneToView(scene_pos)
+        return self._vb.mapSceneToView(scene_pos)
 
     def _on_mouse_moved(self, scene_pos) -> None:
         p = self._scene_to_world(scene_pos)
@@ -232,6 +513,9 @@ class BevCanvas(pg.PlotWidget):
         if event.button() != Qt.LeftButton:
             return
         p = self._scene_to_world(event.scenePos())
+        if self.tool is not None:
+            self.tool.click(p.x(), p.y(), event.modifiers(), bool(event.double()))
+            return
         hit = self.agent_at(p.x(), p.y())
         if hit is not None:
             self.agent_clicked.emit(hit)
@@ -245,3 +529,41 @@ class BevCanvas(pg.PlotWidget):
             if item.isVisible() and item.polygon().containsPoint(QPointF(x, y), Qt.OddEvenFill):
                 return aid
         return None
+
+    def _drop_position(self, event) -> QPointF:
+        return self._vb.mapSceneToView(self.mapToScene(event.position().toPoint()))
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if event.mimeData().hasFormat(ASSET_MIME) and self.tool is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        payload = decode_asset_mime(event.mimeData().data(ASSET_MIME)) if event.mimeData().hasFormat(ASSET_MIME) else None
+        if payload is None or self.tool is None:
+            event.ignore()
+            return
+        p = self._drop_position(event)
+        self.show_ghost(self.tool.drop_preview(payload[0], p.x(), p.y()))
+        event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+        self.show_ghost(None)
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        self.show_ghost(None)
+        payload = decode_asset_mime(event.mimeData().data(ASSET_MIME)) if event.mimeData().hasFormat(ASSET_MIME) else None
+        if payload is None or self.tool is None:
+            event.ignore()
+            return
+        p = self._drop_position(event)
+        event.acceptProposedAction()
+        self.tool.drop(payload[0], payload[1], p.x(), p.y())
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key_Escape:
+            self._vb.cancel_tool_drag()
+            event.accept()
+            return
+        super().keyPressEvent(event)

@@ -1,137 +1,367 @@
-"""The main window: BEV canvas in the centre, docks around it, File/Edit menus, status bar."""
+"""The main window: BEV canvas in the centre, dockable panels around it, menus, toolbar, status bar.
+
+Extending it: `add_dock(title, widget, area)` adds a panel (and its View-menu toggle); menus are
+attributes (`file_menu`, `edit_menu`, `view_menu`, `tools_menu`, `help_menu`); `document_replaced`
+(Document) fires after Open / New / restore so a panel can follow the new document.
+"""
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QToolBar,
+                               QWidget)
 
+from app import theme
+from app.asset_palette import PaletteWidget
+from app.autosave import AutosaveController, ask_restore
 from app.bev_canvas import BevCanvas
-from app.timeline import TimelineWidget
+from app.canvas_tools import CanvasController
+from app.check_runner import CheckRunner
+from app.environment_panel import EnvironmentPanel
+from app.inspector import InspectorWidget
+from app.timeline import Mark, TimelineWidget
+from app.ui_state import UiState
 from editor.document import Document
 from engine.paths import DEMO_SCENARIO
 from engine.scenario.errors import ScenarioFormatError
 
 APP_NAME = "Corner-Case Studio"
+ORG_NAME = "CornerCaseStudio"
 FILE_FILTER = "Scenario (*.json);;All files (*)"
+LAYOUT_VERSION = 3
+
+
+def flag_levels(report, t: float) -> dict[str, int]:
+    """Agent id -> the highest severity (1 warning, 2 error) of the findings covering time t."""
+    if report is None:
+        return {}
+    tol = 0.5 / report.fps if getattr(report, "fps", 0) else 0.05
+    out: dict[str, int] = {}
+    for f in report.findings:
+        if int(f.severity) >= 1 and f.covers(t, tol):
+            for a in f.agents:
+                out[a] = max(out.get(a, 0), int(f.severity))
+    return out
+
+
+def finding_points(report, t: float) -> list[tuple[float, float, int]]:
+    """(x, y, severity) of the findings with a location that cover time t (warnings and errors)."""
+    if report is None:
+        return []
+    tol = 0.5 / report.fps if getattr(report, "fps", 0) else 0.05
+    return [(float(f.where[0]), float(f.where[1]), int(f.severity)) for f in report.findings
+            if f.where is not None and int(f.severity) >= 1 and f.covers(t, tol)]
 
 
 class MainWindow(QMainWindow):
-    """Hosts one Document. Later panels are docks (`add_dock`)."""
+    """Hosts one Document with every editing panel.
 
-    def __init__(self, document: Document | None = None) -> None:
+    recovery_dir: where autosave writes (default: AppDataLocation/recovery); enable_preview /
+    enable_3d: start the render worker / the vispy view (tests switch them off when not needed).
+    """
+
+    document_replaced = Signal(object)
+
+    def __init__(self, document: Document | None = None, *, recovery_dir: str | os.PathLike | None = None,
+                 enable_preview: bool = True, enable_3d: bool = True, autosave_interval_ms: int = 15000,
+                 restore_layout: bool = True) -> None:
         super().__init__()
         self.document = document or Document()
+        self.ui_state = UiState()
         self.resize(1600, 950)
         self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowNestedDocks | QMainWindow.AllowTabbedDocks)
+        self.view_menu_actions: list[QAction] = []
+        self.docks: dict[str, QDockWidget] = {}
+
         self.canvas = BevCanvas(self)
         self.setCentralWidget(self.canvas)
+        self.controller = CanvasController(self.canvas, self.document, self)
+        self.controller.snap_enabled = self.ui_state.flag("snap_to_lanes", True)
+
+        self.palette = PaletteWidget()
+        self.palette_dock = self.add_dock("Assets", self.palette, Qt.LeftDockWidgetArea)
+        self.environment = EnvironmentPanel(self.document)
+        self.environment_dock = self.add_dock("Environment", self.environment, Qt.LeftDockWidgetArea)
+        self.inspector = InspectorWidget(self.document)
+        self.inspector_dock = self.add_dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
+        self.view3d = None
+        self.view3d_dock = None
+        if enable_3d:
+            from app.view3d import View3D
+
+            self.view3d = View3D(self.document)
+            self.view3d_dock = self.add_dock("3D view", self.view3d, Qt.RightDockWidgetArea)
+            self.splitDockWidget(self.inspector_dock, self.view3d_dock, Qt.Vertical)
+        self.prompt_panel = self._make_prompt_panel()
+        self.prompt_dock = self.add_dock("Prompt", self.prompt_panel, Qt.RightDockWidgetArea)
+        self.tabifyDockWidget(self.inspector_dock, self.prompt_dock)
+        self.inspector_dock.raise_()
+        self.preview = None
+        self.preview_dock = None
+        if enable_preview:
+            from app.preview_pane import PreviewPane
+
+            self.preview = PreviewPane(self.document)
+            self.preview_dock = self.add_dock("Camera preview", self.preview, Qt.BottomDockWidgetArea)
         self.timeline = TimelineWidget(self.document, self)
         self.timeline_dock = self.add_dock("Timeline", self.timeline, Qt.BottomDockWidgetArea)
+        self.timeline_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        if self.preview_dock is not None:
+            self.splitDockWidget(self.preview_dock, self.timeline_dock, Qt.Vertical)
+        self._initial_sizes()
+
+        self.checks = CheckRunner(self.document, self)
+        self.autosave = AutosaveController(self.document, recovery_dir, autosave_interval_ms, self)
+
         self._build_status_bar()
         self._build_menus()
+        self._build_toolbar()
         self._connect_document()
-        self.canvas.set_scenario(self.document.scenario, reset_view=True)
+        self._connect_panels()
+        if restore_layout:
+            self._restore_layout()
         self._update_title()
 
     # ---- construction ----------------------------------------------------------------
     def add_dock(self, title: str, widget, area=Qt.RightDockWidgetArea) -> QDockWidget:
+        """Add a dockable panel; its toggle goes into the View menu."""
         dock = QDockWidget(title, self)
         dock.setObjectName(title.replace(" ", "") + "Dock")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
-        self.view_menu_actions = getattr(self, "view_menu_actions", [])
+        self.docks[title] = dock
         self.view_menu_actions.append(dock.toggleViewAction())
-        if hasattr(self, "view_menu"):
-            self.view_menu.addAction(dock.toggleViewAction())
+        if hasattr(self, "panels_menu"):
+            self.panels_menu.addAction(dock.toggleViewAction())
         return dock
+
+    def _make_prompt_panel(self) -> QWidget:
+        from app.prompt_panel import PromptPanel
+
+        return PromptPanel(self.document)
+
+    def _initial_sizes(self) -> None:
+        self.resizeDocks([self.palette_dock], [250], Qt.Horizontal)
+        self.resizeDocks([self.inspector_dock], [400], Qt.Horizontal)
+        bottoms = [d for d in (self.preview_dock, self.timeline_dock) if d is not None]
+        self.resizeDocks(bottoms, [250, 60][-len(bottoms):], Qt.Vertical)
+        if self.view3d_dock is not None:
+            self.resizeDocks([self.inspector_dock, self.view3d_dock], [470, 400], Qt.Vertical)
+        self.resizeDocks([self.palette_dock, self.environment_dock], [420, 200], Qt.Vertical)
 
     def _build_status_bar(self) -> None:
         self.status_message = QLabel()
+        self.checks_label = QLabel("checks: …")
+        self.checks_label.setToolTip("engine.checks on the whole clip, after every edit")
         self.cursor_label = QLabel()
         self.cursor_label.setMinimumWidth(180)
         sb = self.statusBar()
         sb.addWidget(self.status_message, 1)
+        sb.addPermanentWidget(self.checks_label)
         sb.addPermanentWidget(self.cursor_label)
         self.canvas.mouse_moved.connect(lambda x, y: self.cursor_label.setText(f"x {x:8.2f} m   y {y:8.2f} m"))
 
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(shortcut)
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})" if shortcut else tip)
+        a.triggered.connect(lambda _=False: slot())
+        if menu is not None:
+            menu.addAction(a)
+        else:
+            self.addAction(a)
+        return a
+
     def _build_menus(self) -> None:
         mb = self.menuBar()
+        c = self.controller
         file_menu = mb.addMenu("&File")
+        self.action_new = self._action(file_menu, "&New scenario", self.new_document, QKeySequence.New)
         self.action_open = self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.Open)
         self.action_open_demo = self._action(file_menu, "Open &Demo", lambda: self.open_file(DEMO_SCENARIO))
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         self.action_save = self._action(file_menu, "&Save", self.save, QKeySequence.Save)
         self.action_save_as = self._action(file_menu, "Save &As…", self.save_as, QKeySequence.SaveAs)
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
+        self.action_quit = self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
         self.file_menu = file_menu
 
         edit_menu = mb.addMenu("&Edit")
-        self.action_undo = self._action(edit_menu, "Undo", self.document.undo, QKeySequence.Undo)
-        self.action_redo = self._action(edit_menu, "Redo", self.document.redo, QKeySequence.Redo)
+        self.action_undo = self._action(edit_menu, "Undo", lambda: self.document.undo(), QKeySequence.Undo)
+        self.action_redo = self._action(edit_menu, "Redo", lambda: self.document.redo(), QKeySequence.Redo)
+        edit_menu.addSeparator()
+        self.action_delete = self._action(edit_menu, "&Delete", c.delete_selection, QKeySequence.Delete,
+                                          "Delete the selected waypoint, or the selected agents")
+        self.action_duplicate = self._action(edit_menu, "D&uplicate", c.duplicate_selection, "Ctrl+D",
+                                             "Duplicate the selected agents")
+        self.action_rotate_left = self._action(edit_menu, "Rotate left 5°", lambda: c.rotate_selection(1), "[")
+        self.action_rotate_right = self._action(edit_menu, "Rotate right 5°", lambda: c.rotate_selection(-1), "]")
+        self.action_snap_now = self._action(edit_menu, "Move onto &lane centre", c.snap_selection_to_lane, "L",
+                                            "Move the selected agents onto the nearest lane centre line")
+        edit_menu.addSeparator()
+        self.action_select_none = self._action(edit_menu, "Cancel / select &none", c.escape, "Esc",
+                                               "Cancel a drag, leave the waypoint tool, or clear the selection")
         self.edit_menu = edit_menu
+
+        tools = mb.addMenu("&Tools")
+        self.tool_group = QActionGroup(self)
+        self.action_tool_select = self._action(tools, "&Select and move", lambda: c.set_mode("select"), "V",
+                                               "Select, drag agents and waypoints, rotate with the handle")
+        self.action_tool_waypoints = self._action(tools, "Add &waypoints", lambda: c.set_mode("waypoints"), "W",
+                                                  "Click on the map to append waypoints to the selected agent")
+        for a in (self.action_tool_select, self.action_tool_waypoints):
+            a.setCheckable(True)
+            self.tool_group.addAction(a)
+        self.action_tool_select.setChecked(True)
+        tools.addSeparator()
+        self.action_snap = QAction("Snap to &lane centres", self)
+        self.action_snap.setCheckable(True)
+        self.action_snap.setChecked(c.snap_enabled)
+        self.action_snap.setShortcut("S")
+        self.action_snap.setToolTip("Snap dragged agents and waypoints to lane centre lines (S; hold Shift to invert)")
+        self.action_snap.toggled.connect(self._set_snap)
+        tools.addAction(self.action_snap)
+        self.action_recheck = self._action(tools, "Run &checks now", self.checks.run)
+        self.tools_menu = tools
 
         self.view_menu = mb.addMenu("&View")
         self._action(self.view_menu, "&Frame scenario", self.canvas.frame_scenario, "F")
+        self._action(self.view_menu, "Frame &selection", self._frame_selection, "Shift+F")
         self.view_menu.addSeparator()
-        for a in getattr(self, "view_menu_actions", []):
-            self.view_menu.addAction(a)
+        self.panels_menu = self.view_menu.addMenu("&Panels")
+        for a in self.view_menu_actions:
+            self.panels_menu.addAction(a)
+        self._action(self.view_menu, "&Reset layout", self.reset_layout)
 
-        play = QAction("Play / pause", self)
-        play.setShortcut(Qt.Key_Space)
-        play.triggered.connect(self.timeline.toggle_play)
-        self.addAction(play)
-        for key, step in ((Qt.Key_Right, 1), (Qt.Key_Left, -1)):
-            a = QAction(self)
-            a.setShortcut(key)
-            a.triggered.connect(lambda _=False, s=step: self.timeline.step(s))
-            self.addAction(a)
+        play = mb.addMenu("&Playback")
+        t = self.timeline
+        self.action_play = self._action(play, "Play / pause", t.toggle_play, Qt.Key_Space)
+        self._action(play, "Next frame", lambda: t.step(1), Qt.Key_Right)
+        self._action(play, "Previous frame", lambda: t.step(-1), Qt.Key_Left)
+        self._action(play, "Next key frame", lambda: t.step_keyframe(1), "Shift+Right")
+        self._action(play, "Previous key frame", lambda: t.step_keyframe(-1), "Shift+Left")
+        self._action(play, "First frame", lambda: self.document.set_frame(0), Qt.Key_Home)
+        self._action(play, "Last frame", lambda: self.document.set_frame(self.document.scenario.num_frames - 1),
+                     Qt.Key_End)
+        self.playback_menu = play
+
+        self.help_menu = mb.addMenu("&Help")
+        self._action(self.help_menu, "&Keyboard and mouse", self._show_help, QKeySequence.HelpContents)
         self._update_undo_actions()
 
-    def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            a.setShortcut(shortcut)
-        a.triggered.connect(lambda _=False: slot())
-        menu.addAction(a)
-        return a
+    def _build_toolbar(self) -> None:
+        tb = QToolBar("Main toolbar", self)
+        tb.setObjectName("MainToolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        for a in (self.action_open, self.action_save):
+            tb.addAction(a)
+        tb.addSeparator()
+        tb.addAction(self.action_undo)
+        tb.addAction(self.action_redo)
+        tb.addSeparator()
+        self.action_tool_select.setIconText("Select")
+        self.action_tool_waypoints.setIconText("Add waypoints")
+        self.action_snap.setIconText("Snap to lanes")
+        tb.addAction(self.action_tool_select)
+        tb.addAction(self.action_tool_waypoints)
+        tb.addAction(self.action_snap)
+        tb.addSeparator()
+        tb.addAction(self.action_delete)
+        tb.addAction(self.action_duplicate)
+        self.toolbar = tb
+        self.addToolBar(Qt.TopToolBarArea, tb)
 
     def _connect_document(self) -> None:
         ev = self.document.events
+        ev.history_changed.connect(self._update_undo_actions)
         ev.scenario_changed.connect(self._on_scenario_changed)
-        ev.time_changed.connect(self.canvas.update_time)
-        ev.selection_changed.connect(self.canvas.set_selection)
-        ev.dirty_changed.connect(lambda d: self._update_title())
-        ev.path_changed.connect(lambda p: self._update_title())
-        ev.command_done.connect(lambda label: self.show_message(label))
-        self.canvas.agent_clicked.connect(lambda aid: self.document.select((aid,)))
-        self.canvas.background_clicked.connect(lambda x, y: self.document.select(()))
+        ev.dirty_changed.connect(self._on_dirty)
+        ev.path_changed.connect(self._on_path)
+        ev.command_done.connect(self.show_message)
+        ev.time_changed.connect(self._on_time)
+
+    def _disconnect_document(self) -> None:
+        ev = self.document.events
+        ev.history_changed.disconnect(self._update_undo_actions)
+        ev.scenario_changed.disconnect(self._on_scenario_changed)
+        ev.dirty_changed.disconnect(self._on_dirty)
+        ev.path_changed.disconnect(self._on_path)
+        ev.command_done.disconnect(self.show_message)
+        ev.time_changed.disconnect(self._on_time)
+
+    def _connect_panels(self) -> None:
+        for src in (self.controller, self.inspector, self.environment):
+            src.message.connect(self.show_message)
+        if hasattr(self.prompt_panel, "message"):
+            self.prompt_panel.message.connect(self.show_message)
+        self.controller.mode_changed.connect(
+            lambda m: (self.action_tool_waypoints if m == "waypoints" else self.action_tool_select).setChecked(True))
+        self.palette.entry_activated.connect(self._add_at_view_centre)
+        self.checks.report_ready.connect(self._on_report)
+        self.checks.failed.connect(lambda msg: self.checks_label.setText(f"checks failed: {msg}"))
+        self.autosave.error.connect(self.show_message)
 
     # ---- document --------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
-        """Replace the open document (after Open)."""
-        old_time_cb = self.canvas.update_time
-        self.document.events.time_changed.disconnect(old_time_cb)
+        """Replace the open document (after Open, New or a restore)."""
+        self._disconnect_document()
         self.document = document
-        self.timeline.deleteLater()
-        self.timeline = TimelineWidget(document, self)
-        self.timeline_dock.setWidget(self.timeline)
-        self.action_undo.triggered.disconnect()
-        self.action_redo.triggered.disconnect()
-        self.action_undo.triggered.connect(lambda _=False: self.document.undo())
-        self.action_redo.triggered.connect(lambda _=False: self.document.redo())
+        self.controller.set_document(document)
+        for panel in (self.environment, self.inspector, self.timeline, self.prompt_panel, self.view3d, self.preview):
+            if panel is not None and hasattr(panel, "set_document"):
+                panel.set_document(document)
+        self.checks.set_document(document)
+        self.autosave.set_document(document)
         self._connect_document()
-        self.canvas.set_scenario(document.scenario, reset_view=True)
+        self.timeline.set_marks([])
+        self.canvas.set_flagged({})
         self._update_title()
         self._update_undo_actions()
+        self.document_replaced.emit(document)
 
     def _on_scenario_changed(self, scenario) -> None:
-        self.canvas.set_scenario(scenario)
-        self._update_undo_actions()
+        if not self.document.is_dragging:
+            self._update_undo_actions()
+
+    def _on_time(self, t: float) -> None:
+        report = self.checks.report
+        self.canvas.set_flagged(flag_levels(report, t))
+        self.canvas.set_finding_points(finding_points(report, t))
+
+    def _on_report(self, report) -> None:
+        self._on_time(self.document.current_time)
+        marks = [Mark(f.t_start, f.t_end, int(f.severity), f"{f.code}: {f.message}") for f in report.findings
+                 if int(f.severity) >= 1]
+        self.timeline.set_marks(marks)
+        self.inspector.set_report(report)
+        counts = report.counts() if hasattr(report, "counts") else {}
+        errors, warnings = counts.get("error", 0), counts.get("warning", 0)
+        if errors or warnings:
+            parts = ([f"<span style='color:#ff453a'>✖ {errors} error{'s' if errors != 1 else ''}</span>"] if errors else [])
+            parts += [f"<span style='color:#ff9f0a'>⚠ {warnings} warning{'s' if warnings != 1 else ''}</span>"] if warnings else []
+            self.checks_label.setText("checks: " + "  ".join(parts))
+        else:
+            self.checks_label.setText("<span style='color:#7ee081'>✔ checks pass</span>")
+        self.checks_label.setToolTip("\n".join(str(f) for f in report.findings[:20]) or "no findings")
+
+    def _on_dirty(self, _dirty: bool) -> None:
+        self._update_title()
+
+    def _on_path(self, path) -> None:
+        self._update_title()
+        if path:
+            self.ui_state.add_recent(path)
 
     def _update_undo_actions(self) -> None:
         st = self.document.undo_stack
@@ -144,14 +374,91 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.document.display_name()}[*] — {APP_NAME}")
         self.setWindowModified(self.document.is_dirty)
 
-    def show_message(self, text: str, timeout_ms: int = 5000) -> None:
+    def show_message(self, text: str, timeout_ms: int = 6000) -> None:
         self.statusBar().showMessage(text, timeout_ms)
 
+    def _set_snap(self, on: bool) -> None:
+        self.controller.snap_enabled = on
+        self.ui_state.set_flag("snap_to_lanes", on)
+        self.show_message("Snapping to lane centre lines " + ("on" if on else "off"))
+
+    def _frame_selection(self) -> None:
+        if self.document.selection:
+            self.canvas.frame_agent(self.document.selection[0])
+
+    def _add_at_view_centre(self, cls: str, asset: str) -> None:
+        r = self.canvas.getPlotItem().vb.viewRect()
+        self.controller.drop(cls, asset, r.center().x(), r.center().y())
+
+    def _show_help(self) -> None:
+        QMessageBox.information(self, "Keyboard and mouse", (
+            "Map: drag an agent to move it, drag a white waypoint handle to move it, drag the round handle ahead "
+            "of the selected agent to rotate it; drag on the empty map to pan, wheel to zoom.\n\n"
+            "Click selects (Shift+click adds), double click on a selected path inserts a waypoint, "
+            "Ctrl+click (or the Waypoints tool, W) appends one. S toggles snapping to lane centres "
+            "(hold Shift to invert while dragging), Esc cancels a drag.\n\n"
+            "Delete removes the selected waypoint or agents, Ctrl+D duplicates, [ and ] rotate by 5°, "
+            "L moves onto the nearest lane centre.\n\n"
+            "Space plays, Left/Right step a frame, Shift+Left/Right a key frame, Home/End jump."))
+
+    # ---- layout and settings ------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geo = self.ui_state.bytes_value("window/geometry")
+        state = self.ui_state.bytes_value("window/state")
+        if self.ui_state.text("window/layout_version") != str(LAYOUT_VERSION):
+            return
+        if isinstance(geo, QByteArray):
+            self.restoreGeometry(geo)
+        if isinstance(state, QByteArray):
+            self.restoreState(state, LAYOUT_VERSION)
+
+    def _save_layout(self) -> None:
+        self.ui_state.set_value("window/geometry", self.saveGeometry())
+        self.ui_state.set_value("window/state", self.saveState(LAYOUT_VERSION))
+        self.ui_state.set_text("window/layout_version", str(LAYOUT_VERSION))
+        self.ui_state.sync()
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self._initial_sizes()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.ui_state.recent_files()
+        if not files:
+            a = self.recent_menu.addAction("(none)")
+            a.setEnabled(False)
+            return
+        for f in files:
+            a = self.recent_menu.addAction(f)
+            a.triggered.connect(lambda _=False, p=f: self._open_recent(p))
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear list").triggered.connect(lambda: self.ui_state.set_value("recent_files", []))
+
+    def _open_recent(self, path: str) -> None:
+        if not Path(path).exists():
+            QMessageBox.warning(self, APP_NAME, f"{path} no longer exists; removed from the recent files.")
+            self.ui_state.remove_recent(path)
+            return
+        self.open_file(path)
+
     # ---- files -----------------------------------------------------------------------
+    def new_document(self) -> None:
+        if not self.maybe_save():
+            return
+        from engine.roadmap.procedural import straight_road_map
+        from engine.scenario.model import Scenario
+
+        self.set_document(Document(Scenario(name="untitled", map=straight_road_map())))
+        self.show_message("New scenario: drag assets from the palette onto the road")
+
     def open_dialog(self) -> None:
         if not self.maybe_save():
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", str(Path.cwd()), FILE_FILTER)
+        start = str(self.document.path.parent) if self.document.path else str(Path.cwd())
+        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", start, FILE_FILTER)
         if path:
             self.open_file(path, ask=False)
 
@@ -165,6 +472,7 @@ class MainWindow(QMainWindow):
             self.show_problems(f"Cannot open {Path(path).name}", e)
             return False
         self.set_document(doc)
+        self.ui_state.add_recent(path)
         self.show_message(f"Opened {path}")
         return True
 
@@ -189,8 +497,10 @@ class MainWindow(QMainWindow):
         try:
             self.document.save(path)
         except OSError as e:
-            QMessageBox.critical(self, "Save failed", f"Could not write {path}:\n{e}\nThe scenario is still open.")
+            QMessageBox.critical(self, "Save failed", f"Could not write {path}:\n{e}\nThe scenario is still open "
+                                 "and autosaved for recovery.")
             return False
+        self.ui_state.add_recent(path)
         self.show_message(f"Saved {path}")
         return True
 
@@ -205,38 +515,80 @@ class MainWindow(QMainWindow):
             return self.save()
         return r == QMessageBox.Discard
 
+    # ---- crash recovery ------------------------------------------------------------------
+    def offer_restore(self) -> bool:
+        """After a crash: offer the newest orphaned recovery file; True when it was restored."""
+        orphans = self.autosave.orphans()
+        if not orphans:
+            return False
+        rec = orphans[0]
+        answer = ask_restore(self, rec, len(orphans) - 1)
+        if answer == QMessageBox.Discard:
+            self.autosave.store.remove(rec)
+            self.show_message("Recovered work discarded")
+            return False
+        if answer != QMessageBox.Yes:
+            return False
+        try:
+            doc = self.autosave.store.load(rec)
+        except ScenarioFormatError as e:
+            self.show_problems("Cannot restore the recovered work", e)
+            return False
+        self.set_document(doc)
+        self.autosave.tick()  # our own recovery file takes over before the orphan goes
+        self.autosave.store.remove(rec)
+        self.show_message(f"Restored unsaved work of {rec.describe()} — save it to keep it")
+        return True
+
+    def shutdown(self) -> None:
+        """Stop background threads (render, checks) and the autosave; idempotent."""
+        if getattr(self, "_shut", False):
+            return
+        self._shut = True
+        self.timeline._timer.stop()
+        if self.preview is not None:
+            self.preview.shutdown()
+        if hasattr(self.prompt_panel, "shutdown"):
+            self.prompt_panel.shutdown()
+        self.checks.stop()
+        self.autosave.close()
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if self.maybe_save():
+            self._save_layout()
+            self.shutdown()
             event.accept()
         else:
             event.ignore()
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
-    """The QApplication with the studio's name and style (one per process)."""
+    """The QApplication with the studio's name and dark Fusion style (one per process)."""
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName(APP_NAME)
-    app.setOrganizationName("CornerCaseStudio")
-    app.setStyle("Fusion")
+    app.setOrganizationName(ORG_NAME)
+    theme.apply_dark_theme(app)
     return app
 
 
 def run_app(path: str | None = None) -> int:
-    """Open the editor on `path` (default: the bundled demo) and run the event loop."""
+    """Open the editor on `path` (default: the bundled demo), offer crash recovery, run the event loop."""
     import pyqtgraph as pg
 
     app = create_app()
     pg.setConfigOptions(antialias=True)
     target = Path(path) if path else DEMO_SCENARIO
+    error = None
     try:
         doc = Document.open(target)
     except ScenarioFormatError as e:
         print(str(e), file=sys.stderr)
-        doc = Document()
-        window = MainWindow(doc)
-        window.show()
-        window.show_problems(f"Cannot open {target.name}", e)
-    else:
-        window = MainWindow(doc)
-        window.show()
+        doc, error = Document(), e
+    window = MainWindow(doc)
+    window.show()
+    if error is not None:
+        window.show_problems(f"Cannot open {target.name}", error)
+    elif path:
+        window.ui_state.add_recent(target)
+    QTimer.singleShot(300, window.offer_restore)
     return app.exec()

@@ -71,6 +71,24 @@ def straight_road_map(
     return RoadMap(lanes=tuple(lanes), lane_boundaries=bounds, lane_dividers=tuple(dividers), drivable_area=area)
 
 
+TURN_CURVATURE = 1.0 / 7.0  # 1/m: a 7 m radius, comfortable for every vehicle class
+
+
+def _turn_lanes(L: IntersectionLayout) -> list[Lane]:
+    """Turn lanes through the box named like ``EB_left`` / ``EB_right`` (plus straight lead-in/out)."""
+    from engine.roadmap.connectors import turn_connector
+    from engine.roadmap.layout import RoadLayout
+
+    road = RoadLayout(lanes_per_direction=L.lanes_per_direction, lane_width=L.lane_width, intersection_x=L.center_x)
+    n = L.lanes_per_direction
+    out = []
+    for d in ("EB", "WB", "NB", "SB"):
+        for turn, lane in (("left", 1), ("right", n)):
+            c = turn_connector(road, d, lane, turn, lane, TURN_CURVATURE)
+            out.append(Lane(f"{d}_{turn}", _line(np.asarray(c.points)[::2].tolist() + [tuple(c.points[-1])]), L.lane_width))
+    return out
+
+
 def intersection_map(layout: IntersectionLayout = IntersectionLayout()) -> RoadMap:
     """A 4-way intersection with crosswalks on every arm, turn lanes through the box, kerbs with rounded corners."""
     L = layout
@@ -87,33 +105,9 @@ def intersection_map(layout: IntersectionLayout = IntersectionLayout()) -> RoadM
         lanes.append(Lane(f"NB_{k}", _line([(cx + o, ys), (cx + o, yn)]), w))
         lanes.append(Lane(f"SB_{k}", _line([(cx - o, yn), (cx - o, ys)]), w))
 
-    # turn connectors: left turns from lane 1, right turns from the outermost lane
-    o1 = L.lane_offset(1)
-    on = L.lane_offset(L.lanes_per_direction)
-    # eastbound left: from (cx-h, -o1) to (cx+o1, h) heading north; circle centre (cx-h, h)
-    def turn(name: str, start, end, centre, a0, a1, lead_in, lead_out) -> Lane:
-        rad = math.hypot(start[0] - centre[0], start[1] - centre[1])
-        pts = [lead_in] + _arc(centre[0], centre[1], rad, a0, a1, 10) + [lead_out]
-        return Lane(name, _line(pts), w)
-
-    lanes += [
-        turn("EB_left", (cx - h, -o1), (cx + o1, h), (cx - h, h), -math.pi / 2, 0.0,
-             (cx - h - 10, -o1), (cx - h + (h + o1), h + 10)),
-        turn("EB_right", (cx - h, -on), (cx - on, -h), (cx - h, -h), math.pi / 2, 0.0,
-             (cx - h - 10, -on), (cx - on, -h - 10)),
-        turn("WB_left", (cx + h, o1), (cx - o1, -h), (cx + h, -h), math.pi / 2, math.pi,
-             (cx + h + 10, o1), (cx - o1, -h - 10)),
-        turn("WB_right", (cx + h, on), (cx + on, h), (cx + h, h), -math.pi / 2, -math.pi,
-             (cx + h + 10, on), (cx + on, h + 10)),
-        turn("NB_left", (cx + o1, -h), (cx - h, o1), (cx - h, -h), 0.0, math.pi / 2,
-             (cx + o1, -h - 10), (cx - h - 10, o1)),
-        turn("NB_right", (cx + on, -h), (cx + h, -on), (cx + h, -h), math.pi, math.pi / 2,
-             (cx + on, -h - 10), (cx + h + 10, -on)),
-        turn("SB_left", (cx - o1, h), (cx + h, -o1), (cx + h, h), math.pi, 3 * math.pi / 2,
-             (cx - o1, h + 10), (cx + h + 10, -o1)),
-        turn("SB_right", (cx - on, h), (cx - h, on), (cx - h, h), 0.0, -math.pi / 2,
-             (cx - on, h + 10), (cx - h - 10, on)),
-    ]
+    # turn connectors: left turns lane 1 -> 1, right turns outermost -> outermost, drawn with the
+    # same curves the library's turning agents follow (engine.roadmap.connectors), so maps agree
+    lanes += _turn_lanes(L)
 
     # dividers on each arm (none inside the box)
     arms = {

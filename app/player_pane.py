@@ -1,0 +1,232 @@
+"""Player pane: a generated clip's six views in panorama order, play / scrub, in step with the timeline.
+
+The document's current time is the one clock: scrubbing the player's slider or playing moves the
+document's time (so the timeline, the canvas and the camera preview follow), and moving the timeline
+shows the matching generated frame. Every clip generated in this session is kept in the result list
+and can be shown again or saved as videos (`engine.video.write_clip_outputs`).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QSizePolicy, QSlider,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from app.preview_pane import CameraTile
+from editor.document import Document
+from engine.rig import PANORAMA_ORDER
+from engine.worldmodel import GeneratedClip
+
+
+class _Strip(QWidget):
+    """The six tiles side by side at the images' aspect ratio, centred."""
+
+    def __init__(self, tiles: list[CameraTile], gap: int = 3, parent=None) -> None:
+        super().__init__(parent)
+        self.tiles = tiles
+        self.aspect = 448 / 256
+        self.gap = gap
+        for t in tiles:
+            t.setParent(self)
+        self.setMinimumHeight(60)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+
+    def set_aspect(self, aspect: float) -> None:
+        if abs(aspect - self.aspect) > 1e-6:
+            self.aspect = aspect
+            self._layout()
+
+    def resizeEvent(self, _event) -> None:  # noqa: N802 (Qt name)
+        self._layout()
+
+    def _layout(self) -> None:
+        n = len(self.tiles)
+        w, h = self.width(), self.height()
+        tile_w = min((w - (n - 1) * self.gap) / n, h * self.aspect)
+        tile_h = tile_w / self.aspect
+        x = (w - (n * tile_w + (n - 1) * self.gap)) / 2
+        y = (h - tile_h) / 2
+        for t in self.tiles:
+            t.setGeometry(int(round(x)), int(round(y)), int(round(tile_w)), int(round(tile_h)))
+            x += tile_w + self.gap
+
+
+class PlayerPane(QWidget):
+    """Shows generated clips; `frame_shown(index)` after a clip frame was put on the tiles."""
+
+    frame_shown = Signal(int)
+
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.results: list[tuple[str, GeneratedClip]] = []
+        self.clip: GeneratedClip | None = None
+        self.shown_frame: int | None = None
+        self.tiles = {name: CameraTile(name) for name in PANORAMA_ORDER}
+        for t in self.tiles.values():
+            t.note = "no video yet: Generate (Ctrl+G)"
+        self.strip = _Strip(list(self.tiles.values()))
+
+        self.play_button = QToolButton(text="▶")
+        self.play_button.setCheckable(True)
+        self.play_button.setToolTip("Play / pause the generated clip (moves the timeline)")
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setObjectName("playerSlider")
+        self.label = QLabel("—")
+        self.label.setMinimumWidth(120)
+        self.result_box = QComboBox()
+        self.result_box.setToolTip("Clips generated in this session")
+        self.result_box.setMinimumContentsLength(18)
+        self.save_button = QToolButton(text="Save videos…")
+        self.save_button.setToolTip("Write MP4 per camera, panorama MP4 and JPEG frames to a folder")
+        self.status = QLabel()
+        self.status.setObjectName("panelHint")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(self.play_button)
+        bar.addWidget(self.slider, 1)
+        bar.addWidget(self.label)
+        bar.addWidget(self.result_box)
+        bar.addWidget(self.save_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.strip, 1)
+        lay.addLayout(bar)
+        lay.addWidget(self.status)
+
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self.play_button.toggled.connect(self._on_play)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.result_box.currentIndexChanged.connect(self._on_result_chosen)
+        self.save_button.clicked.connect(self.save_dialog)
+        self._bind(document)
+        self._update_controls()
+
+    # ---- document ------------------------------------------------------------------------
+    def _bind(self, document: Document) -> None:
+        self.document = document
+        document.events.time_changed.connect(self._on_time)
+
+    def set_document(self, document: Document) -> None:
+        """Follow another document (the kept clips stay)."""
+        if document is self.document:
+            return
+        self.document.events.time_changed.disconnect(self._on_time)
+        self._bind(document)
+        self._on_time(document.current_time)
+
+    # ---- clips ---------------------------------------------------------------------------
+    def add_clip(self, clip: GeneratedClip, label: str | None = None) -> None:
+        """Keep a new clip for the session and show it at the document's current time."""
+        label = label or f"{clip.backend} · seed {clip.seed} · {time.strftime('%H:%M:%S')}"
+        self.results.append((label, clip))
+        self.result_box.blockSignals(True)
+        self.result_box.addItem(label)
+        self.result_box.setCurrentIndex(len(self.results) - 1)
+        self.result_box.blockSignals(False)
+        self.show_clip(clip)
+
+    def show_clip(self, clip: GeneratedClip) -> None:
+        missing = [n for n in PANORAMA_ORDER if n not in clip.camera_names]
+        self.clip = clip
+        w, h = clip.image_size
+        self.strip.set_aspect(w / h)
+        self.status.setText(f"{clip.num_frames} frames · {w}x{h} · {clip.backend}"
+                            + (f" · missing {', '.join(missing)}" if missing else ""))
+        self._update_controls()
+        self._on_time(self.document.current_time)
+
+    def show_preview(self, frame: int, images: np.ndarray, final: bool) -> None:
+        """During a generation: images (V, h, w, 3) in panorama order (a step preview or a finished frame)."""
+        for name, img in zip(PANORAMA_ORDER, images):
+            self.tiles[name].set_image(img)
+        self.status.setText(f"generating… frame {frame + 1}" + ("" if final else " (preview)"))
+
+    def frame_for_time(self, t: float) -> int:
+        """The clip frame shown at document time t (nearest, clamped)."""
+        if self.clip is None:
+            return 0
+        return int(min(max(round(t * self.clip.fps), 0), self.clip.num_frames - 1))
+
+    def show_frame(self, index: int) -> None:
+        clip = self.clip
+        if clip is None:
+            return
+        index = int(min(max(index, 0), clip.num_frames - 1))
+        for i, name in enumerate(clip.camera_names):
+            if name in self.tiles:
+                self.tiles[name].set_image(clip.frames[index, i])
+        self.shown_frame = index
+        self.slider.blockSignals(True)
+        self.slider.setValue(index)
+        self.slider.blockSignals(False)
+        self.label.setText(f"frame {index + 1}/{clip.num_frames}  t = {index / clip.fps:5.2f} s")
+        self.frame_shown.emit(index)
+
+    # ---- controls ------------------------------------------------------------------------
+    def _update_controls(self) -> None:
+        has = self.clip is not None
+        for w in (self.play_button, self.slider, self.save_button, self.result_box):
+            w.setEnabled(has)
+        if has:
+            self.slider.setRange(0, self.clip.num_frames - 1)
+            self._timer.setInterval(max(1, int(round(1000 / self.clip.fps))))
+
+    def _on_time(self, t: float) -> None:
+        if self.clip is not None:
+            self.show_frame(self.frame_for_time(t))
+
+    def _on_slider(self, value: int) -> None:
+        if self.clip is None:
+            return
+        self.document.set_time(value / self.clip.fps)
+        if self.shown_frame != value:   # the document may clamp to its own length
+            self.show_frame(value)
+
+    def _on_play(self, on: bool) -> None:
+        self.play_button.setText("⏸" if on else "▶")
+        if on and self.clip is not None:
+            if self.shown_frame is not None and self.shown_frame >= self.clip.num_frames - 1:
+                self._on_slider(0)
+            self._timer.start()
+        else:
+            self._timer.stop()
+
+    def toggle_play(self) -> None:
+        self.play_button.toggle()
+
+    def _tick(self) -> None:
+        if self.clip is None:
+            return
+        nxt = (self.shown_frame or 0) + 1
+        self._on_slider(0 if nxt >= self.clip.num_frames else nxt)
+
+    def _on_result_chosen(self, index: int) -> None:
+        if 0 <= index < len(self.results):
+            self.show_clip(self.results[index][1])
+
+    def save_dialog(self) -> None:
+        if self.clip is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Save the generated videos into")
+        if folder:
+            self.save_to(folder)
+
+    def save_to(self, folder: str) -> bool:
+        """Write the shown clip's videos and frames into `folder`; a dialog explains a failure."""
+        from engine.video import write_clip_outputs
+
+        try:
+            files = write_clip_outputs(self.clip, folder, extra_manifest={"scenario_name": self.document.scenario.name})
+        except OSError as e:
+            QMessageBox.warning(self, "Save failed", f"Could not write the videos to {folder}:\n{e}")
+            return False
+        self.status.setText(f"saved to {files.out_dir}")
+        return True
+
+    def stop(self) -> None:
+        self._timer.stop()

@@ -1,0 +1,73 @@
+"""The render process's side (no Qt): a loop that owns one GuidanceRenderer and answers requests.
+
+Messages from the editor (over a multiprocessing Pipe):
+    ("render", request_id, scenario, map_or_None, t, map_name)   map None = the map sent before
+    ("stop",)
+Answers:
+    ("ready", gl_renderer_name) | ("setup_failed", message)
+    ("ok", request_id, images (C, H, W, 3) uint8, names, warnings, seconds)
+    ("error", request_id, message)
+"""
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from dataclasses import replace
+
+
+def lean_scenario(scenario):
+    """A copy whose trajectories carry no cached interpolants (cheap to pickle), and an empty map."""
+    from engine.scenario.model import Scenario  # noqa: F401  (type only)
+    from engine.scenario.roadmap import RoadMap
+    from engine.scenario.trajectory import Trajectory
+
+    def lean(agent):
+        return replace(agent, trajectory=Trajectory(agent.trajectory.points))
+
+    return replace(scenario, ego=lean(scenario.ego), agents=tuple(lean(a) for a in scenario.agents), map=RoadMap())
+
+
+def child_main(conn, size: tuple[int, int]) -> None:
+    """Entry point of the render process."""
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        from engine.render.guidance import GuidanceRenderer
+        from engine.rig import CameraRig
+
+        from app.map_visuals import frame_map_rgb
+
+        renderer = GuidanceRenderer(CameraRig.default(size))
+        conn.send(("ready", getattr(renderer, "gl_renderer", "")))
+    except Exception as e:
+        conn.send(("setup_failed", f"{type(e).__name__}: {e}"))
+        return
+    current_map = None
+    try:
+        while True:
+            msg = conn.recv()
+            if msg[0] == "stop":
+                break
+            _, rid, scenario, road_map, t, map_name = msg
+            if road_map is not None:
+                current_map = road_map
+            try:
+                t0 = time.perf_counter()
+                s = replace(scenario, map=current_map) if current_map is not None else scenario
+                renderer.set_scenario(s)
+                frame = renderer.render(t)
+                import numpy as np
+
+                images = np.ascontiguousarray(frame_map_rgb(frame, map_name))
+                conn.send(("ok", rid, images, tuple(frame.camera_names), tuple(frame.warnings),
+                           time.perf_counter() - t0))
+            except Exception as e:
+                conn.send(("error", rid, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}"))
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass
+    finally:
+        try:
+            renderer.release()
+        except Exception:
+            pass

@@ -1,0 +1,69 @@
+"""Turn a variant into its scenario: load or build the source, apply the swept values, set the seed.
+
+    base scenario  -> loaded (``demo``: the bundled demo); function-argument sweeps re-run its script
+    script         -> the swept arguments written into the script, which runs in the sandbox
+    prompt         -> the interpreter's script (resolved once per batch by the runner), then as for a script
+Environment and agent edits (`scenario_edits`) come last; the scenario is named
+``<batch name>_<variant id>`` and carries the variant's seed.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from engine.batch.scenario_edits import apply_edit
+from engine.batch.script_args import set_call_argument
+from engine.batch.scripts import run_script, script_for_prompt
+from engine.batch.spec import BatchSpec
+from engine.batch.variants import Variant
+from engine.scenario.model import Scenario
+
+
+class VariantError(ValueError):
+    """A variant cannot be built (bad swept value, a script that fails, ...); the message says which."""
+
+
+def _load_base(spec: BatchSpec) -> Scenario:
+    from engine.paths import DEMO_SCENARIO
+    from engine.scenario.io import load_scenario
+
+    return load_scenario(DEMO_SCENARIO if spec.base == "demo" else spec.base)
+
+
+def build_variant_scenario(spec: BatchSpec, variant: Variant) -> Scenario:
+    """The scenario of one variant (raises VariantError, or the sandbox's / library's own errors)."""
+    from engine.batch.spec import parse_sweep_key
+
+    keys = [parse_sweep_key(k) for k in variant.params]
+    fn_keys = [k for k in keys if k.kind == "function"]
+    base: Scenario | None = None
+    script = variant.script
+    prompt = variant.prompt
+    if variant.source == "prompt" and script is None:  # the runner normally resolves (and caches) it
+        script = script_for_prompt(prompt, spec.interpreter, seed=variant.seed)
+    elif variant.source == "base":
+        base = _load_base(spec)
+        if fn_keys:
+            if not base.script:
+                raise VariantError(f"{fn_keys[0].text}: the base scenario has no script whose arguments could be swept")
+            script = base.script
+            prompt = base.prompt
+    if script is not None and (base is None or fn_keys):
+        for k in fn_keys:
+            try:
+                script = set_call_argument(script, k.target, k.arg, variant.params[k.text], k.index)
+            except ValueError as e:
+                raise VariantError(f"{k.text}: {e}") from None
+        scenario = run_script(script, seed=variant.seed, prompt=prompt)
+        if base is not None:  # keep what the script does not decide
+            scenario = replace(scenario, environment=base.environment, description=base.description)
+        scenario = replace(scenario, script=script, prompt=prompt if prompt is not None else scenario.prompt)
+    else:
+        scenario = base
+    for k in keys:
+        if k.kind != "function":
+            try:
+                scenario = apply_edit(scenario, k, variant.params[k.text])
+            except ValueError as e:
+                raise VariantError(str(e)) from None
+    seed = scenario.seed if variant.seed is None else int(variant.seed)
+    return replace(scenario, name=f"{spec.name}_{variant.id}", seed=seed)

@@ -1,0 +1,339 @@
+"""Run a batch: every variant generated and exported as its own scene, resumable, failures isolated.
+
+    report = run_batch(load_spec("sweep.json"), "out/", BatchOptions(executor="local"))
+
+Layout of the output folder:
+    dataset/                the shared nuScenes dataset (one scene per exported variant)
+    openscenario/           <variant id>.xosc (+ .xodr) per variant (format openscenario)
+    batch.json              the spec as run and every variant with its status, scene and error
+    .batch/records/         one record per finished / filtered / failed variant (what makes runs resumable)
+    .batch/logs/            the traceback of each failed variant
+Executors: 'inline' (this process, one at a time), 'local' (a process pool over this machine's
+cores), 'ray' (Ray tasks; `ray_address` 'local' or a cluster address). Workers only write into
+their own job folders; this process merges each finished job into the dataset under the dataset
+lock and records it, so stopping a run (Ctrl-C, a crash, `stop_after`) loses at most the variants
+in flight, and the next run skips every finished one.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from engine.batch.job import JobResult, run_job, unpack
+from engine.batch.records import STATE_DIR, BatchState, VariantRecord
+from engine.batch.spec import BatchSpec
+from engine.batch.variants import Variant, expand_variants
+
+EXECUTORS = ("inline", "local", "ray")
+DATASET_DIR = "dataset"
+OSC_DIR = "openscenario"
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """executor: inline | local | ray; workers: processes for 'local' (default: the CPU count) or CPUs
+    of a local Ray instance; ray_address: 'local' or a cluster address; stop_after: run at most this
+    many variants now (the rest stay pending); retry_failed: run variants that failed last time again."""
+
+    executor: str = "local"
+    workers: int | None = None
+    ray_address: str = "local"
+    stop_after: int | None = None
+    retry_failed: bool = True
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {self.executor!r}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
+        if self.stop_after is not None and self.stop_after < 0:
+            raise ValueError(f"stop_after must be >= 0, got {self.stop_after}")
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """After each variant: counts so far this run, and the record of the variant that just ended."""
+
+    total: int
+    to_run: int
+    finished: int
+    failed: int
+    filtered: int
+    skipped: int
+    last: VariantRecord | None
+    elapsed_s: float
+
+
+@dataclass
+class BatchReport:
+    """How the run went: counts of this run, the variants still pending, and every record."""
+
+    out_dir: Path
+    total: int
+    skipped: int
+    done: int = 0
+    filtered: int = 0
+    failed: int = 0
+    pending: int = 0
+    records: dict[str, VariantRecord] = field(default_factory=dict)
+
+    @property
+    def dataset_dir(self) -> Path:
+        return self.out_dir / DATASET_DIR
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.pending == 0
+
+
+def _dataset_variant_keys(dataset: Path) -> dict[str, dict]:
+    """variant key -> scene entry for every scene already committed to the dataset."""
+    from engine.export.nuscenes_dataset import load_dataset_manifest
+
+    if not (dataset / "manifest.json").is_file():
+        return {}
+    return {s["variant_key"]: s for s in load_dataset_manifest(dataset).get("scenes", []) if "variant_key" in s}
+
+
+def collect(result: JobResult, spec: BatchSpec, variant: Variant, out_dir: Path, state: BatchState) -> VariantRecord:
+    """Merge a finished job's outputs into the batch folder and record the variant (returns the record)."""
+    staging_root = out_dir / STATE_DIR / "staging"
+    job_dir = Path(result.job_dir) if result.job_dir else None
+    try:
+        if result.status == "done":
+            if result.archive is not None:
+                job_dir = unpack(result.archive, staging_root / f"{variant.id}-{os.getpid()}-{time.time_ns()}")
+            if job_dir is None or not job_dir.is_dir():
+                raise RuntimeError("the job reported success but its folder is missing")
+            files = dict(result.files)
+            for key in ("openscenario", "opendrive"):
+                rel = files.get(key)
+                if rel:
+                    dst = out_dir / OSC_DIR / Path(rel).name
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(job_dir / rel, dst)
+                    files[key] = f"{OSC_DIR}/{dst.name}"
+            scene_name = scene_token = None
+            if result.staged is not None:
+                from engine.export.manifest import DATASET_NOTES
+                from engine.export.nuscenes_dataset import merge_scene
+
+                entry = {**result.staged["entry"], "variant": variant.id, "variant_key": variant.key,
+                         "params": variant.params, "prompt": variant.prompt, "batch": spec.name}
+                merged = merge_scene(job_dir / "dataset", out_dir / DATASET_DIR, result.staged["version"], entry,
+                                     DATASET_NOTES)
+                scene_name, scene_token = merged.scene_name, merged.scene_token
+                files["scene_folder"] = f"{DATASET_DIR}/{entry['folder']}"
+            record = VariantRecord(variant.id, variant.key, "done", variant.label, scene_name, scene_token, files,
+                                   timings=result.timings, worker=result.worker)
+        else:
+            record = VariantRecord(variant.id, variant.key, result.status, variant.label, files=result.files,
+                                   error=result.error, traceback=result.traceback, timings=result.timings,
+                                   worker=result.worker)
+    except Exception as e:  # merging failed: the variant failed, the dataset is untouched (merge is atomic)
+        import traceback as tb
+
+        record = VariantRecord(variant.id, variant.key, "failed", variant.label, error=f"collecting: {type(e).__name__}: {e}",
+                               traceback=tb.format_exc(), timings=result.timings, worker=result.worker)
+    finally:
+        if job_dir is not None:
+            shutil.rmtree(job_dir, ignore_errors=True)
+    state.save(record)
+    if record.status == "failed" and record.traceback:
+        from engine.fileio import atomic_write_text
+
+        atomic_write_text(out_dir / STATE_DIR / "logs" / f"{variant.id}.log",
+                          f"{variant.label}\n{record.error}\n\n{record.traceback}")
+    return record
+
+
+def resolve_prompts(spec: BatchSpec, variants: list[Variant], out_dir: Path) -> tuple[list[Variant], dict[str, str]]:
+    """Interpret each prompt once and give its variants the script (cached in DIR/.batch/prompts/).
+
+    An LLM writes a different script each time; interpreting once per batch makes the variants of a
+    prompt differ only in what the spec sweeps, and a resumed run reuse the same script. Returns the
+    variants and, per prompt that could not be interpreted, the error.
+    """
+    import hashlib
+    import json
+    from dataclasses import replace as dc_replace
+
+    from engine.batch.scripts import script_for_prompt
+    from engine.fileio import atomic_write_json
+
+    scripts: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for prompt in dict.fromkeys(v.prompt for v in variants if v.source == "prompt"):
+        key = hashlib.sha256(f"{spec.interpreter}\n{prompt}".encode()).hexdigest()[:16]
+        path = out_dir / STATE_DIR / "prompts" / f"{key}.json"
+        try:
+            if path.is_file():
+                scripts[prompt] = json.loads(path.read_text())["script"]
+            else:
+                scripts[prompt] = script_for_prompt(prompt, spec.interpreter)
+                atomic_write_json(path, {"prompt": prompt, "interpreter": spec.interpreter, "script": scripts[prompt]})
+        except Exception as e:  # one prompt the interpreter cannot handle fails only its own variants
+            errors[prompt] = f"{type(e).__name__}: {e}"
+    return [dc_replace(v, script=scripts[v.prompt]) if v.source == "prompt" and v.prompt in scripts else v
+            for v in variants], errors
+
+
+def _inline_results(spec: BatchSpec, todo: list[Variant], staging: Path) -> Iterator[JobResult]:
+    for v in todo:
+        yield run_job(spec, v, staging / v.id)
+
+
+def _pool_results(spec: BatchSpec, todo: list[Variant], staging: Path, workers: int,
+                  max_restarts: int = 3) -> Iterator[JobResult]:
+    """Run the jobs in a pool of spawned processes; a pool broken by a dying worker is replaced
+    (the variants in flight are reported failed) up to `max_restarts` times."""
+    import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context("spawn")  # no fork: GL contexts and torch threads do not survive it
+    queue = list(todo)
+    restarts = 0
+    while queue:
+        futures: dict = {}
+        broken = False
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            try:
+                while (queue and not broken) or futures:
+                    while queue and not broken and len(futures) < 2 * workers:
+                        v = queue[0]
+                        try:
+                            futures[pool.submit(run_job, spec, v, staging / v.id)] = v
+                        except BrokenProcessPool:
+                            broken = True
+                            break
+                        queue.pop(0)
+                    if not futures:
+                        break
+                    done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+                    for f in done:
+                        v = futures.pop(f)
+                        try:
+                            yield f.result()
+                        except BrokenProcessPool as e:
+                            broken = True
+                            yield JobResult(v.id, v.key, "failed", str(staging / v.id),
+                                            error=f"worker process died: {e}")
+                        except Exception as e:
+                            yield JobResult(v.id, v.key, "failed", str(staging / v.id),
+                                            error=f"worker process failed: {type(e).__name__}: {e}")
+            finally:
+                for f in futures:
+                    f.cancel()
+        if broken:
+            restarts += 1
+            if restarts > max_restarts:
+                for v in queue:
+                    yield JobResult(v.id, v.key, "failed", None,
+                                    error=f"not run: the worker pool broke {restarts} times")
+                return
+
+
+class BatchBusyError(RuntimeError):
+    """Another run is already working in this batch folder."""
+
+
+@contextmanager
+def _batch_lock(out: Path) -> Iterator[None]:
+    """One driver per batch folder (a file lock on DIR/.batch/.lock)."""
+    from filelock import FileLock, Timeout
+
+    (out / STATE_DIR).mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out / STATE_DIR / ".lock"))
+    try:
+        lock.acquire(timeout=1.0)
+    except Timeout:
+        raise BatchBusyError(f"{out}: another batch run is using this folder") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def run_batch(spec: BatchSpec, out_dir: str | os.PathLike, options: BatchOptions | None = None,
+              progress: Callable[[BatchProgress], None] | None = None) -> BatchReport:
+    """Run the pending variants of `spec` into `out_dir` (see the module docstring)."""
+    options = options or BatchOptions()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state = BatchState(out)
+    variants = expand_variants(spec)
+    by_id = {v.id: v for v in variants}
+    t0 = time.perf_counter()
+    with _batch_lock(out):
+        staging = out / STATE_DIR / "staging"
+        shutil.rmtree(staging, ignore_errors=True)  # job folders of an interrupted run
+        staging.mkdir(parents=True, exist_ok=True)
+        committed = _dataset_variant_keys(out / DATASET_DIR)
+        for v in variants:  # a scene committed just before a crash, whose record was not written
+            if v.key in committed and not state.is_finished(v.id, v.key):
+                s = committed[v.key]
+                state.save(VariantRecord(v.id, v.key, "done", v.label, s.get("scene_name"), s.get("scene_token"),
+                                         {"scene_folder": f"{DATASET_DIR}/{s.get('folder', '')}"}))
+        todo = []
+        for v in variants:
+            rec = state.load(v.id)
+            if rec is not None and rec.key == v.key and (rec.status in ("done", "filtered")
+                                                          or (rec.status == "failed" and not options.retry_failed)):
+                continue
+            todo.append(v)
+        skipped = len(variants) - len(todo)
+        if options.stop_after is not None:
+            todo = todo[:options.stop_after]
+        todo, prompt_errors = resolve_prompts(spec, todo, out)
+        unresolved = [v for v in todo if v.source == "prompt" and v.prompt in prompt_errors]
+        todo = [v for v in todo if v not in unresolved]
+        report = BatchReport(out, len(variants), skipped)
+        for v in unresolved:
+            rec = collect(JobResult(v.id, v.key, "failed", None, error=f"interpreting the prompt: {prompt_errors[v.prompt]}"),
+                          spec, v, out, state)
+            report.records[v.id] = rec
+            report.failed += 1
+        state.write_summary(spec.to_dict(), variants)
+        workers = options.workers or os.cpu_count() or 1
+        if options.executor == "inline" or not todo:
+            results = _inline_results(spec, todo, staging)
+        elif options.executor == "local":
+            results = _pool_results(spec, todo, staging, workers)
+        else:
+            from engine.batch.ray_backend import ray_results
+
+            results = ray_results(spec, todo, options.ray_address, num_cpus=options.workers)
+        last_summary = 0.0
+        try:
+            for result in results:
+                v = by_id[result.variant_id]
+                rec = collect(result, spec, v, out, state)
+                report.records[v.id] = rec
+                if rec.status == "done":
+                    report.done += 1
+                elif rec.status == "filtered":
+                    report.filtered += 1
+                else:
+                    report.failed += 1
+                if time.perf_counter() - last_summary > 1.0:
+                    state.write_summary(spec.to_dict(), variants)
+                    last_summary = time.perf_counter()
+                if progress is not None:
+                    progress(BatchProgress(len(variants), len(todo), report.done + report.filtered + report.failed,
+                                           report.failed, report.filtered, skipped, rec, time.perf_counter() - t0))
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
+            state.write_summary(spec.to_dict(), variants, {"elapsed_s": round(time.perf_counter() - t0, 3)})
+            shutil.rmtree(staging, ignore_errors=True)
+        finished = state.all()
+        report.pending = sum(1 for v in variants
+                             if not (v.id in finished and finished[v.id].key == v.key and finished[v.id].status in ("done", "filtered")))
+    return report

@@ -1,0 +1,32 @@
+"""The batch runner's link to the script sandbox and the prompt interpreters.
+
+Scripts always run through `engine.sandbox.run_script` (checked, then evaluated under bounds); a
+prompt becomes a script through `engine.prompting` ('offline': the built-in interpreter; 'llm': the
+configured OpenAI-compatible endpoint, which also checks its script in the sandbox).
+"""
+from __future__ import annotations
+
+from engine.scenario.model import Scenario
+
+
+def run_script(script: str, seed: int | None = None, name: str = "scripted", prompt: str | None = None) -> Scenario:
+    """Run a library script in the sandbox; returns the scenario it builds (ScriptRefused / ScriptFailed otherwise)."""
+    from engine.sandbox import RunOptions, run_script as sandbox_run
+
+    return sandbox_run(script, RunOptions(seed=int(seed or 0), name=name, prompt=prompt))
+
+
+def script_for_prompt(prompt: str, interpreter: str = "offline", seed: int | None = None) -> str:
+    """The library script an interpreter writes for a prompt ('offline' or 'llm')."""
+    if interpreter == "offline":
+        from engine.prompting import interpret_offline
+
+        return interpret_offline(prompt).script
+    if interpreter == "llm":
+        from engine.prompting.llm import LLMInterpreter
+        from engine.prompting.settings import LLMSettings
+        from engine.sandbox import RunOptions
+
+        result = LLMInterpreter(LLMSettings.from_env()).interpret(prompt, RunOptions(seed=int(seed or 0), prompt=prompt))
+        return result.script
+    raise ValueError(f"unknown interpreter {interpreter!r}; use 'offline' or 'llm'")

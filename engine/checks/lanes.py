@@ -1,0 +1,135 @@
+"""Driving against the lane direction.
+
+Lane centre lines are resampled every `LANE_STEP` metres into points that carry the lane's heading
+and half width, indexed once per map in a k-d tree (scipy). A moving vehicle or bicycle is "in" a
+lane where its centre lies within the lane's half width of the centre line. At a frame it drives
+the wrong way when it is in at least one lane, none of the lanes it is in runs within 90 degrees of
+its heading, and one runs more than `wrong_way_angle` against it (lanes crossing at right angles,
+as inside an intersection, decide nothing). Runs shorter than `wrong_way_min_duration` are dropped.
+Pedestrians and static objects are not checked; nor is reversing (the heading, not the direction
+of travel, is compared).
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from engine.checks.config import LANE_DIRECTION_CLASSES, CheckConfig
+from engine.checks.findings import Finding, Severity, name_of
+from engine.checks.sampling import SampledScene, runs
+from engine.scenario.roadmap import RoadMap
+
+LANE_STEP = 1.0      # m between resampled centre-line points
+K_NEAREST = 12       # lane points looked at per query
+
+_cache: dict[int, tuple[weakref.ref, "LaneIndex | None"]] = {}
+
+
+class LaneIndex:
+    """Resampled lane centre lines: points (M, 2), heading (M,), half_width (M,), lane (M,) index, tree."""
+
+    def __init__(self, road_map: RoadMap) -> None:
+        pts, head, half, lane = [], [], [], []
+        self.lane_ids: list[str] = []
+        for li, ln in enumerate(road_map.lanes):
+            c = ln.array
+            if len(c) < 2:
+                continue
+            self.lane_ids.append(ln.id)
+            seg = np.diff(c, axis=0)
+            length = np.hypot(seg[:, 0], seg[:, 1])
+            for s in np.flatnonzero(length > 1e-9):
+                n = max(1, int(np.ceil(length[s] / LANE_STEP)))
+                u = (np.arange(n) + 0.5) / n
+                pts.append(c[s] + u[:, None] * seg[s])
+                head.append(np.full(n, np.arctan2(seg[s, 1], seg[s, 0])))
+                half.append(np.full(n, ln.width / 2))
+                lane.append(np.full(n, len(self.lane_ids) - 1))
+        self.points = np.concatenate(pts) if pts else np.zeros((0, 2))
+        self.heading = np.concatenate(head) if head else np.zeros(0)
+        self.half_width = np.concatenate(half) if half else np.zeros(0)
+        self.lane = np.concatenate(lane) if lane else np.zeros(0, dtype=int)
+        self.tree = cKDTree(self.points) if len(self.points) else None
+        self.max_half_width = float(self.half_width.max()) if len(self.half_width) else 0.0
+
+    def query(self, xy: np.ndarray, yaw: np.ndarray, wrong_way_angle: float) -> tuple[np.ndarray, np.ndarray]:
+        """For points (N, 2) with headings (N,): wrong-way flags (N,) and the lane index opposed (N,), -1 if none."""
+        n = xy.shape[0]
+        flag = np.zeros(n, dtype=bool)
+        opposed = np.full(n, -1)
+        if self.tree is None or n == 0:
+            return flag, opposed
+        reach = self.max_half_width + LANE_STEP / 2
+        # first the nearest lane point: inside its lane and agreeing settles most queries
+        d1, i1 = self.tree.query(xy, k=1, distance_upper_bound=reach)
+        found = i1 < len(self.points)
+        j1 = np.where(found, i1, 0)
+        settled = ~found | ((d1 <= self.half_width[j1] + LANE_STEP / 2) & (np.cos(yaw - self.heading[j1]) > 0.0))
+        rest = np.flatnonzero(~settled)
+        if rest.size == 0:
+            return flag, opposed
+        k = min(K_NEAREST, len(self.points))
+        d, idx = self.tree.query(xy[rest], k=k, distance_upper_bound=reach)
+        d, idx = d.reshape(rest.size, k), idx.reshape(rest.size, k)
+        valid = idx < len(self.points)
+        safe = np.where(valid, idx, 0)
+        inside = valid & (d <= self.half_width[safe] + LANE_STEP / 2)
+        cosang = np.cos(yaw[rest][:, None] - self.heading[safe])
+        agree = (inside & (cosang > 0.0)).any(1)
+        against = inside & (cosang < np.cos(wrong_way_angle))
+        f = against.any(1) & ~agree
+        first = np.argmax(against, axis=1)
+        flag[rest] = f
+        opposed[rest] = np.where(f, self.lane[safe[np.arange(rest.size), first]], -1)
+        return flag, opposed
+
+
+def lane_index(road_map: RoadMap) -> LaneIndex:
+    """The LaneIndex of a map, built once per RoadMap object."""
+    key = id(road_map)
+    hit = _cache.get(key)
+    if hit is not None and hit[0]() is road_map:
+        return hit[1]
+    idx = LaneIndex(road_map)
+    for k in [k for k, (ref, _) in _cache.items() if ref() is None]:
+        del _cache[k]
+    _cache[key] = (weakref.ref(road_map), idx)
+    return idx
+
+
+def wrong_way_findings(scene: SampledScene, road_map: RoadMap, cfg: CheckConfig) -> list[Finding]:
+    """A warning per run of at least `wrong_way_min_duration` driving against the lanes."""
+    if not road_map.lanes:
+        return [Finding("map_incomplete", Severity.INFO, scene.times[0], scene.times[-1], (),
+                        "The map has no lanes: the lane direction was not checked.")]
+    index = lane_index(road_map)
+    rows = np.array([r for r, c in enumerate(scene.classes) if c in LANE_DIRECTION_CLASSES], dtype=int)
+    if rows.size == 0:
+        return []
+    active = scene.present[rows] & (scene.speed[rows] >= cfg.lane_min_speed)
+    r_idx, k_idx = np.nonzero(active)
+    if r_idx.size == 0:
+        return []
+    xy = np.stack([scene.x[rows][r_idx, k_idx], scene.y[rows][r_idx, k_idx]], -1)
+    flag, opposed = index.query(xy, scene.yaw[rows][r_idx, k_idx], cfg.wrong_way_angle)
+    wrong = np.zeros(active.shape, dtype=bool)
+    lane_of = np.full(active.shape, -1)
+    wrong[r_idx, k_idx] = flag
+    lane_of[r_idx, k_idx] = opposed
+    min_frames = max(1, int(np.ceil(cfg.wrong_way_min_duration / scene.dt - 1e-9)))
+    out = []
+    for r in np.flatnonzero(wrong.any(1)):
+        for k0, k1 in runs(wrong[r]):
+            if k1 - k0 + 1 < min_frames:
+                continue
+            row = int(rows[r])
+            aid = scene.ids[row]
+            lanes = sorted({index.lane_ids[l] for l in lane_of[r, k0:k1 + 1] if l >= 0})
+            out.append(Finding(
+                "wrong_way", Severity.WARNING, scene.times[k0], scene.times[k1], (aid,),
+                f"{name_of(aid, True)} drives against the direction of lane {', '.join(lanes)} from {scene.times[k0]:.2f} "
+                f"to {scene.times[k1]:.2f} s.", (float(scene.x[row, k0]), float(scene.y[row, k0])),
+                {"duration": float(scene.times[k1] - scene.times[k0])}))
+    return out

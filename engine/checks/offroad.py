@@ -1,0 +1,154 @@
+"""Boxes leaving the drivable area, and pedestrians on the roadway outside a crossing.
+
+Vehicles (car, truck, bus, trailer, construction vehicle, motorcycle): a corner more than
+`offroad_tolerance` outside the map's drivable area is a warning, the box centre outside it an
+error. Bicycles: warning only (cycle paths and pavements are not in the map). Pedestrians are
+expected off the roadway (pavements are not drivable area): they are never "off-road"; walking on
+the roadway away from any crossing is reported as info. Traffic cones and barriers are not checked.
+Point-in-polygon tests (corners and centres) go through a per-map `RegionRaster`, which answers as
+`shapely.contains_xy` does on the prepared geometry, faster.
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import shapely
+
+from engine.checks.config import OFFROAD_ERROR_CLASSES, OFFROAD_WARNING_CLASSES, CheckConfig
+from engine.checks.findings import Finding, Severity, name_of
+from engine.checks.raster import RegionRaster
+from engine.checks.sampling import SampledScene, runs, runs_2d
+from engine.scenario.roadmap import RoadMap
+
+CORNER_NAMES = ("front-left", "rear-left", "rear-right", "front-right")
+JAYWALK_MIN_DURATION = 0.5    # s on the roadway outside a crossing before it is reported
+CROSSING_MARGIN = 0.5         # m around a crossing that still counts as on it
+
+_cache: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def map_layers(road_map: RoadMap) -> dict:
+    """Prepared shapely geometries of a map and their rasters, built once per RoadMap object."""
+    key = id(road_map)
+    hit = _cache.get(key)
+    if hit is not None and hit[0]() is road_map:
+        return hit[1]
+    drivable = road_map.drivable_geometry
+    shapely.prepare(drivable)
+    polys = [shapely.Polygon(c.array) for c in road_map.ped_crossings if len(c.polygon) >= 3]
+    crossings = shapely.union_all([p.buffer(CROSSING_MARGIN) for p in polys]) if polys else shapely.Polygon()
+    shapely.prepare(crossings)
+    layers = {"drivable": drivable, "crossings": crossings,
+              "drivable_raster": RegionRaster(drivable), "crossings_raster": RegionRaster(crossings)}
+    for k in [k for k, (ref, _) in _cache.items() if ref() is None]:
+        del _cache[k]
+    _cache[key] = (weakref.ref(road_map), layers)
+    return layers
+
+
+def _signed_outside(geom, xy: np.ndarray) -> np.ndarray:
+    """Signed distance (m) of points (..., 2) to a polygon: positive outside, negative inside."""
+    flat = xy.reshape(-1, 2)
+    inside = shapely.contains_xy(geom, flat[:, 0], flat[:, 1])
+    d = shapely.distance(geom.boundary, shapely.points(flat))
+    return np.where(inside, -d, d).reshape(xy.shape[:-1])
+
+
+def offroad_findings(scene: SampledScene, road_map: RoadMap, cfg: CheckConfig) -> list[Finding]:
+    """Off-road warnings and errors for vehicles and bicycles, jaywalking info for pedestrians."""
+    layers = map_layers(road_map)
+    geom = layers["drivable"]
+    if geom.is_empty:
+        return [Finding("map_incomplete", Severity.INFO, scene.times[0], scene.times[-1], (),
+                        "The map has no drivable area: leaving the road was not checked.")]
+    out: list[Finding] = []
+    rows = np.array([r for r, c in enumerate(scene.classes)
+                     if c in OFFROAD_ERROR_CLASSES or c in OFFROAD_WARNING_CLASSES], dtype=int)
+    if rows.size:
+        out += _vehicle_offroad(scene, rows, geom, layers["drivable_raster"], cfg)
+    peds = np.array([r for r, c in enumerate(scene.classes) if c == "pedestrian"], dtype=int)
+    if peds.size:
+        out += _jaywalking(scene, peds, layers["drivable_raster"], layers["crossings_raster"])
+    return out
+
+
+def _vehicle_offroad(scene: SampledScene, rows: np.ndarray, geom, raster: RegionRaster,
+                     cfg: CheckConfig) -> list[Finding]:
+    present = scene.present[rows]                                   # (R, T)
+    corners = scene.corners[rows]                                   # (R, T, 4, 2)
+    r_idx, k_idx = np.nonzero(present)
+    pts = corners[r_idx, k_idx].reshape(-1, 2)
+    inside = raster.contains(pts[:, 0], pts[:, 1]).reshape(-1, 4)
+    out_dist = np.zeros(inside.shape)
+    cand = ~inside
+    if cand.any():
+        flat = np.flatnonzero(cand.ravel())
+        out_dist.ravel()[flat] = shapely.distance(geom, shapely.points(pts[flat]))
+    corner_out = np.zeros(present.shape + (4,), dtype=bool)
+    corner_out[r_idx, k_idx] = out_dist > cfg.offroad_tolerance
+    dist = np.zeros(present.shape + (4,))
+    dist[r_idx, k_idx] = out_dist
+    any_out = corner_out.any(-1)
+    findings: list[Finding] = []
+    if not any_out.any():
+        return findings
+    cx, cy = scene.x[rows], scene.y[rows]
+    rr, k0s, k1s = runs_2d(any_out)
+    for r, k0, k1 in zip(rr, k0s, k1s):
+        row = int(rows[r])
+        aid, cls = scene.ids[row], scene.classes[row]
+        ks = np.arange(k0, k1 + 1)
+        centre_in = raster.contains(cx[r, ks], cy[r, ks])
+        centre_out = ~centre_in & (shapely.distance(geom, shapely.points(np.stack([cx[r, ks], cy[r, ks]], -1)))
+                                   > cfg.offroad_tolerance)
+        worst_k, worst_c = np.unravel_index(int(np.argmax(dist[r, k0:k1 + 1])), (k1 - k0 + 1, 4))
+        worst = float(dist[r, k0 + worst_k, worst_c])
+        first_c = int(np.argmax(dist[r, k0]))
+        t_exit = _exit_time(scene, row, k0, geom, cfg.offroad_tolerance)
+        t0, t1 = scene.times[k0], scene.times[k1]
+        metrics = {"t_exit": t_exit, "max_outside": worst}
+        where = tuple(scene.corners[row, k0, first_c])
+        if centre_out.any() and cls in OFFROAD_ERROR_CLASSES:
+            tc = float(scene.times[ks[np.argmax(centre_out)]])
+            metrics["t_centre_out"] = tc
+            msg = (f"{name_of(aid, True)} leaves the drivable area at {t_exit:.2f} s ({CORNER_NAMES[first_c]} corner first) and is "
+                   f"off the road with its centre from {tc:.2f} s; up to {worst:.2f} m outside until {t1:.2f} s.")
+            sev = Severity.ERROR
+        else:
+            msg = (f"{name_of(aid, True)} leaves the drivable area with its {CORNER_NAMES[first_c]} corner at {t_exit:.2f} s, "
+                   f"up to {worst:.2f} m outside, until {t1:.2f} s.")
+            sev = Severity.WARNING
+        findings.append(Finding("off_road", sev, t0, t1, (aid,), msg, where, metrics))
+    return findings
+
+
+def _exit_time(scene: SampledScene, row: int, k0: int, geom, tol: float) -> float:
+    """When the outermost corner crosses `tol` outside, interpolated between frames k0-1 and k0."""
+    t1 = float(scene.times[k0])
+    if k0 == 0 or not scene.present[row, k0 - 1]:
+        return t1
+    s = _signed_outside(geom, scene.corners[row, k0 - 1:k0 + 1]).max(-1)   # (2,)
+    if not s[1] > s[0]:
+        return t1
+    u = float(np.clip((tol - s[0]) / (s[1] - s[0]), 0.0, 1.0))
+    return float(scene.times[k0 - 1] + u * (t1 - scene.times[k0 - 1]))
+
+
+def _jaywalking(scene: SampledScene, rows: np.ndarray, road: RegionRaster, crossings: RegionRaster) -> list[Finding]:
+    x, y = scene.x[rows], scene.y[rows]
+    on_road = road.contains(x, y) & scene.present[rows]
+    if not on_road.any():
+        return []
+    on_road &= ~crossings.contains(x, y)
+    min_frames = max(1, int(round(JAYWALK_MIN_DURATION / scene.dt)))
+    out = []
+    for r in np.flatnonzero(on_road.any(1)):
+        for k0, k1 in runs(on_road[r]):
+            if k1 - k0 + 1 < min_frames:
+                continue
+            aid = scene.ids[int(rows[r])]
+            out.append(Finding("jaywalking", Severity.INFO, scene.times[k0], scene.times[k1], (aid,),
+                               f"{aid} walks on the roadway outside a crossing from {scene.times[k0]:.2f} "
+                               f"to {scene.times[k1]:.2f} s.", (float(x[r, k0]), float(y[r, k0]))))
+    return out

@@ -1,0 +1,127 @@
+"""Every pair of agents over the clip: centre distance, box overlap and footprint gap where they are close.
+
+Pairs are the upper triangle of the agent rows (i < j), so pairs with the ego (row 0) come first.
+Three prefilters keep the work proportional to the pairs that actually come close:
+
+1. blocks of `BLOCK` frames: the bounding box of each agent's centres over a block, grown by the
+   two half diagonals and the reach of interest, must meet the other's for the block's frames to
+   be looked at;
+2. bounding circles: the centre distance must be within the two half diagonals plus the reach;
+3. the separating-axis test gives the overlap depth, and minus the depth is a lower bound on the
+   gap, so the exact gap (`obb_gap`) is only computed where that bound is below `gap_reach`.
+
+The result is a list of evaluated entries (pair, frame) plus dense (P, T) masks for the run logic.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.checks.geometry import obb_gap, obb_penetration
+from engine.checks.sampling import SampledScene
+
+BLOCK = 12   # frames per block of the first prefilter (1 s at 12 Hz)
+
+
+@dataclass(frozen=True, eq=False)
+class PairGrid:
+    """Pairs (i, j) of agent rows and what is known about them frame by frame.
+
+    i, j: (P,) rows, i < j. Evaluated entries: p, k (E,) pair index and frame of every entry whose
+    centre distance is within the two half diagonals plus `reach` (the larger of `gap_reach` and the
+    two agents' largest frame steps); dist, depth (E,) there (depth NaN beyond `gap_reach`); gap
+    (E,) exact footprint gap where it may be below `gap_reach` (NaN where it is known to be at
+    least that). overlap: (P, T) bool, depth above the contact tolerance (False where not evaluated).
+    """
+
+    i: np.ndarray
+    j: np.ndarray
+    num_frames: int
+    p: np.ndarray
+    k: np.ndarray
+    dist: np.ndarray
+    depth: np.ndarray
+    gap: np.ndarray
+    overlap: np.ndarray
+
+    def dense(self, values: np.ndarray, fill: float) -> np.ndarray:
+        """(P, T) array of per-entry `values` (E,), `fill` where not evaluated."""
+        out = np.full((self.i.size, self.num_frames), fill, dtype=np.result_type(values, type(fill)))
+        out[self.p, self.k] = values
+        return out
+
+
+def pair_rows(num_agents: int) -> tuple[np.ndarray, np.ndarray]:
+    """(P,) i and j rows of every unordered pair, i < j, ego pairs first."""
+    return np.triu_indices(num_agents, 1)
+
+
+def max_steps(scene: SampledScene) -> np.ndarray:
+    """(A,) the longest distance each agent moves between two consecutive frames (both present)."""
+    if scene.num_frames < 2:
+        return np.zeros(scene.num_agents)
+    step = np.hypot(np.diff(scene.x, axis=1), np.diff(scene.y, axis=1))
+    step = np.where(scene.present[:, 1:] & scene.present[:, :-1], step, 0.0)
+    return step.max(axis=1)
+
+
+def _block_candidates(scene: SampledScene, i: np.ndarray, j: np.ndarray, grow: np.ndarray):
+    """(pair, frame) entries whose blocks pass the bounding-box test with pair margins `grow` (P,)."""
+    A, T = scene.num_agents, scene.num_frames
+    nb = -(-T // BLOCK)
+    pad = nb * BLOCK - T
+
+    def blocked(v: np.ndarray, fill: float, fn) -> np.ndarray:
+        w = np.where(scene.present, v, fill)
+        if pad:
+            w = np.concatenate([w, np.full((A, pad), fill)], axis=1)
+        return fn(w.reshape(A, nb, BLOCK), axis=2)
+
+    x0, x1 = blocked(scene.x, np.inf, np.min), blocked(scene.x, -np.inf, np.max)
+    y0, y1 = blocked(scene.y, np.inf, np.min), blocked(scene.y, -np.inf, np.max)
+    g = grow[:, None]
+    ok = (x0[i] - g <= x1[j]) & (x0[j] - g <= x1[i]) & (y0[i] - g <= y1[j]) & (y0[j] - g <= y1[i])
+    pb, bb = np.nonzero(ok)
+    k = (bb[:, None] * BLOCK + np.arange(BLOCK)[None, :]).ravel()
+    p = np.repeat(pb, BLOCK)
+    keep = k < T
+    return p[keep], k[keep]
+
+
+def pair_grid(scene: SampledScene, contact_tolerance: float, gap_reach: float,
+              pairs: tuple[np.ndarray, np.ndarray] | None = None) -> PairGrid:
+    """Evaluate pairs (default: all) over the frame grid (see module docstring)."""
+    i, j = pair_rows(scene.num_agents) if pairs is None else (np.asarray(pairs[0]), np.asarray(pairs[1]))
+    T = scene.num_frames
+    step = max_steps(scene)
+    rsum = scene.radius[i] + scene.radius[j]
+    reach = np.maximum(gap_reach, step[i] + step[j])                   # (P,)
+    if np.isfinite(gap_reach):
+        p, k = _block_candidates(scene, i, j, rsum + reach)
+    else:
+        p, k = (a.ravel() for a in np.meshgrid(np.arange(i.size), np.arange(T), indexing="ij"))
+    ii, jj = i[p], j[p]
+    keep = scene.present[ii, k] & scene.present[jj, k]
+    p, k, ii, jj = p[keep], k[keep], ii[keep], jj[keep]
+    dx, dy = scene.x[jj, k] - scene.x[ii, k], scene.y[jj, k] - scene.y[ii, k]
+    dist = np.hypot(dx, dy)
+    keep = dist <= rsum[p] + reach[p]
+    p, k, ii, jj, dx, dy, dist = p[keep], k[keep], ii[keep], jj[keep], dx[keep], dy[keep], dist[keep]
+    depth = np.full(p.size, np.nan)
+    gap = np.full(p.size, np.nan)
+    m = np.flatnonzero(dist <= rsum[p] + gap_reach)
+    if m.size:
+        ia, ja, km = ii[m], jj[m], k[m]
+        args = (dx[m], dy[m], scene.yaw[ia, km], scene.half_length[ia], scene.half_width[ia],
+                scene.yaw[ja, km], scene.half_length[ja], scene.half_width[ja])
+        trig = (scene.cos_yaw[ia, km], scene.sin_yaw[ia, km], scene.cos_yaw[ja, km], scene.sin_yaw[ja, km])
+        d = obb_penetration(*args, trig=trig)
+        depth[m] = d
+        need = -d < gap_reach          # minus the depth is a lower bound on the gap
+        if need.any():
+            gap[m[need]] = obb_gap(*(a[need] for a in args), depth=d[need], trig=tuple(t[need] for t in trig))
+    overlap = np.zeros((i.size, T), dtype=bool)
+    hit = np.nan_to_num(depth, nan=-np.inf) > contact_tolerance
+    overlap[p[hit], k[hit]] = True
+    return PairGrid(i=i, j=j, num_frames=T, p=p, k=k, dist=dist, depth=depth, gap=gap, overlap=overlap)

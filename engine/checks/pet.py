@@ -1,0 +1,299 @@
+"""Post-encroachment time (PET) where the paths of two agents cross.
+
+Definition: the conflict area is where the swept footprints of two crossing agents intersect; PET
+is the time from the first agent leaving it to the second entering it. Equivalently, and that is
+how it is computed, PET is the least |t_b - t_a| over pairs of times at which the footprint of a
+at t_a overlaps the footprint of b at t_b (the common point lies in the conflict area, which the
+first leaves no earlier than t_a and the second enters no later than t_b, with equality at the
+corner of the area). Only moments where both move and their directions of travel differ by at least
+`pet_min_angle` (modulo pi) count, so agents following or meeting on the same path have no PET.
+
+Candidate pairs and frames come from a hash of every moving sample by grid cell and direction of
+travel (`CrossingIndex`, a sparse incidence product over all agents). Per candidate pair: a search
+over its (Ta, Tb) frames, limited to |ta - tb| <= pet_max and to centre distances below the sum of
+the half diagonals, with the separating-axis test on what remains; then a refinement on sub-frame
+samples (`SampledScene.poses_at`) around the best pair of times.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.checks.config import CheckConfig
+from engine.checks.findings import Finding, Severity, name_of
+from engine.checks.geometry import box_corners, headings_from_velocity, obb_penetration, overlap_centroids
+from engine.checks.sampling import SampledScene
+
+REFINE_STEPS = 12   # sub-samples per frame step around the best pair of times
+_BINS = 12          # direction histogram bins over [0, pi)
+
+
+@dataclass(frozen=True)
+class PetEvent:
+    """first / second: agent rows in order of passage; times in s; where: (x, y) of the conflict."""
+
+    first: int
+    second: int
+    pet: float
+    t_first_leaves: float
+    t_second_enters: float
+    where: tuple[float, float]
+    angle: float
+
+
+class CrossingIndex:
+    """Where and in which direction every agent moves, hashed to find crossing paths quickly.
+
+    Each moving sample gets a key (grid cell, direction-of-travel bin modulo pi). The cell size is
+    at least the largest sum of two half diagonals, so two overlapping footprints lie in the same
+    or neighbouring cells. An agent's reach is the set of keys of its neighbouring cells in the
+    direction bins that cross its own (by at least `pet_min_angle`, with a bin width of slack):
+    another agent's sample can only be part of a crossing with it if its key is in that set.
+    Keys are numbered compactly (`kid`, (A, T), -1 where not moving) over the keys that occur.
+    """
+
+    def __init__(self, scene: SampledScene, cfg: CheckConfig, heading: np.ndarray, moving: np.ndarray) -> None:
+        self.moving = moving
+        A = scene.num_agents
+        active = moving.any(axis=1)
+        r_max = float(scene.radius[active].max()) if active.any() else 1.0
+        self.cell = max(2.0 * r_max, 4.0)
+        ix = np.floor(scene.x / self.cell).astype(np.int64) + (1 << 20)
+        iy = np.floor(scene.y / self.cell).astype(np.int64) + (1 << 20)
+        line = np.mod(heading, np.pi)
+        b = np.minimum((line / (np.pi / _BINS)).astype(np.int64), _BINS - 1)
+        keys = ((ix << 21) + iy) * _BINS + b
+        self.keys = np.unique(keys[moving])                              # (K,) sorted, the keys that occur
+        self.K = self.keys.size
+        self.kid = np.where(moving, np.searchsorted(self.keys, keys), -1)  # (A, T)
+        centres = (np.arange(_BINS) + 0.5) * np.pi / _BINS
+        diff = np.abs(centres[:, None] - centres[None, :])
+        diff = np.minimum(diff, np.pi - diff)
+        compat = [np.flatnonzero(diff[k] >= cfg.pet_min_angle - np.pi / _BINS) for k in range(_BINS)]
+        offsets = np.array([(dx << 21) + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)], dtype=np.int64)
+        ncomp = max(1, max(len(c) for c in compat))
+        comp = np.full((_BINS, ncomp), -1, dtype=np.int64)
+        for k, c in enumerate(compat):
+            comp[k, :len(c)] = c
+        from scipy.sparse import csr_matrix
+
+        K1 = max(self.K, 1)
+        rows = np.nonzero(moving)[0]
+        own = np.unique(rows.astype(np.int64) * K1 + self.kid[moving])            # (agent, key) pairs
+        self.own = csr_matrix((np.ones(own.size, np.float32), (own // K1, own % K1)), shape=(A, K1))
+        # key adjacency: key k reaches the keys of its 9 neighbour cells in the bins that cross k's bin
+        cells, bins = self.keys // _BINS, self.keys % _BINS
+        cand = (cells[:, None, None] + offsets[None, :, None]) * _BINS + comp[bins][:, None, :]   # (K, 9, C)
+        valid = np.broadcast_to((comp[bins] >= 0)[:, None, :], cand.shape)
+        src = np.broadcast_to(np.arange(self.K)[:, None, None], cand.shape)[valid]
+        cand = cand[valid]
+        pos = np.minimum(np.searchsorted(self.keys, cand), max(self.K - 1, 0))
+        hit = (self.keys[pos] == cand) if self.K else np.zeros(cand.shape, bool)
+        adj = csr_matrix((np.ones(int(hit.sum()), np.float32), (src[hit], pos[hit])), shape=(K1, K1))
+        reach = (self.own @ adj).tocoo()                                        # (A, K): agent reaches key
+        self.reach = csr_matrix((np.ones(reach.nnz, np.float32), (reach.row, reach.col)), shape=(A, K1))
+        self.reach_codes = np.sort(reach.row.astype(np.int64) * K1 + reach.col)
+        self.num_agents = A
+
+    def candidate_pairs(self) -> list[tuple[int, int]]:
+        """Pairs (a < b) with a sample of b in the crossing reach of a (a symmetric relation)."""
+        if self.K == 0:
+            return []
+        meet = (self.own @ self.reach.T).tocoo()
+        keep = meet.row < meet.col
+        return sorted(zip(meet.row[keep].tolist(), meet.col[keep].tolist()))
+
+    def member(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(P, T) bool: frames at which agent a[p] moves in a place and direction that can cross b[p]'s path."""
+        if self.reach_codes.size == 0:
+            return np.zeros((len(a), self.kid.shape[1]), dtype=bool)
+        kid = self.kid[a]
+        q = np.asarray(b, dtype=np.int64)[:, None] * max(self.K, 1) + kid
+        pos = np.minimum(np.searchsorted(self.reach_codes, q), self.reach_codes.size - 1)
+        return (kid >= 0) & (self.reach_codes[pos] == q)
+
+
+def _box_of(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per row (P,) xmin, xmax, ymin, ymax of the masked (P, T) samples (+-inf rows when empty)."""
+    return (np.where(mask, x, np.inf).min(1), np.where(mask, x, -np.inf).max(1),
+            np.where(mask, y, np.inf).min(1), np.where(mask, y, -np.inf).max(1))
+
+
+def _inside(x, y, box, grow) -> np.ndarray:
+    x0, x1, y0, y1 = (v[:, None] for v in box)
+    g = grow[:, None]
+    return (x >= x0 - g) & (x <= x1 + g) & (y >= y0 - g) & (y <= y1 + g)
+
+
+def _coarse(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig, index: CrossingIndex,
+            heading: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Best pair of frames per crossing pair on the frame grid: (a, b, delta, ka, kb) arrays (N,).
+
+    All pairs at once: the hashed frames of each agent, cut to the box around the other's frames
+    (grown by the two half diagonals) and to |ta - tb| <= pet_max + dt, make the candidate pairs
+    of frames; centre distance, crossing angle and separating-axis tests then pick the overlaps,
+    and for each pair the one with the least |tb - ta|.
+    """
+    empty = np.zeros(0, dtype=int)
+    if not pairs:
+        return empty, empty, np.zeros(0), empty, empty
+    s, max_dt = scene, cfg.pet_max + scene.dt
+    pa, pb = (np.array(v, dtype=int) for v in zip(*pairs))
+    reach = s.radius[pa] + s.radius[pb]
+    xa, ya, xb, yb = s.x[pa], s.y[pa], s.x[pb], s.y[pb]
+    ma, mb = index.member(pa, pb), index.member(pb, pa)
+    ma &= _inside(xa, ya, _box_of(xb, yb, mb), reach)
+    t = s.times[None, :]
+    t_lo = np.where(ma, t, np.inf).min(1)[:, None] - max_dt
+    t_hi = np.where(ma, t, -np.inf).max(1)[:, None] + max_dt
+    mb &= _inside(xb, yb, _box_of(xa, ya, ma), reach) & (t >= t_lo) & (t <= t_hi)
+    na, nb = ma.sum(1), mb.sum(1)
+    n = na * nb
+    if n.sum() == 0:
+        return empty, empty, np.zeros(0), empty, empty
+    _, ka_all = np.nonzero(ma)                    # row-major: grouped by pair, frames ascending
+    _, kb_all = np.nonzero(mb)
+    start_a, start_b = np.cumsum(na) - na, np.cumsum(nb) - nb
+    pid = np.repeat(np.arange(len(pairs)), n)
+    local = np.arange(pid.size) - np.repeat(np.cumsum(n) - n, n)
+    ka = ka_all[start_a[pid] + local // nb[pid]]
+    kb = kb_all[start_b[pid] + local % nb[pid]]
+    a, b = pa[pid], pb[pid]
+    keep = (np.abs(s.times[kb] - s.times[ka]) <= max_dt) \
+        & ((s.x[b, kb] - s.x[a, ka]) ** 2 + (s.y[b, kb] - s.y[a, ka]) ** 2 <= reach[pid] ** 2)
+    keep &= np.abs(np.sin(heading[b, kb] - heading[a, ka])) >= np.sin(cfg.pet_min_angle) - 1e-9
+    pid, a, b, ka, kb = pid[keep], a[keep], b[keep], ka[keep], kb[keep]
+    depth = obb_penetration(s.x[b, kb] - s.x[a, ka], s.y[b, kb] - s.y[a, ka], None, s.half_length[a],
+                            s.half_width[a], None, s.half_length[b], s.half_width[b],
+                            trig=(s.cos_yaw[a, ka], s.sin_yaw[a, ka], s.cos_yaw[b, kb], s.sin_yaw[b, kb]))
+    hit = depth > 0.0
+    pid, a, b, ka, kb = pid[hit], a[hit], b[hit], ka[hit], kb[hit]
+    delta = s.times[kb] - s.times[ka]
+    order = np.lexsort((np.abs(delta), pid))
+    first = order[np.r_[True, pid[order][1:] != pid[order][:-1]]] if order.size else order
+    return a[first], b[first], delta[first], ka[first], kb[first]
+
+
+def _search(scene: SampledScene, a, b, ta0, tb0, span: float, cfg: CheckConfig):
+    """Best overlapping, crossing pair of sub-samples in [t - span, t + span] around (ta0, tb0), per row.
+
+    Returns (score (N,), d (N,), ta, tb (N,), ha, hb, xa, ya, yawa, xb, yb, yawb (N,)); score is |tb - ta|
+    or inf where no pair of sub-samples qualifies.
+    """
+    s = scene
+    u = np.linspace(-span, span, 2 * REFINE_STEPS + 1)
+    ta, tb = ta0[:, None] + u[None, :], tb0[:, None] + u[None, :]
+    pa, pb = s.poses_at(a, ta), s.poses_at(b, tb)
+    ha = headings_from_velocity(pa.vx, pa.vy, pa.yaw, cfg.moving_speed)
+    hb = headings_from_velocity(pb.vx, pb.vy, pb.yaw, cfg.moving_speed)
+    ok_a = pa.present & (np.hypot(pa.vx, pa.vy) >= cfg.moving_speed)
+    ok_b = pb.present & (np.hypot(pb.vx, pb.vy) >= cfg.moving_speed)
+    E = (slice(None), slice(None), None)     # (N, S, 1): a's samples
+    F = (slice(None), None, slice(None))     # (N, 1, S): b's samples
+    depth = obb_penetration(pb.x[F] - pa.x[E], pb.y[F] - pa.y[E], pa.yaw[E], s.half_length[a][:, None, None],
+                            s.half_width[a][:, None, None], pb.yaw[F], s.half_length[b][:, None, None],
+                            s.half_width[b][:, None, None])
+    ok = ok_a[E] & ok_b[F] & (depth > 0.0) & (np.abs(np.sin(hb[F] - ha[E])) >= np.sin(cfg.pet_min_angle) - 1e-9)
+    d = (tb[F] - ta[E]).reshape(len(a), -1)
+    score = np.where(ok.reshape(len(a), -1), np.abs(d), np.inf)
+    n = np.arange(len(a))
+    best = np.argmin(score, axis=1)
+    i, j = np.divmod(best, u.size)
+    return (score[n, best], d[n, best], ta[n, i], tb[n, j], ha[n, i], hb[n, j],
+            pa.x[n, i], pa.y[n, i], pa.yaw[n, i], pb.x[n, j], pb.y[n, j], pb.yaw[n, j])
+
+
+def _refine(scene: SampledScene, a, b, delta, ka, kb, cfg: CheckConfig, heading: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Search sub-frame samples around each best pair of frames, within a frame step (12 sub-steps),
+    then within one sub-step of the best of those (12 more): a resolution of a 144th of a step.
+
+    Arrays (N,) in, (delta, ta, tb, ha, hb, xa, ya, yawa, xb, yb, yawb) arrays (N,) out, where the
+    searches find nothing better the frame-grid values.
+    """
+    s = scene
+    cur = [delta.astype(float), s.times[ka].astype(float), s.times[kb].astype(float), heading[a, ka], heading[b, kb],
+           s.x[a, ka], s.y[a, ka], s.yaw[a, ka], s.x[b, kb], s.y[b, kb], s.yaw[b, kb]]
+    span = s.dt
+    for _ in range(2):
+        found = _search(s, a, b, cur[1], cur[2], span, cfg)
+        better = found[0] <= np.abs(cur[0])
+        cur = [np.where(better, new, old) for new, old in zip(found[1:], cur)]
+        span = span / REFINE_STEPS
+    return tuple(cur)
+
+
+def _index(scene: SampledScene, cfg: CheckConfig) -> tuple[CrossingIndex, np.ndarray]:
+    heading = headings_from_velocity(scene.vx, scene.vy, scene.yaw, cfg.moving_speed)
+    return CrossingIndex(scene, cfg, heading, scene.present & (scene.speed >= cfg.moving_speed)), heading
+
+
+def _events(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig, refine_all: bool,
+            index: CrossingIndex, heading: np.ndarray) -> list[PetEvent]:
+    a, b, delta, ka, kb = _coarse(scene, pairs, cfg, index, heading)
+    if a.size == 0:
+        return []
+    s = scene
+    # refine those that may be reported (within two steps of pet_warning) and the least one
+    sel = np.ones(a.size, bool) if refine_all else \
+        (np.abs(delta) <= cfg.pet_warning + 2 * s.dt) | (np.abs(delta) == np.abs(delta).min())
+    out_delta = delta.astype(float).copy()
+    ta, tb = s.times[ka].astype(float), s.times[kb].astype(float)
+    ha, hb = heading[a, ka], heading[b, kb]
+    xa, ya, yawa, xb, yb, yawb = s.x[a, ka], s.y[a, ka], s.yaw[a, ka], s.x[b, kb], s.y[b, kb], s.yaw[b, kb]
+    if sel.any():
+        r = _refine(s, a[sel], b[sel], delta[sel], ka[sel], kb[sel], cfg, heading)
+        for arr, val in zip((out_delta, ta, tb, ha, hb, xa, ya, yawa, xb, yb, yawb), r):
+            arr[sel] = val
+    pet = np.abs(out_delta)
+    report = pet < cfg.pet_warning      # reported: worth the centre of the overlap
+    where = np.stack([(xa + xb) / 2, (ya + yb) / 2], -1)
+    if report.any():
+        r = np.flatnonzero(report)
+        where[r] = overlap_centroids(
+            box_corners(xa[r], ya[r], yawa[r], s.half_length[a[r]], s.half_width[a[r]]),
+            box_corners(xb[r], yb[r], yawb[r], s.half_length[b[r]], s.half_width[b[r]]))
+    angle = np.arccos(np.minimum(1.0, np.abs(np.cos(ha - hb))))
+    events = []
+    for n in np.flatnonzero(pet <= cfg.pet_max):
+        w = (float(where[n, 0]), float(where[n, 1]))
+        if out_delta[n] >= 0:
+            events.append(PetEvent(int(a[n]), int(b[n]), float(pet[n]), float(ta[n]), float(tb[n]), w, float(angle[n])))
+        else:
+            events.append(PetEvent(int(b[n]), int(a[n]), float(pet[n]), float(tb[n]), float(ta[n]), w, float(angle[n])))
+    return events
+
+
+def pair_pet(scene: SampledScene, a: int, b: int, cfg: CheckConfig) -> PetEvent | None:
+    """Refined PET of rows a and b, or None when their paths do not cross within `pet_max`."""
+    ev = _events(scene, [(min(a, b), max(a, b))], cfg, True, *_index(scene, cfg))
+    return ev[0] if ev else None
+
+
+def pet_events(scene: SampledScene, cfg: CheckConfig, skip_pairs: set[tuple[int, int]]) -> list[PetEvent]:
+    """PET of every crossing pair (not in `skip_pairs`) up to `pet_max`.
+
+    PETs that may fall below `pet_warning` (within two frame steps), and the least one, are refined
+    below the frame step; the others keep their frame-grid value (within a step of the truth).
+    """
+    index, heading = _index(scene, cfg)
+    pairs = [p for p in index.candidate_pairs() if p not in skip_pairs]
+    return _events(scene, pairs, cfg, False, index, heading)
+
+
+def pet_findings(scene: SampledScene, events: list[PetEvent], cfg: CheckConfig) -> list[Finding]:
+    """A finding per crossing with PET below `pet_warning` (warning with the ego, else background severity)."""
+    bg = Severity.parse(cfg.background_severity)
+    out = []
+    for e in events:
+        if e.pet >= cfg.pet_warning:
+            continue
+        f, s = scene.ids[e.first], scene.ids[e.second]
+        sev = Severity.WARNING if 0 in (e.first, e.second) else bg
+        out.append(Finding(
+            "pet", sev, e.t_first_leaves, e.t_second_enters, (f, s),
+            f"{name_of(s, start=True)} crosses the path of {name_of(f)} {e.pet:.2f} s after {name_of(f)} "
+            f"left the conflict area (post-encroachment time, {e.t_first_leaves:.2f}-{e.t_second_enters:.2f} s, "
+            f"crossing at {np.degrees(e.angle):.0f} deg).",
+            e.where, {"pet": e.pet, "crossing_angle": e.angle}))
+    return out

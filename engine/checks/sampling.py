@@ -1,0 +1,192 @@
+"""Every trajectory sampled once on the scenario time grid, as (A, T) arrays.
+
+Row 0 is the ego, then the agents in scenario order (unless a subset of ids is asked for).
+Presence: an agent with a single waypoint is a standing object and exists for the whole clip;
+an agent with two or more waypoints exists from its first to its last key time (`Trajectory.covers`)
+and the checks ignore it outside that range.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from engine.checks.geometry import box_corners
+from engine.scenario.model import Agent, Scenario
+
+
+class Poses(NamedTuple):
+    """Poses at arbitrary times: x, y, yaw, vx, vy float64 and present bool arrays of one shape."""
+
+    x: np.ndarray
+    y: np.ndarray
+    yaw: np.ndarray
+    vx: np.ndarray
+    vy: np.ndarray
+    present: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SampledScene:
+    """Poses of A agents at T times.
+
+    times: (T,) s; x, y, yaw (unwrapped), vx, vy: (A, T) float64; present: (A, T) bool;
+    size: (A, 3) [w, l, h]; corners: (A, T, 4, 2) footprint corners (front-left, rear-left,
+    rear-right, front-right); radius: (A,) half diagonal of the footprint.
+    """
+
+    ids: tuple[str, ...]
+    classes: tuple[str, ...]
+    agents: tuple[Agent, ...]
+    times: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    yaw: np.ndarray
+    vx: np.ndarray
+    vy: np.ndarray
+    present: np.ndarray
+    size: np.ndarray
+    corners: np.ndarray
+    radius: np.ndarray
+
+    @property
+    def num_agents(self) -> int:
+        return len(self.ids)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.times.shape[0])
+
+    @property
+    def dt(self) -> float:
+        """Seconds between samples (1 when there is a single frame)."""
+        return float(self.times[1] - self.times[0]) if self.times.shape[0] > 1 else 1.0
+
+    @cached_property
+    def half_length(self) -> np.ndarray:
+        """(A,) half box lengths."""
+        return self.size[:, 1] / 2
+
+    @cached_property
+    def half_width(self) -> np.ndarray:
+        """(A,) half box widths."""
+        return self.size[:, 0] / 2
+
+    @cached_property
+    def cos_yaw(self) -> np.ndarray:
+        """(A, T) cos of the yaw."""
+        return np.cos(self.yaw)
+
+    @cached_property
+    def sin_yaw(self) -> np.ndarray:
+        """(A, T) sin of the yaw."""
+        return np.sin(self.yaw)
+
+    @cached_property
+    def speed(self) -> np.ndarray:
+        """(A, T) ground speed, m/s."""
+        return np.hypot(self.vx, self.vy)
+
+    def index(self, agent_id: str) -> int:
+        """Row of an agent; KeyError naming it when absent."""
+        try:
+            return self.ids.index(agent_id)
+        except ValueError:
+            raise KeyError(f"no agent with id {agent_id!r}") from None
+
+    def poses_at(self, rows, times) -> Poses:
+        """Poses of `rows` at arbitrary times inside the grid, from the frame samples alone.
+
+        rows: (N,) ints (or one int); times: (N, S) or (S,) s. Positions and velocities are cubic
+        Hermite interpolants of the sampled positions and velocities of the two frames around each
+        time (exact for motion at constant velocity or constant acceleration), the yaw is linear
+        between them. An agent counts as present between two frames when it is at both.
+        Returns arrays of shape (N, S) (or (S,) for one int row).
+        """
+        r = np.asarray(rows)
+        t = np.asarray(times, dtype=np.float64)
+        if r.ndim:
+            r = r[:, None]
+        T = self.num_frames
+        if T < 2:
+            k = np.zeros(np.broadcast_shapes(r.shape, t.shape), dtype=int)
+            z = np.zeros(k.shape)
+            return Poses(self.x[r, k], self.y[r, k], self.yaw[r, k], z, z.copy(), self.present[r, k])
+        dt = self.dt
+        f = (t - self.times[0]) / dt
+        k = np.clip(np.floor(f).astype(int), 0, T - 2)
+        u = np.clip(f - k, 0.0, 1.0)
+        u2, u3 = u * u, u * u * u
+        h00, h10, h01, h11 = 2 * u3 - 3 * u2 + 1, u3 - 2 * u2 + u, -2 * u3 + 3 * u2, u3 - u2
+        d00, d10, d01, d11 = 6 * u2 - 6 * u, 3 * u2 - 4 * u + 1, -6 * u2 + 6 * u, 3 * u2 - 2 * u
+
+        def herm(p, v):
+            p0, p1, v0, v1 = p[r, k], p[r, k + 1], v[r, k] * dt, v[r, k + 1] * dt
+            return h00 * p0 + h10 * v0 + h01 * p1 + h11 * v1, (d00 * p0 + d10 * v0 + d01 * p1 + d11 * v1) / dt
+
+        x, vx = herm(self.x, self.vx)
+        y, vy = herm(self.y, self.vy)
+        yaw = (1 - u) * self.yaw[r, k] + u * self.yaw[r, k + 1]
+        p0, p1 = self.present[r, k], self.present[r, k + 1]
+        inside = (t >= self.times[0] - 1e-9) & (t <= self.times[-1] + 1e-9)
+        present = np.where(u <= 1e-9, p0, np.where(u >= 1 - 1e-9, p1, p0 & p1)) & inside
+        return Poses(x, y, yaw, vx, vy, present)
+
+    def subset(self, rows: Sequence[int]) -> "SampledScene":
+        """The same samples for some rows only, in the given order."""
+        r = np.asarray(rows, dtype=int)
+        return SampledScene(
+            ids=tuple(self.ids[i] for i in r), classes=tuple(self.classes[i] for i in r),
+            agents=tuple(self.agents[i] for i in r), times=self.times, x=self.x[r], y=self.y[r], yaw=self.yaw[r],
+            vx=self.vx[r], vy=self.vy[r], present=self.present[r], size=self.size[r], corners=self.corners[r],
+            radius=self.radius[r])
+
+    @classmethod
+    def from_scenario(
+        cls, scenario: Scenario, agent_ids: Sequence[str] | None = None, times: np.ndarray | None = None
+    ) -> "SampledScene":
+        """Sample the ego and agents (or only `agent_ids`, in that order) at `times` (default: the frame times)."""
+        agents = scenario.all_agents if agent_ids is None else tuple(scenario.agent(a) for a in agent_ids)
+        t = scenario.frame_times() if times is None else np.asarray(times, dtype=np.float64)
+        return cls.from_agents(agents, t)
+
+    @classmethod
+    def from_agents(cls, agents: Sequence[Agent], times: np.ndarray) -> "SampledScene":
+        """Sample the given agents at `times` (T,)."""
+        agents = tuple(agents)
+        n, T = len(agents), int(times.shape[0])
+        x, y, yaw, vx, vy = (np.zeros((n, T)) for _ in range(5))
+        present = np.ones((n, T), dtype=bool)
+        for i, a in enumerate(agents):
+            s = a.trajectory.sample(times)
+            x[i], y[i], yaw[i], vx[i], vy[i] = s.x, s.y, s.yaw, s.vx, s.vy
+            if len(a.trajectory.points) > 1:
+                present[i] = a.trajectory.covers(times)
+        size = np.array([a.size for a in agents], dtype=np.float64).reshape(n, 3)
+        hl, hw = size[:, 1] / 2, size[:, 0] / 2
+        corners = box_corners(x, y, yaw, hl[:, None], hw[:, None])
+        return cls(
+            ids=tuple(a.id for a in agents), classes=tuple(a.cls for a in agents), agents=agents, times=times,
+            x=x, y=y, yaw=yaw, vx=vx, vy=vy, present=present, size=size, corners=corners,
+            radius=np.hypot(hl, hw),
+        )
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Inclusive (first, last) index of each run of True in a (T,) bool array."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    edges = np.flatnonzero(m[1:] != m[:-1])
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def runs_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of True along the last axis of a (N, T) bool array: (row, first, last) arrays, inclusive."""
+    n = mask.shape[0]
+    pad = np.zeros((n, 1), dtype=bool)
+    m = np.concatenate([pad, mask.astype(bool), pad], axis=1)
+    d = m[:, 1:] != m[:, :-1]
+    rows, cols = np.nonzero(d)
+    # edges alternate start / end within each row because every row starts and ends with False
+    return rows[::2], cols[::2], cols[1::2] - 1

@@ -1,0 +1,122 @@
+"""`export SCENARIO -o DIR --format nuscenes|openscenario`: write a scenario as a nuScenes scene or as OpenSCENARIO."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+COMMAND = "export"
+HELP = "export a scenario: generate its clip and add it as a scene to a nuScenes-format dataset, or write OpenSCENARIO"
+ORDER = 40
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT like 448x256, got {text!r}") from None
+    if not (16 <= w <= 4096 and 16 <= h <= 4096):
+        raise argparse.ArgumentTypeError(f"width and height must be 16..4096, got {text!r}")
+    return w, h
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from engine.export.nuscenes_schema import DEFAULT_VERSION
+
+    parser.add_argument("scenario", help="scenario JSON file")
+    parser.add_argument("-o", "--out", required=True, help="output folder (nuScenes dataroot, or where the .xosc goes)")
+    parser.add_argument("--format", choices=("nuscenes", "openscenario"), default="nuscenes")
+    g = parser.add_argument_group("generation (nuscenes)")
+    g.add_argument("--backend", default="naive", help="world model: naive (default) or diffusion")
+    g.add_argument("--model", dest="model_dir", default=None, help="local model folder (diffusion backend)")
+    g.add_argument("--size", type=_size, default=(448, 256), help="camera image size WIDTHxHEIGHT (default 448x256)")
+    g.add_argument("--frames", type=int, default=None, help="export only the first N frames")
+    g.add_argument("--seed", type=int, default=None, help="generation seed (default: the scenario's)")
+    g.add_argument("--steps", type=int, default=20, help="denoising steps (diffusion)")
+    g.add_argument("--guidance-scale", type=float, default=4.0)
+    g.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    n = parser.add_argument_group("nuScenes tables")
+    n.add_argument("--version", default=DEFAULT_VERSION, help=f"table folder name (default {DEFAULT_VERSION})")
+    n.add_argument("--scene-name", default=None, help="scene name (default: the scenario name)")
+    n.add_argument("--jpeg-quality", type=int, default=90)
+    n.add_argument("--lidar-stub", action="store_true",
+                   help="also write empty LIDAR_TOP sample data (0 points) for converters that need it")
+    n.add_argument("--no-videos", action="store_true", help="skip the per-camera and panorama MP4s")
+    n.add_argument("--no-guidance", action="store_true", help="skip saving the guidance maps")
+    o = parser.add_argument_group("OpenSCENARIO")
+    o.add_argument("--osc-version", type=int, choices=(0, 1, 2, 3), default=2, help="OpenSCENARIO 1.x minor version")
+    o.add_argument("--no-road", action="store_true", help="do not write the OpenDRIVE road")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.scenario.errors import ScenarioFormatError
+    from engine.scenario.io import load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioFormatError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    if args.format == "openscenario":
+        return _openscenario(scenario, args)
+    return _nuscenes(scenario, args)
+
+
+def _openscenario(scenario, args) -> int:
+    from engine.export.openscenario import OpenScenarioExportError, export_openscenario
+    from engine.export.xml_schemas import SchemaNotFoundError, SchemaValidationError
+
+    try:
+        res = export_openscenario(scenario, args.out, minor_version=args.osc_version, write_road=not args.no_road)
+    except (OpenScenarioExportError, SchemaValidationError, SchemaNotFoundError) as e:
+        print(f"{args.scenario}: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {res.xosc_path} (OpenSCENARIO 1.{res.minor_version}, schema-valid)")
+    print(f"road: {res.xodr_path if res.xodr_path else '-'} ({res.road_note})")
+    return 0
+
+
+def _nuscenes(scenario, args) -> int:
+    from engine.batch.progress import TextProgress
+    from engine.export.clip_source import GenerationOptions
+    from engine.export.nuscenes_scene import NuScenesOptions
+    from engine.export.pipeline import ExportSettings, export_nuscenes
+
+    try:
+        settings = ExportSettings(
+            size=args.size, frames=args.frames,
+            generation=GenerationOptions(args.backend, args.model_dir, args.steps, args.guidance_scale, args.seed,
+                                         args.device),
+            nuscenes=NuScenesOptions(version=args.version, jpeg_quality=args.jpeg_quality, scene_name=args.scene_name,
+                                     lidar_stub=args.lidar_stub),
+            videos=not args.no_videos, guidance=not args.no_guidance)
+    except ValueError as e:
+        print(f"export: {e}", file=sys.stderr)
+        return 2
+    bars: dict[str, TextProgress] = {}
+
+    def progress(p) -> None:
+        if args.quiet:
+            return
+        bar = bars.get(p.stage)
+        if bar is None:
+            for b in bars.values():
+                b.close()
+            bar = bars[p.stage] = TextProgress(p.total, p.stage)
+        bar.update(p.done, p.message)
+
+    try:
+        res = export_nuscenes(scenario, args.out, settings, progress)
+    except Exception as e:  # the message is for the user; the dataset is left as it was
+        for b in bars.values():
+            b.close()
+        print(f"{args.scenario}: export failed, the dataset is unchanged: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    for b in bars.values():
+        b.close()
+    total = sum(res.timings.values())
+    print(f"scene '{res.scene_name}' ({res.num_frames} frames x 6 cameras) added to {res.dataroot} "
+          f"[{res.version}, {res.num_scenes} scene(s)] in {total:.1f} s")
+    print(f"load it with NuScenes(version={res.version!r}, dataroot={str(res.dataroot)!r}); "
+          f"extras in {res.scene_dir}")
+    return 0

@@ -1,0 +1,335 @@
+"""One scene in nuScenes format: frames streamed in, JPEGs written, the scene's table records built.
+
+`SceneWriter` writes into a dataset folder of its own (a staging folder; `nuscenes_dataset.merge`
+appends it to the real dataset): ``samples/<CAM>/`` for key frames, ``sweeps/<CAM>/`` for the
+others, and at `finish()` the thirteen tables under ``<version>/`` plus a map mask under ``maps/``.
+
+Records (nuScenes v1.0 schema), per scene:
+  log (one), scene (one), map (one, log_tokens = [this log]), calibrated_sensor (one per camera,
+  K at the export size), sample (one per key frame, 2 Hz), sample_data + ego_pose (one per camera
+  and frame; ego pose token = sample data token, as in nuScenes), instance (one per agent seen at a
+  key frame), sample_annotation (one per agent and key frame).
+Boxes are in the global frame (the scenario's world frame): centre at z = h/2, size [w, l, h],
+rotation the quaternion of the yaw about +z. ``num_lidar_pts`` and ``num_radar_pts`` are 0:
+there is no lidar or radar (see the manifest notes). Timestamps are microseconds; every camera of a
+frame shares the frame's timestamp. Sweeps belong to the nearest key frame's sample (ties: the earlier).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import cv2
+import numpy as np
+from pyquaternion import Quaternion
+
+from engine.export.attributes import attribute_name
+from engine.export.map_mask import write_map_mask
+from engine.export.nuscenes_schema import (
+    DEFAULT_VERSION, MAP_CATEGORY, TABLES, category_name, new_token, visibility_token, vocabulary_records,
+)
+from engine.export.visibility import visibility_counts
+from engine.fileio import atomic_write_json
+from engine.rig import CameraRig
+from engine.rig.pose import agent_present, ego_pose
+from engine.scenario.model import Scenario
+
+LIDAR_CHANNEL = "LIDAR_TOP"
+JPEG_THREADS = 3
+
+
+@dataclass(frozen=True)
+class NuScenesOptions:
+    """How a scene is written.
+
+    version: the table folder name (``NuScenes(version=...)``); jpeg_quality: 1..100;
+    scene_name: defaults to the scenario name; location / vehicle: log fields;
+    start_time_us: timestamp of frame 0 (default: now, so scenes exported later sort later);
+    lidar_stub: also write a LIDAR_TOP sample_data per key frame pointing to an empty point cloud
+    (0 points), for converters (mmdet3d) that index samples by LIDAR_TOP;
+    lidar_pose: LIDAR_TOP calibration (translation, rotation [w, x, y, z]) for the stub.
+    """
+
+    version: str = DEFAULT_VERSION
+    jpeg_quality: int = 90
+    scene_name: str | None = None
+    description: str | None = None
+    location: str = "cornercase-synthetic"
+    vehicle: str = "cornercase-ego"
+    start_time_us: int | None = None
+    lidar_stub: bool = False
+    lidar_pose: tuple[tuple[float, float, float], tuple[float, float, float, float]] = (
+        (0.943713, 0.0, 1.84023), (0.7077955119163518, -0.006492242056004365, 0.010646214713995808, -0.7063073142877817))
+
+    def __post_init__(self) -> None:
+        if not 1 <= int(self.jpeg_quality) <= 100:
+            raise ValueError(f"jpeg_quality must be in 1..100, got {self.jpeg_quality!r}")
+        if not self.version or any(c in self.version for c in "/\\") or self.version.startswith("."):
+            raise ValueError(f"version must be a plain folder name like 'v1.0-cornercase', got {self.version!r}")
+
+
+def keyframe_indices(times: np.ndarray, fps: float, key_hz: float = 2.0) -> list[int]:
+    """Indices of the 2 Hz key frames among frames at `times` (N,): every round(fps / key_hz)-th from 0."""
+    step = max(1, int(round(fps / key_hz)))
+    return list(range(0, len(times), step))
+
+
+def _quat(yaw: float) -> list[float]:
+    q = Quaternion(axis=[0.0, 0.0, 1.0], angle=float(yaw))
+    return [float(q.w), float(q.x), float(q.y), float(q.z)]
+
+
+def _safe(name: str) -> str:
+    out = "".join(c if (c.isalnum() or c in "-_") else "-" for c in name).strip("-")
+    return out[:48] or "scene"
+
+
+@dataclass
+class _Frame:
+    index: int
+    time: float
+    timestamp: int
+    is_key: bool
+    sample_token: str | None = None
+    data_tokens: dict[str, str] = field(default_factory=dict)
+
+
+class SceneWriter:
+    """Writes one scene into the dataset folder `root` (see the module docstring).
+
+    Call `add_frame` for every frame in order (0..T-1), then `finish`. `times` (T,) are the frame
+    times in seconds; key frames are every round(fps/2)-th frame from 0 unless `key_frames` is given.
+    """
+
+    def __init__(self, root: str | os.PathLike, scenario: Scenario, rig: CameraRig, times: np.ndarray,
+                 options: NuScenesOptions | None = None, key_frames: list[int] | None = None) -> None:
+        self.root = Path(root)
+        self.scenario = scenario
+        self.rig = rig
+        self.times = np.asarray(times, dtype=np.float64).reshape(-1)
+        if self.times.size == 0:
+            raise ValueError("a scene needs at least one frame")
+        self.options = options or NuScenesOptions()
+        self.key_frames = set(key_frames if key_frames is not None else keyframe_indices(self.times, scenario.fps))
+        if 0 not in self.key_frames:
+            raise ValueError("frame 0 must be a key frame (a scene starts with a sample)")
+        start = self.options.start_time_us
+        self.t0_us = int(time.time() * 1e6) if start is None else int(start)
+        self.scene_token = new_token()
+        self.log_token = new_token()
+        self.map_token = new_token()
+        self.scene_name = self.options.scene_name or scenario.name or "scene"
+        self.log_name = f"{_safe(self.scene_name)}-{self.scene_token[:8]}"
+        channels = list(rig.names) + ([LIDAR_CHANNEL] if self.options.lidar_stub else [])
+        self.vocab = vocabulary_records(channels)
+        self._sensor_token = {s["channel"]: s["token"] for s in self.vocab["sensor"]}
+        self._category_token = {c["name"]: c["token"] for c in self.vocab["category"]}
+        self._attribute_token = {a["name"]: a["token"] for a in self.vocab["attribute"]}
+        self.calibrated = {}
+        for cam in rig.cameras:
+            self.calibrated[cam.name] = {"token": new_token(), "sensor_token": self._sensor_token[cam.name],
+                                         **cam.to_calibrated_sensor()}
+        if self.options.lidar_stub:
+            t, q = self.options.lidar_pose
+            self.calibrated[LIDAR_CHANNEL] = {"token": new_token(), "sensor_token": self._sensor_token[LIDAR_CHANNEL],
+                                              "translation": list(t), "rotation": list(q), "camera_intrinsic": []}
+        self._frames: list[_Frame] = []
+        self._sample_data: list[dict] = []
+        self._ego_poses: list[dict] = []
+        self._annotations: list[dict] = []  # with a private "_agent" key until finish
+        self._visibility: dict[tuple[int, str], float] = {}
+        self.files: list[Path] = []
+        self.instance_agents: dict[str, str] = {}  # instance token -> agent id, filled by finish()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future] = []
+
+    # ---- frames --------------------------------------------------------------------------
+    def add_frame(self, index: int, images: np.ndarray, instance: np.ndarray | None = None,
+                  instance_ids: Mapping[str, int] | None = None, depth: np.ndarray | None = None) -> None:
+        """Write frame `index`: images (V, H, W, 3) uint8 in `rig.names` order.
+
+        Key frames also need `instance` (V, H, W) int32 with `instance_ids` (agent id -> mask id) for the
+        visibility bins; `depth` (V, H, W) float32 metres (0 = none) lets the static scene count as occluder.
+        """
+        if index != len(self._frames):
+            raise ValueError(f"frames must be added in order: expected frame {len(self._frames)}, got {index}")
+        if index >= len(self.times):
+            raise ValueError(f"frame {index} is beyond the {len(self.times)} frame times")
+        w, h = self.rig.size
+        v = len(self.rig)
+        images = np.asarray(images)
+        if images.shape != (v, h, w, 3) or images.dtype != np.uint8:
+            raise ValueError(f"frame {index}: images must be ({v}, {h}, {w}, 3) uint8, got {images.shape} {images.dtype}")
+        t = float(self.times[index])
+        is_key = index in self.key_frames
+        frame = _Frame(index, t, self.t0_us + int(round(t * 1e6)), is_key)
+        world_from_ego = ego_pose(self.scenario, t)
+        if is_key:
+            if instance is None or instance_ids is None:
+                raise ValueError(f"frame {index} is a key frame: instance masks and instance_ids are needed "
+                                 "for the visibility of its annotations")
+            if instance.shape != (v, h, w):
+                raise ValueError(f"frame {index}: instance must be ({v}, {h}, {w}), got {instance.shape}")
+            frame.sample_token = new_token()
+            counts = visibility_counts(self.scenario.agents, t, self.rig, world_from_ego, instance,
+                                       instance_ids, depth)
+            for aid, (vis, tot) in counts.items():
+                self._visibility[(index, aid)] = vis / tot if tot else 0.0
+            self._annotate(frame)
+        folder = "samples" if is_key else "sweeps"
+        ego_tr = [float(world_from_ego[0, 3]), float(world_from_ego[1, 3]), 0.0]
+        ego_rot = list(map(float, Quaternion(matrix=world_from_ego[:3, :3]).elements))
+        for ci, cam in enumerate(self.rig.cameras):
+            rel = f"{folder}/{cam.name}/{self.log_name}__{cam.name}__{frame.timestamp}.jpg"
+            self._write_jpeg(rel, images[ci])
+            self._add_sample_data(frame, cam.name, rel, "jpg", w, h, ego_tr, ego_rot)
+        if is_key and self.options.lidar_stub:
+            rel = f"samples/{LIDAR_CHANNEL}/{self.log_name}__{LIDAR_CHANNEL}__{frame.timestamp}.pcd.bin"
+            path = self.root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")  # zero points: there is no lidar
+            self.files.append(path)
+            self._add_sample_data(frame, LIDAR_CHANNEL, rel, "pcd", 0, 0, ego_tr, ego_rot)
+        self._frames.append(frame)
+
+    def _write_jpeg(self, rel: str, image: np.ndarray) -> None:
+        """Encode and write on the writer's threads (OpenCV and file I/O release the GIL)."""
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        quality = int(self.options.jpeg_quality)
+
+        def work() -> None:
+            ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if not ok:
+                raise OSError(f"cannot encode {rel} as JPEG")
+            path.write_bytes(buf.tobytes())
+
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=JPEG_THREADS, thread_name_prefix="jpeg")
+        self._pending.append(self._pool.submit(work))
+        self.files.append(path)
+
+    def _drain(self) -> None:
+        """Wait for every queued JPEG; the first failure is raised."""
+        pending, self._pending = self._pending, []
+        try:
+            for f in pending:
+                f.result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    def close(self) -> None:
+        """Stop the JPEG threads without raising (after a failure elsewhere)."""
+        try:
+            self._drain()
+        except Exception:
+            pass
+
+    def _add_sample_data(self, frame: _Frame, channel: str, rel: str, fmt: str, w: int, h: int,
+                         ego_tr: list[float], ego_rot: list[float]) -> None:
+        token = new_token()
+        self._ego_poses.append({"token": token, "timestamp": frame.timestamp, "rotation": ego_rot, "translation": ego_tr})
+        self._sample_data.append({
+            "token": token, "sample_token": frame.sample_token or "", "ego_pose_token": token,
+            "calibrated_sensor_token": self.calibrated[channel]["token"], "timestamp": frame.timestamp,
+            "fileformat": fmt, "is_key_frame": frame.is_key, "height": h, "width": w, "filename": rel,
+            "prev": "", "next": "", "_channel": channel, "_frame": frame.index,
+        })
+        frame.data_tokens[channel] = token
+
+    def _annotate(self, frame: _Frame) -> None:
+        for agent in self.scenario.agents:
+            if not agent_present(agent, frame.time):
+                continue
+            x, y, yaw = agent.trajectory.pose_at(frame.time)
+            attr = attribute_name(agent, frame.time, self.times)
+            self._annotations.append({
+                "token": new_token(), "sample_token": frame.sample_token, "instance_token": "",
+                "visibility_token": visibility_token(self._visibility.get((frame.index, agent.id), 0.0)),
+                "attribute_tokens": [self._attribute_token[attr]] if attr else [],
+                "translation": [float(x), float(y), agent.height / 2.0], "size": [float(s) for s in agent.size],
+                "rotation": _quat(yaw), "prev": "", "next": "", "num_lidar_pts": 0, "num_radar_pts": 0,
+                "_agent": agent.id, "_time": frame.time,
+            })
+
+    # ---- finish ---------------------------------------------------------------------------
+    @property
+    def visibility(self) -> dict[tuple[int, str], float]:
+        """Visible fraction per (key frame index, agent id), as measured from the masks."""
+        return dict(self._visibility)
+
+    def finish(self) -> dict[str, list[dict]]:
+        """Link the chains, write the map mask and the 13 tables; returns the tables."""
+        if len(self._frames) != len(self.times):
+            self.close()
+            raise ValueError(f"only {len(self._frames)} of {len(self.times)} frames were added")
+        self._drain()
+        keys = [f for f in self._frames if f.is_key]
+        samples = []
+        for i, f in enumerate(keys):
+            samples.append({"token": f.sample_token, "timestamp": f.timestamp, "scene_token": self.scene_token,
+                            "prev": keys[i - 1].sample_token if i else "",
+                            "next": keys[i + 1].sample_token if i + 1 < len(keys) else ""})
+        key_times = np.array([f.time for f in keys])
+        for sd in self._sample_data:
+            if not sd["sample_token"]:
+                t = self._frames[sd["_frame"]].time
+                sd["sample_token"] = keys[int(np.argmin(np.abs(key_times - t) + 1e-9 * np.arange(len(keys))))].sample_token
+        by_channel: dict[str, list[dict]] = {}
+        for sd in self._sample_data:
+            by_channel.setdefault(sd.pop("_channel"), []).append(sd)
+            sd.pop("_frame")
+        for chain in by_channel.values():
+            for a, b in zip(chain, chain[1:]):
+                a["next"], b["prev"] = b["token"], a["token"]
+        instances = []
+        by_agent: dict[str, list[dict]] = {}
+        for ann in self._annotations:
+            by_agent.setdefault(ann.pop("_agent"), []).append(ann)
+            ann.pop("_time")
+        for agent in self.scenario.agents:
+            anns = by_agent.get(agent.id)
+            if not anns:
+                continue
+            token = new_token()
+            self.instance_agents[token] = agent.id
+            for a, b in zip(anns, anns[1:]):
+                a["next"], b["prev"] = b["token"], a["token"]
+            for a in anns:
+                a["instance_token"] = token
+            instances.append({"token": token, "category_token": self._category_token[category_name(agent.cls)],
+                              "nbr_annotations": len(anns), "first_annotation_token": anns[0]["token"],
+                              "last_annotation_token": anns[-1]["token"]})
+        date = _dt.datetime.fromtimestamp(self.t0_us / 1e6, tz=_dt.timezone.utc).strftime("%Y-%m-%d")
+        map_file = f"maps/{self.map_token}.png"
+        write_map_mask(self.scenario.map, self.root / map_file)
+        self.files.append(self.root / map_file)
+        tables = {
+            **self.vocab,
+            "instance": instances,
+            "calibrated_sensor": list(self.calibrated.values()),
+            "ego_pose": self._ego_poses,
+            "log": [{"token": self.log_token, "logfile": self.log_name, "vehicle": self.options.vehicle,
+                     "date_captured": date, "location": self.options.location}],
+            "scene": [{"token": self.scene_token, "log_token": self.log_token, "nbr_samples": len(samples),
+                       "first_sample_token": samples[0]["token"], "last_sample_token": samples[-1]["token"],
+                       "name": self.scene_name,
+                       "description": self.options.description if self.options.description is not None
+                       else (self.scenario.description or self.scenario.prompt or "")}],
+            "sample": samples,
+            "sample_data": self._sample_data,
+            "sample_annotation": [a for anns in by_agent.values() for a in anns],
+            "map": [{"token": self.map_token, "log_tokens": [self.log_token], "category": MAP_CATEGORY,
+                     "filename": map_file}],
+        }
+        table_dir = self.root / self.options.version
+        for name in TABLES:
+            atomic_write_json(table_dir / f"{name}.json", tables[name], indent=None)
+        return tables

@@ -1,0 +1,299 @@
+"""Export a scenario as one more scene of a nuScenes-format dataset, with its videos, guidance maps and manifest.
+
+    result = export_nuscenes(scenario, "out/dataset", ExportSettings(size=(448, 256)))
+    result = export_clip(scenario, clip, "out/dataset")          # a clip generated earlier
+    staged = stage_clip(scenario, clip, "job/dataset")           # write now, merge later (batch workers)
+    staged.merge_into("out/dataset")
+
+Layout of the dataset folder (``dataroot``):
+    <version>/*.json                    the 13 nuScenes tables (NuScenes(version, dataroot) loads them)
+    samples/<CAM>/*.jpg                 key frames (2 Hz), sweeps/<CAM>/*.jpg the other frames (12 Hz)
+    maps/<token>.png                    one map mask per scene (log)
+    cornercase/<log name>/              per scene: <CAM>.mp4, panorama.mp4, guidance/, scenario.json,
+                                        <name>.xosc (+ .xodr), manifest.json
+    manifest.json                       the dataset: notes (num_lidar_pts ...) and the list of scenes
+Everything of a scene is written into ``.staging/<id>/`` first and merged under the dataset lock
+(`nuscenes_dataset.merge_scene`): a failing or cancelled export leaves the earlier scenes intact.
+Labels come from a guidance renderer at the clip's size, run at the key frames only unless the
+guidance maps are saved (then at every frame); JPEGs and guidance files are encoded on helper threads.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from engine.export.clip_source import GenerationOptions, generate_for_scenario
+from engine.export.guidance_files import camera_stack, write_guidance_frame, write_guidance_index
+from engine.export.manifest import DATASET_NOTES, jsonable, package_versions
+from engine.export.nuscenes_dataset import EXTRA_DIR, STAGING_DIR, merge_scene
+from engine.export.nuscenes_scene import NuScenesOptions, SceneWriter
+from engine.fileio import atomic_write_json
+from engine.rig import CameraRig
+from engine.scenario.model import Scenario
+
+ProgressCallback = Callable[["ExportProgress"], None]
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """size: (width, height) of every camera image; frames: the first N frames (None: all of them);
+    generation: the world model; nuscenes: table options; videos / guidance / openscenario: extras."""
+
+    size: tuple[int, int] = (448, 256)
+    frames: int | None = None
+    generation: GenerationOptions = field(default_factory=GenerationOptions)
+    nuscenes: NuScenesOptions = field(default_factory=NuScenesOptions)
+    videos: bool = True
+    guidance: bool = True
+    openscenario: bool = True
+
+    def __post_init__(self) -> None:
+        w, h = (int(v) for v in self.size)
+        if w < 16 or h < 16 or w > 4096 or h > 4096:
+            raise ValueError(f"size must be between 16 and 4096 pixels per side, got {w}x{h}")
+        object.__setattr__(self, "size", (w, h))
+        if self.frames is not None and int(self.frames) < 1:
+            raise ValueError(f"frames must be at least 1, got {self.frames!r}")
+
+
+@dataclass(frozen=True)
+class ExportProgress:
+    """stage: generate | write | merge; done / total in that stage's units; message for a status line."""
+
+    stage: str
+    done: int
+    total: int
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """Where the scene went and how long each stage took (seconds)."""
+
+    dataroot: Path
+    version: str
+    scene_name: str
+    scene_token: str
+    scene_dir: Path
+    num_scenes: int
+    num_frames: int
+    timings: dict[str, float]
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.scene_dir / "manifest.json"
+
+
+def _check_cancel(cancel) -> None:
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+
+def export_nuscenes(scenario: Scenario, dataroot: str | os.PathLike, settings: ExportSettings | None = None,
+                    progress: ProgressCallback | None = None, cancel=None) -> ExportResult:
+    """Generate the clip with the configured world model, then `export_clip` it."""
+    settings = settings or ExportSettings()
+    t0 = time.perf_counter()
+
+    def on_event(ev) -> None:
+        from engine.worldmodel.events import FrameReady
+
+        if progress is not None and isinstance(ev, FrameReady):
+            progress(ExportProgress("generate", ev.frame + 1, ev.num_frames,
+                                    f"generating frame {ev.frame + 1}/{ev.num_frames}"))
+
+    clip, model = generate_for_scenario(scenario, settings.size, settings.frames, settings.generation, cancel, on_event)
+    return export_clip(scenario, clip, dataroot, settings, progress, cancel,
+                       model=model, timings={"generate": time.perf_counter() - t0})
+
+
+@dataclass(frozen=True)
+class StagedScene:
+    """A scene written into a one-scene staging dataset, ready for `nuscenes_dataset.merge_scene`."""
+
+    staging: Path
+    version: str
+    scene_name: str
+    scene_token: str
+    log_name: str
+    num_frames: int
+    entry: dict
+    timings: dict[str, float]
+
+    def merge_into(self, dataroot: str | os.PathLike, extra_entry: dict | None = None):
+        """Append this scene to the dataset at `dataroot` (removes the staging folder); returns MergeResult."""
+        return merge_scene(self.staging, dataroot, self.version, {**self.entry, **(extra_entry or {})}, DATASET_NOTES)
+
+
+def export_clip(scenario: Scenario, clip, dataroot: str | os.PathLike, settings: ExportSettings | None = None,
+                progress: ProgressCallback | None = None, cancel=None, model: str = "",
+                timings: dict[str, float] | None = None) -> ExportResult:
+    """Write a generated clip (`GeneratedClip`: frames (T, V, H, W, 3) uint8) and its scenario as a new scene.
+
+    Stages the scene under ``<dataroot>/.staging/`` (`stage_clip`) and merges it into the dataset.
+    """
+    settings = settings or ExportSettings()
+    root = Path(dataroot)
+    staging = root / STAGING_DIR / uuid.uuid4().hex[:12]
+    try:
+        staged = stage_clip(scenario, clip, staging, settings, progress, cancel, model, timings)
+        if progress is not None:
+            progress(ExportProgress("merge", 0, 1, "adding the scene to the dataset"))
+        t3 = time.perf_counter()
+        merged = staged.merge_into(root)
+        staged.timings["merge"] = time.perf_counter() - t3
+        if progress is not None:
+            progress(ExportProgress("merge", 1, 1, f"scene {merged.scene_name} added ({merged.num_scenes} in the dataset)"))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(root / STAGING_DIR)
+        raise
+    _remove_empty(root / STAGING_DIR)
+    return ExportResult(root, staged.version, merged.scene_name, merged.scene_token,
+                        root / EXTRA_DIR / staged.log_name, merged.num_scenes, staged.num_frames, staged.timings)
+
+
+def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: ExportSettings | None = None,
+               progress: ProgressCallback | None = None, cancel=None, model: str = "",
+               timings: dict[str, float] | None = None) -> StagedScene:
+    """Write the clip and its labels as a one-scene dataset in the new folder `staging`.
+
+    The labels come from the guidance renderer at the clip's size: instance masks for visibility, and
+    the guidance maps that are saved next to the scene. The clip's cameras must be rig cameras in
+    panorama order. On failure the staging folder is removed.
+    """
+    from engine.render.guidance import GuidanceRenderer
+
+    settings = settings or ExportSettings()
+    timings = dict(timings or {})
+    staging = Path(staging)
+    frames = np.asarray(clip.frames)
+    if frames.ndim != 5 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise ValueError(f"clip frames must be (T, V, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    t_count, v, h, w, _ = frames.shape
+    rig = CameraRig.default((w, h))
+    if tuple(clip.camera_names) != rig.names:
+        rig = rig.subset(clip.camera_names)
+        if tuple(clip.camera_names) != rig.names:
+            raise ValueError(f"clip cameras {clip.camera_names} are not in panorama order {rig.names}")
+    times = np.asarray(clip.times if clip.times is not None else scenario.frame_times()[:t_count], dtype=np.float64)
+    if times.shape[0] != t_count:
+        raise ValueError(f"clip has {t_count} frames but {times.shape[0]} frame times")
+    staging.mkdir(parents=True, exist_ok=False)
+    try:
+        t1 = time.perf_counter()
+        writer = SceneWriter(staging, scenario, rig, times, settings.nuscenes)
+        scene_dir = staging / EXTRA_DIR / writer.log_name
+        guidance_dir = scene_dir / "guidance"
+        renderer = GuidanceRenderer(rig)
+        io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="guidance")
+        guidance_jobs: list = []
+        try:
+            renderer.set_scenario(scenario)
+            for i, t in enumerate(times):
+                _check_cancel(cancel)
+                if i in writer.key_frames or settings.guidance:  # labels need key frames only
+                    gf = renderer.render(float(t))
+                    writer.add_frame(i, frames[i], camera_stack(gf, "instance"), gf.instance_ids,
+                                     camera_stack(gf, "depth"))
+                else:
+                    writer.add_frame(i, frames[i])
+                if settings.guidance:  # compressed on a helper thread (zlib releases the GIL)
+                    guidance_jobs.append(io_pool.submit(write_guidance_frame, guidance_dir, i, gf))
+                if progress is not None:
+                    progress(ExportProgress("write", i + 1, t_count, f"writing frame {i + 1}/{t_count}"))
+            instance_ids = renderer.instance_ids
+            for job in guidance_jobs:
+                job.result()
+        except BaseException:
+            writer.close()
+            raise
+        finally:
+            io_pool.shutdown(wait=True, cancel_futures=True)
+            renderer.release()
+        writer.finish()
+        if settings.guidance:
+            write_guidance_index(guidance_dir, list(rig.names), list(times), instance_ids, (w, h))
+        timings["write_frames"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        files = _write_extras(scenario, clip, frames, rig, scene_dir, settings)
+        timings["write_extras"] = time.perf_counter() - t2
+        _check_cancel(cancel)
+        manifest = _scene_manifest(scenario, clip, writer, rig, times, settings, model, timings, files)
+        atomic_write_json(scene_dir / "manifest.json", manifest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    entry = {"folder": f"{EXTRA_DIR}/{writer.log_name}", "manifest": f"{EXTRA_DIR}/{writer.log_name}/manifest.json",
+             "scenario": scenario.name, "backend": clip.backend, "seed": int(clip.seed), "frames": t_count}
+    return StagedScene(staging, settings.nuscenes.version, writer.scene_name, writer.scene_token, writer.log_name,
+                       t_count, entry, timings)
+
+
+def _write_extras(scenario: Scenario, clip, frames: np.ndarray, rig: CameraRig, scene_dir: Path,
+                  settings: ExportSettings) -> dict[str, object]:
+    """Videos, the scenario file and its OpenSCENARIO form next to the scene; returns their relative names."""
+    from engine.scenario.io import save_scenario
+
+    scene_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, object] = {}
+    if settings.videos:
+        from engine.video import panorama_frames, write_mp4
+
+        for k, name in enumerate(rig.names):
+            write_mp4(frames[:, k], scene_dir / f"{name}.mp4", clip.fps)
+        write_mp4(panorama_frames(frames), scene_dir / "panorama.mp4", clip.fps)
+        files["videos"] = {name: f"{name}.mp4" for name in rig.names}
+        files["panorama"] = "panorama.mp4"
+    save_scenario(scenario, scene_dir / "scenario.json")
+    files["scenario"] = "scenario.json"
+    if settings.guidance:
+        files["guidance"] = "guidance/index.json"
+    if settings.openscenario:
+        from engine.export.openscenario import export_openscenario
+
+        res = export_openscenario(scenario, scene_dir, stem="scenario")
+        files["openscenario"] = res.xosc_path.name
+        files["opendrive"] = res.xodr_path.name if res.xodr_path else None
+        files["opendrive_note"] = res.road_note
+    return files
+
+
+def _scene_manifest(scenario: Scenario, clip, writer: SceneWriter, rig: CameraRig, times: np.ndarray,
+                    settings: ExportSettings, model: str, timings: dict[str, float], files: dict) -> dict:
+    from engine.scenario.io import to_document
+
+    n = len(times)
+    total = sum(timings.values())
+    return jsonable({
+        "scene_name": writer.scene_name, "scene_token": writer.scene_token, "log_name": writer.log_name,
+        "version": settings.nuscenes.version,
+        "scenario": to_document(scenario), "prompt": scenario.prompt, "script": scenario.script,
+        "seed": int(clip.seed), "backend": clip.backend, "model": model or clip.backend,
+        "generation": {k: getattr(settings.generation, k) for k in ("steps", "guidance_scale", "device")},
+        "clip_metadata": dict(getattr(clip, "metadata", {}) or {}),
+        "image_size": list(rig.size), "cameras": list(rig.names), "fps": float(clip.fps), "num_frames": n,
+        "times": [round(float(t), 6) for t in times],
+        "key_frames": sorted(writer.key_frames),
+        "instances": writer.instance_agents,
+        "visibility": {f"{i}:{a}": round(f, 4) for (i, a), f in sorted(writer.visibility.items())},
+        "files": files, "versions": package_versions(),
+        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+        "throughput_frames_per_s": round(n / total, 3) if total > 0 else None,
+        "notes": DATASET_NOTES,
+    })
+
+
+def _remove_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass

@@ -1,0 +1,582 @@
+"""The offline prompt interpreter: English prompt -> readable library script, deterministically.
+
+Reads the prompt's clauses (`engine.prompting.parse`), gathers one actor per mentioned agent (the
+ego included) with its manoeuvre, side, lane, position, speed and modifiers, plans the road
+(lanes, intersection) and the environment, and writes one library call per agent. Words and
+clauses it could not use are reported in `Interpretation.not_understood`, never silently dropped.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from engine.prompting.parse import Clause, Mention, clauses
+from engine.prompting import lexicon as L
+
+VEHICLE_CLASSES = ("car", "truck", "bus", "trailer", "construction_vehicle", "motorcycle", "bicycle")
+MAX_COUNT = 10
+SLOW_SPEED = {"pedestrian": 0.9, "bicycle": 2.5, "motorcycle": 5.0}
+FAST_SPEED = {"pedestrian": 3.0, "bicycle": 7.0, "motorcycle": 20.0, "car": 17.0, "truck": 14.0, "bus": 13.0}
+TOP_SPEED = {"car": 45.0, "truck": 33.0, "bus": 30.0, "trailer": 30.0, "construction_vehicle": 15.0,
+             "motorcycle": 50.0, "bicycle": 14.0, "pedestrian": 7.0}
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """What the interpreter made of a prompt: the script, the calls in it, what it did not understand."""
+
+    prompt: str
+    script: str
+    calls: tuple[str, ...]
+    not_understood: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class Actor:
+    """One agent (or a group of `count` alike) the prompt talks about."""
+
+    cls: str
+    count: int = 1
+    head: str = ""
+    maneuvers: list[str] = field(default_factory=list)
+    side: tuple[str, str] | None = None
+    position: str | None = None
+    lane: str | None = None
+    speed: tuple[float, str] | None = None
+    to_speed: tuple[float, str] | None = None
+    distance: float | None = None
+    time: float | None = None
+    modifiers: set[str] = field(default_factory=set)
+    road: set[str] = field(default_factory=set)
+    target: "Actor | None" = None
+    implicit: bool = False
+    skip: bool = False
+    var: str = ""
+
+    @property
+    def is_ego(self) -> bool:
+        return self.cls == "ego"
+
+    def absorb(self, c: Clause) -> None:
+        self.maneuvers += c.maneuvers
+        if c.side and (self.side is None or self.side[1] == "on"):
+            self.side = c.side
+        self.position = self.position or c.position
+        self.lane = self.lane or c.lane
+        self.speed = self.speed or c.speed
+        self.to_speed = self.to_speed or c.to_speed
+        self.distance = self.distance if self.distance is not None else c.distance
+        self.time = self.time if self.time is not None else c.time
+        self.modifiers |= c.modifiers
+        self.road |= c.road
+
+    @property
+    def has_detail(self) -> bool:
+        return bool(self.maneuvers or self.side or self.position or self.lane or self.speed or self.distance)
+
+    def maneuver(self) -> str | None:
+        ms = [m for m in self.maneuvers if m in L.MANEUVER_PRIORITY]
+        if not ms:
+            return None
+        return min(ms, key=L.MANEUVER_PRIORITY.index)
+
+
+class _Writer:
+    """Collects script lines and the functions called."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.calls: list[str] = []
+        self.used: dict[str, int] = {}
+        self.work_zone_done = False
+        self.busy_lanes: set[str] = set()      # lanes other agents move out of (keep work zones clear of them)
+
+    def var(self, head: str) -> str:
+        base = "".join(ch if ch.isalnum() else "_" for ch in head.lower()).strip("_") or "agent"
+        if base[0].isdigit():
+            base = "v_" + base
+        if base in ("ego",) or base in _RESERVED:
+            base += "_agent"
+        self.used[base] = self.used.get(base, 0) + 1
+        return f"{base}_{self.used[base]}"
+
+    def call(self, fn: str, args: list[tuple[str | None, str]], var: str | None = None, comment: str = "") -> None:
+        text = ", ".join(v if k is None else f"{k}={v}" for k, v in args)
+        line = f"{fn}({text})"
+        if var:
+            line = f"{var} = {line}"
+        if comment:
+            line += f"  # {comment}"
+        self.lines.append(line)
+        self.calls.append(fn)
+
+
+_RESERVED = {"range", "len", "min", "max", "abs", "round", "int", "float", "kmh", "mph"}
+
+
+def _q(s: str) -> str:
+    return json.dumps(s)
+
+
+def _num(v: float) -> str:
+    return repr(round(float(v), 2))
+
+
+def _speed_expr(spec: tuple[float, str]) -> tuple[str, float]:
+    v, unit = spec
+    if unit == "kmh":
+        return f"kmh({_num(v)})", v / 3.6
+    if unit == "mph":
+        return f"mph({_num(v)})", v * 0.44704
+    return _num(v), v
+
+
+class OfflineInterpreter:
+    """Deterministic English -> script translation; `interpret(prompt)` -> Interpretation."""
+
+    def __init__(self, duration: float = 2.75) -> None:
+        self.duration = duration
+
+    # ---- reading -----------------------------------------------------------------------
+    def _gather(self, cls_list: list[Clause]) -> tuple[Actor, list[Actor], dict, list[str], list[str]]:
+        ego = Actor("ego", head="ego")
+        actors: list[Actor] = []
+        env: dict[str, str] = {}
+        unknown: list[str] = []
+        notes: list[str] = []
+        last: Actor | None = None
+        last_object: Actor | None = None
+        bare_prev: Actor | None = None
+        for c in cls_list:
+            if c.time_of_day and "time_of_day" not in env:
+                env["time_of_day"] = c.time_of_day
+            if c.weather and "weather" not in env:
+                env["weather"] = c.weather
+            for u in c.unsupported:
+                notes.append(f"not supported: {u} (in '{c.text}')")
+            if c.unknown:
+                unknown.append(f"{' '.join(dict.fromkeys(c.unknown))} (in '{c.text}')")
+            actor: Actor | None = None
+            if "work_zone" in c.road and (c.subject is None or c.subject.cls in ("traffic_cone", "barrier")):
+                actor = next((a for a in actors if "work_zone" in a.road), None)
+                if actor is None:
+                    actor = Actor("traffic_cone", 1, "work_zone")
+                    actors.append(actor)
+            elif c.subject is not None:
+                actor = self._actor_for(c.subject, ego, actors)
+            elif c.joiner in L.RELATIVE_PRONOUNS and last_object is not None:
+                actor = last_object            # "... a motorbike that runs a red light"
+            elif c.maneuvers or c.speed or c.to_speed or c.side or c.position or c.lane or c.distance is not None:
+                actor = last if last is not None else ego
+            if actor is None:
+                if c.road:
+                    ego.road |= c.road
+                elif not c.is_empty and not (c.time_of_day or c.weather):
+                    unknown.append(f"'{c.text}'")
+                continue
+            if c.unsupported and not c.maneuvers and c.subject is not None and not actor.is_ego:
+                actor.skip = True
+            if (c.joiner == "and" and bare_prev is not None and bare_prev is not actor
+                    and not bare_prev.has_detail and c.maneuvers):
+                bare_prev.absorb(c)            # "a car and a truck overtake us"
+            actor.absorb(c)
+            if c.road:
+                ego.road |= c.road - {"work_zone"}
+            obj = next((o for o in c.objects if not o.is_ego), None)
+            last_object = None
+            if obj is not None and actor.target is None:
+                actor.target = self._object_for(obj, actors, actor, c)
+                last_object = actor.target
+            last = actor
+            bare_prev = actor if not actor.has_detail and not actor.is_ego else None
+        return ego, actors, env, unknown, notes
+
+    def _actor_for(self, m: Mention, ego: Actor, actors: list[Actor]) -> Actor:
+        if m.is_ego:
+            return ego
+        if m.definite:
+            for a in reversed(actors):
+                if a.cls == m.cls and not a.implicit:
+                    return a
+            for a in reversed(actors):
+                if a.cls == m.cls:
+                    a.implicit = False
+                    return a
+        a = Actor(m.cls, min(m.count, MAX_COUNT), m.head or m.cls)
+        if m.child:
+            a.modifiers.add("child")
+        if m.count > MAX_COUNT:
+            a.modifiers.add(f"capped:{m.count}")
+        actors.append(a)
+        return a
+
+    def _object_for(self, m: Mention, actors: list[Actor], subject: Actor, c: Clause) -> Actor:
+        for a in reversed(actors):
+            if a.cls == m.cls and a is not subject:
+                a.maneuvers += m.maneuvers
+                a.side = a.side or m.side
+                return a
+        a = Actor(m.cls, 1, m.head or m.cls, implicit=True)
+        a.maneuvers += m.maneuvers
+        a.side = m.side
+        if not subject.is_ego:              # "an SUV follows a sedan in the left lane": both are there
+            a.lane = c.lane
+            a.position = c.position if c.position in ("oncoming", "ahead") else None
+        actors.insert(actors.index(subject) if subject in actors else len(actors), a)
+        return a
+
+    # ---- planning ------------------------------------------------------------------------
+    def interpret(self, prompt: str) -> Interpretation:
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError("the prompt is empty")
+        cls_list = clauses(prompt)
+        ego, actors, env, unknown, notes = self._gather(cls_list)
+        w = _Writer()
+        road = set(ego.road)
+        for a in actors:
+            road |= a.road
+        ego_m = ego.maneuver()
+        actor_ms = {id(a): a.maneuver() for a in actors}
+        makes_intersection = ("intersection" in road or ego_m in ("turn_left", "turn_right")
+                              or any(m in ("turn_left", "turn_right", "crossing_traffic") for m in actor_ms.values()))
+        needs_right = self._needs_right_lane(ego, actors, actor_ms)
+        road_args: list[tuple[str | None, str]] = []
+        if "narrow" in road:
+            road_args += [("lanes", "1"), ("ego_lane", "1")]
+        elif "highway" in road:
+            road_args += [("lanes", "3")]
+        elif makes_intersection:
+            n = 3 if needs_right else 2
+            road_args += [("lanes", str(n))]
+            if ego_m == "turn_left" and not self._needs_left_lane(actors, actor_ms):
+                road_args += [("ego_lane", "1")]          # left turns from the inner lane
+            elif ego_m == "turn_right":
+                road_args += [("ego_lane", str(n - 1 if needs_right else n))]   # right turns from the kerb lane
+        if "intersection" in road:
+            road_args.append(("intersection", "True"))
+        w.lines.append("# Scenario script written by the offline interpreter for the prompt:")
+        w.lines.append(f"#   {prompt.strip()!r}"[:400])
+        if road_args:
+            w.call("set_road", road_args)
+        if env:
+            w.call("set_environment", [("time_of_day", _q(env.get("time_of_day", "day"))),
+                                       ("weather", _q(env.get("weather", "clear")))])
+        # the ego first (agents are placed relative to its motion); a leader it follows before it
+        if ego_m == "follow" or (ego_m is None and ego.target is not None):
+            leader = ego.target or Actor("car", 1, "car", implicit=True)
+            if leader in actors:
+                actors.remove(leader)
+            leader.position = leader.position or "ahead"
+            if ego.speed and not leader.speed:
+                leader.speed, ego.speed = ego.speed, None
+            self._agent(w, leader, notes)
+        self._ego(w, ego, ego_m, notes)
+        for a in actors:
+            m = actor_ms.get(id(a))
+            if m in ("cut_in", "merge", "change_lane", "overtake"):
+                w.busy_lanes.add(a.lane or (a.side[0] if a.side else ("right" if m == "merge" else "left")))
+        order = sorted(range(len(actors)), key=lambda i: (self._group(actors[i], actor_ms.get(id(actors[i]))), i))
+        for i in order:
+            a = actors[i]
+            if a.skip:
+                notes.append(f"left out: {a.count} x {a.head} (nothing supported to do)")
+                continue
+            self._agent(w, a, notes)
+        for a in actors:
+            for m in a.modifiers:
+                if m.startswith("capped:"):
+                    notes.append(f"{m.split(':')[1]} {a.head} asked; made {MAX_COUNT}")
+        if unknown:
+            w.lines.insert(2, "# not understood: " + "; ".join(unknown))
+        if notes:
+            w.lines.insert(2, "# notes: " + "; ".join(notes))
+        script = "\n".join(w.lines) + "\n"
+        return Interpretation(prompt, script, tuple(w.calls), tuple(unknown), tuple(notes))
+
+    @staticmethod
+    def _group(a: Actor, m: str | None) -> int:
+        if a.cls in ("traffic_cone", "barrier") or m in ("parked", "static") or "work_zone" in a.road:
+            return 0
+        if m == "run_out":
+            return 1
+        if a.cls in ("pedestrian",) or m in ("crossing", "jaywalk"):
+            return 3
+        return 2
+
+    @staticmethod
+    def _needs_left_lane(actors: list[Actor], ms: dict) -> bool:
+        for a in actors:
+            m = ms.get(id(a))
+            if a.lane == "left" or (m in ("cut_in", "overtake") and (a.side is None or a.side[0] == "left")):
+                return True
+        return False
+
+    def _needs_right_lane(self, ego: Actor, actors: list[Actor], ms: dict) -> bool:
+        if ego.maneuver() == "change_lane" and ego.side and ego.side[0] == "right":
+            return True
+        for a in actors:
+            m = ms.get(id(a))
+            if m not in ("parked", "crossing", "jaywalk", "run_out", "crossing_traffic") and a.cls != "pedestrian" \
+                    and self._lane(a) == "right":
+                return True
+            if m in ("cut_in", "overtake", "change_lane") and a.side and a.side[0] == "right":
+                return True
+            if a.cls in ("traffic_cone", "barrier") and a.side and a.side[0] == "right":
+                return True
+        if "work_zone" in ego.road or any("work_zone" in a.road for a in actors):
+            return True
+        return False
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def _speed(self, a: Actor, cls: str, notes: list[str]) -> str | None:
+        if "standstill" in a.modifiers:
+            return "0.0"
+        if a.speed is not None:
+            expr, v = _speed_expr(a.speed)
+            top = TOP_SPEED.get(cls, 45.0)
+            if v > top:
+                notes.append(f"{a.head} speed {a.speed[0]:g} {a.speed[1]} is above a {cls}'s top speed; used {top:g} m/s")
+                return _num(top)
+            return expr
+        if "slow" in a.modifiers:
+            return _num(SLOW_SPEED.get(cls, 4.0))
+        if "fast" in a.modifiers or ("running" in a.modifiers and cls == "pedestrian" and a.maneuver() != "run_out"):
+            return _num(FAST_SPEED.get(cls, 15.0))
+        return None
+
+    def _lane(self, a: Actor, default: str = "same") -> str:
+        if a.lane:
+            return a.lane
+        if a.position == "oncoming":
+            return "oncoming"
+        if a.position == "alongside":
+            return a.side[0] if a.side else "left"
+        if a.side and a.side[1] in ("on", "from") and a.cls in VEHICLE_CLASSES:
+            return a.side[0]
+        return default
+
+    def _ahead(self, a: Actor) -> str | None:
+        if a.distance is None:
+            return None
+        return _num(-a.distance if a.position == "behind" else a.distance)
+
+    def _start(self, a: Actor, name: str = "start") -> list[tuple[str | None, str]]:
+        if a.time is None:
+            return []
+        return [(name, _num(min(max(a.time, 0.0), self.duration)))]
+
+    # ---- the ego -----------------------------------------------------------------------------
+    def _ego(self, w: _Writer, ego: Actor, m: str | None, notes: list[str]) -> None:
+        speed = self._speed(ego, "car", notes)
+        sp = [("speed", speed)] if speed else []
+        to = [("to_speed", _speed_expr(ego.to_speed)[0])] if ego.to_speed else []
+        side = ego.side[0] if ego.side else (ego.lane if ego.lane in ("left", "right") else None)
+        if m in ("cut_in", "overtake", "merge"):
+            notes.append(f"the ego's {m.replace('_', ' ')} is written as a lane change")
+            m = "change_lane"
+        if m == "brake":
+            w.call("brake", [(None, "ego")] + to + sp + self._start(ego))
+        elif m == "emergency_stop":
+            w.call("emergency_stop", [(None, "ego")] + sp + self._start(ego))
+        elif m == "accelerate":
+            w.call("accelerate", [(None, "ego")] + to + sp + self._start(ego))
+        elif m == "stop_and_go":
+            w.call("stop_and_go", [(None, "ego")] + sp + self._start(ego))
+        elif m == "change_lane":
+            w.call("change_lane", [(None, "ego"), ("side", _q(side or "left"))] + sp + self._start(ego))
+        elif m in ("turn_left", "turn_right"):
+            w.call(m, [(None, "ego")] + sp + self._start(ego, "enter_time"))
+        elif m == "u_turn":
+            w.call("u_turn", [(None, "ego")] + sp + self._start(ego))
+        elif m == "follow" or (m is None and ego.target is not None):
+            leader = ego.target.var if ego.target and ego.target.var else None
+            if leader:
+                gap = [("gap", _num(ego.distance))] if ego.distance else []
+                w.call("follow", [(None, leader), ("who", "ego")] + gap)
+        elif m in ("static", "parked"):
+            w.call("forward", [(None, "ego"), ("speed", "0.0")], comment="standing still")
+        elif speed:
+            w.call("forward", [(None, "ego")] + sp)
+
+    # ---- other agents --------------------------------------------------------------------------
+    def _agent(self, w: _Writer, a: Actor, notes: list[str]) -> None:
+        m = a.maneuver()
+        dropped = sorted(set(x for x in a.maneuvers if x != m and x in L.MANEUVER_PRIORITY) - {"forward"})
+        if dropped and m:
+            notes.append(f"{a.head}: used {m}, not also {', '.join(dropped)} (one manoeuvre per agent)")
+        cls = a.cls
+        if cls in ("traffic_cone", "barrier") or "work_zone" in a.road and cls == "construction_vehicle":
+            self._static_objects(w, a, notes)
+            return
+        if cls == "pedestrian":
+            self._pedestrian(w, a, m, notes)
+            return
+        if cls == "bicycle" and m in ("crossing", "jaywalk", "run_out"):
+            for _ in range(a.count):
+                a.var = w.var(a.head)
+                w.call("cyclist_crossing", [("side", _q(self._cross_side(a, "left")))] + self._opt(
+                    [("speed", self._speed(a, cls, notes)), ("ahead", self._ahead(a))]) + self._start(a), a.var)
+            return
+        if m == "parked" and a.lane:
+            m = "static"                         # "double parked in our lane": stands in the lane
+        if m == "parked" or (m == "static" and a.side and not a.lane and a.position is None):
+            a.var = w.var(a.head)
+            self._parked(w, a, cls)
+            return
+        for _ in range(a.count):
+            a.var = w.var(a.head)
+            self._vehicle(w, a, m, cls, notes)
+
+    @staticmethod
+    def _opt(pairs: list[tuple[str, str | None]]) -> list[tuple[str | None, str]]:
+        return [(k, v) for k, v in pairs if v is not None]
+
+    def _target(self, a: Actor) -> str:
+        return a.target.var if a.target is not None and a.target.var else "ego"
+
+    def _vehicle(self, w: _Writer, a: Actor, m: str | None, cls: str, notes: list[str]) -> None:
+        speed = self._speed(a, cls, notes)
+        to = _speed_expr(a.to_speed)[0] if a.to_speed else None
+        side = a.side[0] if a.side else None
+        who = _q(cls)
+        place = self._opt([("lane", _q(self._lane(a)) if self._lane(a) != "same" else None),
+                           ("ahead", self._ahead(a))])
+        if m == "cut_in":
+            gap = _num(a.distance) if a.distance is not None else ("2.5" if "close" in a.modifiers else None)
+            args = [(None, self._target(a)), ("side", _q(side or "left")), ("cls", who)]
+            args += self._opt([("gap", gap), ("speed", speed)]) + self._start(a)
+            if "contact" in a.modifiers:
+                args.append(("contact", "True"))
+            w.call("cut_in", args, a.var)
+        elif m == "overtake":
+            w.call("overtake", [(None, self._target(a)), ("side", _q(side or "left")), ("cls", who)]
+                   + self._opt([("speed", speed)]), a.var)
+        elif m == "merge":
+            w.call("merge", [(None, self._target(a)), ("side", _q(side or "right")), ("cls", who)]
+                   + self._opt([("speed", speed)]) + self._start(a), a.var)
+        elif m in ("brake", "emergency_stop"):
+            fn = "emergency_stop" if (m == "emergency_stop" or "sudden" in a.modifiers) and not to else "brake"
+            args = [(None, who)] + (self._opt([("to_speed", to)]) if fn == "brake" else [])
+            w.call(fn, args + self._opt([("speed", speed)]) + place + self._start(a), a.var)
+        elif m == "accelerate":
+            w.call("accelerate", [(None, who)] + self._opt([("to_speed", to), ("speed", speed)]) + place
+                   + self._start(a), a.var)
+        elif m == "stop_and_go":
+            w.call("stop_and_go", [(None, who)] + self._opt([("speed", speed)]) + place + self._start(a), a.var)
+        elif m == "change_lane":
+            if a.side and a.side[1] == "to":
+                lane, ch = self._lane(a, "same") if a.lane else "same", a.side[0]
+            elif a.side:
+                lane, ch = a.side[0], "right" if a.side[0] == "left" else "left"
+            else:
+                lane = a.lane or "right"
+                ch = "left" if lane in ("right", "same") else "right"
+            args = [(None, who), ("side", _q(ch))] + self._opt([("speed", speed)])
+            args += [("lane", _q(lane))] if lane != "same" else []
+            args += self._opt([("ahead", self._ahead(a))]) + self._start(a)
+            w.call("change_lane", args, a.var)
+        elif m in ("turn_left", "turn_right"):
+            if a.position == "oncoming":
+                approach = "oncoming"
+            elif a.side and a.side[1] == "from":
+                approach = "from_left" if a.side[0] == "left" else "from_right"
+            elif a.position == "ahead" or a.lane == "same":
+                approach = "ahead"
+            else:
+                approach = "oncoming" if m == "turn_left" else "ahead"
+            w.call(m, [(None, who)] + self._opt([("speed", speed)]) + [("approach", _q(approach))]
+                   + self._start(a, "enter_time"), a.var)
+        elif m == "u_turn":
+            lane = "oncoming" if a.position == "oncoming" else (a.lane or "same")
+            args = [(None, who)] + self._opt([("speed", speed)])
+            args += [("lane", _q(lane))] if lane != "same" else []
+            w.call("u_turn", args + self._opt([("ahead", self._ahead(a))]) + self._start(a), a.var)
+        elif m == "follow" or (m in (None, "forward") and a.position == "behind" and a.distance is None):
+            gap = _num(a.distance) if a.distance is not None else ("3.0" if "close" in a.modifiers else None)
+            w.call("follow", [(None, self._target(a)), ("who", who)] + self._opt([("gap", gap)]), a.var)
+        elif m == "crossing_traffic" or (m == "crossing" and cls != "bicycle"):
+            w.call("crossing_traffic", [("cls", who), ("side", _q(self._cross_side(a, "left")))]
+                   + self._opt([("speed", speed)]) + self._start(a, "pass_time"), a.var)
+        elif m == "parked":
+            self._parked(w, a, cls)
+        elif m == "static":
+            if a.side and not a.lane and a.position is None:
+                self._parked(w, a, cls)
+            else:
+                w.call("static_object", [(None, who)] + [("lane", _q(self._lane(a)))]
+                       + self._opt([("ahead", self._ahead(a))]), a.var)
+        elif m in ("crossing", "jaywalk", "run_out"):          # a bicycle handled above; others cross the road
+            w.call("crossing_traffic", [("cls", who), ("side", _q(self._cross_side(a, "left")))], a.var)
+        else:
+            w.call("forward", [(None, who)] + self._opt([("speed", speed)]) + place, a.var)
+
+    def _parked(self, w: _Writer, a: Actor, cls: str) -> None:
+        side = a.side[0] if a.side else "right"
+        args = [(None, _q(cls)), ("side", _q(side))] + self._opt([("ahead", self._ahead(a))])
+        if a.count > 1:
+            args.append(("count", str(a.count)))
+        w.call("parked", args, a.var)
+        a.count = 1          # one call made them all
+
+    def _cross_side(self, a: Actor, default: str) -> str:
+        if a.side is None:
+            return default
+        s, rel = a.side
+        return ("right" if s == "left" else "left") if rel == "to" else s
+
+    def _pedestrian(self, w: _Writer, a: Actor, m: str | None, notes: list[str]) -> None:
+        speed = self._speed(a, "pedestrian", notes)
+        side = _q(self._cross_side(a, "right"))
+        for _ in range(a.count):
+            a.var = w.var(a.head)
+            ahead = self._opt([("ahead", self._ahead(a))])
+            if m == "run_out" or "between_parked" in a.road:
+                between = "between_parked" in a.road or "child" in a.modifiers
+                args = [("side", side)] + self._opt([("speed", speed)]) + ahead + self._start(a)
+                if not between:
+                    args.append(("between_parked", "False"))
+                w.call("run_out", args, a.var)
+            elif m == "jaywalk" or "midblock" in a.road:
+                w.call("jaywalk", [("side", side)] + self._opt([("speed", speed)]) + ahead + self._start(a), a.var)
+            elif m == "static":
+                w.call("pedestrian_crossing", [("side", side)] + ahead + [("start", _num(self.duration))],
+                       a.var, comment="waits at the kerb")
+            else:
+                if m not in (None, "crossing", "forward"):
+                    notes.append(f"{a.head}: '{m}' is not something a pedestrian does here; made it cross")
+                w.call("pedestrian_crossing", [("side", side)] + self._opt([("speed", speed)]) + ahead
+                       + self._start(a), a.var)
+
+    def _static_objects(self, w: _Writer, a: Actor, notes: list[str]) -> None:
+        lane = self._lane(a, "right") if (a.lane or a.side or a.position) else "right"
+        if lane == "same" and not a.lane:
+            lane = "right"
+        if "work_zone" in a.road:
+            if w.work_zone_done:
+                return
+            w.work_zone_done = True
+            a.var = w.var("work_zone")
+            ahead = self._ahead(a) or ("40.0" if lane in w.busy_lanes else None)
+            w.call("work_zone", [("lane", _q(lane))] + self._opt([("ahead", ahead)])
+                   + ([("with_vehicle", "True")] if a.cls == "construction_vehicle" else []), a.var)
+            return
+        if a.cls == "traffic_cone":
+            a.var = w.var("cones")
+            pattern = "line" if a.position == "alongside" else "taper"
+            args = [("lane", _q(lane))] + self._opt([("ahead", self._ahead(a))])
+            if a.count > 2:
+                args.append(("count", str(min(a.count, 40))))
+            if pattern != "taper":
+                args.append(("pattern", _q(pattern)))
+            w.call("cone_row", args, a.var)
+            return
+        for _ in range(a.count):
+            a.var = w.var(a.head)
+            w.call("static_object", [(None, _q(a.cls)), ("lane", _q(lane))] + self._opt([("ahead", self._ahead(a))]),
+                   a.var)
+
+
+def interpret_offline(prompt: str, duration: float = 2.75) -> Interpretation:
+    """Shorthand for `OfflineInterpreter(duration).interpret(prompt)`."""
+    return OfflineInterpreter(duration).interpret(prompt)

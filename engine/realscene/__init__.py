@@ -1,0 +1,33 @@
+"""Guidance from real frames and help inserting assets into them (Dream4Drive's real-scene editing).
+
+    from engine.realscene import real_rig, render_real_frame, propose_insertions, place_maneuver
+    scene = engine.sources.open_nuscenes_scene(dataroot, version, name)
+    rig = real_rig(scene, (448, 256))                  # the scene's own calibration, scaled
+    frame = render_real_frame(renderer, scene, k)      # GuidanceRenderer(rig), set_scenario(without_recorded(s))
+    proposals = propose_insertions(scene.scenario, "car")            # straight, 2 / 5 / 8 m/s
+    placed = place_maneuver(scene.scenario, "cut_in", side="right")  # a library manoeuvre
+    conditions = real_conditions(edited_scenario, (448, 256))        # for the world model (naive: composite)
+
+Depth per camera comes from the best source available (`RealDepthSettings`): a monocular model
+from a local folder aligned to the LiDAR, or the LiDAR sweep projected into the camera and
+densified (IP-Basic). The guidance renderer depth-tests inserted assets against it, so real
+objects in front hide them; normals come from that depth, edges from the real image, and D, N, E
+are blanked inside the inserted mask.
+
+Modules: lidar_depth (projection), densify (depth completion), mono_depth (transformers model),
+backgrounds (per-camera Background, conditions), proposals (free straight-line insertions),
+ego_path (road frame along the real ego path), maneuvers (library functions in the real scene).
+"""
+from engine.realscene.backgrounds import (
+    RealBackgroundSource, RealDepth, RealDepthSettings, RealFrameMaps, real_backgrounds, real_conditions, real_depth,
+    real_frame_maps, real_rig, render_real_frame, without_recorded,
+)
+from engine.realscene.maneuvers import ManeuverPlacementError, PlacedManeuver, place_maneuver
+from engine.realscene.proposals import Conflict, InsertionProposal, insertion_conflicts, propose_insertions
+
+__all__ = [
+    "RealBackgroundSource", "RealDepth", "RealDepthSettings", "RealFrameMaps", "real_backgrounds", "real_conditions",
+    "real_depth", "real_frame_maps", "real_rig", "render_real_frame", "without_recorded",
+    "ManeuverPlacementError", "PlacedManeuver", "place_maneuver",
+    "Conflict", "InsertionProposal", "insertion_conflicts", "propose_insertions",
+]

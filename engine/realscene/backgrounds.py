@@ -1,0 +1,227 @@
+"""Real frames as guidance backgrounds: image + metric depth per camera, from the best source available.
+
+Depth sources (`RealDepthSettings.source`):
+    'lidar'  the nearest LIDAR_TOP sweep(s) projected into the camera and densified
+             (`engine.realscene.densify`; IP-Basic by default)
+    'mono'   a monocular depth model from a local folder (`engine.realscene.mono_depth`), scaled to
+             metres with the LiDAR points of the same image (metric models are used as they are
+             when there is no LiDAR)
+    'auto'   'mono' when a model folder is configured and loads, else 'lidar'
+
+    rig = real_rig(scene, (448, 256))
+    bgs = real_backgrounds(scene, k, rig)                 # {camera: Background(image, depth)}
+    with GuidanceRenderer(rig) as r:
+        r.set_scenario(edited_scenario)
+        frame = render_real_frame(r, scene, k)            # assets depth-tested against the real depth
+
+Normals come from the depth and edges from the real image (Canny), as the guidance renderer does
+for any background; `real_frame_maps` gives them without rendering (previews, benchmarks).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engine.realscene.densify import METHODS, beam_gap_pixels, densify_depth
+from engine.realscene.lidar_depth import lidar_sparse_depth
+from engine.realscene.mono_depth import DepthModelError, align_to_sparse, configured_model_dir, load_depth_model
+from engine.rig.camera import Camera
+from engine.rig.rig import CameraRig
+from engine.sources.errors import SceneSourceError
+from engine.sources.nuscenes_scene import NuScenesScene
+
+log = logging.getLogger(__name__)
+SOURCES = ("auto", "lidar", "mono")
+
+
+@dataclass(frozen=True)
+class RealDepthSettings:
+    """How real depth is made. `model_dir` None = the ``CORNERCASE_DEPTH_MODEL`` folder, if set."""
+
+    source: str = "auto"
+    num_sweeps: int = 1
+    densify: str = "ipbasic"
+    max_depth: float = 100.0
+    model_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"depth source must be one of {', '.join(SOURCES)} (got {self.source!r})")
+        if self.densify not in METHODS:
+            raise ValueError(f"densify must be one of {', '.join(METHODS)} (got {self.densify!r})")
+        if int(self.num_sweeps) < 1:
+            raise ValueError(f"num_sweeps must be at least 1 (got {self.num_sweeps!r})")
+        if not self.max_depth > 0:
+            raise ValueError(f"max_depth must be positive (got {self.max_depth!r})")
+
+
+@dataclass(frozen=True)
+class RealDepth:
+    """Depth of one real image: `depth` and `lidar` (sparse) are (H, W) float32 metres, 0 = unknown."""
+
+    depth: np.ndarray
+    lidar: np.ndarray
+    source: str            # 'lidar', 'mono' or 'mono+lidar' (mono aligned with LiDAR)
+
+
+@dataclass(frozen=True)
+class RealFrameMaps:
+    """Guidance maps of one real image without inserted objects.
+
+    image (H, W, 3) uint8 RGB; depth (H, W) float32 m (0 = unknown); normal (H, W, 3) float32
+    camera-frame unit normals (0 = none); edge (H, W) uint8 0/255 (Canny on the real image).
+    """
+
+    image: np.ndarray
+    depth: np.ndarray
+    normal: np.ndarray
+    edge: np.ndarray
+    depth_source: str
+
+
+def real_rig(scene: NuScenesScene, size: tuple[int, int] | None = None) -> CameraRig:
+    """The scene's own calibrated rig (its log's calibrated_sensor records), scaled to `size` = (W, H)."""
+    return scene.rig if size is None else scene.rig.scaled(*size)
+
+
+def _model(settings: RealDepthSettings):
+    folder = settings.model_dir or configured_model_dir()
+    if folder is None:
+        if settings.source == "mono":
+            raise DepthModelError("depth source 'mono' needs a model folder (settings.model_dir or "
+                                  "the CORNERCASE_DEPTH_MODEL environment variable)")
+        return None
+    try:
+        return load_depth_model(folder)
+    except DepthModelError:
+        if settings.source == "mono":
+            raise
+        log.warning("depth model unusable, using LiDAR depth", exc_info=True)
+        return None
+
+
+def real_depth(scene: NuScenesScene, index: int, camera: Camera, image: np.ndarray | None = None,
+               settings: RealDepthSettings = RealDepthSettings()) -> RealDepth:
+    """Depth of frame `index` seen by `camera` (a camera of `real_rig(scene, size)`), best source first.
+
+    `image` (H, W, 3) uint8 RGB at the camera's size is read from disk when not given (the model needs it).
+    """
+    frame = scene.frame(index, camera.name)
+    sweeps = scene.sweeps_for(frame, settings.num_sweeps)
+    sparse = lidar_sparse_depth(sweeps, frame, camera) if sweeps else np.zeros((camera.height, camera.width), np.float32)
+    model = _model(settings) if settings.source in ("auto", "mono") else None
+    if model is not None:
+        img = image if image is not None else scene.image(index, camera.name, camera.size)
+        aligned = align_to_sparse(model.predict(img), sparse, model.kind, settings.max_depth)
+        if aligned is not None:
+            return RealDepth(aligned, sparse, "mono+lidar" if sweeps else "mono")
+        if settings.source == "mono":
+            raise DepthModelError(f"{camera.name} frame {index}: the model predicts relative depth and too few "
+                                  "LiDAR points fall in the image to scale it to metres")
+    if not sweeps:
+        raise SceneSourceError(f"{scene.source.scene}: no LiDAR sweep for {camera.name} frame {index}, and no "
+                               "depth model configured")
+    dense = densify_depth(sparse, settings.densify, beam_gap_pixels(camera.K[1, 1]), settings.max_depth)
+    return RealDepth(dense, sparse, "lidar")
+
+
+def real_backgrounds(scene: NuScenesScene, index: int, rig: CameraRig,
+                     settings: RealDepthSettings = RealDepthSettings()) -> dict:
+    """{camera name: `engine.render.guidance.Background`} of frame `index` for every camera of `rig`."""
+    from engine.render.guidance import Background
+
+    out = {}
+    for cam in rig:
+        img = scene.image(index, cam.name, cam.size)
+        out[cam.name] = Background(img, real_depth(scene, index, cam, img, settings).depth)
+    return out
+
+
+def real_frame_maps(scene: NuScenesScene, index: int, rig: CameraRig,
+                    settings: RealDepthSettings = RealDepthSettings(),
+                    canny: tuple[int, int] | None = None) -> dict[str, RealFrameMaps]:
+    """Depth, normal and edge maps of frame `index` for every camera of `rig` (no inserted objects).
+
+    `canny` (low, high) defaults to the guidance renderer's thresholds so both agree.
+    """
+    from engine.render.depth_normals import normals_from_depth
+    from engine.render.guidance import RenderSettings
+
+    if canny is None:
+        rs = RenderSettings()
+        canny = (rs.canny_low, rs.canny_high)
+    out = {}
+    for cam in rig:
+        img = scene.image(index, cam.name, cam.size)
+        d = real_depth(scene, index, cam, img, settings)
+        edge = cv2.Canny(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), *canny)
+        out[cam.name] = RealFrameMaps(img, d.depth, normals_from_depth(d.depth, cam.K), edge, d.source)
+    return out
+
+
+class RealBackgroundSource:
+    """Frame index -> {camera: Background} of a real scene, the `backgrounds` argument of
+    `engine.worldmodel.conditions_for_scenario`. Frames past the recorded clip have none (None)."""
+
+    def __init__(self, scene: NuScenesScene, rig: CameraRig, settings: RealDepthSettings = RealDepthSettings()) -> None:
+        self.scene = scene
+        self.rig = rig
+        self.settings = settings
+
+    def __call__(self, index: int) -> dict | None:
+        if not 0 <= int(index) < self.scene.num_frames:
+            return None
+        return real_backgrounds(self.scene, int(index), self.rig, self.settings)
+
+
+def without_recorded(scenario):
+    """The scenario without its locked (recorded) agents: what a renderer over real frames should draw,
+    since the real images already show the recorded objects."""
+    from dataclasses import replace
+
+    return replace(scenario, agents=tuple(a for a in scenario.agents if not a.locked))
+
+
+def real_conditions(scenario, size: tuple[int, int] = (448, 256),
+                    settings: RealDepthSettings = RealDepthSettings(), draw_recorded: bool = False):
+    """World-model conditions of an edited real scenario: its own rig, its real frames and depth as
+    backgrounds (the naive backend then composites the inserted assets into the real video).
+
+    The recorded (locked) agents are in the real images already. Unless `draw_recorded`, the
+    renderer gets the scenario without them, so their meshes and contact shadows are not painted
+    over the real objects (the guidance renderer draws every agent into background tiles); the
+    frames' `agents` still list every agent, but the boxes / BEV layout maps show only the inserted ones.
+    """
+    from dataclasses import replace
+
+    from engine.sources.nuscenes_scene import scene_for_scenario
+    from engine.worldmodel.scenario_conditions import agent_states, conditions_for_scenario
+
+    scene = scene_for_scenario(scenario)
+    rig = real_rig(scene, size)
+    shown = scenario if draw_recorded else without_recorded(scenario)
+    cond = conditions_for_scenario(shown, size=None, rig=rig, backgrounds=RealBackgroundSource(scene, rig, settings))
+    if draw_recorded:
+        return cond
+    inner = cond.source
+
+    def source(index: int):
+        fc = inner(index)
+        return replace(fc, agents=agent_states(scenario, fc.time, np.linalg.inv(fc.world_from_ego)))
+
+    return replace(cond, source=source)
+
+
+def render_real_frame(renderer, scene: NuScenesScene, index: int,
+                      settings: RealDepthSettings = RealDepthSettings()):
+    """Render the guidance maps of frame `index` over the real images (renderer's scenario set first).
+
+    The renderer's rig should be `real_rig(scene, size)` and its scenario `without_recorded(edited)`
+    (the recorded agents are in the real images; drawn again they would cover them); returns its
+    `GuidanceFrame`.
+    """
+    renderer.set_backgrounds(real_backgrounds(scene, index, renderer.rig, settings))
+    return renderer.render_frame(index)

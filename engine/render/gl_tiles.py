@@ -1,0 +1,349 @@
+"""moderngl (EGL, headless) renderer of N camera tiles in one framebuffer, every map in one pass per tile.
+
+The framebuffer stacks the tiles vertically: camera k owns window rows [k*H, (k+1)*H). The projection
+maps image row v to window row k*H + v, so a plain read-back gives every tile top row first and each
+camera's pixels are one contiguous block of the read buffer: no flip, no copy.
+
+Per tile: [real background, if any] -> agents -> static scene (early depth rejection does the rest)
+-> contact-shadow quads (rgb only) -> sky at the far plane (only where nothing was drawn).
+Static geometry is uploaded once, each mesh (asset) once; agents are drawn with a model matrix and
+an instance id.
+
+A GL context belongs to one thread and must be current while it is used: call every method of a
+`TileRenderer` inside ``with renderer.ctx:`` on the thread that created it (`GuidanceRenderer` does).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.render.shaders import (
+    BACKGROUND_FS, BACKGROUND_VS, SCENE_FS, SCENE_VS, SHADOW_FS, SHADOW_VS, SKY_FS, SKY_VS,
+)
+
+NEAR_PLANE = 0.3
+FAR_PLANE = 600.0
+SHADOW_Z = 0.025          # contact-shadow quads float just above road markings
+
+
+def create_context():
+    """A standalone OpenGL 3.3+ context: EGL (headless) first, then the platform default."""
+    import moderngl
+
+    errors = []
+    for kwargs in ({"backend": "egl"}, {}):
+        try:
+            return moderngl.create_standalone_context(require=330, **kwargs)
+        except Exception as e:  # no EGL device, no display...
+            errors.append(f"{kwargs.get('backend', 'default')}: {e}")
+    raise RuntimeError("cannot create an OpenGL 3.3 context (" + "; ".join(errors) + "); "
+                       "install Mesa EGL (libegl1, libegl-mesa0, libgl1-mesa-dri)")
+
+
+def projection_matrix(K: np.ndarray, width: int, height: int, near: float = NEAR_PLANE, far: float = FAR_PLANE) -> np.ndarray:
+    """(4, 4) camera (OpenCV) -> clip transform for a tile of width x height.
+
+    Pixel centre u (nuScenes convention, integers at pixel centres) lands at window x = u + 0.5 and
+    image row v at window y = v + 0.5 (so read-back rows come top row first).
+    """
+    fx, s, cx = K[0]
+    _, fy, cy = K[1]
+    a = (far + near) / (far - near)
+    b = -2.0 * far * near / (far - near)
+    return np.array([
+        [2 * fx / width, 2 * s / width, 2 * (cx + 0.5) / width - 1, 0],
+        [0, 2 * fy / height, 2 * (cy + 0.5) / height - 1, 0],
+        [0, 0, a, b],
+        [0, 0, 1, 0],
+    ], dtype=np.float64)
+
+
+@dataclass
+class TileView:
+    """One camera tile to draw: its projection, world->camera transform and what to draw in it."""
+
+    proj: np.ndarray                      # (4, 4) camera -> clip
+    view: np.ndarray                      # (4, 4) world -> camera
+    kinv: np.ndarray                      # (3, 3) inverse intrinsics
+    draws: list                           # [(mesh key, (4, 4) model, instance id)]
+    draw_static: bool = True
+    use_background: bool = False
+
+
+@dataclass
+class Lighting:
+    """Shading of the rgb pass. Colours are linear 0..1 RGB; `sun_direction` points towards the sun (world).
+
+    A weak fill light (`fill_color`) comes from the side opposite the sun, slightly from above, so that
+    faces turned away from the sun keep their colour.
+    """
+
+    sun_direction: tuple[float, float, float] = (0.35, 0.45, 0.82)
+    sun_color: tuple[float, float, float] = (0.58, 0.56, 0.52)
+    ambient: tuple[float, float, float] = (0.46, 0.48, 0.52)
+    sky_zenith: tuple[float, float, float] = (0.36, 0.55, 0.82)
+    sky_horizon: tuple[float, float, float] = (0.78, 0.84, 0.9)
+    ground_far: tuple[float, float, float] = (0.55, 0.6, 0.5)
+    shadow_strength: float = 0.55
+    shadow_reach: float = 0.6
+    fill_color: tuple[float, float, float] = (0.2, 0.2, 0.22)
+
+    @classmethod
+    def for_time_of_day(cls, time_of_day: str) -> "Lighting":
+        """Presets for day, dusk and night (a low warm sun; a dark sky with weak ambient light)."""
+        if time_of_day == "dusk":
+            return cls(sun_direction=(-0.8, 0.3, 0.2), sun_color=(0.75, 0.5, 0.3), ambient=(0.32, 0.3, 0.36),
+                       sky_zenith=(0.22, 0.25, 0.45), sky_horizon=(0.85, 0.55, 0.4), ground_far=(0.3, 0.3, 0.28),
+                       fill_color=(0.12, 0.12, 0.18))
+        if time_of_day == "night":
+            return cls(sun_direction=(0.2, 0.3, 0.9), sun_color=(0.08, 0.08, 0.1), ambient=(0.16, 0.17, 0.22),
+                       sky_zenith=(0.01, 0.015, 0.04), sky_horizon=(0.05, 0.06, 0.1), ground_far=(0.04, 0.04, 0.05),
+                       shadow_strength=0.3, fill_color=(0.03, 0.03, 0.05))
+        if time_of_day != "day":
+            raise ValueError(f"time_of_day must be day, dusk or night, got {time_of_day!r}")
+        return cls()
+
+
+def _flush() -> None:
+    """glFlush: start rasterising now (llvmpipe bins draws until a flush), so that CPU work done before
+    the read-back overlaps with the rendering. moderngl only offers the blocking finish()."""
+    try:
+        from OpenGL import GL
+
+        GL.glFlush()
+    except Exception:  # PyOpenGL missing or unable to load: the read-back flushes anyway
+        pass
+
+
+def _mat(m: np.ndarray) -> bytes:
+    """A numpy matrix as GLSL column-major float32 bytes."""
+    return np.ascontiguousarray(np.asarray(m).T, dtype="f4").tobytes()
+
+
+class TileRenderer:
+    """Draws and reads back `tiles` camera tiles of `width` x `height` in one framebuffer."""
+
+    def __init__(self, width: int, height: int, tiles: int) -> None:
+        import moderngl
+
+        self.mgl = moderngl
+        self.width, self.height, self.tiles = int(width), int(height), int(tiles)
+        self.ctx = create_context()
+        size = (self.width, self.height * self.tiles)
+        ctx = self.ctx
+        with ctx:
+            self.scene_prog = ctx.program(vertex_shader=SCENE_VS, fragment_shader=SCENE_FS)
+            self.sky_prog = ctx.program(vertex_shader=SKY_VS, fragment_shader=SKY_FS)
+            self.bg_prog = ctx.program(vertex_shader=BACKGROUND_VS, fragment_shader=BACKGROUND_FS)
+            self.shadow_prog = ctx.program(vertex_shader=SHADOW_VS, fragment_shader=SHADOW_FS)
+            self.targets = [
+                ctx.renderbuffer(size, components=4),
+                ctx.renderbuffer(size, components=4),
+                ctx.renderbuffer(size, components=1, dtype="f4"),
+                ctx.renderbuffer(size, components=1, dtype="i4"),
+            ]
+            self.depth_buffer = ctx.depth_renderbuffer(size)
+            self.fbo = ctx.framebuffer(color_attachments=self.targets, depth_attachment=self.depth_buffer)
+            self.shadow_fbo = ctx.framebuffer(color_attachments=[self.targets[0]], depth_attachment=self.depth_buffer)
+            self._tri = ctx.buffer(np.array([-1, -1, 3, -1, -1, 3], dtype="f4").tobytes())
+            self._sky_vao = ctx.vertex_array(self.sky_prog, [(self._tri, "2f", "in_xy")])
+            self._bg_vao = ctx.vertex_array(self.bg_prog, [(self._tri, "2f", "in_xy")])
+            self.bg_textures = {
+                "color": ctx.texture(size, 4),
+                "depth": ctx.texture(size, 1, dtype="f4"),
+                "normal": ctx.texture(size, 4),
+            }
+            for i, name in enumerate(("color", "depth", "normal")):
+                self.bg_textures[name].filter = (moderngl.NEAREST, moderngl.NEAREST)
+                self.bg_prog[f"u_bg_{name}"].value = i
+            a = (FAR_PLANE + NEAR_PLANE) / (FAR_PLANE - NEAR_PLANE)
+            self.bg_prog["u_depth_ab"].value = (a, -2.0 * FAR_PLANE * NEAR_PLANE / (FAR_PLANE - NEAR_PLANE))
+            self.sky_prog["u_tile_size"].value = (float(self.width), float(self.height))
+            self.gl_renderer = str(ctx.info.get("GL_RENDERER", "?"))
+        self._meshes: dict = {}
+        self._static = None
+        self._shadow = None
+        self._identity = _mat(np.eye(4))
+
+    # ---- geometry ------------------------------------------------------------------------
+    def _vao(self, vertices: np.ndarray, colors: np.ndarray, faces: np.ndarray):
+        data = np.empty(len(vertices), dtype=[("p", "f4", 3), ("c", "u1", 4)])
+        data["p"] = vertices
+        data["c"] = colors
+        vbo = self.ctx.buffer(data.tobytes())
+        ibo = self.ctx.buffer(np.ascontiguousarray(faces, dtype="i4").tobytes())
+        vao = self.ctx.vertex_array(self.scene_prog, [(vbo, "3f 4f1", "in_pos", "in_color")], ibo)
+        return vao, (vbo, ibo)
+
+    def set_static(self, vertices: np.ndarray, colors: np.ndarray, faces: np.ndarray) -> None:
+        """Upload the static scene: vertices (V, 3) world metres, colours (V, 4) uint8, faces (F, 3).
+
+        Draw order follows face order: put occluders (buildings) first for early depth rejection.
+        """
+        self._release(self._static)
+        self._static = self._vao(vertices, colors, faces) if len(faces) else None
+
+    def add_mesh(self, key, vertices: np.ndarray, colors: np.ndarray, faces: np.ndarray) -> None:
+        """Upload a mesh (asset) once under `key`; agents draw it with their model matrix."""
+        if key not in self._meshes:
+            self._meshes[key] = self._vao(vertices, colors, faces)
+
+    def has_mesh(self, key) -> bool:
+        return key in self._meshes
+
+    def _release(self, entry) -> None:
+        if entry is None:
+            return
+        vao, bufs = entry
+        vao.release()
+        for b in bufs:
+            b.release()
+
+    # ---- per-frame state -------------------------------------------------------------------
+    def set_background(self, tile: int, color: np.ndarray, depth: np.ndarray, normal_encoded: np.ndarray) -> None:
+        """Upload one tile's background: colour (H, W, 3) uint8, depth (H, W) float32 m, normal (H, W, 3) uint8."""
+        h, w = self.height, self.width
+        vp = (0, tile * h, w, h)
+        rgba = np.full((h, w, 4), 255, np.uint8)
+        rgba[..., :3] = color
+        nrm = np.zeros((h, w, 4), np.uint8)
+        nrm[..., :3] = normal_encoded
+        self.bg_textures["color"].write(rgba.tobytes(), viewport=vp)
+        self.bg_textures["depth"].write(np.ascontiguousarray(depth, dtype="f4").tobytes(), viewport=vp)
+        self.bg_textures["normal"].write(nrm.tobytes(), viewport=vp)
+
+    def set_lighting(self, lighting: Lighting) -> None:
+        """Sun, ambient, sky and shadow parameters of the rgb target."""
+        sun = np.asarray(lighting.sun_direction, float)
+        self.scene_prog["u_sun_dir"].value = tuple(sun / np.linalg.norm(sun))
+        self.scene_prog["u_sun_color"].value = tuple(lighting.sun_color)
+        self.scene_prog["u_ambient"].value = tuple(lighting.ambient)
+        fill = np.array([-sun[0], -sun[1], 0.4 * np.linalg.norm(sun[:2]) + 1e-6])
+        self.scene_prog["u_fill_dir"].value = tuple(fill / np.linalg.norm(fill))
+        self.scene_prog["u_fill_color"].value = tuple(lighting.fill_color)
+        self.shadow_prog["u_shadow_strength"].value = float(lighting.shadow_strength)
+        self.shadow_prog["u_shadow_reach"].value = float(lighting.shadow_reach)
+        self.sky_prog["u_sky_zenith"].value = tuple(lighting.sky_zenith)
+        self.sky_prog["u_sky_horizon"].value = tuple(lighting.sky_horizon)
+        self.sky_prog["u_ground_far"].value = tuple(lighting.ground_far)
+        self._reach = float(lighting.shadow_reach)
+
+    def set_shadow_casters(self, poses: np.ndarray, sizes: np.ndarray) -> None:
+        """Footprints that darken the ground: poses (N, 3) [x, y, yaw], sizes (N, 2) [length, width]."""
+        self._release(self._shadow)
+        self._shadow = None
+        n = len(poses)
+        if n == 0:
+            return
+        reach = getattr(self, "_reach", 0.6)
+        half = np.asarray(sizes, float) / 2
+        grown = half + reach
+        signs = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], float)
+        local = signs[None] * grown[:, None, :]                       # (N, 4, 2)
+        c, s = np.cos(poses[:, 2]), np.sin(poses[:, 2])
+        rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)  # (N, 2, 2)
+        world = np.einsum("nij,nkj->nki", rot, local) + poses[:, None, :2]
+        data = np.empty((n, 4), dtype=[("p", "f4", 3), ("l", "f4", 2), ("h", "f4", 2)])
+        data["p"][..., :2] = world
+        data["p"][..., 2] = SHADOW_Z
+        data["l"] = local
+        data["h"] = half[:, None, :]
+        faces = (np.arange(n)[:, None] * 4 + np.array([0, 1, 2, 0, 2, 3])).astype("i4")
+        vbo = self.ctx.buffer(data.tobytes())
+        ibo = self.ctx.buffer(faces.tobytes())
+        vao = self.ctx.vertex_array(self.shadow_prog, [(vbo, "3f 2f 2f", "in_pos", "in_local", "in_half")], ibo)
+        self._shadow = (vao, (vbo, ibo))
+
+    # ---- drawing ---------------------------------------------------------------------------
+    def draw(self, views: list[TileView | None], rects: list[tuple[int, int, int, int] | None] | None = None) -> None:
+        """Draw the tiles (None = skip); with `rects`, only (u0, v0, u1, v1) of each tile (None = skip it)."""
+        ctx, mgl = self.ctx, self.mgl
+        h, w = self.height, self.width
+        sp = self.scene_prog
+        ctx.enable(mgl.DEPTH_TEST)
+        ctx.disable(mgl.CULL_FACE | mgl.BLEND)
+        self.fbo.use()
+        if rects is None:
+            self.fbo.clear(depth=1.0)
+        for k, view in enumerate(views):
+            rect = None if rects is None else rects[k]
+            if view is None or (rects is not None and rect is None):
+                continue
+            tile = (0, k * h, w, h)
+            scissor = None if rect is None else (rect[0], k * h + rect[1], rect[2] - rect[0], rect[3] - rect[1])
+            if scissor is not None:
+                self.fbo.clear(depth=1.0, viewport=scissor)
+            self.fbo.use()
+            ctx.viewport = tile
+            ctx.scissor = scissor
+            world_from_cam = view.view[:3, :3].T
+            if view.use_background:
+                for i, name in enumerate(("color", "depth", "normal")):
+                    self.bg_textures[name].use(location=i)
+                ctx.depth_func = "1"
+                self._bg_vao.render(mgl.TRIANGLES, vertices=3)
+            ctx.depth_func = "<"
+            sp["u_proj"].write(_mat(view.proj))
+            sp["u_view"].write(_mat(view.view))
+            sp["u_world_from_cam"].write(_mat(world_from_cam))
+            for key, model, inst in view.draws:
+                sp["u_model"].write(_mat(model))
+                sp["u_instance"].value = int(inst)
+                self._meshes[key][0].render()
+            if view.draw_static and self._static is not None:
+                sp["u_model"].write(self._identity)
+                sp["u_instance"].value = 0
+                self._static[0].render()
+            if self._shadow is not None and view.draws:
+                self._draw_shadows(view, tile, scissor)
+            if not view.use_background:
+                ctx.depth_func = "<="
+                self.sky_prog["u_kinv"].write(_mat(view.kinv))
+                self.sky_prog["u_world_from_cam"].write(_mat(world_from_cam))
+                self._sky_vao.render(mgl.TRIANGLES, vertices=3)
+        ctx.scissor = None
+        ctx.depth_func = "<"
+        _flush()
+
+    def _draw_shadows(self, view: TileView, tile, scissor) -> None:
+        ctx, mgl = self.ctx, self.mgl
+        self.shadow_fbo.use()
+        ctx.viewport = tile
+        ctx.scissor = scissor
+        self.shadow_fbo.depth_mask = False
+        ctx.enable(mgl.BLEND)
+        ctx.blend_func = mgl.ZERO, mgl.SRC_COLOR
+        ctx.depth_func = "<"
+        self.shadow_prog["u_proj"].write(_mat(view.proj))
+        self.shadow_prog["u_view"].write(_mat(view.view))
+        self._shadow[0].render()
+        ctx.disable(mgl.BLEND)
+        self.shadow_fbo.depth_mask = True
+        self.fbo.use()
+        ctx.viewport = tile
+        ctx.scissor = scissor
+
+    def read(self, rgb: np.ndarray, normal: np.ndarray, depth: np.ndarray, instance: np.ndarray,
+             viewport: tuple[int, int, int, int] | None = None) -> None:
+        """Read the four targets into preallocated C-contiguous arrays.
+
+        Whole framebuffer: rgb (T*H, W, 3) uint8, normal (T*H, W, 3) uint8, depth (T*H, W) float32,
+        instance (T*H, W) int32 (any shape with that many elements). With `viewport` (x, y, w, h): h*w pixels.
+        """
+        self.fbo.read_into(rgb, viewport=viewport, components=3, attachment=0, alignment=1)
+        self.fbo.read_into(normal, viewport=viewport, components=3, attachment=1, alignment=1)
+        self.fbo.read_into(depth, viewport=viewport, components=1, attachment=2, alignment=1, dtype="f4")
+        self.fbo.read_into(instance, viewport=viewport, components=1, attachment=3, alignment=1, dtype="i4")
+
+    def release(self) -> None:
+        """Free every GL object and the context (on the owning thread)."""
+        if self.ctx is None:
+            return
+        with self.ctx:
+            for entry in list(self._meshes.values()) + [self._static, self._shadow]:
+                self._release(entry)
+        self._meshes.clear()
+        self._static = self._shadow = None
+        self.ctx.release()
+        self.ctx = None

@@ -1,0 +1,474 @@
+"""GuidanceRenderer: every guidance map of every camera for a scenario, fast enough to follow a drag.
+
+    renderer = GuidanceRenderer(CameraRig.default((448, 256)))
+    renderer.set_scenario(scenario)           # builds the scene meshes once, uploads each asset once
+    frame = renderer.render(t)                 # GuidanceFrame: all maps, all cameras
+    renderer.update_agent(moved_agent)         # during a drag
+    frame = renderer.render(t)                 # re-renders only the pixels the agent left or entered
+
+Threading: the renderer owns an OpenGL context, and GL contexts are bound to the thread that made
+them. Create, use and release a GuidanceRenderer on one thread (a worker thread in the editor);
+calls from another thread raise RuntimeError. Frames it returns are never modified afterwards and
+may be handed to other threads.
+
+Inserted objects (Dream4Drive's mask M): by default every agent that is not `locked` (locked agents
+come from a real scene). D, N and E are blanked inside their pixels, and only they appear in O.
+
+Real scenes: `set_backgrounds({camera: Background(image, depth)})` replaces the synthetic scene in
+those cameras by a real image and its depth: assets are depth-tested against the background depth
+(nearer real surfaces hide them), depth/normals come from the background where no asset is drawn,
+and edges come from the real image.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import cv2
+import numpy as np
+
+from engine.assets.library import AssetLibrary
+from engine.classes import class_index, class_names
+from engine.render.bev import BevRasterizer, BevSpec, bev_channels
+from engine.render.boxes import render_boxes
+from engine.render.depth_normals import normals_from_depth
+from engine.render.frame import CameraMaps, GuidanceFrame, encode_normals
+from engine.render.gl_tiles import Lighting, TileRenderer, TileView, projection_matrix
+from engine.render.hdmap import MapSegments, render_hdmap
+from engine.render.scene_geometry import BuildingStyle, build_scene_geometry
+from engine.rig.pose import agent_present, ego_pose
+from engine.render.placement import Placement
+from engine.render.postprocess import finish_maps
+from engine.rig.projection import NEAR, silhouette_bbox
+from engine.rig.rig import CameraRig
+from engine.scenario.model import Agent, Scenario
+
+EDGE_PAD = 4          # pixels re-rendered around a changed region so Canny sees its whole neighbourhood
+FULL_TILE_FRACTION = 0.6
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Knobs of the guidance maps: Canny thresholds on the grey image, how far the edge blanking
+    reaches beyond the inserted mask (pixels), whether to blank at all, buildings and BEV layout."""
+
+    canny_low: int = 50
+    canny_high: int = 140
+    edge_blank_dilate: int = 1
+    blank_inserted: bool = True
+    buildings: BuildingStyle | None = field(default_factory=BuildingStyle)
+    bev: BevSpec = field(default_factory=BevSpec)
+
+
+@dataclass(frozen=True)
+class Background:
+    """A real camera image and its depth: image (H, W, 3) uint8 RGB, depth (H, W) float32 metres (0 = unknown)."""
+
+    image: np.ndarray
+    depth: np.ndarray
+
+
+@dataclass
+class _AgentState:
+    agent: Agent
+    mesh_key: tuple
+    corners: np.ndarray | None       # (8, 3) world corners of the box grown by the shadow reach, at the last render
+
+
+class GuidanceRenderer:
+    """Renders `GuidanceFrame`s of one scenario; see the module docstring for the threading rule."""
+
+    def __init__(self, rig: CameraRig | None = None, library: AssetLibrary | None = None,
+                 lighting: Lighting | None = None, settings: RenderSettings | None = None) -> None:
+        self.rig = rig or CameraRig.default()
+        self.library = library or AssetLibrary()
+        self.settings = settings or RenderSettings()
+        self.lighting = lighting or Lighting()
+        self._thread = threading.get_ident()
+        w, h = self.rig.size
+        self._gl = TileRenderer(w, h, len(self.rig))
+        with self._current():
+            self._gl.set_lighting(self.lighting)
+        self._proj = [projection_matrix(c.K, w, h) for c in self.rig]
+        self._kinv = [np.linalg.inv(c.K) for c in self.rig]
+        self._scenario: Scenario | None = None
+        self._static_key = None
+        self._segments: MapSegments | None = None
+        self._bev: BevRasterizer | None = None
+        self._agents: dict[str, _AgentState] = {}
+        self._instance_ids: dict[str, int] = {}
+        self._inserted_override: frozenset[str] | None = None
+        self._background_edges: dict[int, np.ndarray] = {}   # tile -> Canny edges of its real image
+        self._warnings: dict[str, str] = {}
+        self._last: GuidanceFrame | None = None
+        self._last_map_cache: tuple | None = None   # (time, hdmap, bev map layers)
+        self._dirty_agents: set[str] = set()
+        self._removed_corners: dict[str, np.ndarray] = {}   # where removed agents were at the last render
+        self._full_dirty = True
+
+    # ---- lifetime ----------------------------------------------------------------------
+    def _current(self):
+        """The GL context made current for one public call (and released after it)."""
+        return self._gl.ctx
+
+    def _check_thread(self) -> None:
+        if threading.get_ident() != self._thread:
+            raise RuntimeError("GuidanceRenderer must be used on the thread that created it "
+                               "(its OpenGL context is bound to that thread)")
+        if self._gl is None:
+            raise RuntimeError("GuidanceRenderer was released")
+
+    def release(self) -> None:
+        """Free the GL context and every mesh (on the owning thread)."""
+        if self._gl is not None:
+            if threading.get_ident() != self._thread:
+                raise RuntimeError("GuidanceRenderer must be released on the thread that created it")
+            self._gl.release()
+            self._gl = None
+
+    def __enter__(self) -> "GuidanceRenderer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    @property
+    def gl_renderer(self) -> str:
+        """The OpenGL renderer string (llvmpipe on a CPU-only machine)."""
+        return self._gl.gl_renderer
+
+    @property
+    def scenario(self) -> Scenario | None:
+        return self._scenario
+
+    @property
+    def instance_ids(self) -> dict[str, int]:
+        """Agent id -> instance id (stable for the renderer's lifetime; never reused)."""
+        return dict(self._instance_ids)
+
+    # ---- scene ---------------------------------------------------------------------------
+    def set_scenario(self, scenario: Scenario) -> None:
+        """Use a scenario: the static scene is rebuilt only when its map changed; assets load once each."""
+        self._check_thread()
+        with self._current():
+            self._set_scenario(scenario)
+
+    def _set_scenario(self, scenario: Scenario) -> None:
+        key = scenario.map
+        if self._static_key is None or not (self._static_key is key or self._static_key == key):
+            geom = build_scene_geometry(scenario.map, _ego_bounds(scenario), self.settings.buildings)
+            m = geom.combined()
+            self._gl.set_static(np.asarray(m.vertices), np.asarray(m.visual.vertex_colors), np.asarray(m.faces))
+            self._segments = MapSegments.from_map(scenario.map)
+            self._bev = BevRasterizer(scenario.map, self.settings.bev)
+            self._static_key = key
+            self._full_dirty = True
+            self._last_map_cache = None
+        if self._scenario is not None and self._scenario.ego != scenario.ego:
+            self._full_dirty = True
+            self._last_map_cache = None
+        self._scenario = scenario
+        alive = {a.id for a in scenario.agents}
+        for gone in set(self._agents) - alive:
+            self._forget_agent(gone)
+        for a in scenario.agents:
+            state = self._agents.get(a.id)
+            if state is None or not (state.agent is a or state.agent == a):
+                self._ensure_agent(a)
+
+    def _ensure_agent(self, agent: Agent) -> None:
+        if agent.id not in self._instance_ids:
+            self._instance_ids[agent.id] = max(self._instance_ids.values(), default=0) + 1
+        asset, warning = self.library.for_agent(agent.asset, agent.cls)
+        key = (asset.ref, asset.cls)
+        if not self._gl.has_mesh(key):
+            m = asset.mesh
+            self._gl.add_mesh(key, np.asarray(m.vertices), np.asarray(m.visual.vertex_colors), np.asarray(m.faces))
+        if warning:
+            self._warnings[agent.id] = f"agent {agent.id}: {warning}"
+        else:
+            self._warnings.pop(agent.id, None)
+        state = self._agents.get(agent.id)
+        self._agents[agent.id] = _AgentState(agent, key, None if state is None else state.corners)
+        self._dirty_agents.add(agent.id)
+
+    def _forget_agent(self, agent_id: str) -> None:
+        state = self._agents.pop(agent_id, None)
+        if state is not None and state.corners is not None:
+            self._removed_corners[agent_id] = state.corners
+        self._warnings.pop(agent_id, None)
+        self._dirty_agents.add(agent_id)
+
+    def update_agent(self, agent: Agent) -> None:
+        """Replace (or add) one agent; the next `render` at the same time redraws only around it."""
+        self._check_thread()
+        if self._scenario is None:
+            raise RuntimeError("set_scenario() first")
+        if agent.id == self._scenario.ego.id:
+            self._scenario = self._scenario.with_agent(agent)
+            self._full_dirty = True
+            self._last_map_cache = None
+            return
+        self._scenario = self._scenario.with_agent(agent)
+        with self._current():
+            self._ensure_agent(agent)
+
+    def remove_agent(self, agent_id: str) -> None:
+        """Remove one agent (its instance id is not reused)."""
+        self._check_thread()
+        if self._scenario is None:
+            raise RuntimeError("set_scenario() first")
+        self._scenario = self._scenario.without_agent(agent_id)
+        self._forget_agent(agent_id)
+
+    def set_lighting(self, lighting: Lighting) -> None:
+        """Shading of the rgb map (sun, ambient, sky); forces a full render."""
+        self._check_thread()
+        self.lighting = lighting
+        with self._current():
+            self._gl.set_lighting(lighting)
+        self._full_dirty = True
+
+    def set_inserted(self, agent_ids: Iterable[str] | None) -> None:
+        """Which agents count as inserted (mask M, object map, blanking); None = every non-locked agent."""
+        self._check_thread()
+        self._inserted_override = None if agent_ids is None else frozenset(agent_ids)
+        self._full_dirty = True
+
+    def set_backgrounds(self, backgrounds: Mapping[str, Background] | None) -> None:
+        """Real images and depths per camera name (None or {} = fully synthetic); forces a full render.
+
+        ValueError names the camera and the array that has the wrong shape, type or values.
+        """
+        self._check_thread()
+        w, h = self.rig.size
+        checked = []
+        for name, bg in (backgrounds or {}).items():   # check everything before changing anything
+            k = self.rig.index(name)
+            img, depth = np.asarray(bg.image), np.asarray(bg.depth)
+            if img.shape != (h, w, 3) or img.dtype != np.uint8:
+                raise ValueError(f"background of {name}: image must be ({h}, {w}, 3) uint8, got {img.shape} {img.dtype}")
+            if depth.shape != (h, w) or not np.issubdtype(depth.dtype, np.floating):
+                raise ValueError(f"background of {name}: depth must be ({h}, {w}) float32, got {depth.shape} {depth.dtype}")
+            if not np.all(np.isfinite(depth)) or depth.min() < 0:
+                raise ValueError(f"background of {name}: depth must be finite and >= 0 (0 = unknown)")
+            checked.append((k, name, img, depth.astype(np.float32)))
+        self._background_edges = {}
+        with self._current():
+            for k, name, img, depth in checked:
+                self._gl.set_background(k, img, depth, encode_normals(normals_from_depth(depth, self.rig[name].K)))
+                grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+                self._background_edges[k] = cv2.Canny(grey, self.settings.canny_low, self.settings.canny_high)
+        self._full_dirty = True
+
+    # ---- rendering -------------------------------------------------------------------------
+    def render(self, t: float) -> GuidanceFrame:
+        """All maps of all cameras at time t (seconds).
+
+        Re-renders only the regions around agents changed since the last call when t is unchanged.
+        """
+        self._check_thread()
+        if self._scenario is None:
+            raise RuntimeError("set_scenario() first")
+        t = float(t)
+        last = self._last
+        if not (self._full_dirty or last is None or last.time != t or self._dirty_agents):
+            return last
+        with self._current():
+            if self._full_dirty or last is None or last.time != t:
+                frame = self._render_full(t)
+            else:
+                frame = self._render_partial(t)
+        self._dirty_agents.clear()
+        self._removed_corners.clear()
+        self._full_dirty = False
+        self._last = frame
+        return frame
+
+    def render_frame(self, index: int) -> GuidanceFrame:
+        """The maps of frame `index` of the scenario (time index / fps)."""
+        self._check_thread()
+        if self._scenario is None:
+            raise RuntimeError("set_scenario() first")
+        n = self._scenario.num_frames
+        if not 0 <= index < n:
+            raise IndexError(f"frame {index} out of range: the scenario has {n} frames (0..{n - 1})")
+        return self.render(float(self._scenario.frame_times()[index]))
+
+    # ---- internals ---------------------------------------------------------------------------
+    def _inserted_ids(self) -> set[str]:
+        if self._inserted_override is not None:
+            return set(self._inserted_override)
+        return {a.id for a in self._scenario.agents if not a.locked}
+
+    def _placement(self, t: float, world_from_ego: np.ndarray) -> "Placement":
+        agents = [a for a in self._scenario.agents if a.id in self._agents and agent_present(a, t)]
+        return Placement.build(agents, t, self.rig, world_from_ego, self.lighting.shadow_reach)
+
+    def _views(self, pl: "Placement") -> list[TileView]:
+        views = []
+        for k in range(len(self.rig)):
+            draws = [(self._agents[a.id].mesh_key, pl.models[i], self._instance_ids[a.id])
+                     for i, a in enumerate(pl.agents) if pl.visible[k, i]]
+            views.append(TileView(self._proj[k], pl.cam_from_world[k], self._kinv[k], draws,
+                                  draw_static=k not in self._background_edges,
+                                  use_background=k in self._background_edges))
+        return views
+
+    def _map_layers(self, t: float, pl: "Placement"):
+        cache = self._last_map_cache
+        if cache is not None and cache[0] == t:
+            return cache[1], cache[2]
+        w, h = self.rig.size
+        hd = np.zeros((len(self.rig), h, w, 3), np.uint8)
+        for k, cam in enumerate(self.rig):
+            render_hdmap(self._segments, cam, pl.cam_from_world[k], out=hd[k])
+        bev_map = self._bev.map_layers(pl.ego_from_world)
+        self._last_map_cache = (t, hd, bev_map)
+        return hd, bev_map
+
+    def _boxes(self, k: int, pl: "Placement", out: np.ndarray) -> None:
+        idx = np.flatnonzero(pl.visible[k])
+        cfw = pl.cam_from_world[k]
+        cam_corners = pl.corners[idx] @ cfw[:3, :3].T + cfw[:3, 3]           # (n, 8, 3)
+        order = np.argsort(-np.linalg.norm(cam_corners.mean(axis=1), axis=1))  # far to near
+        items = [(class_index(pl.agents[idx[j]].cls), cam_corners[j].T) for j in order]
+        render_boxes(items, self.rig.cameras[k], len(class_names()), out=out)
+
+    def _bev_frame(self, pl: "Placement", bev_map: np.ndarray) -> np.ndarray:
+        foot = [(a.cls, pl.corners[i, [0, 4, 5, 1], :2]) for i, a in enumerate(pl.agents)]
+        return np.concatenate([bev_map, self._bev.agent_layers(foot, pl.ego_from_world)], axis=-1)
+
+    def _post(self, k: int, m: CameraMaps, region: tuple | None, lut: np.ndarray) -> None:
+        """Masks, object colour, edges and blanking of camera k, whole or in `region` (u0, v0, u1, v1)."""
+        st = self.settings
+        finish_maps(m, region, lut, self._background_edges.get(k), st.canny_low, st.canny_high,
+                    st.edge_blank_dilate if st.blank_inserted else None)
+
+    def _lut(self) -> np.ndarray:
+        lut = np.zeros(max(self._instance_ids.values(), default=0) + 1, bool)
+        for aid in self._inserted_ids():
+            if aid in self._instance_ids and aid in self._agents:
+                lut[self._instance_ids[aid]] = True
+        return lut
+
+    def _frame_ids(self) -> dict[str, int]:
+        return {a.id: self._instance_ids[a.id] for a in self._scenario.agents if a.id in self._instance_ids}
+
+    def _remember(self, pl: "Placement") -> None:
+        """Where every agent was drawn (box grown by the shadow reach), for the next partial update."""
+        for state in self._agents.values():
+            state.corners = None
+        for i, a in enumerate(pl.agents):
+            self._agents[a.id].corners = pl.grown[i]
+
+    def _render_full(self, t: float) -> GuidanceFrame:
+        n = len(self.rig)
+        w, h = self.rig.size
+        ncls = len(class_names())
+        pl = self._placement(t, ego_pose(self._scenario, t))
+        self._gl.set_shadow_casters(pl.poses, pl.sizes[:, [1, 0]])
+        self._gl.draw(self._views(pl))
+        # CPU-only maps while the rasteriser works
+        hd, bev_map = self._map_layers(t, pl)
+        boxes = [np.empty((h, w, ncls), np.uint8) for _ in range(n)]
+        for k in range(n):
+            self._boxes(k, pl, boxes[k])
+        bev = self._bev_frame(pl, bev_map)
+        rgb = np.empty((n, h, w, 3), np.uint8)
+        normal = np.empty((n, h, w, 3), np.uint8)
+        depth = np.empty((n, h, w), np.float32)
+        instance = np.empty((n, h, w), np.int32)
+        self._gl.read(rgb, normal, depth, instance)
+        lut = self._lut()
+        maps = {}
+        for k, cam in enumerate(self.rig):
+            m = CameraMaps(cam.name, rgb[k], depth[k], normal[k], np.empty((h, w), np.uint8), np.empty((h, w, 3), np.uint8),
+                           instance[k], np.empty((h, w), bool), hd[k], boxes[k])
+            self._post(k, m, None, lut)
+            maps[cam.name] = m
+        self._remember(pl)
+        return GuidanceFrame(t, self.rig, pl.world_from_ego, maps, bev, bev_channels(), self._frame_ids(),
+                             tuple(self._warnings.values()))
+
+    def _dirty_rects(self, pl: "Placement") -> list[tuple[int, int, int, int] | None]:
+        """Per camera, the pixel rectangle covering where changed agents were and are (None = unchanged)."""
+        w, h = self.rig.size
+        index = {a.id: i for i, a in enumerate(pl.agents)}
+        boxes = []
+        for aid in self._dirty_agents:
+            state = self._agents.get(aid)
+            if state is not None and state.corners is not None:
+                boxes.append(state.corners)
+            elif aid in self._removed_corners:
+                boxes.append(self._removed_corners[aid])
+            if aid in index:
+                boxes.append(pl.grown[index[aid]])
+        rects: list[tuple[int, int, int, int] | None] = []
+        for k, cam in enumerate(self.rig):
+            cfw = pl.cam_from_world[k]
+            region = None
+            for corners in boxes:
+                bb = silhouette_bbox(cfw[:3, :3] @ corners.T + cfw[:3, 3:4], cam, NEAR)
+                if bb is not None:
+                    region = bb if region is None else (min(region[0], bb[0]), min(region[1], bb[1]),
+                                                        max(region[2], bb[2]), max(region[3], bb[3]))
+            if region is None:
+                rects.append(None)
+                continue
+            u0, v0 = max(int(np.floor(region[0])) - EDGE_PAD, 0), max(int(np.floor(region[1])) - EDGE_PAD, 0)
+            u1, v1 = min(int(np.ceil(region[2])) + 1 + EDGE_PAD, w), min(int(np.ceil(region[3])) + 1 + EDGE_PAD, h)
+            if (u1 - u0) * (v1 - v0) > FULL_TILE_FRACTION * w * h:
+                u0, v0, u1, v1 = 0, 0, w, h
+            rects.append((u0, v0, u1, v1) if u1 > u0 and v1 > v0 else None)
+        return rects
+
+    def _render_partial(self, t: float) -> GuidanceFrame:
+        last = self._last
+        w, h = self.rig.size
+        pl = self._placement(t, last.world_from_ego)
+        rects = self._dirty_rects(pl)
+        self._gl.set_shadow_casters(pl.poses, pl.sizes[:, [1, 0]])
+        if any(r is not None for r in rects):
+            self._gl.draw(self._views(pl), rects)
+        # CPU work while the rasteriser works: copies of the changed cameras, their boxes, the BEV
+        maps = dict(last.maps)   # unchanged cameras share the previous frame's arrays
+        for k, rect in enumerate(rects):
+            if rect is not None:
+                name = self.rig.cameras[k].name
+                maps[name] = last.maps[name].copy()
+                self._boxes(k, pl, maps[name].boxes)
+        bev = self._bev_frame(pl, last.bev[..., :4])
+        lut = self._lut()
+        half = EDGE_PAD // 2
+        for k, rect in enumerate(rects):
+            if rect is None:
+                continue
+            m = maps[self.rig.cameras[k].name]
+            u0, v0, u1, v1 = rect
+            rw, rh = u1 - u0, v1 - v0
+            bufs = (np.empty((rh, rw, 3), np.uint8), np.empty((rh, rw, 3), np.uint8),
+                    np.empty((rh, rw), np.float32), np.empty((rh, rw), np.int32))
+            self._gl.read(*bufs, viewport=(u0, k * h + v0, rw, rh))
+            m.rgb[v0:v1, u0:u1] = bufs[0]
+            m.normal_encoded[v0:v1, u0:u1] = bufs[1]
+            m.depth[v0:v1, u0:u1] = bufs[2]
+            m.instance[v0:v1, u0:u1] = bufs[3]
+            # Canny runs over the whole re-rendered rectangle; its result is kept but for a thin outer
+            # ring, where it lacked context and the previous edges stay (image borders have no ring)
+            iu0, iv0 = (u0 + half if u0 > 0 else 0), (v0 + half if v0 > 0 else 0)
+            iu1, iv1 = (u1 - half if u1 < w else w), (v1 - half if v1 < h else h)
+            ring_edges = m.edge[v0:v1, u0:u1].copy()
+            self._post(k, m, rect, lut)
+            inner = m.edge[iv0:iv1, iu0:iu1].copy()
+            m.edge[v0:v1, u0:u1] = ring_edges
+            m.edge[iv0:iv1, iu0:iu1] = inner
+        self._remember(pl)
+        return GuidanceFrame(t, self.rig, last.world_from_ego, maps, bev, last.bev_channels, self._frame_ids(),
+                             tuple(self._warnings.values()))
+
+
+def _ego_bounds(s: Scenario) -> tuple[float, float, float, float]:
+    xy = s.ego.trajectory.key_xy
+    return (float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(xy[:, 1].max()))

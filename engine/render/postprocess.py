@@ -1,0 +1,52 @@
+"""Finishing a camera's maps after the GL read-back: inserted mask, object colour, Canny edges, blanking.
+
+Dream4Drive conditions the world model on the scene's depth, normals and edges with the inserted
+objects cut out (their pixels blank) and on the objects themselves in the object map and mask.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine.render.frame import CameraMaps
+
+
+def _inserted(lut: np.ndarray, instance: np.ndarray) -> np.ndarray:
+    """(H, W) bool: pixels whose instance id is inserted (ids index `lut`; the renderer only issues those)."""
+    if lut[1:].all():                     # every agent inserted (a synthetic scene): a plain comparison
+        return instance > 0
+    if not lut.any():
+        return np.zeros(instance.shape, bool)
+    return np.take(lut, instance)
+
+
+def finish_maps(m: CameraMaps, region: tuple[int, int, int, int] | None, inserted_lut: np.ndarray,
+                edge_source: np.ndarray | None, canny_low: int, canny_high: int, blank_dilate: int | None) -> None:
+    """Fill m.inserted, m.object, m.edge and blank D, N, E, in place, whole image or `region` (u0, v0, u1, v1).
+
+    inserted_lut: (max id + 1,) bool, which instance ids are inserted objects.
+    edge_source: (H, W) uint8 precomputed edges (a real background's), or None for Canny on m.rgb.
+    blank_dilate: None = no blanking; else the edge blanking reaches this many pixels beyond the mask
+    (Canny marks object outlines on both sides of the border).
+    """
+    h, w = m.instance.shape
+    u0, v0, u1, v1 = region if region is not None else (0, 0, w, h)
+    sl = (slice(v0, v1), slice(u0, u1))
+    ins = _inserted(inserted_lut, m.instance[sl])
+    m.inserted[sl] = ins
+    any_inserted = bool(ins.any())
+    if any_inserted:
+        np.multiply(m.rgb[sl], ins[..., None], out=m.object[sl])
+    else:
+        m.object[sl] = 0
+    if edge_source is not None:
+        e = edge_source[sl].copy()
+    else:
+        e = cv2.Canny(cv2.cvtColor(m.rgb[sl], cv2.COLOR_RGB2GRAY), canny_low, canny_high)
+    if blank_dilate is not None and any_inserted:
+        d = blank_dilate
+        grown = cv2.dilate(ins.view(np.uint8), np.ones((2 * d + 1, 2 * d + 1), np.uint8)) if d > 0 else ins
+        e[grown.view(bool)] = 0
+        m.depth[sl][ins] = 0.0
+        m.normal_encoded[sl][ins] = 0
+    m.edge[sl] = e

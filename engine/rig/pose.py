@@ -1,0 +1,47 @@
+"""Poses of the ego and the agents as 4x4 transforms, built with nuscenes-devkit's `transform_matrix`."""
+from __future__ import annotations
+
+import numpy as np
+from nuscenes.utils.geometry_utils import transform_matrix
+from pyquaternion import Quaternion
+
+from engine.scenario.model import Agent, Scenario
+
+
+def pose_matrix(x: float, y: float, yaw: float, z: float = 0.0) -> np.ndarray:
+    """(4, 4) float64 transform of a ground pose: rotation by `yaw` about +z, then translation."""
+    return transform_matrix(np.array([x, y, z], dtype=np.float64), Quaternion(axis=[0.0, 0.0, 1.0], angle=float(yaw)))
+
+
+def ego_pose(scenario: Scenario, t: float) -> np.ndarray:
+    """(4, 4) world_from_ego at time t: the ego trajectory's pose on the ground (z = 0)."""
+    x, y, yaw = scenario.ego.trajectory.pose_at(float(t))
+    return pose_matrix(x, y, yaw)
+
+
+def agent_present(agent: Agent, t: float, eps: float = 1e-6) -> bool:
+    """Whether the agent exists at time t.
+
+    A trajectory with several waypoints covers its key time range; a single waypoint (a parked
+    object, `Trajectory.static`) holds from its time onwards.
+    """
+    traj = agent.trajectory
+    if len(traj.points) == 1:
+        return float(t) >= traj.start_time - eps
+    return bool(traj.covers(float(t), eps))
+
+
+def agent_box_pose(agent: Agent, t: float) -> np.ndarray:
+    """(4, 4) world_from_box: the box centre (at height h/2) and heading of an agent at time t."""
+    x, y, yaw = agent.trajectory.pose_at(float(t))
+    return pose_matrix(x, y, yaw, agent.height / 2.0)
+
+
+def agent_model_matrix(agent: Agent, t: float) -> np.ndarray:
+    """(4, 4) world_from_unit_asset: places a unit asset (x, y in [-0.5, 0.5], z in [0, 1]) in the agent's box.
+
+    Scales by (length, width, height), then rotates by yaw and translates to the ground position.
+    """
+    x, y, yaw = agent.trajectory.pose_at(float(t))
+    m = pose_matrix(x, y, yaw)
+    return m @ np.diag([agent.length, agent.width, agent.height, 1.0])

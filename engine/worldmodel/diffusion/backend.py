@@ -1,0 +1,165 @@
+"""The `diffusion` world model: loads a `WorldModelPipeline` folder and streams its frames as events."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from engine.worldmodel.base import CancelToken, GenerationSettings, WorldModel
+from engine.worldmodel.conditions import ClipConditions
+from engine.worldmodel.device import resolve_device
+from engine.worldmodel.errors import (
+    ConditionsError,
+    GenerationOutOfMemory,
+    ModelLoadError,
+    ModelNotConfiguredError,
+)
+from engine.worldmodel.events import FrameReady, GeneratedClip, GenerationDone, GenerationEvent, StepProgress
+
+NO_MODEL_MESSAGE = (
+    "The diffusion backend needs a model folder, and none is configured. Choose one in the generation "
+    "settings (or pass --model DIR on the command line). To try it out, write a tiny random-weight pipeline "
+    "with `python tools/make_tiny_pipeline.py DIR`. The naive backend works without any model."
+)
+
+
+def check_model_folder(model_dir: str | os.PathLike | None) -> Path:
+    """The folder as a Path if it looks like a pipeline folder; ModelNotConfiguredError / ModelLoadError otherwise."""
+    if model_dir is None or not str(model_dir).strip():
+        raise ModelNotConfiguredError(NO_MODEL_MESSAGE)
+    path = Path(model_dir).expanduser()
+    if not path.exists():
+        raise ModelLoadError(f"model folder {path} does not exist")
+    if not path.is_dir():
+        raise ModelLoadError(f"model folder {path} is not a folder")
+    if not (path / "model_index.json").is_file():
+        raise ModelLoadError(f"{path} is not a diffusers pipeline folder: model_index.json is missing "
+                             "(write one with save_pretrained or tools/make_tiny_pipeline.py)")
+    for part in ("vae", "unet", "controlnet", "scheduler"):
+        if not (path / part).is_dir():
+            raise ModelLoadError(f"{path}: the '{part}' subfolder is missing")
+    return path
+
+
+def load_pipeline(model_dir: str | os.PathLike, torch_dtype=None):
+    """Load a WorldModelPipeline from a local folder (never downloads); ModelLoadError says what is wrong.
+
+    torch_dtype: load the weights in this dtype (default: as saved)."""
+    import diffusers
+    import transformers
+
+    from engine.worldmodel.diffusion.pipeline import WorldModelPipeline
+
+    path = check_model_folder(model_dir)
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()
+    try:
+        kwargs = {} if torch_dtype is None else {"dtype": torch_dtype}
+        pipe = WorldModelPipeline.from_pretrained(str(path), local_files_only=True, **kwargs)
+    except ModelLoadError:
+        raise
+    except Exception as e:  # diffusers raises many kinds for broken folders
+        raise ModelLoadError(f"cannot load the pipeline in {path}: {type(e).__name__}: {e}") from e
+    pipe.check_components(str(path))
+    return pipe
+
+
+class DiffusionBackend(WorldModel):
+    """Six-view panorama diffusion from a local pipeline folder (loaded once, kept per device and dtype)."""
+
+    name = "diffusion"
+    uses_steps = True
+
+    def __init__(self, model_dir: str | os.PathLike | None, noise_sharing: float = 0.0,
+                 controlnet_conditioning_scale: float = 1.0) -> None:
+        self.model_dir = check_model_folder(model_dir)
+        self.noise_sharing = float(noise_sharing)
+        self.controlnet_conditioning_scale = float(controlnet_conditioning_scale)
+        self._pipe = None
+        self._placement = None
+        self._lock = threading.Lock()
+
+    def describe(self) -> str:
+        return f"diffusion ({self.model_dir})"
+
+    def pipeline(self, device: str = "auto", dtype: str = "auto"):
+        """The loaded pipeline on the resolved device and dtype (loaded once; reloaded for another dtype)."""
+        import torch
+
+        dev, dt = resolve_device(device, dtype)
+        with self._lock:
+            if self._pipe is None or self._placement[1] != dt:
+                self._pipe = None
+                self._pipe = load_pipeline(self.model_dir, torch_dtype=dt)
+                self._placement = (torch.device("cpu"), dt)
+            if self._placement[0] != dev:
+                self._pipe.to(dev)
+                self._placement = (dev, dt)
+            return self._pipe
+
+    def generate(self, conditions: ClipConditions, settings: GenerationSettings,
+                 cancel: CancelToken | None = None) -> Iterator[GenerationEvent]:
+        import torch
+
+        from engine.worldmodel.diffusion.pipeline import PipelineFrame
+        from engine.worldmodel.diffusion.tensors import (
+            camera_ray_map,
+            environment_vector,
+            frame_control,
+            prompt_text,
+            unstitch_panorama,
+        )
+
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        pipe = self.pipeline(settings.device, settings.dtype)
+        views = pipe.config.num_views
+        if conditions.num_views != views:
+            raise ConditionsError(f"the model in {self.model_dir} generates {views} views; the rig has "
+                                  f"{conditions.num_views} ({', '.join(conditions.camera_names)})")
+        num_frames = conditions.num_frames
+        rays = camera_ray_map(conditions.rig)
+        env = environment_vector(conditions.environment)
+        controls = (frame_control(conditions.frame(i), rays, env) for i in range(num_frames))
+        generator = torch.Generator("cpu").manual_seed(settings.seed)
+        frames: list[np.ndarray] = []
+        steps = pipe.iter_frames(
+            controls, prompt_text(conditions.text, conditions.environment), settings.steps,
+            settings.guidance_scale, generator, controlnet_conditioning_scale=self.controlnet_conditioning_scale,
+            noise_sharing=self.noise_sharing, preview_every=settings.preview_every,
+            should_stop=(lambda: cancel.cancelled) if cancel is not None else None)
+        try:
+            for ev in steps:
+                if isinstance(ev, PipelineFrame):
+                    images = unstitch_panorama(ev.image, views)
+                    frames.append(images)
+                    yield FrameReady(ev.frame, num_frames, images)
+                else:
+                    preview = None if ev.preview is None else unstitch_panorama(ev.preview, views)
+                    yield StepProgress(ev.step, ev.num_steps, ev.frame, num_frames, preview)
+        except torch.cuda.OutOfMemoryError as e:
+            raise GenerationOutOfMemory(_oom_message(conditions, settings, str(e))) from e
+        except RuntimeError as e:
+            if "out of memory" in str(e).lower() or "can't allocate memory" in str(e).lower():
+                raise GenerationOutOfMemory(_oom_message(conditions, settings, str(e))) from e
+            raise
+        finally:
+            steps.close()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        clip = GeneratedClip(np.stack(frames), conditions.camera_names, conditions.fps, self.name, settings.seed,
+                             conditions.times.copy(),
+                             {"model": str(self.model_dir), "steps": settings.steps,
+                              "guidance_scale": settings.guidance_scale, "device": str(pipe.device),
+                              "dtype": str(pipe.unet.dtype).replace("torch.", "")})
+        yield GenerationDone(clip)
+
+
+def _oom_message(conditions: ClipConditions, settings: GenerationSettings, detail: str) -> str:
+    w, h = conditions.image_size
+    return (f"out of memory generating {conditions.num_views} views of {w}x{h} on {settings.device}: "
+            f"{detail.splitlines()[0] if detail else ''}. Try a smaller image size, guidance scale 1 "
+            "(halves the batch), float16/bfloat16, or the CPU.")

@@ -1,0 +1,207 @@
+"""The environment pass of the naive backend: grade, sky, wet or snowy ground, headlights, fog, rain, snow.
+
+Per pixel, with x the shaded colour after grading and desaturation (one 3x3 colour matrix):
+    out = x * S * f + (snow + rain) + fog_color * (1 - f) + glows
+S is a scalar per pixel (contact shadows, wet road, snow cover, headlight and street-lamp light),
+f = exp(-depth / visibility) the fog transmittance. Lights and shadows are looked up in ego-centred
+bird's-eye rasters at each pixel's ego-frame (x, y), from depth and the rig's per-pixel rays.
+Cameras are processed in parallel threads (numpy and OpenCV release the GIL); everything that does
+not change between frames (rays, sky gradients, the ego beam raster, precipitation layers) is
+computed once per clip.
+"""
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+
+from engine.worldmodel.conditions import FrameConditions
+from engine.worldmodel.naive.geometry import RigGeometry
+from engine.worldmodel.naive.lights import (
+    Lamp,
+    add_lamp_glows,
+    agents_beam_raster,
+    contact_shadow_raster,
+    ego_beam_raster,
+    sample_raster,
+    street_lamp_raster,
+    street_lamps,
+    vehicle_lamps,
+)
+from engine.worldmodel.naive.look import Look
+from engine.worldmodel.naive.precipitation import PrecipitationLayers
+
+SKY_DEPTH = 1.0e4  # metres standing in for "nothing hit" in the point maths
+GROUND_Z = 0.2     # points below this height (ego frame, metres) count as ground
+SHADOW_STRENGTH = 0.55
+SNOW_LEVEL = 0.82
+RAIN_LEVEL = 0.9
+
+_EXECUTOR: ThreadPoolExecutor | None = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = ThreadPoolExecutor(max_workers=max(1, min(6, os.cpu_count() or 1)),
+                                       thread_name_prefix="naive-env")
+    return _EXECUTOR
+
+
+def colour_matrix(look: Look) -> np.ndarray:
+    """(3, 3) float32 matrix taking uint8-valued RGB to graded, desaturated RGB in 0..1."""
+    gain = np.diag(np.asarray(look.tint, np.float64) * look.exposure)
+    d = look.desaturate
+    desat = (1.0 - d) * np.eye(3) + d / 3.0 * np.ones((3, 3))
+    return (desat @ gain / 255.0).astype(np.float32)
+
+
+class EnvironmentPass:
+    """Turns shaded frames into the look of an environment (see `apply`)."""
+
+    def __init__(self, geometry: RigGeometry, look: Look, seed: int = 0, contact_shadows: bool = False) -> None:
+        """contact_shadows: darken the ground under inserted agents (for composites over real frames)."""
+        self.geometry = geometry
+        self.look = look
+        self.contact_shadows = contact_shadows
+        v = len(geometry.rig)
+        w, h = geometry.rig.size
+        self._matrix = colour_matrix(look)
+        self._fog = not math.isinf(look.fog_visibility)
+        self._sky = None
+        if look.sky is not None and not (self._fog and SKY_DEPTH / look.fog_visibility > 20):  # fog hides the sky
+            horizon, zenith = (np.asarray(c, np.float32) for c in look.sky)
+            e = np.clip(geometry.elevation / 0.45, 0.0, 1.0)[..., None]
+            e = e * e * (3 - 2 * e)
+            sky = horizon + (zenith - horizon) * e  # (V, H, W, 3)
+            d = look.desaturate
+            self._sky = (sky + (sky.mean(-1, keepdims=True) - sky) * d).astype(np.float32)
+        self._ego_beams = ego_beam_raster() if look.light_gain > 0 else None
+        self._precip = PrecipitationLayers(look.precipitation, v, w, h, seed) if look.precipitation else None
+        self._fog_color = np.asarray(look.fog_color, np.float32)
+        self._needs_points = look.light_gain > 0 or look.wet > 0 or look.snow_cover > 0 or contact_shadows
+        self._origins = geometry.origins.astype(np.float32)
+
+    def apply(self, frame: FrameConditions, shaded: np.ndarray | None = None,
+              depth: np.ndarray | None = None) -> np.ndarray:
+        """(V, H, W, 3) uint8 frames in the look's environment.
+
+        shaded: (V, H, W, 3) uint8 input (default `frame.shaded`); depth: (V, H, W) metres, inf where
+        nothing was hit (default `frame.depth`), places every pixel in 3-D. A clear-day look without
+        contact shadows returns the input unchanged.
+        """
+        look = self.look
+        src = frame.shaded if shaded is None else shaded
+        depth_m = frame.depth if depth is None else depth
+        if src is None:
+            raise ValueError(f"frame {frame.index}: the naive backend needs the shaded pass")
+        if look.is_identity and not self.contact_shadows:
+            return src.copy()
+        if depth_m is None:
+            raise ValueError(f"frame {frame.index}: the naive backend needs depth for {look.time_of_day}/{look.weather}")
+
+        light = None
+        if look.light_gain > 0:
+            light = self._ego_beams
+            extra = agents_beam_raster(frame.agents)
+            if extra is not None:
+                light = np.maximum(light, extra)
+            pools = street_lamp_raster(frame.lamps) if look.street_lamps else None
+            if pools is not None:
+                light = light + pools
+        shadow = contact_shadow_raster(frame.agents) if self.contact_shadows else None
+        lamps: list[Lamp] = []
+        if look.glow_gain > 0:
+            lamps = vehicle_lamps(frame.agents) + (street_lamps(frame.lamps) if look.street_lamps else [])
+        layers = self._precip.at(frame.time) if self._precip is not None else None
+
+        out = np.empty_like(src)
+
+        def one(k: int) -> None:
+            out[k] = self._camera(k, src[k], depth_m[k], frame.inserted[k], light, shadow, lamps,
+                                  None if layers is None else layers[k])
+
+        list(_executor().map(one, range(src.shape[0])))
+        return out
+
+    def _camera(self, k: int, src: np.ndarray, depth_m: np.ndarray, inserted: np.ndarray, light: np.ndarray | None,
+                shadow: np.ndarray | None, lamps: list[Lamp], layer: np.ndarray | None) -> np.ndarray:
+        """One camera: src (H, W, 3) uint8, depth_m (H, W) metres -> (H, W, 3) uint8."""
+        look = self.look
+        h, w, _ = src.shape
+        x = cv2.transform(src.astype(np.float32), self._matrix)
+        finite = np.isfinite(depth_m)
+        depth = np.where(finite, depth_m, np.float32(SKY_DEPTH))
+        if self._sky is not None:
+            np.copyto(x, self._sky[k], where=~finite[..., None])
+
+        scale: np.ndarray | None = None      # S, (H, W)
+        neutral: np.ndarray | None = None    # grey additive terms (snow, rain), (H, W)
+        if self._needs_points:
+            rays, o = self.geometry.rays[k], self._origins[k]
+            px = rays[0] * depth
+            px += o[0]
+            py = rays[1] * depth
+            py += o[1]
+            pz = rays[2] * depth
+            pz += o[2]
+            scale = np.ones((h, w), np.float32)
+            if shadow is not None:
+                occ = sample_raster(shadow, px, py)
+                occ *= np.clip(1.0 - pz * (1.0 / 0.4), 0.0, 1.0)
+                occ[inserted] = 0.0
+                scale -= np.float32(SHADOW_STRENGTH) * occ
+            if look.wet > 0 or look.snow_cover > 0:
+                ground = np.clip((GROUND_Z - pz) * (1.0 / GROUND_Z) + 1.0, 0.0, 1.0)
+                ground *= finite
+                if look.wet > 0:
+                    scale *= 1.0 - np.float32(look.wet) * ground
+                if look.snow_cover > 0:
+                    a = ground * np.float32(look.snow_cover)
+                    scale *= 1.0 - a
+                    neutral = a * np.float32(SNOW_LEVEL * look.brightness)
+            if light is not None:
+                lit = sample_raster(light, px, py)
+                lit *= np.clip(1.5 - pz * (1.0 / 2.5), 0.0, 1.0) * np.float32(look.light_gain)
+                lit += 1.0
+                scale *= lit
+        if self._fog:
+            f = np.exp(depth * np.float32(-1.0 / look.fog_visibility))
+            scale = f if scale is None else scale * f
+            if neutral is not None:
+                neutral *= f
+        if layer is not None:
+            if self._precip.kind == "rain":
+                add = layer * np.float32(look.precipitation_gain * RAIN_LEVEL)
+                neutral = add if neutral is None else neutral + add
+            else:  # snow flakes cover what is behind them
+                cover = layer * np.float32(look.precipitation_gain)
+                scale = (1.0 - cover) if scale is None else scale * (1.0 - cover)
+                add = cover * np.float32(0.95 * max(look.brightness, 0.25))
+                neutral = add if neutral is None else neutral + add
+        if scale is not None:
+            x *= scale[..., None]
+        if neutral is not None:
+            x += neutral[..., None]
+        if self._fog:
+            x += (1.0 - f)[..., None] * self._fog_color
+        if lamps:
+            add_lamp_glows(x, depth, self.geometry, k, lamps, look.glow_gain, fog=self._fog and look.fog_visibility < 100)
+        return cv2.convertScaleAbs(x.reshape(h, w * 3), alpha=255.0).reshape(h, w, 3)
+
+
+def composite_over_background(shaded: np.ndarray, depth: np.ndarray, object_mask: np.ndarray,
+                              background: np.ndarray, background_depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Paste rendered objects into real frames where they are nearer than the real scene.
+
+    shaded (V, H, W, 3) uint8 and depth (V, H, W) metres of the render; object_mask (V, H, W) bool
+    pixels of inserted objects; background (V, H, W, 3) uint8 and background_depth (V, H, W) metres
+    (inf or 0 where unknown: the object wins). Returns the composite (V, H, W, 3) uint8 and its depth.
+    """
+    bg_d = np.where((background_depth > 0) & np.isfinite(background_depth), background_depth, np.inf)
+    front = object_mask & (depth < bg_d)
+    out = np.where(front[..., None], shaded, background)
+    return out, np.where(front, depth, bg_d).astype(np.float32)

@@ -1,0 +1,70 @@
+"""Rain streaks and snow flakes: seeded per-camera layers, scrolled frame by frame (deterministic per seed)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+RAIN_SPEED = 0.55   # image heights per second
+SNOW_SPEED = 0.09
+
+
+def rain_layer(width: int, height: int, rng: np.random.Generator, density: float = 0.6) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: slanted, motion-blurred streaks; tiles seamlessly in v."""
+    layer = np.zeros((height, width), np.float32)
+    n = int(density * width * height / 260)
+    x = rng.uniform(0, width, n)
+    y = rng.uniform(0, height, n)
+    length = rng.uniform(0.04, 0.11, n) * height
+    slant = rng.normal(0.12, 0.03, n)
+    val = rng.uniform(0.35, 1.0, n)
+    for xi, yi, li, si, vi in zip(x, y, length, slant, val):
+        for dy in (0.0, -height):  # draw the wrapped copy too, so scrolling is seamless
+            p0 = (int(xi), int(yi + dy))
+            p1 = (int(xi + si * li), int(yi + dy + li))
+            cv2.line(layer, p0, p1, float(vi), 1, cv2.LINE_AA)
+    return cv2.GaussianBlur(layer, (0, 0), 0.6)
+
+
+def snow_layer(width: int, height: int, rng: np.random.Generator, density: float = 1.0) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: soft round flakes of mixed sizes; tiles seamlessly in v."""
+    layer = np.zeros((height, width), np.float32)
+    n = int(density * width * height / 700)
+    x = rng.uniform(0, width, n)
+    y = rng.uniform(0, height, n)
+    r = rng.choice([1, 1, 1, 2, 2, 3], n)
+    val = rng.uniform(0.5, 1.0, n)
+    for xi, yi, ri, vi in zip(x, y, r, val):
+        for dy in (0.0, -height):
+            cv2.circle(layer, (int(xi), int(yi + dy)), int(ri), float(vi), -1, cv2.LINE_AA)
+    return cv2.GaussianBlur(layer, (0, 0), 0.7)
+
+
+class PrecipitationLayers:
+    """One seeded layer per camera; `at(time)` gives the (V, H, W) float32 layer scrolled to that time."""
+
+    def __init__(self, kind: str, num_views: int, width: int, height: int, seed: int) -> None:
+        if kind not in ("rain", "snow"):
+            raise ValueError(f"unknown precipitation {kind!r}")
+        rng = np.random.default_rng(seed)
+        make = rain_layer if kind == "rain" else snow_layer
+        self.kind = kind
+        self.layers = np.stack([make(width, height, rng) for _ in range(num_views)])
+        self.speed = RAIN_SPEED if kind == "rain" else SNOW_SPEED
+
+    def at(self, time: float) -> np.ndarray:
+        """(V, H, W) float32 layers shifted down by the distance fallen since t = 0 (sub-pixel: blended)."""
+        h = self.layers.shape[1]
+        fallen = time * self.speed * h
+        whole = int(np.floor(fallen))
+        frac = np.float32(fallen - whole)
+        a = self._rolled(whole % h)
+        if frac < 1e-3:
+            return a
+        b = self._rolled((whole + 1) % h)
+        return a * (1.0 - frac) + b * frac
+
+    def _rolled(self, shift: int) -> np.ndarray:
+        if shift == 0:
+            return self.layers
+        h = self.layers.shape[1]
+        return np.concatenate([self.layers[:, h - shift:], self.layers[:, :h - shift]], axis=1)

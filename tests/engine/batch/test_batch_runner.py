@@ -1,0 +1,179 @@
+"""Batch runs: resumable, failures isolated, local pool and Ray local mode.
+
+Variants export tiny clips (64x36, 1 or 7 frames) so that a variant costs a second or two.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.batch.records import BatchState
+from engine.batch.runner import BatchBusyError, BatchOptions, run_batch
+from engine.batch.spec import parse_spec
+from engine.batch.variants import expand_variants
+from engine.export.nuscenes_dataset import check_tables, load_tables
+
+TINY = {"formats": ["nuscenes", "openscenario"], "size": [64, 36], "frames": 7, "videos": False, "guidance": False}
+
+
+def _spec(delays, formats=None, frames=7, **extra):
+    export = dict(TINY, frames=frames, **({"formats": formats} if formats else {}))
+    return parse_spec({"name": "sweep", "base": "demo", "sweep": {"agent.car_1.delay": delays}, "export": export,
+                       **extra})
+
+
+def _dataset_scenes(out) -> list[dict]:
+    return json.loads((out / "dataset" / "manifest.json").read_text())["scenes"]
+
+
+def test_interrupted_run_resumes_without_redoing(tmp_path):
+    spec = _spec([0.0, 0.2, 0.4], frames=1)
+    out = tmp_path / "batch"
+    seen = []
+
+    def stop_after_two(p):
+        seen.append(p.last.id)
+        if len(seen) == 2:
+            raise KeyboardInterrupt  # the user presses Ctrl-C after the second variant
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(spec, out, BatchOptions(executor="inline"), stop_after_two)
+    state = BatchState(out)
+    first = {k: r.finished_at for k, r in state.all().items()}
+    assert sorted(first) == ["v0000", "v0001"]
+    report = run_batch(spec, out, BatchOptions(executor="inline"))
+    assert (report.skipped, report.done, report.failed, report.pending) == (2, 1, 0, 0)
+    assert {k: r.finished_at for k, r in state.all().items() if k in first} == first  # not redone
+    scenes = _dataset_scenes(out)
+    assert sorted(s["variant"] for s in scenes) == ["v0000", "v0001", "v0002"]
+    tables = load_tables(out / "dataset")
+    assert len(tables["scene"]) == 3 and check_tables(tables, out / "dataset") == []
+    # nothing left to do: a third run runs nothing
+    again = run_batch(spec, out, BatchOptions(executor="inline"))
+    assert (again.skipped, again.done) == (3, 0)
+    assert len(load_tables(out / "dataset")["scene"]) == 3
+    summary = json.loads((out / "batch.json").read_text())
+    assert summary["counts"] == {"done": 3}
+
+
+def test_a_failing_variant_spoils_nothing_and_is_retried(tmp_path):
+    spec = _spec([0.0, "soon", 0.4], formats=["openscenario"])
+    out = tmp_path / "batch"
+    report = run_batch(spec, out, BatchOptions(executor="inline"))
+    assert (report.done, report.failed) == (2, 1)
+    rec = report.records["v0001"]
+    assert rec.status == "failed" and "agent.car_1.delay: expected a finite number" in rec.error
+    assert "Traceback" in (out / ".batch" / "logs" / "v0001.log").read_text()
+    assert sorted(p.name for p in (out / "openscenario").iterdir()) == [
+        "v0000.xodr", "v0000.xosc", "v0002.xodr", "v0002.xosc"]
+    # the next run retries only the failed variant (and it fails the same way)
+    again = run_batch(spec, out, BatchOptions(executor="inline"))
+    assert (again.skipped, again.failed, again.done) == (2, 1, 0)
+    skip = run_batch(spec, out, BatchOptions(executor="inline", retry_failed=False))
+    assert (skip.skipped, skip.failed, skip.done) == (3, 0, 0) and skip.pending == 1
+
+
+def test_stop_after_and_a_scene_committed_before_a_crash(tmp_path):
+    spec = _spec([0.0, 0.2], frames=1)
+    out = tmp_path / "batch"
+    report = run_batch(spec, out, BatchOptions(executor="inline", stop_after=1))
+    assert (report.done, report.pending) == (1, 1)
+    # the process died after committing v0000's scene but before writing its record
+    (out / ".batch" / "records" / "v0000.json").unlink()
+    report = run_batch(spec, out, BatchOptions(executor="inline"))
+    assert report.done == 1 and report.records.keys() == {"v0001"}
+    assert sorted(s["variant"] for s in _dataset_scenes(out)) == ["v0000", "v0001"]
+    assert BatchState(out).load("v0000").status == "done"
+
+
+def test_prompt_batch_interprets_once_and_a_failing_script_is_isolated(tmp_path):
+    spec = parse_spec({"name": "p", "prompts": ["a truck cuts in from the left", "a pedestrian crosses"],
+                       "seeds": [0, 1], "sweep": {"environment.weather": ["fog"]},
+                       "export": {"formats": ["openscenario"]}})
+    report = run_batch(spec, tmp_path / "b", BatchOptions(executor="inline"))
+    assert report.done == 4 and report.ok
+    assert len(list((tmp_path / "b" / ".batch" / "prompts").glob("*.json"))) == 2
+    assert len(list((tmp_path / "b" / "openscenario").glob("*.xosc"))) == 4
+    bad = parse_spec({"name": "s", "script": 'truck_1 = cut_in(ego, side="left", cls="truck")\n',
+                      "sweep": {"cut_in.speed": [9.0, -5.0]}, "export": {"formats": ["openscenario"]}})
+    report = run_batch(bad, tmp_path / "s", BatchOptions(executor="inline"))
+    assert (report.done, report.failed) == (1, 1)
+    assert "speed must not be negative" in report.records["v0001"].error
+
+
+def test_filtered_variants_are_recorded_not_exported(tmp_path):
+    spec = _spec([0.0], formats=["openscenario"], filter={"contact": True})
+    report = run_batch(spec, tmp_path / "b", BatchOptions(executor="inline"))
+    assert report.filtered == 1 and report.done == 0
+    assert not (tmp_path / "b" / "openscenario").exists()
+
+
+def test_one_driver_per_folder(tmp_path):
+    from filelock import FileLock
+
+    (tmp_path / "b" / ".batch").mkdir(parents=True)
+    with FileLock(str(tmp_path / "b" / ".batch" / ".lock")):
+        with pytest.raises(BatchBusyError, match="another batch run"):
+            run_batch(_spec([0.0]), tmp_path / "b", BatchOptions(executor="inline"))
+
+
+def test_local_process_pool(tmp_path):
+    spec = _spec([0.0, 0.3], formats=["openscenario"])
+    report = run_batch(spec, tmp_path / "b", BatchOptions(executor="local", workers=2))
+    assert report.done == 2 and report.ok
+    assert {r.worker.split(":")[1] for r in report.records.values()} != {str(__import__("os").getpid())}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray")
+    from engine.batch.ray_backend import init_ray
+
+    started = init_ray("local", num_cpus=2)
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+def test_ray_local_batch_of_eight_resumes(tmp_path, local_ray):
+    delays = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, "soon"]
+    spec = _spec(delays, frames=7)
+    out = tmp_path / "ray"
+    first = run_batch(spec, out, BatchOptions(executor="ray", stop_after=4))  # stopped midway
+    assert first.done == 4 and first.pending == 4
+    done_first = {k: r.finished_at for k, r in BatchState(out).all().items()}
+    second = run_batch(spec, out, BatchOptions(executor="ray"))
+    assert (second.skipped, second.done, second.failed) == (4, 3, 1)
+    assert "expected a finite number" in second.records["v0007"].error
+    records = BatchState(out).all()
+    assert {k: records[k].finished_at for k in done_first} == done_first
+    workers = {r.worker for r in records.values() if r.status == "done"}
+    assert all(":" in w for w in workers) and len(workers) >= 2  # ran in Ray worker processes
+    scenes = _dataset_scenes(out)
+    assert sorted(s["variant"] for s in scenes) == [f"v{i:04d}" for i in range(7)]
+    keys = {v.id: v.key for v in expand_variants(spec)}
+    assert all(s["variant_key"] == keys[s["variant"]] for s in scenes)
+    from nuscenes.nuscenes import NuScenes
+
+    nusc = NuScenes("v1.0-cornercase", str(out / "dataset"), verbose=False)
+    assert len(nusc.scene) == 7 and len(nusc.sample) == 7 * 2
+    assert len(list((out / "openscenario").glob("*.xosc"))) == 7
+
+
+def test_diffusion_backend_variant_records_its_model(tmp_path):
+    """A batch through the diffusion backend (a seeded tiny random-weight model on the CPU)."""
+    from engine.worldmodel.diffusion.configs import write_pipeline_folder
+
+    model = write_pipeline_folder(tmp_path / "tiny_model", kind="tiny")
+    spec = parse_spec({"name": "d", "base": "demo", "seeds": [5],
+                       "export": {"formats": ["nuscenes"], "size": [64, 32], "frames": 1, "backend": "diffusion",
+                                  "model_dir": str(model), "steps": 2, "device": "cpu", "videos": False,
+                                  "guidance": False}})
+    assert not spec.export.needs_gpu  # forced onto the CPU: a Ray task would not ask for a GPU
+    report = run_batch(spec, tmp_path / "b", BatchOptions(executor="inline"))
+    assert report.done == 1, report.records["v0000"].error
+    folder = tmp_path / "b" / report.records["v0000"].files["scene_folder"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["backend"] == "diffusion" and manifest["seed"] == 5
+    assert manifest["generation"]["steps"] == 2

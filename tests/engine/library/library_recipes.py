@@ -1,0 +1,28 @@
+"""One small script per library function, shared by the library and map tests."""
+
+RECIPES: dict[str, str] = {
+    "set_environment": 'set_environment(time_of_day="night", weather="rain")\na = forward("car")\n',
+    "set_road": 'set_road(lanes=3, ego_lane=3)\na = forward("car", lane="left")\n',
+    "forward": 'a = forward("car")\nb = forward("truck", lane="oncoming")\n',
+    "accelerate": 'a = accelerate("car", speed=3.0, to_speed=9.0, lane="left")\naccelerate(ego, to_speed=12.0)\n',
+    "brake": 'brake(ego, decel=3.0)\na = brake("car", lane="left", to_speed=2.0)\n',
+    "emergency_stop": 'a = emergency_stop("car")\n',
+    "stop_and_go": 'a = stop_and_go("car", lane="left")\n',
+    "change_lane": 'a = change_lane("car", side="left", lane="right")\n',
+    "follow": 'lead = forward("car", lane="left")\na = follow(lead, who="truck")\n',
+    "cut_in": 'a = cut_in(ego, side="left", cls="truck")\n',
+    "overtake": 'a = overtake(ego, side="left")\n',
+    "merge": 'a = merge(ego, side="right")\n',
+    "turn_left": 'turn_left(ego)\na = turn_left("car", approach="oncoming")\n',
+    "turn_right": 'turn_right(ego)\na = turn_right("bus", approach="from_left")\n',
+    "u_turn": 'u_turn(ego)\n',
+    "crossing_traffic": 'a = crossing_traffic("car", side="left")\n',
+    "pedestrian_crossing": 'a = pedestrian_crossing(side="right")\n',
+    "jaywalk": 'a = jaywalk(side="left")\n',
+    "run_out": 'a = run_out(side="right")\n',
+    "cyclist_crossing": 'a = cyclist_crossing(side="left")\n',
+    "parked": 'a = parked("car", side="right", count=3)\n',
+    "static_object": 'a = static_object("barrier", lane="same")\n',
+    "cone_row": 'a = cone_row(lane="right")\n',
+    "work_zone": 'a = work_zone(lane="right", with_vehicle=True)\n',
+}
