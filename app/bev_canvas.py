@@ -16,6 +16,7 @@ from PySide6.QtGui import QBrush, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsPolygonItem
 
 from app import theme
+from engine.classes import STATIC_CLASSES
 from engine.rig.pose import agent_present
 from engine.scenario.model import EGO_ID, Agent, Scenario
 
@@ -263,7 +264,7 @@ class BevCanvas(pg.PlotWidget):
             present = agent_present(agent, t)
             item.setVisible(present)
             label = self._label_items[agent.id]
-            label.setVisible(present)
+            label.setVisible(present and self._label_wanted(agent))
             if present:
                 corners = agent.box_corners_2d(t)[0]
                 item.set_footprint(corners)
@@ -272,13 +273,21 @@ class BevCanvas(pg.PlotWidget):
         self._update_finding_markers()
         self.repaints += 1
 
+    def _label_wanted(self, agent: Agent) -> bool:
+        """Names of cones and barriers only when selected: a work zone of labels hides the road."""
+        return agent.cls not in STATIC_CLASSES or agent.id in self._selection
+
     def set_selection(self, ids: tuple[str, ...]) -> None:
+        changed = set(self._selection) ^ set(ids)
         self._selection = tuple(ids)
+        for aid in changed:
+            self._placed.pop(aid, None)  # its label and outline depend on the selection
         self._restyle()
         if self._scenario is not None:
-            for aid in self._traj_items:
+            for aid in changed & set(self._traj_items):
                 self._style_trajectory(self._scenario, aid)
         self._update_handles()
+        self.update_time(self._time)
 
     def set_selected_waypoint(self, sel: tuple[str, int] | None) -> None:
         self._selected_waypoint = sel

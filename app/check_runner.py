@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from app.workers import LatestOnlyWorker
+from app.workers import LatestOnlyWorker, preload
 from editor.document import Document
 from engine.scenario.model import Scenario
 
@@ -30,6 +30,7 @@ class CheckRunner(QObject):
         self.report = None
         self.report_scenario: Scenario | None = None
         self._requests: dict[int, Scenario] = {}
+        preload("shapely", "shapely.geometry", "shapely.ops", "engine.checks")
         self.worker = LatestOnlyWorker(_check, name="checks", parent=self)
         self.worker.result_ready.connect(self._on_result)
         self.worker.failed.connect(lambda _rid, msg: self.failed.emit(msg.splitlines()[0]))

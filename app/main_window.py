@@ -75,6 +75,9 @@ class MainWindow(QMainWindow):
         self.resize(1600, 950)
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowNestedDocks | QMainWindow.AllowTabbedDocks)
+        # side panels run the full height; preview and timeline sit under the map
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.view_menu_actions: list[QAction] = []
         self.docks: dict[str, QDockWidget] = {}
 
@@ -147,11 +150,11 @@ class MainWindow(QMainWindow):
 
     def _initial_sizes(self) -> None:
         self.resizeDocks([self.palette_dock], [250], Qt.Horizontal)
-        self.resizeDocks([self.inspector_dock], [400], Qt.Horizontal)
+        self.resizeDocks([self.inspector_dock], [420], Qt.Horizontal)
         bottoms = [d for d in (self.preview_dock, self.timeline_dock) if d is not None]
-        self.resizeDocks(bottoms, [250, 60][-len(bottoms):], Qt.Vertical)
+        self.resizeDocks(bottoms, [190, 60][-len(bottoms):], Qt.Vertical)
         if self.view3d_dock is not None:
-            self.resizeDocks([self.inspector_dock, self.view3d_dock], [470, 400], Qt.Vertical)
+            self.resizeDocks([self.inspector_dock, self.view3d_dock], [520, 420], Qt.Vertical)
         self.resizeDocks([self.palette_dock, self.environment_dock], [420, 200], Qt.Vertical)
 
     def _build_status_bar(self) -> None:

@@ -22,7 +22,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.map_visuals import PREVIEW_MAPS, frame_map_rgb
-from app.workers import LatestOnlyWorker
+from app.workers import LatestOnlyWorker, preload
 from editor.document import Document
 from engine.scenario.model import Scenario
 
@@ -186,6 +186,8 @@ class PreviewPane(QWidget):
             self.worker = RenderProcess(PREVIEW_SIZE, parent=self)
         else:
             self.backend = "thread"
+            preload("shapely", "shapely.geometry", "shapely.ops", "cv2", "trimesh", "engine.render.guidance",
+                    "engine.render.visualize", "engine.assets")
             self.worker = LatestOnlyWorker(render_request, setup=renderer_factory, teardown=_release,
                                            name="preview-render", parent=self)
         self.worker.result_ready.connect(self._on_result)

@@ -15,7 +15,7 @@ from app import prompt_backend as backend
 from app.syntax import PythonHighlighter
 from app.theme import monospace_font
 from app.ui_state import UiState
-from app.workers import LatestOnlyWorker
+from app.workers import LatestOnlyWorker, preload
 from editor.commands import ApplyPromptResult
 from editor.document import Document
 
@@ -80,6 +80,7 @@ class PromptPanel(QWidget):
         lay.addLayout(row2)
         lay.addWidget(self.status)
 
+        preload("shapely", "shapely.geometry", "engine.prompting", "engine.sandbox", "engine.library")
         self.worker = LatestOnlyWorker(_work, name="prompt", parent=self)
         self.worker.result_ready.connect(self._on_result)
         self.worker.failed.connect(self._on_failed)

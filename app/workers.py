@@ -18,6 +18,24 @@ from PySide6.QtCore import QThread, Signal
 UI_SWITCH_INTERVAL = 0.001  # s: how soon a busy worker thread hands the GIL back to the UI thread
 
 
+def preload(*modules: str) -> list[str]:
+    """Import modules on the calling (UI) thread before a worker imports them.
+
+    Two threads importing a package such as shapely for the first time at once can see it half
+    initialised ("partially initialized module ... circular import"); importing up front avoids it.
+    Returns the modules that could not be imported (their worker reports the error when it runs).
+    """
+    import importlib
+
+    missing = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            missing.append(name)
+    return missing
+
+
 class LatestOnlyWorker(QThread):
     """Runs `work(state, request)` on its own thread for the newest submitted request.
 

@@ -204,8 +204,7 @@ def _category_aliases() -> dict[str, str]:
             out[_norm(key)] = name
     extra = {"cone": "traffic_cone", "trafficcone": "traffic_cone", "person": "pedestrian", "human": "pedestrian",
              "adult": "pedestrian", "bike": "bicycle", "cyclist": "bicycle", "motorbike": "motorcycle",
-             "excavator": "construction_vehicle", "construction": "construction_vehicle", "lorry": "truck",
-             "vehicle": "car", "rigid": "bus"}
+             "excavator": "construction_vehicle", "lorry": "truck"}
     out.update({_norm(k): v for k, v in extra.items()})
     return out
 

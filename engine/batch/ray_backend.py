@@ -1,6 +1,7 @@
 """Running batch jobs as Ray tasks, on this machine or a cluster.
 
-    address 'local'        a private local Ray instance: ray.init(num_cpus=N, include_dashboard=False)
+    address 'local'        a private local Ray instance: ray.init(num_cpus=N, include_dashboard=False),
+                           N = --workers or the CPU count
     address 'auto'/host    an existing cluster: ray.init(address=...), the project folder shipped as the
                            job's working_dir (its .venv, .git, tests and outputs left out); the nodes need
                            the same Python packages installed
@@ -32,7 +33,7 @@ def init_ray(address: str, num_cpus: int | None = None) -> bool:
     if address == "local":
         env = dict(ENV_VARS)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)
-        ray.init(num_cpus=num_cpus or min(os.cpu_count() or 1, 2), include_dashboard=False,
+        ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
                  runtime_env={"env_vars": env}, log_to_driver=False, configure_logging=False)
     else:
         ray.init(address=address, log_to_driver=False, configure_logging=False,

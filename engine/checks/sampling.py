@@ -1,9 +1,9 @@
 """Every trajectory sampled once on the scenario time grid, as (A, T) arrays.
 
 Row 0 is the ego, then the agents in scenario order (unless a subset of ids is asked for).
-Presence: an agent with a single waypoint is a standing object and exists for the whole clip;
-an agent with two or more waypoints exists from its first to its last key time (`Trajectory.covers`)
-and the checks ignore it outside that range.
+Presence comes from `Trajectory.covers`: several waypoints exist from the first to the last key time,
+a single waypoint (a standing object) from its time onwards; the checks ignore an agent where it
+does not exist.
 """
 from __future__ import annotations
 
@@ -162,8 +162,7 @@ class SampledScene:
         for i, a in enumerate(agents):
             s = a.trajectory.sample(times)
             x[i], y[i], yaw[i], vx[i], vy[i] = s.x, s.y, s.yaw, s.vx, s.vy
-            if len(a.trajectory.points) > 1:
-                present[i] = a.trajectory.covers(times)
+            present[i] = a.trajectory.covers(times)
         size = np.array([a.size for a in agents], dtype=np.float64).reshape(n, 3)
         hl, hw = size[:, 1] / 2, size[:, 0] / 2
         corners = box_corners(x, y, yaw, hl[:, None], hw[:, None])

@@ -5,7 +5,8 @@ import argparse
 import sys
 
 COMMAND = "prompt"
-HELP = "turn a sentence into a scenario file via a library script (prints the script)"
+HELP = ("turn a sentence into a scenario file via a library script (prints the script, then on stderr the "
+        "check findings that still contradict the prompt); exit 0 when a scenario was written")
 ORDER = 20
 
 
@@ -21,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", default=None, help="LLM endpoint base URL (overrides OPENAI_BASE_URL)")
     parser.add_argument("--model", default=None, help="LLM model name (overrides OPENAI_MODEL)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per LLM request (default 60)")
+    parser.add_argument("--no-check", action="store_true",
+                        help="do not check the result against the prompt (no repair, no findings)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.llm == "openai":
             settings = LLMSettings.from_env(base_url=args.base_url, model=args.model, timeout_s=args.timeout)
-        result = prompt_to_scenario(args.text, args.llm, options, settings)
+        result = prompt_to_scenario(args.text, args.llm, options, settings, check=not args.no_check)
     except ScriptError as e:
         print(f"error: the script for this prompt could not run:\n{e}", file=sys.stderr)
         return 2
@@ -48,11 +51,20 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as e:   # LLMError
         print(f"error: {e}", file=sys.stderr)
         return 2
-    save_scenario(result.scenario, args.output)
+    try:
+        save_scenario(result.scenario, args.output)
+    except OSError as e:
+        print(f"error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
+        return 2
     print(result.script, end="")
     for item in result.not_understood:
         print(f"not understood: {item}", file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"wrote {args.output}: {len(result.scenario.agents)} agents", file=sys.stderr)
+    for f in result.findings:
+        print(f"finding: {f}", file=sys.stderr)
+    seed = "" if result.scenario.seed == args.seed else f" (seed {result.scenario.seed}, derived from {args.seed})"
+    verdict = ("" if args.no_check else "; matches the prompt" if result.matches_prompt else
+               f"; {len(result.findings)} finding(s) contradict the prompt")
+    print(f"wrote {args.output}: {len(result.scenario.agents)} agents{seed}{verdict}", file=sys.stderr)
     return 0

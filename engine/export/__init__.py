@@ -18,14 +18,28 @@ Public API
 Dataset layout, label conventions and the honest ``num_lidar_pts = 0`` are described in
 `pipeline`, `nuscenes_scene` and `manifest.DATASET_NOTES`.
 """
-from engine.export.clip_source import GenerationOptions
-from engine.export.nuscenes_dataset import check_tables, load_tables, merge_scene, recover
-from engine.export.nuscenes_scene import NuScenesOptions, SceneWriter
-from engine.export.openscenario import OpenScenarioResult, export_openscenario
-from engine.export.openscenario_reader import OscDocument, read_openscenario, scenario_from_openscenario
-from engine.export.pipeline import (
-    ExportProgress, ExportResult, ExportSettings, StagedScene, export_clip, export_nuscenes, stage_clip,
-)
+import importlib
+
+# Lazy: importing a submodule (e.g. nuscenes_schema for the CLI's --help) must not pull in
+# nuscenes-devkit, torch and the renderer. Names resolve on first use (PEP 562).
+_HOME = {
+    "GenerationOptions": "clip_source",
+    "check_tables": "nuscenes_dataset", "load_tables": "nuscenes_dataset", "merge_scene": "nuscenes_dataset",
+    "recover": "nuscenes_dataset",
+    "NuScenesOptions": "nuscenes_scene", "SceneWriter": "nuscenes_scene",
+    "OpenScenarioResult": "openscenario", "export_openscenario": "openscenario",
+    "OscDocument": "openscenario_reader", "read_openscenario": "openscenario_reader",
+    "scenario_from_openscenario": "openscenario_reader",
+    "ExportProgress": "pipeline", "ExportResult": "pipeline", "ExportSettings": "pipeline", "StagedScene": "pipeline",
+    "export_clip": "pipeline", "export_nuscenes": "pipeline", "stage_clip": "pipeline",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ExportProgress", "ExportResult", "ExportSettings", "GenerationOptions", "NuScenesOptions", "OpenScenarioResult",

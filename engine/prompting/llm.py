@@ -1,5 +1,9 @@
 """The LLM interpreter: any OpenAI-compatible chat endpoint writes the script, the sandbox checks
-and runs it, and a refusal or failure is sent back for a repair, a bounded number of times.
+and runs it, the scenario checks compare the result with the prompt, and a refusal, a failure or a
+result that does not match (an unintended collision, an infeasible manoeuvre, an asked contact or
+near miss that did not happen) is sent back as plain sentences for a repair, a bounded number of
+times. When the rounds run out with a runnable script, the best result is repaired
+deterministically (`engine.prompting.repair`) and returned with the findings that remain.
 
 The openai client is always created with an explicit `timeout` and `max_retries` (its defaults
 can block for half an hour on a hung server). Nothing the model writes runs outside the sandbox.
@@ -9,7 +13,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from engine.checks import CheckConfig, CheckReport, Finding
+from engine.prompting.asks import Ask, asks_of
 from engine.prompting.extract import extract_script
+from engine.prompting.repair import MAX_TRIES, repair_script
+from engine.prompting.review import Review, review_scenario
 from engine.prompting.settings import LLMSettings
 from engine.prompting.template import system_prompt
 from engine.sandbox.errors import ScriptError, ScriptRefused
@@ -20,6 +28,27 @@ REPAIR_MESSAGE = (
     "The script was {verb}:\n{problems}\n"
     "Fix it and answer with the whole corrected script in one ```python block."
 )
+CHECK_MESSAGE = (
+    "The script ran, but the checks found that its result does not match the request:\n{problems}\n"
+    "{asks}{hints}"
+    "Change the script so that the result matches the request and answer with the whole corrected script "
+    "in one ```python block."
+)
+CHECK_NOTE = (
+    "\n\nThe result is checked: collisions, near misses (time to collision below 1.5 s), vehicles off the "
+    "road and manoeuvres beyond a class's limits are errors unless the request asks for them. Pass contact=True "
+    "only when the request asks for a collision, and then place and time the agent so that it really touches "
+    "its target.\n"
+)
+#: a hint per finding code, added once to the repair message
+HINTS = {
+    "collision": "If the request does not ask for a collision, do not pass contact=True and give the agents "
+                 "more room (another start, gap or ahead).",
+    "intent_unmet": "The request asks for this encounter: choose ahead / start / gap / speed so that it happens "
+                    "inside the clip (a crossing needs the ego to reach it while the crosser is in its lane; "
+                    "contact needs contact=True).",
+    "off_road": "Keep vehicles in lanes of the road (lane=... of the library functions).",
+}
 NO_CODE_MESSAGE = "I could not find a script in your answer. Answer with the whole script in one ```python block."
 
 
@@ -33,19 +62,29 @@ class LLMError(RuntimeError):
 
 @dataclass(frozen=True)
 class Attempt:
-    """One round: the model's answer, the script extracted from it, and what was wrong (empty when it ran)."""
+    """One round: the model's answer, the script extracted from it, and what was wrong (empty when it
+    ran and its result matched the prompt): the sandbox's problems, or the check findings as sentences
+    (`findings` holds those findings)."""
 
     answer: str
     script: str | None
     problems: tuple[str, ...] = ()
     seconds: float = 0.0
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
 class LLMResult:
+    """The scenario and script kept, every round, and how the result compares with the prompt
+    (`findings`: what still does not match; `report`: the checks' report, None when not checked)."""
+
     scenario: Scenario
     script: str
     attempts: tuple[Attempt, ...] = field(default_factory=tuple)
+    findings: tuple[Finding, ...] = ()
+    report: CheckReport | None = None
+    notes: tuple[str, ...] = ()
+    asks: tuple[Ask, ...] = ()
 
 
 class LLMInterpreter:
@@ -92,11 +131,19 @@ class LLMInterpreter:
             raise LLMError("the language model's answer has no message") from None
         return content or ""
 
-    def interpret(self, prompt: str, options: RunOptions | None = None) -> LLMResult:
-        """Ask, check, run; on refusal or failure send the problems back, at most `max_repairs` times."""
+    def interpret(self, prompt: str, options: RunOptions | None = None, *, check: bool = True,
+                  check_config: CheckConfig | None = None, max_tries: int = MAX_TRIES) -> LLMResult:
+        """Ask, run, check; on refusal, failure or a result that does not match the prompt send the
+        problems back, at most `max_repairs` times. With `check`, a runnable script whose result
+        still does not match when the rounds run out is repaired deterministically (at most
+        `max_tries` variants) and returned with the remaining findings; LLMError when no answer
+        ever ran."""
         opts = options or RunOptions(name="prompted", prompt=prompt)
-        messages = [{"role": "system", "content": system_prompt()}, {"role": "user", "content": prompt}]
+        asks = asks_of(prompt) if check else ()
+        messages = [{"role": "system", "content": system_prompt() + (CHECK_NOTE if check else "")},
+                    {"role": "user", "content": prompt}]
         attempts: list[Attempt] = []
+        best: tuple[str, Review] | None = None
         for _ in range(1 + self.settings.max_repairs):
             t0 = time.monotonic()
             answer = self._ask(messages)
@@ -115,11 +162,46 @@ class LLMInterpreter:
                              {"role": "user", "content": REPAIR_MESSAGE.format(
                                  verb=verb, problems="\n".join(f"- {p}" for p in problems))}]
                 continue
-            attempts.append(Attempt(answer, script, (), time.monotonic() - t0))
-            return LLMResult(scenario, script, tuple(attempts))
-        last = attempts[-1].problems if attempts else ()
-        raise LLMError(f"no runnable script after {len(attempts)} answer(s); last problems: " + "; ".join(last),
-                       attempts)
+            if not check:
+                attempts.append(Attempt(answer, script, (), time.monotonic() - t0))
+                return LLMResult(scenario, script, tuple(attempts))
+            review = review_scenario(scenario, asks, check_config)
+            sentences = tuple(review.sentences())
+            attempts.append(Attempt(answer, script, sentences, time.monotonic() - t0, review.problems))
+            if review.ok:
+                return LLMResult(review.scenario, script, tuple(attempts), (), review.report, review.notes, asks)
+            if best is None or len(review.problems) < len(best[1].problems):
+                best = (script, review)
+            messages += [{"role": "assistant", "content": answer},
+                         {"role": "user", "content": check_message(review, asks)}]
+        if best is None:
+            last = attempts[-1].problems if attempts else ()
+            raise LLMError(f"no runnable script after {len(attempts)} answer(s); last problems: " + "; ".join(last),
+                           attempts)
+        script, review = best
+        outcome = repair_script(script, opts, asks, review, check_config, max_tries)
+        notes = list(review.notes)
+        if outcome.label is not None:
+            notes.append(f"after {len(attempts)} answer(s) the result still did not match the prompt; "
+                         f"{'repaired' if outcome.review.ok else 'improved'} with {outcome.label}")
+        if not outcome.review.ok:
+            notes.append(f"{len(outcome.review.problems)} finding(s) remain after {len(attempts)} answer(s)")
+        return LLMResult(outcome.review.scenario, outcome.script, tuple(attempts), tuple(outcome.review.problems),
+                         outcome.review.report, tuple(notes), asks)
+
+
+def check_message(review: Review, asks: tuple[Ask, ...] = ()) -> str:
+    """The repair message for a result that does not match the prompt: each finding as a sentence,
+    what the request asks the checks to confirm, and one hint per kind of finding."""
+    problems = "\n".join(f"- {p}" for p in review.sentences())
+    wanted = ""
+    if asks:
+        wanted = "The request asks for " + "; ".join(a.describe() for a in asks) + ".\n"
+    codes = dict.fromkeys("infeasible" if f.code.startswith("infeasible_") else f.code for f in review.problems)
+    hints = [HINTS[c] for c in codes if c in HINTS]
+    if "infeasible" in codes:
+        hints.append("A manoeuvre is beyond what the vehicle can do: use a lower speed or a gentler manoeuvre.")
+    return CHECK_MESSAGE.format(problems=problems, asks=wanted, hints="".join(h + "\n" for h in hints))
 
 
 def _short(text: str, n: int = 200) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from engine.prompting.asks import CONTACT, VOCABULARY, Ask, asks_of, names_a_threshold
 from engine.prompting.parse import Clause, Mention, clauses
 from engine.prompting import lexicon as L
 
@@ -23,13 +24,15 @@ TOP_SPEED = {"car": 45.0, "truck": 33.0, "bus": 30.0, "trailer": 30.0, "construc
 
 @dataclass(frozen=True)
 class Interpretation:
-    """What the interpreter made of a prompt: the script, the calls in it, what it did not understand."""
+    """What the interpreter made of a prompt: the script, the calls in it, what it did not understand,
+    and what the prompt asks the checks to confirm (`asks`: contact, near miss ...)."""
 
     prompt: str
     script: str
     calls: tuple[str, ...]
     not_understood: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    asks: tuple[Ask, ...] = ()
 
 
 @dataclass
@@ -149,6 +152,8 @@ class OfflineInterpreter:
         last_object: Actor | None = None
         bare_prev: Actor | None = None
         for c in cls_list:
+            if names_a_threshold(c.text):
+                c.time = None                  # "TTC under 1.5 s" is a threshold, not a start time
             if c.time_of_day and "time_of_day" not in env:
                 env["time_of_day"] = c.time_of_day
             if c.weather and "weather" not in env:
@@ -172,8 +177,8 @@ class OfflineInterpreter:
             if actor is None:
                 if c.road:
                     ego.road |= c.road
-                elif not c.is_empty and not (c.time_of_day or c.weather):
-                    unknown.append(f"'{c.text}'")
+                elif not c.is_empty and not (c.time_of_day or c.weather) and "contact" not in c.modifiers:
+                    unknown.append(f"'{c.text}'")          # ("... and collides with us" is read by asks_of)
                 continue
             if c.unsupported and not c.maneuvers and c.subject is not None and not actor.is_ego:
                 actor.skip = True
@@ -231,7 +236,12 @@ class OfflineInterpreter:
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("the prompt is empty")
         cls_list = clauses(prompt)
+        asks = asks_of(prompt)
+        if asks:                               # words the ask reader used are understood
+            for c in cls_list:
+                c.unknown = [u for u in c.unknown if u not in VOCABULARY]
         ego, actors, env, unknown, notes = self._gather(cls_list)
+        self._mark_contacts(actors, asks, notes)
         w = _Writer()
         road = set(ego.road)
         for a in actors:
@@ -292,7 +302,26 @@ class OfflineInterpreter:
         if notes:
             w.lines.insert(2, "# notes: " + "; ".join(notes))
         script = "\n".join(w.lines) + "\n"
-        return Interpretation(prompt, script, tuple(w.calls), tuple(unknown), tuple(notes))
+        return Interpretation(prompt, script, tuple(w.calls), tuple(unknown), tuple(notes), asks)
+
+    @staticmethod
+    def _mark_contacts(actors: list[Actor], asks: tuple[Ask, ...], notes: list[str]) -> None:
+        """Contact is written where the prompt asks for it (`asks_of` reads negations like "almost
+        hits"), not wherever a contact word appears."""
+        for a in actors:
+            a.modifiers.discard("contact")
+        for ask in asks:
+            if ask.kind != CONTACT:
+                continue
+            pool = [a for a in actors if not a.skip and (ask.who is None or a.cls == ask.who)]
+            if ask.other != "ego":
+                pool = [a for a in pool if a.target is not None and a.target.cls == ask.other] or \
+                    [a for a in actors if not a.skip and a.cls == ask.other and ask.who is not None
+                     and a.target is not None and a.target.cls == ask.who]
+            if pool:
+                pool[0].modifiers.add("contact")
+                if "rear" in ask.phrase:
+                    pool[0].modifiers.add("rear_end")
 
     @staticmethod
     def _group(a: Actor, m: str | None) -> int:
@@ -416,7 +445,8 @@ class OfflineInterpreter:
             for _ in range(a.count):
                 a.var = w.var(a.head)
                 w.call("cyclist_crossing", [("side", _q(self._cross_side(a, "left")))] + self._opt(
-                    [("speed", self._speed(a, cls, notes)), ("ahead", self._ahead(a))]) + self._start(a), a.var)
+                    [("speed", self._speed(a, cls, notes)), ("ahead", self._ahead(a))]) + self._start(a)
+                    + self._contact(a), a.var)
             return
         if m == "parked" and a.lane:
             m = "static"                         # "double parked in our lane": stands in the lane
@@ -427,6 +457,11 @@ class OfflineInterpreter:
         for _ in range(a.count):
             a.var = w.var(a.head)
             self._vehicle(w, a, m, cls, notes)
+
+    @staticmethod
+    def _contact(a: Actor) -> list[tuple[str | None, str]]:
+        """contact=True where the prompt asks this agent to touch the ego."""
+        return [("contact", "True")] if "contact" in a.modifiers else []
 
     @staticmethod
     def _opt(pairs: list[tuple[str, str | None]]) -> list[tuple[str | None, str]]:
@@ -442,6 +477,16 @@ class OfflineInterpreter:
         who = _q(cls)
         place = self._opt([("lane", _q(self._lane(a)) if self._lane(a) != "same" else None),
                            ("ahead", self._ahead(a))])
+        if "contact" in a.modifiers and m in (None, "forward") and a.target is None:
+            if "rear_end" in a.modifiers or a.position == "behind":
+                notes.append(f"{a.head}: the library has no rear-end contact; it follows closely and the checks "
+                             f"report that the contact does not happen")
+                w.call("follow", [(None, "ego"), ("who", who), ("gap", "0.5")], a.var)
+                return
+            m = "cut_in"                                    # "a car crashes into us from the left"
+        if "contact" in a.modifiers and m not in ("cut_in", "overtake"):
+            notes.append(f"{a.head}: contact is written for cut-ins, overtakes and crossings only; the checks "
+                         f"report whether the {m or 'motion'} ends in contact")
         if m == "cut_in":
             gap = _num(a.distance) if a.distance is not None else ("2.5" if "close" in a.modifiers else None)
             args = [(None, self._target(a)), ("side", _q(side or "left")), ("cls", who)]
@@ -451,7 +496,7 @@ class OfflineInterpreter:
             w.call("cut_in", args, a.var)
         elif m == "overtake":
             w.call("overtake", [(None, self._target(a)), ("side", _q(side or "left")), ("cls", who)]
-                   + self._opt([("speed", speed)]), a.var)
+                   + self._opt([("speed", speed)]) + self._contact(a), a.var)
         elif m == "merge":
             w.call("merge", [(None, self._target(a)), ("side", _q(side or "right")), ("cls", who)]
                    + self._opt([("speed", speed)]) + self._start(a), a.var)
@@ -536,9 +581,10 @@ class OfflineInterpreter:
                 args = [("side", side)] + self._opt([("speed", speed)]) + ahead + self._start(a)
                 if not between:
                     args.append(("between_parked", "False"))
-                w.call("run_out", args, a.var)
+                w.call("run_out", args + self._contact(a), a.var)
             elif m == "jaywalk" or "midblock" in a.road:
-                w.call("jaywalk", [("side", side)] + self._opt([("speed", speed)]) + ahead + self._start(a), a.var)
+                w.call("jaywalk", [("side", side)] + self._opt([("speed", speed)]) + ahead + self._start(a)
+                       + self._contact(a), a.var)
             elif m == "static":
                 w.call("pedestrian_crossing", [("side", side)] + ahead + [("start", _num(self.duration))],
                        a.var, comment="waits at the kerb")
@@ -546,7 +592,7 @@ class OfflineInterpreter:
                 if m not in (None, "crossing", "forward"):
                     notes.append(f"{a.head}: '{m}' is not something a pedestrian does here; made it cross")
                 w.call("pedestrian_crossing", [("side", side)] + self._opt([("speed", speed)]) + ahead
-                       + self._start(a), a.var)
+                       + self._start(a) + self._contact(a), a.var)
 
     def _static_objects(self, w: _Writer, a: Actor, notes: list[str]) -> None:
         lane = self._lane(a, "right") if (a.lane or a.side or a.position) else "right"

@@ -77,7 +77,7 @@ def _ego_motion(frame: EgoPathFrame, ego: Agent, times: np.ndarray, lat: float) 
 
 
 def _to_world(agent: Agent, frame: EgoPathFrame, lat0: float, times: np.ndarray) -> Agent:
-    present = agent.trajectory.covers(times) if len(agent.trajectory.points) > 1 else times >= agent.trajectory.start_time
+    present = agent.trajectory.covers(times)
     ts = times[present] if present.any() else times[:1]
     smp = agent.trajectory.sample(ts)
     xy, heading = frame.to_world(smp.x, smp.y - lat0)

@@ -22,7 +22,10 @@ _FRONT = [0, 1, 2, 3]
 
 def _px(uv: np.ndarray) -> np.ndarray:
     """(..., 2) pixel coordinates -> OpenCV fixed point."""
-    return np.rint(uv * (1 << SHIFT)).astype(np.int32)
+    # points behind the camera project to inf/nan; they are masked out by the caller, but must
+    # not overflow the int32 cast (keep them far outside any image instead)
+    fixed = np.nan_to_num(uv * (1 << SHIFT), nan=-(2.0 ** 28), posinf=2.0 ** 28, neginf=-(2.0 ** 28))
+    return np.rint(np.clip(fixed, -(2.0 ** 28), 2.0 ** 28)).astype(np.int32)
 
 
 def _clip_edges(corners: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -67,19 +70,29 @@ def render_boxes(boxes: list[tuple[int, np.ndarray]], camera: Camera, num_classe
         front = corners[:, :, _FRONT]
         normal = np.cross(front[:, :, 1] - front[:, :, 0], front[:, :, 3] - front[:, :, 0])
         facing = np.einsum("ni,ni->n", normal, front.mean(axis=2)) < 0  # the front face looks at the camera
+        whole = front_ok.all(axis=1)                                     # no clipping needed (the common case)
+        edge_px = np.ascontiguousarray(corner_px[:, _EDGES])             # (n, 12, 2, 2)
     for i, (cls, _) in enumerate(boxes):
-        if not kept[i].any():
-            continue
         base = (cls + 1) * 256
-        pts = np.concatenate([corner_px[i][front_ok[i]], cut_px[i][crossing[i]]])
-        if len(pts) < 3:
-            continue
-        cv2.fillConvexPoly(paint, cv2.convexHull(pts), base + FACE_VALUE, cv2.LINE_8, SHIFT)
-        if facing[i]:
-            face = np.concatenate([corner_px[i][_FRONT][front_ok[i][_FRONT]], cut_px[i][:4][crossing[i][:4]]])
-            if len(face) >= 3:   # edges 0-3 are the front face's: its clipped outline
-                cv2.fillConvexPoly(paint, cv2.convexHull(face), base + FRONT_VALUE, cv2.LINE_8, SHIFT)
-        segs = np.stack([start_px[i][kept[i]], end_px[i][kept[i]]], 1)
+        if whole[i]:
+            hull = cv2.convexHull(corner_px[i])
+            face = corner_px[i][_FRONT] if facing[i] else None
+            segs = edge_px[i]
+        else:
+            if not kept[i].any():
+                continue
+            pts = np.concatenate([corner_px[i][front_ok[i]], cut_px[i][crossing[i]]])
+            if len(pts) < 3:
+                continue
+            hull = cv2.convexHull(pts)
+            face = None
+            if facing[i]:   # edges 0-3 are the front face's: their clipped ends outline its visible part
+                face = np.concatenate([corner_px[i][_FRONT][front_ok[i][_FRONT]], cut_px[i][:4][crossing[i][:4]]])
+                face = cv2.convexHull(face) if len(face) >= 3 else None
+            segs = np.stack([start_px[i][kept[i]], end_px[i][kept[i]]], 1)
+        cv2.fillConvexPoly(paint, hull, base + FACE_VALUE, cv2.LINE_8, SHIFT)
+        if face is not None:
+            cv2.fillConvexPoly(paint, face, base + FRONT_VALUE, cv2.LINE_8, SHIFT)
         cv2.polylines(paint, list(segs), False, base + EDGE_VALUE, thickness, cv2.LINE_8, SHIFT)
     img = np.zeros((h, w, num_classes), np.uint8) if out is None else out
     img[:] = 0

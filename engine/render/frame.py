@@ -76,9 +76,10 @@ class CameraMaps:
             raise KeyError(f"unknown map {map_name!r}; maps: {', '.join(MAP_NAMES)}")
         return getattr(self, map_name)
 
-    def copy(self) -> "CameraMaps":
-        """A deep copy."""
-        return replace(self, **{f.name: getattr(self, f.name).copy() for f in fields(self) if f.name != "name"})
+    def copy(self, share: tuple[str, ...] = ()) -> "CameraMaps":
+        """A deep copy, except for the arrays named in `share` (kept as they are)."""
+        return replace(self, **{f.name: getattr(self, f.name).copy() for f in fields(self)
+                                if f.name != "name" and f.name not in share})
 
 
 @dataclass

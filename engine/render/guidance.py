@@ -437,7 +437,7 @@ class GuidanceRenderer:
         for k, rect in enumerate(rects):
             if rect is not None:
                 name = self.rig.cameras[k].name
-                maps[name] = last.maps[name].copy()
+                maps[name] = last.maps[name].copy(share=("hdmap",))   # the map does not move with agents
                 self._boxes(k, pl, maps[name].boxes)
         bev = self._bev_frame(pl, last.bev[..., :4])
         lut = self._lut()

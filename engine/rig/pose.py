@@ -25,16 +25,7 @@ def agent_present(agent: Agent, t: float, eps: float = 1e-6) -> bool:
     A trajectory with several waypoints covers its key time range; a single waypoint (a parked
     object, `Trajectory.static`) holds from its time onwards.
     """
-    traj = agent.trajectory
-    if len(traj.points) == 1:
-        return float(t) >= traj.start_time - eps
-    return bool(traj.covers(float(t), eps))
-
-
-def agent_box_pose(agent: Agent, t: float) -> np.ndarray:
-    """(4, 4) world_from_box: the box centre (at height h/2) and heading of an agent at time t."""
-    x, y, yaw = agent.trajectory.pose_at(float(t))
-    return pose_matrix(x, y, yaw, agent.height / 2.0)
+    return bool(agent.trajectory.covers(float(t), eps))
 
 
 def agent_model_matrix(agent: Agent, t: float) -> np.ndarray:

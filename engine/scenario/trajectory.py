@@ -121,9 +121,15 @@ class Trajectory:
         return self.points[-1].t
 
     def covers(self, t: float | np.ndarray, eps: float = 1e-6) -> np.ndarray | bool:
-        """Whether the agent exists at time(s) t (inside the key time range)."""
+        """Whether the agent exists at time(s) t.
+
+        Several waypoints: inside the key time range. A single waypoint (a parked object,
+        `Trajectory.static`): from its time onwards.
+        """
         t_arr = np.asarray(t, dtype=np.float64)
-        out = (t_arr >= self.start_time - eps) & (t_arr <= self.end_time + eps)
+        out = t_arr >= self.start_time - eps
+        if len(self.points) > 1:
+            out = out & (t_arr <= self.end_time + eps)
         return bool(out) if out.ndim == 0 else out
 
     # ---- sampling -----------------------------------------------------------------

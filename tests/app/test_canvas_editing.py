@@ -142,11 +142,12 @@ def test_clicks_select_and_ctrl_click_appends_a_waypoint(main_window, qtbot):
     assert doc.selection == ("truck_1",)
     n = len(doc.scenario.agent("truck_1").trajectory.points)
     end = doc.scenario.agent("truck_1").trajectory.points[-1]
-    mouse_click(qtbot, vp, win.canvas.world_to_widget(end.x - 10.0, end.y + 0.3), mods=Qt.ControlModifier)
+    # west of its last waypoint, still on the east arm (the intersection box starts at x = 52)
+    mouse_click(qtbot, vp, win.canvas.world_to_widget(end.x - 3.0, end.y + 0.4), mods=Qt.ControlModifier)
     traj = doc.scenario.agent("truck_1").trajectory
     assert len(traj.points) == n + 1
-    assert traj.points[-1].y == pytest.approx(1.75, abs=1e-6)  # snapped onto its lane
-    assert traj.points[-1].t == pytest.approx(end.t + 10.0 / 8.0, abs=0.1)  # reached at its speed (8 m/s)
+    assert traj.points[-1].y == pytest.approx(1.75, abs=1e-6)  # snapped onto its lane (WB_1)
+    assert traj.points[-1].t == pytest.approx(end.t + 3.0 / 8.0, abs=0.05)  # reached at its speed (8 m/s)
     mouse_click(qtbot, vp, win.canvas.world_to_widget(-40.0, 30.0))
     assert doc.selection == ()
 

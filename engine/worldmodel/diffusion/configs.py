@@ -91,9 +91,9 @@ def _randomise_for_untrained_use(net: ControlNetModel, generator: torch.Generato
     with torch.no_grad():
         for conv in [emb.conv_in, *emb.blocks]:
             fan_in = conv.weight[0].numel()
-            conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
+            conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator, device="cpu") * (2.0 / fan_in) ** 0.5)
         for conv in list(net.controlnet_down_blocks) + [net.controlnet_mid_block, emb.conv_out]:
-            conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * std)
+            conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator, device="cpu") * std)
 
 
 def build_pipeline(kind: str = "tiny", seed: int = 0, with_text_encoder: bool = True,
@@ -103,7 +103,7 @@ def build_pipeline(kind: str = "tiny", seed: int = 0, with_text_encoder: bool = 
 
     cfg = _configs(kind)
     torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator("cpu").manual_seed(seed)
     vae = AutoencoderKL(**cfg["vae"])
     unet = UNet2DConditionModel(**cfg["unet"])
     controlnet = ControlNetModel.from_unet(unet, conditioning_channels=GUIDANCE_CONTROL_CHANNELS,

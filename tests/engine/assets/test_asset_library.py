@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,7 +120,7 @@ def test_scan_folder_reports_problems_per_file(tmp_path):
     (tmp_path / "spaceships").mkdir()
     result = scan_asset_folder(tmp_path)
     assert [p.name for p in result.paths("car")] == ["ok.glb"]
-    by_file = {p.path.split("/")[-1]: p for p in result.problems}
+    by_file = {Path(p.path).name: p for p in result.problems}
     assert "broken.glb" in by_file and by_file["broken.glb"].severity == "error"
     assert "model.fbx" in by_file and "unsupported" in by_file["model.fbx"].message
     assert "flat.glb" in by_file and "no extent" in by_file["flat.glb"].message

@@ -1,8 +1,6 @@
 """Visibility from synthetic instance masks, attributes from trajectories, visibility bins."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 

@@ -41,12 +41,15 @@ def test_straddling_box_is_clipped_not_wrapped():
 def test_front_face_values_and_far_to_near_overwrite():
     cam = CameraRig.default((448, 256))["CAM_FRONT"]
     towards = _camera_box([0.0, 0.5, 12.0], [2.0, 4.5, 1.6], -np.pi / 2)   # front (+x of the box) faces the camera
-    away = _camera_box([0.5, 0.5, 20.0], [2.0, 4.5, 1.6], np.pi / 2)
+    away = _camera_box([3.0, 0.5, 20.0], [2.0, 4.5, 1.6], np.pi / 2)     # partly behind the near box
     assert towards[2, :4].mean() < towards[2, 4:].mean() and away[2, :4].mean() > away[2, 4:].mean()
     img = render_boxes([(3, away), (1, towards)], cam, 10)                  # far first
     u, v = cam.project(towards.mean(axis=1, keepdims=True))[:, 0]
     assert img[int(v), int(u), 1] == FRONT_VALUE and img[int(v), int(u), 3] == 0
     far_only = _hull(cam, away) & ~_hull(cam, towards)
+    both = _hull(cam, away) & _hull(cam, towards)
+    assert far_only.sum() > 100 and both.sum() > 100
     assert (img[..., 3][far_only] > 0).mean() > 0.95
+    assert (img[..., 1][both] > 0).mean() > 0.95 and (img[..., 3][both] == 0).mean() > 0.95   # the near box wins
     assert FACE_VALUE in img[..., 3][far_only]
     assert not (img[..., 1:2].astype(bool).any(-1) & img[..., 3].astype(bool)).any()   # one owner per pixel

@@ -10,7 +10,7 @@ from nuscenes.utils.geometry_utils import view_points
 from pyquaternion import Quaternion
 
 from engine.paths import DEFAULT_RIG
-from engine.rig import PANORAMA_ORDER, CameraRig, RigFormatError, ego_pose, project_agent_box
+from engine.rig import PANORAMA_ORDER, CameraRig, RigFormatError, ego_pose, project_agent_box, project_boxes
 from engine.rig.pose import agent_present
 from engine.rig.projection import UNIT_BOX_CORNERS, clip_polygon, clip_segments, frustum_planes
 from engine.scenario import Agent, Trajectory
@@ -124,6 +124,19 @@ def test_box_in_front_is_in_view_and_box_behind_is_not(demo_scenario):
     assert not project_agent_box(behind, 0.0, front, front.camera_from_world(wfe)).visible
     back = rig["CAM_BACK"]
     assert project_agent_box(behind, 0.0, back, back.camera_from_world(wfe)).visible
+
+
+def test_project_boxes_lists_visible_boxes_far_to_near(demo_scenario):
+    cam = CameraRig.default((448, 256))["CAM_FRONT"]
+    t = 2.5
+    boxes = project_boxes(demo_scenario.agents, t, cam, cam.camera_from_world(ego_pose(demo_scenario, t)))
+    ids = [b.agent_id for b in boxes]
+    assert {"car_1", "traffic_cone_3", "barrier_1"} <= set(ids) and "bicycle_1" not in ids
+    d = [b.distance for b in boxes]
+    assert d == sorted(d, reverse=True)
+    for b in boxes:
+        u0, v0, u1, v1 = b.bbox
+        assert -0.5 <= u0 < u1 <= 447.5 and -0.5 <= v0 < v1 <= 255.5
 
 
 def test_clipping_keeps_segments_in_front_and_inside_the_image():
