@@ -176,7 +176,7 @@ class BevCanvas(pg.PlotWidget):
 
         self._dots = pg.ScatterPlotItem(size=4, pen=None, symbol="o")
         self._dots.setZValue(6)
-        self._handles = pg.ScatterPlotItem(size=9, pen=_cosmetic_pen(pg.mkColor("#101010"), 1.0),
+        self._handles = pg.ScatterPlotItem(size=8, pen=_cosmetic_pen(pg.mkColor("#101010"), 1.0),
                                            brush=pg.mkBrush(theme.HANDLE), symbol="o")
         self._handles.setZValue(40)
         self._active_handle = pg.ScatterPlotItem(size=13, pen=_cosmetic_pen(theme.SELECTION, 2.5),
@@ -192,7 +192,7 @@ class BevCanvas(pg.PlotWidget):
         self._ghost.setBrush(QBrush(pg.mkColor(255, 214, 10, 60)))
         self._ghost.setZValue(50)
         self._ghost.setVisible(False)
-        self._findings = pg.ScatterPlotItem(size=16, symbol="x", pen=None)
+        self._findings = pg.ScatterPlotItem(size=18, symbol="x", pen=None)
         self._findings.setZValue(45)
         for it in (self._dots, self._handles, self._active_handle, self._rotate_line, self._rotate_handle, self._findings):
             self.addItem(it)
@@ -402,12 +402,14 @@ class BevCanvas(pg.PlotWidget):
                 traj.setZValue(5)
                 self.addItem(traj)
                 self._traj_items[aid] = traj
-                label = pg.TextItem(aid.upper() if aid == EGO_ID else aid, anchor=(0.5, 1.6),
-                                    color=theme.EGO if aid == EGO_ID else pg.mkColor("#dddddd"))
                 if aid == EGO_ID:
+                    label = pg.TextItem(" EGO ", anchor=(0.5, 1.45), color="w", fill=pg.mkBrush(theme.EGO),
+                                        border=pg.mkPen("w", width=1))
                     f = label.textItem.font()
                     f.setBold(True)
                     label.setFont(f)
+                else:
+                    label = pg.TextItem(aid, anchor=(0.5, 1.6), color=pg.mkColor("#dddddd"))
                 label.setZValue(30)
                 self.addItem(label)
                 self._label_items[aid] = label
@@ -507,8 +509,8 @@ class BevCanvas(pg.PlotWidget):
         if not pts:
             self._findings.setData([], [])
             return
-        self._findings.setData([{"pos": (x, y), "pen": _cosmetic_pen(theme.severity_color(sev), 3.0),
-                                 "brush": None} for x, y, sev in pts])
+        self._findings.setData([{"pos": (x, y), "pen": _cosmetic_pen(pg.mkColor("w"), 1.5),
+                                 "brush": pg.mkBrush(theme.severity_color(sev))} for x, y, sev in pts])
 
     # ---- mouse and drops ---------------------------------------------------------------
     def _scene_to_world(self, scene_pos) -> QPointF:

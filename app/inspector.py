@@ -261,8 +261,10 @@ class InspectorWidget(QWidget):
             ego = agent.id == EGO_ID
             self.title.setText(("EGO vehicle" if ego else agent.id) + ("  (locked)" if agent.locked else ""))
             traj = agent.trajectory
-            self.subtitle.setText(f"{len(traj.points)} waypoints, {traj.start_time:.2f}–{traj.end_time:.2f} s"
-                                  + ("  ·  from the real scene: read only" if agent.locked else ""))
+            n_wp = len(traj.points)
+            span = (f"parked from {traj.start_time:.2f} s" if n_wp == 1 else
+                    f"{n_wp} waypoints, {traj.start_time:.2f}–{traj.end_time:.2f} s")
+            self.subtitle.setText(span + ("  ·  from the real scene: read only" if agent.locked else ""))
             self.class_box.setCurrentText(agent.cls)
             self.class_box.setEnabled(not ego)
             self.asset_box.clear()

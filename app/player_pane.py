@@ -3,7 +3,7 @@
 The document's current time is the one clock: scrubbing the player's slider or playing moves the
 document's time (so the timeline, the canvas and the camera preview follow), and moving the timeline
 shows the matching generated frame. Every clip generated in this session is kept in the result list
-and can be shown again or saved as videos (`engine.video.write_clip_outputs`).
+(the last MAX_RESULTS) and can be shown again or saved as videos (`engine.video.write_clip_outputs`).
 """
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from app.preview_pane import CameraTile
 from editor.document import Document
 from engine.rig import PANORAMA_ORDER
 from engine.worldmodel import GeneratedClip
+
+MAX_RESULTS = 8  # clips kept per session (a 33-frame six-view clip at 448x256 is ~68 MB)
 
 
 class _Strip(QWidget):
@@ -125,6 +127,9 @@ class PlayerPane(QWidget):
         label = label or f"{clip.backend} · seed {clip.seed} · {time.strftime('%H:%M:%S')}"
         self.results.append((label, clip))
         self.result_box.blockSignals(True)
+        while len(self.results) > MAX_RESULTS:   # the oldest goes first
+            self.results.pop(0)
+            self.result_box.removeItem(0)
         self.result_box.addItem(label)
         self.result_box.setCurrentIndex(len(self.results) - 1)
         self.result_box.blockSignals(False)

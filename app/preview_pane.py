@@ -50,23 +50,44 @@ class PreviewResult:
     warnings: tuple[str, ...]
 
 
-def make_renderer(size: tuple[int, int] = PREVIEW_SIZE):
-    """A GuidanceRenderer for the default rig at `size` (called on the worker thread)."""
+class PreviewRenderer:
+    """A GuidanceRenderer plus the time of day its lighting is set for (lives on the worker thread)."""
+
+    def __init__(self, renderer) -> None:
+        self.renderer = renderer
+        self.time_of_day: str | None = None
+
+    def render(self, scenario: Scenario, t: float):
+        """The GuidanceFrame of `scenario` at t, lit for the scenario's time of day."""
+        tod = scenario.environment.time_of_day
+        if tod != self.time_of_day:
+            from engine.render.gl_tiles import Lighting
+
+            self.renderer.set_lighting(Lighting.for_time_of_day(tod))
+            self.time_of_day = tod
+        self.renderer.set_scenario(scenario)
+        return self.renderer.render(t)
+
+    def release(self) -> None:
+        self.renderer.release()
+
+
+def make_renderer(size: tuple[int, int] = PREVIEW_SIZE) -> PreviewRenderer:
+    """A renderer for the default rig at `size` (called on the worker thread that will use it)."""
     from engine.render.guidance import GuidanceRenderer
     from engine.rig import CameraRig
 
-    return GuidanceRenderer(CameraRig.default(size))
+    return PreviewRenderer(GuidanceRenderer(CameraRig.default(size)))
 
 
-def render_request(renderer, request: PreviewRequest) -> PreviewResult:
+def render_request(renderer: PreviewRenderer, request: PreviewRequest) -> PreviewResult:
     """Render one request with a renderer that lives on the calling thread."""
-    renderer.set_scenario(request.scenario)
-    frame = renderer.render(request.t)
+    frame = renderer.render(request.scenario, request.t)
     images = np.ascontiguousarray(frame_map_rgb(frame, request.map_name))
     return PreviewResult(request, images, tuple(frame.camera_names), tuple(frame.warnings))
 
 
-def _release(renderer) -> None:
+def _release(renderer: PreviewRenderer) -> None:
     renderer.release()
 
 

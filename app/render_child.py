@@ -1,4 +1,5 @@
-"""The render process's side (no Qt): a loop that owns one GuidanceRenderer and answers requests.
+"""The render process's side: a loop that owns one GuidanceRenderer and answers requests (no Qt
+widgets: the QApplication lives in the editor process only).
 
 Messages from the editor (over a multiprocessing Pipe):
     ("render", request_id, scenario, map_or_None, t, map_name)   map None = the map sent before
@@ -33,13 +34,11 @@ def child_main(conn, size: tuple[int, int]) -> None:
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
-        from engine.render.guidance import GuidanceRenderer
-        from engine.rig import CameraRig
-
         from app.map_visuals import frame_map_rgb
+        from app.preview_pane import make_renderer
 
-        renderer = GuidanceRenderer(CameraRig.default(size))
-        conn.send(("ready", getattr(renderer, "gl_renderer", "")))
+        renderer = make_renderer(size)
+        conn.send(("ready", getattr(renderer.renderer, "gl_renderer", "")))
     except Exception as e:
         conn.send(("setup_failed", f"{type(e).__name__}: {e}"))
         return
@@ -55,8 +54,7 @@ def child_main(conn, size: tuple[int, int]) -> None:
             try:
                 t0 = time.perf_counter()
                 s = replace(scenario, map=current_map) if current_map is not None else scenario
-                renderer.set_scenario(s)
-                frame = renderer.render(t)
+                frame = renderer.render(s, t)
                 import numpy as np
 
                 images = np.ascontiguousarray(frame_map_rgb(frame, map_name))

@@ -187,8 +187,11 @@ class View3D(QWidget):
                 continue
             mesh = self._mesh_for(a)
             colors = np.asarray(mesh.visual.vertex_colors, dtype=np.float32) / 255.0
-            if aid == EGO_ID:
-                colors = colors * np.array([1.0, 0.35, 0.3, 1.0], dtype=np.float32)
+            if aid == EGO_ID:  # the ego in the canvas's red, keeping the mesh's light and dark parts
+                lum = colors[:, :3].mean(axis=1, keepdims=True)
+                shade = np.clip(0.45 + lum, 0.0, 1.2)
+                colors = np.column_stack([np.clip(shade * np.array([1.0, 0.23, 0.19]), 0, 1), colors[:, 3]])
+                colors = colors.astype(np.float32)
             visual = scene.visuals.Mesh(vertices=np.asarray(mesh.vertices, dtype=np.float32),
                                         faces=np.asarray(mesh.faces, dtype=np.uint32),
                                         vertex_colors=colors, shading="flat", parent=self.view.scene)

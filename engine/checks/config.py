@@ -53,16 +53,18 @@ class ClassLimits:
 
 
 # Sources for orders of magnitude: tyre friction ~1 g for cars (dry asphalt), less for heavy vehicles;
-# minimum turning radius ~5 m (car), ~10-12 m (truck, bus), ~13-15 m (articulated); sprint speed of a
+# minimum turning radius of the box centre's path ~5 m (car), ~8-10 m (rigid truck, bus; their kerb-to-kerb
+# turning circles are larger), ~10 m (articulated); the library's own table (engine.library.limits) must stay
+# inside these (tests/engine/checks/test_limits_agree.py); sprint speed of a
 # fast runner ~10 m/s. Static classes may not move at all.
 DEFAULT_CLASS_LIMITS: Mapping[str, ClassLimits] = {
     "car": ClassLimits(speed=70.0, accel=7.0, decel=10.0, jerk=60.0, yaw_rate=1.5, curvature=0.2,
                        lat_accel=9.0, reverse_speed=10.0, slip=0.5),
-    "truck": ClassLimits(speed=40.0, accel=3.5, decel=8.0, jerk=50.0, yaw_rate=1.0, curvature=0.1,
+    "truck": ClassLimits(speed=40.0, accel=3.5, decel=8.0, jerk=50.0, yaw_rate=1.0, curvature=0.125,
                          lat_accel=6.0, reverse_speed=6.0, slip=0.5),
-    "bus": ClassLimits(speed=35.0, accel=3.0, decel=8.0, jerk=50.0, yaw_rate=1.0, curvature=0.09,
+    "bus": ClassLimits(speed=35.0, accel=3.0, decel=8.0, jerk=50.0, yaw_rate=1.0, curvature=0.112,
                        lat_accel=5.0, reverse_speed=5.0, slip=0.5),
-    "trailer": ClassLimits(speed=35.0, accel=3.0, decel=8.0, jerk=50.0, yaw_rate=0.8, curvature=0.08,
+    "trailer": ClassLimits(speed=35.0, accel=3.0, decel=8.0, jerk=50.0, yaw_rate=0.8, curvature=0.1,
                            lat_accel=5.0, reverse_speed=4.0, slip=0.5),
     "construction_vehicle": ClassLimits(speed=25.0, accel=3.0, decel=7.0, jerk=50.0, yaw_rate=1.0,
                                         curvature=0.15, lat_accel=5.0, reverse_speed=6.0, slip=0.5),

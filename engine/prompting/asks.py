@@ -26,7 +26,7 @@ _CONTACT_WORDS = re.compile(
     r"clips|clipped|clipping|smash|smashes|smashed|smashing)$")
 # what a contact word may hit without it being an agent ("hits the brakes", "hit the kerb")
 _NOT_AGENTS = {"brake", "brakes", "gas", "accelerator", "pedal", "horn", "road", "kerb", "curb", "pothole", "ground",
-               "wall", "barrier", "guardrail", "puddle", "bump", "button", "jackpot", "lights", "switch"}
+               "wall", "puddle", "bump", "button", "jackpot", "lights", "switch", "spot", "mark"}
 # two-word phrases that ask for contact (first word, second word patterns)
 _CONTACT_PAIRS = [
     (re.compile(r"rear$"), re.compile(r"(end|ends|ended|ending)$")),
@@ -79,11 +79,6 @@ class Ask:
     params: Mapping[str, float] = field(default_factory=dict)
     phrase: str = ""
 
-    @property
-    def given_thresholds(self) -> bool:
-        """Whether the prompt named numbers (else the checks' defaults apply)."""
-        return bool(self.params)
-
     def describe(self) -> str:
         """'contact between a truck and the ego' and the like."""
         what = {"contact": "contact", "near_miss": "a near miss", "min_ttc": "a time to collision",
@@ -102,17 +97,19 @@ class _Words:
     opaque: list[bool]
     tags: list[str]
     values: list[object]
+    tok: list[int]
 
 
 def _flatten(toks: list[Tok]) -> _Words:
-    w = _Words([], [], [], [])
-    for t in toks:
+    w = _Words([], [], [], [], [])
+    for k, t in enumerate(toks):
         parts = t.text.split()
         for p in parts:
             w.words.append(p)
             w.opaque.append(t.tag == "MANEUVER")
             w.tags.append(t.tag)
             w.values.append(t.value if len(parts) == 1 or t.tag in ("TIME", "DIST", "SPEED") else None)
+            w.tok.append(k)
     return w
 
 
@@ -150,11 +147,12 @@ def _contact_at(w: _Words) -> list[tuple[int, int]]:
     return spans
 
 
-def _near_miss_phrase(w: _Words) -> str | None:
-    text = " " + " ".join(w.words) + " "
+def _near_miss_phrase(w: _Words) -> tuple[str, int] | None:
+    """The near-miss phrase of the clause and the index of its first word."""
     for p in _NEAR_MISS_PHRASES:
-        if f" {p} " in text:
-            return p
+        at = _find(w.words, p)
+        if at is not None:
+            return p, at - len(p.split())
     return None
 
 
@@ -179,11 +177,11 @@ def _number_after(w: _Words, i: int, want: tuple[str, ...]) -> tuple[float, str]
 
 
 def _find(words: list[str], *phrases: str) -> int | None:
-    text = words
+    """The index just after the first of `phrases` found in `words` (None: none is there)."""
     for p in phrases:
         pw = p.split()
-        for i in range(len(text) - len(pw) + 1):
-            if text[i:i + len(pw)] == pw:
+        for i in range(len(words) - len(pw) + 1):
+            if words[i:i + len(pw)] == pw:
                 return i + len(pw)
     return None
 
@@ -209,23 +207,24 @@ def _numbers(w: _Words) -> dict[str, dict[str, float]]:
     return out
 
 
-def _parties(c: Clause, toks: list[Tok], cls_list: list[Clause], idx: int) -> tuple[str | None, str]:
-    """(who, other) for an ask in clause `idx`."""
-    mentions = [m for m in ([c.subject] if c.subject else []) + list(c.objects)]
-    non_ego = [m for m in mentions if not m.is_ego]
-    has_ego = any(m.is_ego for m in mentions)
-    if has_ego:
-        return (non_ego[0].cls if non_ego else _neighbour_subject(cls_list, idx)), "ego"
-    if len(non_ego) >= 2:
-        return non_ego[0].cls, non_ego[1].cls
+def _parties(c: Clause, cls_list: list[Clause], idx: int, trigger: int) -> tuple[str | None, str]:
+    """(who, other) for an ask whose words start at token `trigger` of clause `idx`: the mention
+    before the trigger is the subject (none: the previous clause's subject, as in "a truck cuts in
+    and nearly hits a bus"), the one after it the object ("... is hit by the car": the car)."""
+    mentions = sorted([m for m in ([c.subject] if c.subject else []) + list(c.objects)], key=lambda m: m.index)
+    before = [m for m in mentions if m.index < trigger]
+    after = [m for m in mentions if m.index > trigger]
+    subject: str | None = before[0].cls if before else None
+    if subject is None and idx > 0 and cls_list[idx - 1].subject is not None:
+        subject = cls_list[idx - 1].subject.cls
+    obj = after[0].cls if after else (before[1].cls if len(before) > 1 else None)
+    parties = [p for p in (subject, obj) if p is not None]
+    non_ego = [p for p in parties if p != "ego"]
+    if not non_ego:
+        return _neighbour_subject(cls_list, idx), "ego"
     if len(non_ego) == 1:
-        m = non_ego[0]
-        by_before = any(t.text == "by" for t in toks[max(0, m.index - 3):m.index])
-        prev = _neighbour_subject(cls_list, idx, forward=False)
-        if by_before and prev is not None:      # "... and is hit by the car": the previous subject was hit
-            return prev, m.cls
-        return m.cls, "ego"
-    return _neighbour_subject(cls_list, idx), "ego"
+        return non_ego[0], "ego"
+    return non_ego[0], non_ego[1]
 
 
 def _neighbour_subject(cls_list: list[Clause], idx: int, forward: bool = True) -> str | None:
@@ -245,37 +244,43 @@ def _neighbour_subject(cls_list: list[Clause], idx: int, forward: bool = True) -
 
 def _clause_asks(c: Clause, toks: list[Tok], cls_list: list[Clause], idx: int) -> list[Ask]:
     w = _flatten(toks)
-    kinds: list[tuple[str, str]] = []          # (kind, phrase)
+    kinds: list[tuple[str, str, int]] = []          # (kind, phrase, token index of its first word)
     for s, e in _contact_at(w):
         before = w.words[max(0, s - _LOOKBACK):s]
         phrase = " ".join(w.words[s:e])
         if any(_NEAR_ADVERBS.match(b) for b in before):
-            kinds.append((NEAR_MISS, " ".join(before[-2:] + [phrase])))
+            kinds.append((NEAR_MISS, " ".join(before[-2:] + [phrase]), w.tok[s]))
         elif any(_NEGATORS.match(b) for b in before):
             continue
         else:
-            kinds.append((CONTACT, phrase))
+            kinds.append((CONTACT, phrase, w.tok[s]))
     p = _near_miss_phrase(w)
     if p:
-        kinds.append((NEAR_MISS, p))
+        kinds.append((NEAR_MISS, p[0], w.tok[p[1]]))
     nums = _numbers(w)
-    if "ttc" in nums and not any(k == NEAR_MISS for k, _ in kinds) and "max" in nums["ttc"]:
-        kinds.append((NEAR_MISS, "ttc"))
-    if "gap" in nums and nums["gap"]["max"] <= CLOSE_PASS_GAP and _find(w.words, "within") is not None:
-        kinds.append((NEAR_MISS, "within"))          # "passes within 30 cm of a cyclist"
-    if not kinds and not nums.get("ttc") and not nums.get("pet"):
+    for key, words in (("ttc", ("ttc", "time")), ("gap", ("within",))):
+        at = next((k for k, x in enumerate(w.words) if x in words), None)
+        if key not in nums or at is None or any(k == NEAR_MISS for k, _, _ in kinds):
+            continue
+        if key == "ttc" and "max" in nums["ttc"]:
+            kinds.append((NEAR_MISS, "ttc", w.tok[at]))
+        if key == "gap" and nums["gap"]["max"] <= CLOSE_PASS_GAP:
+            kinds.append((NEAR_MISS, "within", w.tok[at]))     # "passes within 30 cm of a cyclist"
+    thresholds = [k for k, x in enumerate(w.words) if x in ("ttc", "pet", "time", "post")]
+    if not kinds and not (nums.get("ttc") or nums.get("pet")):
         return []
-    who, other = _parties(c, toks, cls_list, idx)
+    trigger = kinds[0][2] if kinds else w.tok[thresholds[0]] if thresholds else 0
+    who, other = _parties(c, cls_list, idx, trigger)
     out: list[Ask] = []
-    if any(k == CONTACT for k, _ in kinds):
-        out.append(Ask(CONTACT, who, other, {}, next(ph for k, ph in kinds if k == CONTACT)))
-    elif any(k == NEAR_MISS for k, _ in kinds):
+    if any(k == CONTACT for k, _, _ in kinds):
+        out.append(Ask(CONTACT, who, other, {}, next(ph for k, ph, _ in kinds if k == CONTACT)))
+    elif any(k == NEAR_MISS for k, _, _ in kinds):
         params: dict[str, float] = {}
         if "ttc" in nums and "max" in nums["ttc"]:
             params["max_ttc"] = nums["ttc"]["max"]
         if "gap" in nums:
             params["max_distance"] = nums["gap"]["max"]
-        out.append(Ask(NEAR_MISS, who, other, params, next(ph for k, ph in kinds if k == NEAR_MISS)))
+        out.append(Ask(NEAR_MISS, who, other, params, next(ph for k, ph, _ in kinds if k == NEAR_MISS)))
     if "ttc" in nums and "min" in nums["ttc"]:
         out.append(Ask(MIN_TTC, who, other, {"min": nums["ttc"]["min"]}, "ttc"))
     if "pet" in nums:

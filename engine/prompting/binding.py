@@ -4,9 +4,9 @@ decide which of the script's own intents stand.
 The result's intents become: one intent per ask, on the pair of agents that fits it best (for
 contact: a pair the script itself declared contact for, else the closest pair; for the rest: the
 closest pair, by least footprint gap over the clip), plus the script's own intents that the prompt
-did not contradict. A contact the script declared (`contact=True`) that the prompt did not ask for
-is dropped, so the checks report that collision as the error it is. The library's near-miss notes
-on tight gaps (`{'gap_m': g}`, a parameter the checks do not take) become `max_distance` intents.
+did not contradict (e.g. the library's `near_miss` note on a deliberately tight cut-in gap). A
+contact the script declared (`contact=True`) that the prompt did not ask for is dropped, so the
+checks report that collision as the error it is.
 An ask no agent fits becomes an error finding that says which class is missing.
 """
 from __future__ import annotations
@@ -22,8 +22,6 @@ from engine.checks.config import STATIC_CLASSES
 from engine.prompting.asks import CONTACT, NEAR_MISS, Ask
 from engine.scenario.model import EGO_ID, Agent, Intent, Scenario
 
-#: library near-miss notes say the gap (m) the agent was placed at; the intent allows this much more
-GAP_NOTE_SLACK = 0.5
 _STANDING_BEHAVIORS = frozenset({"parked", "static_object", "cone_row", "work_zone"})
 
 
@@ -94,8 +92,10 @@ def _bind(scenario: Scenario, ask: Ask, script_contacts: list[frozenset[str]]) -
             if o.id != w.id and (o.id, w.id) not in {(p[0].id, p[1].id) for p in pairs}:
                 pairs.append((w, o))
     if not pairs:
-        other = "the ego" if ask.other == EGO_ID else f"a {ask.other.replace('_', ' ')}"
-        return f"the scenario has no {other} to pair with {'it' if ask.who else 'another agent'}"
+        if ask.other == EGO_ID:
+            return "the ego is the only agent of that kind"
+        return f"the scenario has no {ask.other.replace('_', ' ')}" + (
+            f" besides the {ask.who.replace('_', ' ')}" if ask.who == ask.other else "")
     if ask.kind == CONTACT:
         for w, o in pairs:
             if frozenset((w.id, o.id)) in script_contacts:
@@ -105,20 +105,9 @@ def _bind(scenario: Scenario, ask: Ask, script_contacts: list[frozenset[str]]) -
     return pairs[k][0].id, pairs[k][1].id
 
 
-def _script_intent(intent: Intent) -> Intent:
-    """The library's `near_miss {'gap_m': g}` note as an intent the checks take."""
-    params = dict(intent.params)
-    if intent.kind == NEAR_MISS and "gap_m" in params:
-        gap = params.pop("gap_m")
-        if isinstance(gap, (int, float)) and not isinstance(gap, bool) and math.isfinite(gap) and gap >= 0:
-            params.setdefault("max_distance", round(float(gap) + GAP_NOTE_SLACK, 3))
-        return Intent(intent.kind, tuple(intent.agents), params)
-    return intent
-
-
 def plan_intents(scenario: Scenario, asks: Sequence[Ask]) -> IntentPlan:
     """The intents `scenario` (a script's result) should carry for a prompt that asks `asks`."""
-    script_intents = [_script_intent(i) for i in scenario.intents]
+    script_intents = list(scenario.intents)
     script_contacts = [frozenset(i.agents if len(i.agents) > 1 else (*i.agents, EGO_ID))
                        for i in script_intents if i.kind == CONTACT]
     asked: list[Intent] = []
@@ -157,4 +146,4 @@ def plan_intents(scenario: Scenario, asks: Sequence[Ask]) -> IntentPlan:
                       tuple(unbound), tuple(notes))
 
 
-__all__ = ["GAP_NOTE_SLACK", "IntentPlan", "plan_intents"]
+__all__ = ["IntentPlan", "plan_intents"]

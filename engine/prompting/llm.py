@@ -35,10 +35,10 @@ CHECK_MESSAGE = (
     "in one ```python block."
 )
 CHECK_NOTE = (
-    "\n\nThe result is checked: collisions, near misses (time to collision below 1.5 s), vehicles off the "
-    "road and manoeuvres beyond a class's limits are errors unless the request asks for them. Pass contact=True "
-    "only when the request asks for a collision, and then place and time the agent so that it really touches "
-    "its target.\n"
+    "\n\nThe result is checked: a collision, a vehicle off the road or a manoeuvre beyond a class's limits is "
+    "an error unless the request asks for it, and a collision or near miss (time to collision below 1.5 s "
+    "without contact) that the request asks for must happen within the clip. Pass contact=True only when the "
+    "request asks for a collision, and then place and time the agent so that it really touches its target.\n"
 )
 #: a hint per finding code, added once to the repair message
 HINTS = {

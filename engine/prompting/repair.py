@@ -22,7 +22,6 @@ Everything is a pure function of (script, options, asks): the same inputs give t
 """
 from __future__ import annotations
 
-import math
 import zlib
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -32,7 +31,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from engine.checks import CheckConfig, Finding
-from engine.prompting.asks import CONTACT, NEAR_MISS, Ask
+from engine.prompting.asks import CONTACT, Ask
 from engine.prompting.review import Review, review_scenario
 from engine.prompting.scriptedit import CallSite, agents_by_call, call_sites, with_keywords
 from engine.sandbox.errors import ScriptError
@@ -40,7 +39,7 @@ from engine.sandbox.runner import RunOptions, run_script
 from engine.scenario.model import EGO_ID, Agent, Scenario
 
 MAX_TRIES = 12          # variants run after the first result, at most
-SEED_TRIES = 3          # of which derived seeds (with the unedited script)
+SEED_TRIES = 3          # of them kept for seeds derived from the user's (the unedited script)
 CROSSING_FUNCTIONS = frozenset({"pedestrian_crossing", "jaywalk", "cyclist_crossing", "run_out"})
 CONTACT_FUNCTIONS = CROSSING_FUNCTIONS | {"cut_in", "overtake"}
 TIME_PARAMS: dict[str, float | None] = {"start": 0.0, "enter_time": None, "pass_time": 0.0}   # name -> lowest value

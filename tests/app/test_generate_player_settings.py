@@ -52,6 +52,15 @@ def test_results_are_kept_and_can_be_shown_again(player):
     assert player.clip.seed == 10 and _pixel(player.tiles["CAM_FRONT"])[0] == 11
 
 
+def test_only_the_latest_results_are_kept(player):
+    from app.player_pane import MAX_RESULTS
+
+    for i in range(MAX_RESULTS + 2):
+        player.add_clip(_clip(i, frames=1), f"run {i}")
+    assert len(player.results) == MAX_RESULTS == player.result_box.count()
+    assert player.result_box.itemText(0) == "run 2" and player.result_box.currentText() == f"run {MAX_RESULTS + 1}"
+
+
 def test_play_advances_the_document_time(player, qtbot):
     player.add_clip(_clip(0, frames=5))
     doc = player.document

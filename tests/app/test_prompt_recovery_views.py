@@ -161,6 +161,7 @@ def test_checks_mark_the_timeline_and_highlight_agents(main_window, qtbot):
     assert any(m.severity == 2 and m.t_start <= 1.5 <= m.t_end + 0.1 for m in marks)
     doc.set_time(1.5)
     assert win.canvas.flagged().get(car.id) == 2 and win.canvas.flagged().get("ego") == 2
+    assert len(win.canvas._findings.data) >= 1  # where the boxes touch, marked on the map
     assert "error" in win.checks_label.text()
 
 

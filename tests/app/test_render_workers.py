@@ -91,3 +91,24 @@ def test_a_crashed_render_process_is_reported_and_restarted(qtbot):
         assert pane.worker.restarts == 1
     finally:
         pane.shutdown()
+
+
+def test_preview_is_lit_for_the_time_of_day(qtbot):
+    from app.preview_pane import PreviewPane
+    from editor import commands as C
+    from editor.document import Document
+    from engine.demo import build_demo_scenario
+    from engine.scenario.model import Environment
+
+    doc = Document(build_demo_scenario())
+    pane = PreviewPane(doc, backend="thread")
+    qtbot.addWidget(pane)
+    try:
+        qtbot.waitUntil(lambda: pane.shown is not None and pane.worker.idle, timeout=60000)
+        day = float(pane.shown.images.mean())
+        doc.execute(C.SetEnvironment(Environment("night", "clear")))
+        qtbot.waitUntil(lambda: pane.shown.request.scenario is doc.scenario, timeout=60000)
+        night = float(pane.shown.images.mean())
+        assert night < 0.7 * day, (day, night)
+    finally:
+        pane.shutdown()

@@ -70,9 +70,14 @@ def _gap_arg(ctx: ScenarioBuilder, gap: float | None, contact: bool) -> None:
                         f"collision", PlacementError)
 
 
+GAP_NOTE_SLACK = 0.5  # m
+
+
 def _note_gap(ctx: ScenarioBuilder, who: str, target: AgentRecord, gap: float, v: float, contact: bool) -> None:
     if not contact and gap < safe_gap(v):
-        ctx.intents.append(Intent("near_miss", (who, target.id), {"gap_m": round(gap, 3)}))
+        # a deliberately tight gap is an intended near miss: the checks confirm the two come within
+        # the gap (plus slack for the lane-change geometry) instead of flagging it
+        ctx.intents.append(Intent("near_miss", (who, target.id), {"max_distance": round(gap + GAP_NOTE_SLACK, 3)}))
 
 
 @library_function("interactions")

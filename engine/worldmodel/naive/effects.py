@@ -2,8 +2,8 @@
 
 Per pixel, with x the shaded colour after grading and desaturation (one 3x3 colour matrix):
     out = x * S * f + (snow + rain) + fog_color * (1 - f) + glows
-S is a scalar per pixel (contact shadows, wet road, snow cover, headlight and street-lamp light),
-f = exp(-depth / visibility) the fog transmittance. Lights and shadows are looked up in ego-centred
+S is per pixel (contact shadows, wet road, snow cover, and headlight / street-lamp light, which is
+warm white against the scene's ambient colour cast), f = exp(-depth / visibility) the fog transmittance. Lights and shadows are looked up in ego-centred
 bird's-eye rasters at each pixel's ego-frame (x, y), from depth and the rig's per-pixel rays.
 Cameras are processed in parallel threads (numpy and OpenCV release the GIL); everything that does
 not change between frames (rays, sky gradients, the ego beam raster, precipitation layers) is
@@ -21,6 +21,7 @@ import numpy as np
 from engine.worldmodel.conditions import FrameConditions
 from engine.worldmodel.naive.geometry import RigGeometry
 from engine.worldmodel.naive.lights import (
+    BEAM_COLOR,
     Lamp,
     add_lamp_glows,
     agents_beam_raster,
@@ -84,6 +85,8 @@ class EnvironmentPass:
         self._fog_color = np.asarray(look.fog_color, np.float32)
         self._needs_points = look.light_gain > 0 or look.wet > 0 or look.snow_cover > 0 or contact_shadows
         self._origins = geometry.origins.astype(np.float32)
+        lamp = BEAM_COLOR / np.asarray(look.ambient_tint, np.float32)
+        self._lamp_rgb = (lamp / lamp.mean()).astype(np.float32)
 
     def apply(self, frame: FrameConditions, shaded: np.ndarray | None = None,
               depth: np.ndarray | None = None) -> np.ndarray:
@@ -139,6 +142,7 @@ class EnvironmentPass:
             np.copyto(x, self._sky[k], where=~finite[..., None])
 
         scale: np.ndarray | None = None      # S, (H, W)
+        lit: np.ndarray | None = None        # lamp light, (H, W)
         neutral: np.ndarray | None = None    # grey additive terms (snow, rain), (H, W)
         if self._needs_points:
             rays, o = self.geometry.rays[k], self._origins[k]
@@ -166,8 +170,6 @@ class EnvironmentPass:
             if light is not None:
                 lit = sample_raster(light, px, py)
                 lit *= np.clip(1.5 - pz * (1.0 / 2.5), 0.0, 1.0) * np.float32(look.light_gain)
-                lit += 1.0
-                scale *= lit
         if self._fog:
             f = np.exp(depth * np.float32(-1.0 / look.fog_visibility))
             scale = f if scale is None else scale * f
@@ -182,7 +184,13 @@ class EnvironmentPass:
                 scale = (1.0 - cover) if scale is None else scale * (1.0 - cover)
                 add = cover * np.float32(0.95 * max(look.brightness, 0.25))
                 neutral = add if neutral is None else neutral + add
-        if scale is not None:
+        if lit is not None:   # warm lamp light: per channel, against the scene's ambient colour cast
+            lift = lit[..., None] * self._lamp_rgb
+            lift += 1.0
+            if scale is not None:
+                lift *= scale[..., None]
+            x *= lift
+        elif scale is not None:
             x *= scale[..., None]
         if neutral is not None:
             x += neutral[..., None]

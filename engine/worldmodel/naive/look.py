@@ -35,7 +35,8 @@ class Look:
     (0 by day); glow_gain: brightness of visible head / tail lamps; fog_visibility: metres at which
     contrast falls to 1/e (inf = no fog); fog_color; wet: 0..1 darkening of the road (rain);
     precipitation: None, "rain" or "snow"; snow_cover: 0..1 whitening of the ground; desaturate: 0..1;
-    street_lamps: light pools and lamp heads at night; brightness: the scene's light level relative to day.
+    street_lamps: light pools and lamp heads at night; brightness: the scene's light level relative to day;
+    ambient_tint: the colour cast of the ambient light (lamp light is warm white against it).
     """
 
     time_of_day: str
@@ -54,6 +55,7 @@ class Look:
     desaturate: float = 0.0
     street_lamps: bool = False
     brightness: float = 1.0
+    ambient_tint: Color = (1.0, 1.0, 1.0)
 
     @property
     def is_identity(self) -> bool:
@@ -80,7 +82,7 @@ def look_for(env: Environment, lit_for: str = "day") -> Look:
     fog_color = {"day": (0.72, 0.74, 0.77), "dusk": (0.55, 0.47, 0.45), "night": (0.05, 0.055, 0.07)}[tod]
     params = dict(time_of_day=tod, weather=weather, exposure=exposure, tint=tint, sky=sky,
                   light_gain=light, glow_gain=glow, fog_color=fog_color, street_lamps=tod == "night",
-                  brightness=e_to)
+                  brightness=e_to, ambient_tint=t_to)
     if weather == "rain":
         params.update(fog_visibility=260.0, wet=0.3, precipitation="rain",
                       precipitation_gain={"day": 0.28, "dusk": 0.2, "night": 0.12}[tod], desaturate=0.3,

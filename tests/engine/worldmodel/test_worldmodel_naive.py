@@ -73,9 +73,10 @@ def test_night_is_darker_and_low_beams_light_the_road_ahead():
     assert night.frames.mean() < 0.4 * day.frames.mean()
     front, back = PANORAMA_ORDER.index("CAM_FRONT"), PANORAMA_ORDER.index("CAM_BACK")
     # same grey road under both cameras in the input; only the front one is in the ego's beams
-    lit = _ground_pixel(night.frames, front)[1:].mean()
-    unlit = _ground_pixel(night.frames, back)[1:].mean()
-    assert lit > 1.5 * unlit
+    lit_rgb, unlit_rgb = _ground_pixel(night.frames, front), _ground_pixel(night.frames, back)
+    assert lit_rgb[1:].mean() > 1.5 * unlit_rgb[1:].mean()
+    gain = lit_rgb / np.maximum(unlit_rgb, 1)
+    assert gain[1] > gain[2]          # warm lamp light: green (and red) rise more than blue
 
 
 def test_vehicle_lamps_glow_at_night_only_when_facing_the_camera():

@@ -112,3 +112,20 @@ def test_panorama_frames_order():
     f = _clip(t=1, h=2, w=3).frames
     p = panorama_frames(f)
     assert p.shape == (1, 2, 18, 3) and p[0, 0, ::3, 0].tolist() == [0, 20, 40, 60, 80, 100]
+
+
+def test_make_tiny_pipeline_tool_refuses_to_overwrite(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "make_tiny_pipeline", Path(__file__).resolve().parents[3] / "tools" / "make_tiny_pipeline.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = tmp_path / "tiny"
+    assert tool.main([str(out), "--seed", "4", "--no-text-encoder", "--single-controlnet"]) == 0
+    index = json.loads((out / "model_index.json").read_text())
+    assert index["text_encoder"] == [None, None] and index["layout_controlnet"] == [None, None]
+    assert tool.main([str(out)]) == 2 and "--force" in capsys.readouterr().err
+    assert tool.main([str(out), "--force"]) == 0
+    assert (out / "text_encoder").is_dir() and not list(tmp_path.glob(".tiny*"))
