@@ -19,9 +19,12 @@ def run_script(script: str, seed: int | None = None, name: str = "scripted", pro
 def script_for_prompt(prompt: str, interpreter: str = "offline", seed: int | None = None) -> str:
     """The library script an interpreter writes for a prompt ('offline' or 'llm')."""
     if interpreter == "offline":
-        from engine.prompting import interpret_offline
+        # the checked pipeline: the script comes back repaired when its first result did not match
+        # the prompt (an unasked collision, an unmet near miss), as in the CLI and the editor
+        from engine.prompting import prompt_to_scenario
+        from engine.sandbox import RunOptions
 
-        return interpret_offline(prompt).script
+        return prompt_to_scenario(prompt, "offline", RunOptions(seed=int(seed or 0), prompt=prompt)).script
     if interpreter == "llm":
         from engine.prompting.llm import LLMInterpreter
         from engine.prompting.settings import LLMSettings
