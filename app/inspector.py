@@ -32,6 +32,8 @@ class RelationsPlot(pg.PlotWidget):
         pi.hideButtons()
         pi.showGrid(x=True, y=True, alpha=0.15)
         pi.setLabel("bottom", "time", units="s")
+        for axis in ("bottom", "left"):  # seconds stay seconds (no "ms" on a tiny or empty range)
+            pi.getAxis(axis).enableAutoSIPrefix(False)
         pi.addLegend(offset=(-6, 6), labelTextSize="8pt")
         self.distance = pi.plot(name="gap to ego [m]", pen=pg.mkPen(theme.ACCENT, width=2))
         self.ttc = pi.plot(name="TTC [s]", pen=pg.mkPen(theme.WARNING, width=2))

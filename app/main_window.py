@@ -32,7 +32,7 @@ from engine.scenario.errors import ScenarioFormatError
 APP_NAME = "Corner-Case Studio"
 ORG_NAME = "CornerCaseStudio"
 FILE_FILTER = "Scenario (*.json);;All files (*)"
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4  # bump when docks are added or moved: old saved layouts are then ignored
 
 
 def flag_levels(report, t: float) -> dict[str, int]:
@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._connect_document()
         self._connect_panels()
+        self._install_features()
         if restore_layout:
             self._restore_layout()
         self._update_title()
@@ -142,6 +143,31 @@ class MainWindow(QMainWindow):
         if hasattr(self, "panels_menu"):
             self.panels_menu.addAction(dock.toggleViewAction())
         return dock
+
+    def _install_features(self) -> None:
+        """World-model generation, export / batch, and real nuScenes scenes: each adds its own docks and menus."""
+        from app.export_dialog import install_export
+        from app.generate_panel import install_generation
+        from app.nuscenes_dialog import install_nuscenes
+
+        install_generation(self)
+        self.tabifyDockWidget(self.prompt_dock, self.generation_dock)
+        self.inspector_dock.raise_()
+        if self.preview_dock is not None:
+            # the player shares the preview's place; it is raised when a clip is ready
+            # rebuild the bottom area in order (preview|player tabs above the timeline): tabifying next to
+            # an existing split leaves a stale tab bar over the preview
+            for dock in (self.preview_dock, self.player_dock, self.timeline_dock):
+                self.removeDockWidget(dock)
+            self.addDockWidget(Qt.BottomDockWidgetArea, self.preview_dock, Qt.Vertical)
+            self.tabifyDockWidget(self.preview_dock, self.player_dock)
+            self.addDockWidget(Qt.BottomDockWidgetArea, self.timeline_dock, Qt.Vertical)
+            for dock in (self.preview_dock, self.player_dock, self.timeline_dock):
+                dock.show()
+            self.preview_dock.raise_()
+            self._initial_sizes()
+        install_export(self)
+        install_nuscenes(self)
 
     def _make_prompt_panel(self) -> QWidget:
         from app.prompt_panel import PromptPanel
@@ -554,6 +580,9 @@ class MainWindow(QMainWindow):
         if hasattr(self.prompt_panel, "shutdown"):
             self.prompt_panel.shutdown()
         self.checks.stop()
+        for feature in (getattr(self, "generation", None), getattr(self, "export_actions", None)):
+            if feature is not None:
+                feature.shutdown()
         self.autosave.close()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)

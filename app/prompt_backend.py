@@ -1,8 +1,10 @@
 """The prompt panel's link to the engine's interpreters and sandbox (called on a worker thread).
 
-Offline: `engine.prompting.interpret_offline`. LLM: `engine.prompting.llm.LLMInterpreter` with
-`LLMSettings.from_env()` (OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL), bounded timeouts and
-retries. Scripts run in `engine.sandbox.run_script` with the current scenario's rate, duration and seed.
+Both interpreters go through `engine.prompting.prompt_to_scenario` (offline, or the LLM from
+`LLMSettings.from_env()`: OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL, bounded timeouts and retries),
+which checks the result against the prompt and repairs or re-asks. Apply runs the (possibly edited)
+script with `engine.prompting.run_checked_script` at the current scenario's rate, duration and seed and
+reports the findings without rewriting the script.
 """
 from __future__ import annotations
 
@@ -73,27 +75,38 @@ def _options(scenario: Scenario, prompt: str | None):
 
 def interpret(prompt: str, key: str, scenario: Scenario) -> Interpreted:
     """The script for a prompt from the chosen interpreter; raises with a readable message."""
-    if key == "offline":
-        from engine.prompting import interpret_offline
+    # the checked pipeline: the script's result is checked against the prompt and repaired (offline) or
+    # re-asked (LLM) when it does not match; what still does not match comes back as notes
+    from engine.prompting import prompt_to_scenario
 
-        i = interpret_offline(prompt, duration=scenario.duration)
-        return Interpreted(i.script, tuple(i.not_understood), tuple(i.notes))
+    if key not in ("offline", "openai"):
+        raise ValueError(f"unknown interpreter {key!r}")
+    r = prompt_to_scenario(prompt, key, _options(scenario, prompt), llm_settings() if key == "openai" else None)
+    notes = list(r.notes)
     if key == "openai":
-        from engine.prompting.llm import LLMInterpreter
-
-        result = LLMInterpreter(llm_settings()).interpret(prompt, _options(scenario, prompt))
-        return Interpreted(result.script, (), tuple(f"{len(result.attempts)} answer(s) from the model",))
-    raise ValueError(f"unknown interpreter {key!r}")
+        notes.insert(0, f"{len(r.attempts)} answer(s) from the model")
+    notes += [f"check: {f.message}" for f in r.findings]
+    return Interpreted(r.script, tuple(r.not_understood), tuple(notes))
 
 
-def run_script(script: str, scenario: Scenario, prompt: str | None = None) -> Scenario:
-    """Run a script in the sandbox at the current scenario's rate, duration and seed.
+@dataclass(frozen=True)
+class Ran:
+    """A script's result and the check findings that say it does not match the prompt (plain sentences)."""
+
+    scenario: Scenario
+    findings: tuple[str, ...] = ()
+
+
+def run_script(script: str, scenario: Scenario, prompt: str | None = None) -> Ran:
+    """Run a script in the sandbox at the current scenario's rate, duration and seed, and check the
+    result against the prompt (the user's script is never rewritten: findings are only reported).
 
     Raises engine.sandbox.ScriptError (refused or failed, every problem with its line).
     """
-    from engine.sandbox import run_script as sandbox_run
+    from engine.prompting import run_checked_script
 
-    return sandbox_run(script, _options(scenario, prompt))
+    r = run_checked_script(script, _options(scenario, prompt), prompt, repair=False)
+    return Ran(r.scenario, tuple(f.message for f in r.findings))
 
 
 _LINE = re.compile(r"\bline (\d+)\b")

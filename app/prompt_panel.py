@@ -182,15 +182,19 @@ class PromptPanel(QWidget):
                 self.show_status(msg + ("\n" + "; ".join(value.notes) if value.notes else ""), "ok")
             return
         _, script, prompt, mode = job
-        cmd = ApplyPromptResult(value, mode=mode, prompt=prompt, script=script)
+        cmd = ApplyPromptResult(value.scenario, mode=mode, prompt=prompt, script=script)
         try:
             self.document.execute(cmd)
         except (ValueError, KeyError) as e:
             self.show_status(f"Could not apply: {e}")
             return
-        n = len(value.agents)
-        self.show_status(f"Applied: {n} agent{'s' if n != 1 else ''} ({'added' if mode == 'add' else 'new scene'}). "
-                         "Ctrl+Z undoes it in one step.", "ok")
+        n = len(value.scenario.agents)
+        msg = (f"Applied: {n} agent{'s' if n != 1 else ''} ({'added' if mode == 'add' else 'new scene'}). "
+               "Ctrl+Z undoes it in one step.")
+        if value.findings:
+            self.show_status(msg + "\nDoes not match the prompt yet: " + " ".join(value.findings), "hint")
+        else:
+            self.show_status(msg, "ok")
         self.message.emit(cmd.label)
         self.applied.emit(cmd.label)
 

@@ -73,6 +73,8 @@ class SpeedProfilePlot(pg.PlotWidget):
         pi.showGrid(x=True, y=True, alpha=0.15)
         pi.setLabel("bottom", "time", units="s")
         pi.setLabel("left", "speed", units="m/s")
+        for axis in ("bottom", "left"):  # seconds stay seconds (no "ms" on a tiny or empty range)
+            pi.getAxis(axis).enableAutoSIPrefix(False)
         self.curve = pg.PlotDataItem(pen=pg.mkPen(theme.ACCENT, width=2))
         self.points = pg.ScatterPlotItem(size=10, brush=pg.mkBrush(theme.HANDLE), pen=pg.mkPen("#101010"))
         self.active = pg.ScatterPlotItem(size=14, brush=pg.mkBrush(0, 0, 0, 0), pen=pg.mkPen(theme.SELECTION, width=2))

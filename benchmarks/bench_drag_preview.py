@@ -33,7 +33,6 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
 import numpy as np  # noqa: E402
 
-import app  # noqa: E402,F401  (refcount guard before any Qt call)
 
 
 def scenario_with_20_agents():

@@ -22,7 +22,6 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 os.environ.setdefault("QT_XCB_GL_INTEGRATION", "xcb_egl")
 
-import app  # noqa: E402,F401  (refcount guard)
 
 
 def pump(seconds: float, until=None) -> None:

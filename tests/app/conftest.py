@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-import app  # noqa: F401  (guards the PySide6 refcount bug before any Qt call; see app/_refcount_guard.py)
+
 
 HAS_DISPLAY = bool(os.environ.get("DISPLAY"))
 if not HAS_DISPLAY:

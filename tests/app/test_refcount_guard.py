@@ -1,4 +1,7 @@
-"""The PySide6 6.12 / Python 3.11 refcount guard: thousands of void Qt calls must not abort the process."""
+"""Regression guard for the Qt binding: PySide6 6.12.0 on Python 3.11 drops a reference to None on
+every Qt method that returns nothing, and CPython aborts after a few thousand calls ("none_dealloc").
+pyproject.toml pins a release without the bug; this test fails if an upgrade brings it back.
+"""
 from __future__ import annotations
 
 import subprocess
@@ -7,15 +10,14 @@ import sys
 
 def test_many_void_qt_calls_do_not_exhaust_none():
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import app\n"
+        "import sys\n"
         "from PySide6.QtGui import QColor\n"
         "c = QColor(1, 2, 3)\n"
+        "before = sys.getrefcount(None)\n"
         "for _ in range(200000): c.setAlpha(5)\n"
-        "print('alive', sys.getrefcount(None) > 1000)\n"
+        "print('drift', before - sys.getrefcount(None))\n"
     )
-    import os
-
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    r = subprocess.run([sys.executable, "-c", code, repo], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "alive True" in r.stdout
+    drift = int(r.stdout.split("drift")[1])
+    assert abs(drift) < 100, f"None lost {drift} references over 200000 void Qt calls"

@@ -119,13 +119,12 @@ class EnvironmentPass:
         lamps: list[Lamp] = []
         if look.glow_gain > 0:
             lamps = vehicle_lamps(frame.agents) + (street_lamps(frame.lamps) if look.street_lamps else [])
-        layers = self._precip.at(frame.time) if self._precip is not None else None
 
         out = np.empty_like(src)
 
         def one(k: int) -> None:
-            out[k] = self._camera(k, src[k], depth_m[k], frame.inserted[k], light, shadow, lamps,
-                                  None if layers is None else layers[k])
+            layer = self._precip.at_camera(k, frame.time) if self._precip is not None else None
+            out[k] = self._camera(k, src[k], depth_m[k], frame.inserted[k], light, shadow, lamps, layer)
 
         list(_executor().map(one, range(src.shape[0])))
         return out

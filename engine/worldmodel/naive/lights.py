@@ -74,16 +74,35 @@ STREET_LAMP_COLOR = np.array([1.0, 0.78, 0.5], dtype=np.float32)  # sodium-ish w
 STREET_POOL_RADIUS = 9.0
 
 
+def _pool_sprite() -> np.ndarray:
+    """A soft light pool of radius STREET_POOL_RADIUS in raster cells (the blurred disc, made once)."""
+    radius = int(round(STREET_POOL_RADIUS / RASTER_RES))
+    pad = int(round(3 * 3.0 / RASTER_RES))
+    size = 2 * (radius + pad) + 1
+    disc = np.zeros((size, size), np.float32)
+    cv2.circle(disc, (size // 2, size // 2), radius, 0.55, -1, cv2.LINE_AA)
+    return cv2.GaussianBlur(disc, (0, 0), 3.0 / RASTER_RES)
+
+
+_POOL = _pool_sprite()
+
+
 def street_lamp_raster(lamps: np.ndarray) -> np.ndarray | None:
     """(Hr, Wr) float32 light pools under street lamps at ego-frame points (N, 3), or None without lamps."""
     if len(lamps) == 0:
         return None
     r = np.zeros(_raster_shape(), np.float32)
-    cells = _to_cells(np.asarray(lamps, np.float64)[:, :2])
-    radius = int(round(STREET_POOL_RADIUS / RASTER_RES))
-    for c in cells:
-        cv2.circle(r, (int(c[0]), int(c[1])), radius, 0.55, -1, cv2.LINE_AA)
-    return cv2.GaussianBlur(r, (0, 0), 3.0 / RASTER_RES)
+    hr, wr = r.shape
+    half = _POOL.shape[0] // 2
+    for cx, cy in _to_cells(np.asarray(lamps, np.float64)[:, :2]):
+        x0, y0, x1, y1 = cx - half, cy - half, cx + half + 1, cy + half + 1
+        if x1 <= 0 or y1 <= 0 or x0 >= wr or y0 >= hr:
+            continue
+        sx, sy = max(0, -x0), max(0, -y0)
+        patch = _POOL[sy:sy + min(y1, hr) - max(y0, 0), sx:sx + min(x1, wr) - max(x0, 0)]
+        region = r[max(y0, 0):min(y1, hr), max(x0, 0):min(x1, wr)]
+        np.maximum(region, patch, out=region)
+    return r
 
 
 def contact_shadow_raster(agents: tuple[AgentState, ...], reach: float = 0.7) -> np.ndarray | None:

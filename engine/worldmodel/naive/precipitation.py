@@ -53,18 +53,20 @@ class PrecipitationLayers:
 
     def at(self, time: float) -> np.ndarray:
         """(V, H, W) float32 layers shifted down by the distance fallen since t = 0 (sub-pixel: blended)."""
-        h = self.layers.shape[1]
+        return np.stack([self.at_camera(k, time) for k in range(self.layers.shape[0])])
+
+    def at_camera(self, k: int, time: float) -> np.ndarray:
+        """(H, W) float32 layer of camera k at `time`."""
+        layer = self.layers[k]
+        h = layer.shape[0]
         fallen = time * self.speed * h
         whole = int(np.floor(fallen))
         frac = np.float32(fallen - whole)
-        a = self._rolled(whole % h)
+        a = np.roll(layer, whole % h, axis=0)
         if frac < 1e-3:
             return a
-        b = self._rolled((whole + 1) % h)
-        return a * (1.0 - frac) + b * frac
-
-    def _rolled(self, shift: int) -> np.ndarray:
-        if shift == 0:
-            return self.layers
-        h = self.layers.shape[1]
-        return np.concatenate([self.layers[:, h - shift:], self.layers[:, :h - shift]], axis=1)
+        b = np.roll(layer, (whole + 1) % h, axis=0)
+        a *= 1.0 - frac
+        b *= frac
+        a += b
+        return a
