@@ -9,6 +9,13 @@ the editor owns the renderer) and ``process`` (`app.render_process`: the rendere
 a child process, so it does not share the GIL with the UI and a crash of the GL driver costs a frame,
 not the editor). Choose with the `backend` argument or the CORNERCASE_RENDER_BACKEND environment
 variable; benchmarks/bench_drag_preview.py measures both (on a busy 2-core machine the thread won).
+
+Real scenes (the scenario has a nuScenes `source`): the worker opens the scene once (cached per
+source, `engine.realscene.live.RealFrameCache`), renders with that log's rig and the recorded frame
+nearest the current time as background: the RGB preview is the real image with the inserted assets
+composited (recorded agents are not drawn over it), depth is the real (LiDAR) depth, edges come from
+the real image; the boxes map still shows every agent. Past the recording, or when the dataset
+cannot be read (a warning says why), the preview is synthetic.
 """
 from __future__ import annotations
 
@@ -51,14 +58,47 @@ class PreviewResult:
 
 
 class PreviewRenderer:
-    """A GuidanceRenderer plus the time of day its lighting is set for (lives on the worker thread)."""
+    """A GuidanceRenderer plus the time of day its lighting is set for (lives on the worker thread).
 
-    def __init__(self, renderer) -> None:
+    For scenarios with a source scene it also holds the real frames (`RealFrameCache`) and a second
+    renderer on that log's rig, made on first use by `real_renderer_factory(rig)`.
+    """
+
+    def __init__(self, renderer, real_renderer_factory=None, real_frames=None) -> None:
         self.renderer = renderer
         self.time_of_day: str | None = None
+        self._real_factory = real_renderer_factory or _guidance_renderer
+        self._real_frames = real_frames
+        self._real = None                  # (rig, renderer, time of day it is lit for)
+        self._background_key = None        # (source, frame index) whose real frame the real renderer has
+
+    @property
+    def real_frames(self):
+        """The `RealFrameCache` of this worker (made on first use)."""
+        if self._real_frames is None:
+            from engine.realscene.live import RealFrameCache
+
+            self._real_frames = RealFrameCache()
+        return self._real_frames
 
     def render(self, scenario: Scenario, t: float):
-        """The GuidanceFrame of `scenario` at t, lit for the scenario's time of day."""
+        """The GuidanceFrame of `scenario` at t, lit for the scenario's time of day.
+
+        With a source scene: over the recorded frame nearest t (rendered at that frame's time).
+        """
+        if scenario.source is not None:
+            from engine.sources.errors import SceneSourceError
+
+            try:
+                return self._render_real(scenario, t)
+            except SceneSourceError as e:
+                from dataclasses import replace
+
+                frame = self._render_synthetic(scenario, t)
+                return replace(frame, warnings=tuple(frame.warnings) + (f"real frames unavailable: {e}",))
+        return self._render_synthetic(scenario, t)
+
+    def _render_synthetic(self, scenario: Scenario, t: float):
         tod = scenario.environment.time_of_day
         if tod != self.time_of_day:
             from engine.render.gl_tiles import Lighting
@@ -68,8 +108,43 @@ class PreviewRenderer:
         self.renderer.set_scenario(scenario)
         return self.renderer.render(t)
 
+    def _render_real(self, scenario: Scenario, t: float):
+        from engine.realscene.backgrounds import real_rig
+
+        frames = self.real_frames
+        scene = frames.scene(scenario)
+        rig = real_rig(scene, self.renderer.rig.size)
+        if self._real is None or self._real[0] != rig:
+            if self._real is not None:
+                self._real[1].release()
+            self._real = (rig, self._real_factory(rig), None)
+            self._background_key = None
+        rig, renderer, lit = self._real
+        tod = scenario.environment.time_of_day
+        if tod != lit:
+            from engine.render.gl_tiles import Lighting
+
+            renderer.set_lighting(Lighting.for_time_of_day(tod))
+            self._real = (rig, renderer, tod)
+        k = frames.frame_index(scene, t)
+        key = None if k is None else (scene.source, k)
+        if key != self._background_key:     # a new background forces a full render: only when it changes
+            renderer.set_backgrounds(None if k is None else frames.backgrounds(scene, k, rig))
+            self._background_key = key
+        renderer.set_scenario(scenario)
+        return renderer.render(t if k is None else k / scene.scenario.fps)
+
     def release(self) -> None:
         self.renderer.release()
+        if self._real is not None:
+            self._real[1].release()
+            self._real = None
+
+
+def _guidance_renderer(rig):
+    from engine.render.guidance import GuidanceRenderer
+
+    return GuidanceRenderer(rig)
 
 
 def make_renderer(size: tuple[int, int] = PREVIEW_SIZE) -> PreviewRenderer:

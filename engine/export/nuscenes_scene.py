@@ -13,6 +13,16 @@ Boxes are in the global frame (the scenario's world frame): centre at z = h/2, s
 rotation the quaternion of the yaw about +z. ``num_lidar_pts`` and ``num_radar_pts`` are 0:
 there is no lidar or radar (see the manifest notes). Timestamps are microseconds; every camera of a
 frame shares the frame's timestamp. Sweeps belong to the nearest key frame's sample (ties: the earlier).
+
+Edited real scenes (``recorded=RecordedLabels``, `engine.realscene.labels`): key frames are the clip
+frames nearest the source scene's samples; recorded agents keep their nuScenes category
+(``vehicle.emergency.police`` stays that, categories outside the ten classes are added to the
+vocabulary) and, with ``keep_source_tokens``, their instance tokens; while locked (unchanged) their
+boxes are the original annotations as recorded (box with its real height and rotation, attributes,
+lidar / radar point counts, annotation token). Their visibility is the recorded one, lowered by the
+part of the box that inserted agents in front now cover. The log takes the source's location,
+vehicle and start time unless the options name them. `source_tokens` maps every exported
+instance / annotation token that stands for a recorded one to the source token.
 """
 from __future__ import annotations
 
@@ -22,7 +32,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import cv2
 import numpy as np
@@ -31,16 +41,23 @@ from pyquaternion import Quaternion
 from engine.export.attributes import attribute_name
 from engine.export.map_mask import write_map_mask
 from engine.export.nuscenes_schema import (
-    DEFAULT_VERSION, MAP_CATEGORY, TABLES, category_name, new_token, visibility_token, vocabulary_records,
+    DEFAULT_VERSION, MAP_CATEGORY, TABLES, VISIBILITY_BINS, category_name, new_token, visibility_token,
+    vocabulary_records,
 )
-from engine.export.visibility import visibility_counts
+from engine.export.visibility import silhouette, visibility_counts
 from engine.fileio import atomic_write_json
 from engine.rig import CameraRig
 from engine.rig.pose import agent_present, ego_pose
-from engine.scenario.model import Scenario
+from engine.rig.projection import agent_box, transform_points
+from engine.scenario.model import Agent, Scenario
+
+if TYPE_CHECKING:
+    from engine.realscene.labels import RecordedAnnotation, RecordedLabels
 
 LIDAR_CHANNEL = "LIDAR_TOP"
 JPEG_THREADS = 3
+SYNTHETIC_LOCATION = "cornercase-synthetic"
+SYNTHETIC_VEHICLE = "cornercase-ego"
 
 
 @dataclass(frozen=True)
@@ -48,8 +65,10 @@ class NuScenesOptions:
     """How a scene is written.
 
     version: the table folder name (``NuScenes(version=...)``); jpeg_quality: 1..100;
-    scene_name: defaults to the scenario name; location / vehicle: log fields;
-    start_time_us: timestamp of frame 0 (default: now, so scenes exported later sort later);
+    scene_name: defaults to the scenario name; location / vehicle: log fields (None: the source
+    scene's for an edited real scene, else 'cornercase-synthetic' / 'cornercase-ego');
+    start_time_us: timestamp of frame 0 (default: the source scene's first sample for an edited real
+    scene, else now, so scenes exported later sort later);
     lidar_stub: also write a LIDAR_TOP sample_data per key frame pointing to an empty point cloud
     (0 points), for converters (mmdet3d) that index samples by LIDAR_TOP;
     lidar_pose: LIDAR_TOP calibration (translation, rotation [w, x, y, z]) for the stub.
@@ -59,8 +78,8 @@ class NuScenesOptions:
     jpeg_quality: int = 90
     scene_name: str | None = None
     description: str | None = None
-    location: str = "cornercase-synthetic"
-    vehicle: str = "cornercase-ego"
+    location: str | None = None
+    vehicle: str | None = None
     start_time_us: int | None = None
     lidar_stub: bool = False
     lidar_pose: tuple[tuple[float, float, float], tuple[float, float, float, float]] = (
@@ -103,11 +122,15 @@ class SceneWriter:
     """Writes one scene into the dataset folder `root` (see the module docstring).
 
     Call `add_frame` for every frame in order (0..T-1), then `finish`. `times` (T,) are the frame
-    times in seconds; key frames are every round(fps/2)-th frame from 0 unless `key_frames` is given.
+    times in seconds; key frames are every round(fps/2)-th frame from 0 unless `key_frames` is given
+    (or `recorded` gives the source scene's). `recorded`: the labels of the real scene the scenario
+    edits; `keep_source_tokens`: write its instance and annotation tokens as they are (a dataset can
+    hold each token once: `pipeline.export_clip` re-keys them when the target already has them).
     """
 
     def __init__(self, root: str | os.PathLike, scenario: Scenario, rig: CameraRig, times: np.ndarray,
-                 options: NuScenesOptions | None = None, key_frames: list[int] | None = None) -> None:
+                 options: NuScenesOptions | None = None, key_frames: list[int] | None = None,
+                 recorded: "RecordedLabels | None" = None, keep_source_tokens: bool = False) -> None:
         self.root = Path(root)
         self.scenario = scenario
         self.rig = rig
@@ -115,11 +138,21 @@ class SceneWriter:
         if self.times.size == 0:
             raise ValueError("a scene needs at least one frame")
         self.options = options or NuScenesOptions()
-        self.key_frames = set(key_frames if key_frames is not None else keyframe_indices(self.times, scenario.fps))
+        self.recorded = recorded
+        self.keep_source_tokens = bool(keep_source_tokens)
+        if key_frames is None:
+            key_frames = ([k for k in recorded.key_frames if k < len(self.times)] if recorded is not None
+                          else keyframe_indices(self.times, scenario.fps))
+        self.key_frames = set(key_frames)
         if 0 not in self.key_frames:
             raise ValueError("frame 0 must be a key frame (a scene starts with a sample)")
         start = self.options.start_time_us
+        if start is None and recorded is not None:
+            start = recorded.t0_us
         self.t0_us = int(time.time() * 1e6) if start is None else int(start)
+        self.location = self.options.location or (recorded.location if recorded is not None else "") \
+            or SYNTHETIC_LOCATION
+        self.vehicle = self.options.vehicle or (recorded.vehicle if recorded is not None else "") or SYNTHETIC_VEHICLE
         self.scene_token = new_token()
         self.log_token = new_token()
         self.map_token = new_token()
@@ -128,6 +161,12 @@ class SceneWriter:
         channels = list(rig.names) + ([LIDAR_CHANNEL] if self.options.lidar_stub else [])
         self.vocab = vocabulary_records(channels)
         self._sensor_token = {s["channel"]: s["token"] for s in self.vocab["sensor"]}
+        if recorded is not None:   # categories outside the ten classes (police car, animal ...)
+            known = {c["name"] for c in self.vocab["category"]}
+            for name, desc in sorted(recorded.category_descriptions.items()):
+                if name not in known:
+                    self.vocab["category"].append({"token": new_token(), "name": name, "description": desc,
+                                                   "index": len(self.vocab["category"])})
         self._category_token = {c["name"]: c["token"] for c in self.vocab["category"]}
         self._attribute_token = {a["name"]: a["token"] for a in self.vocab["attribute"]}
         self.calibrated = {}
@@ -145,6 +184,9 @@ class SceneWriter:
         self._visibility: dict[tuple[int, str], float] = {}
         self.files: list[Path] = []
         self.instance_agents: dict[str, str] = {}  # instance token -> agent id, filled by finish()
+        # exported token -> source token of recorded instances / annotations (filled as written)
+        self.source_tokens: dict[str, dict[str, str]] = {"instance": {}, "sample_annotation": {}}
+        self._used_tokens: set[str] = set()
         self._pool: ThreadPoolExecutor | None = None
         self._pending: list[Future] = []
 
@@ -180,6 +222,7 @@ class SceneWriter:
                                        instance_ids, depth)
             for aid, (vis, tot) in counts.items():
                 self._visibility[(index, aid)] = vis / tot if tot else 0.0
+            self._recorded_visibility(index, t, world_from_ego, instance, instance_ids)
             self._annotate(frame)
         folder = "samples" if is_key else "sweeps"
         ego_tr = [float(world_from_ego[0, 3]), float(world_from_ego[1, 3]), 0.0]
@@ -244,20 +287,88 @@ class SceneWriter:
         })
         frame.data_tokens[channel] = token
 
+    def _token(self, source: str | None) -> str:
+        """`source` when source tokens are kept and it is still unused in this scene, else a fresh one."""
+        if self.keep_source_tokens and source and source not in self._used_tokens:
+            self._used_tokens.add(source)
+            return source
+        return new_token()
+
+    def _recorded_visibility(self, index: int, t: float, world_from_ego: np.ndarray, instance: np.ndarray,
+                             instance_ids: Mapping[str, int]) -> None:
+        """Visibility of the recorded agents with an original annotation at key frame `index`.
+
+        They are not drawn over real frames, so the masks cannot measure them: their recorded visible
+        fraction (the middle of its bin) is scaled by the part of their box silhouettes, over all
+        cameras, that inserted agents nearer to the camera cover now.
+        """
+        if self.recorded is None:
+            return
+        agents = [a for a in self.scenario.agents
+                  if agent_present(a, t) and self.recorded.annotation(a, index) is not None]
+        if not agents:
+            return
+        inserted = [a for a in self.scenario.agents if not a.locked and a.id in instance_ids and agent_present(a, t)]
+        bins = {level: (lo + hi) / 2 for _, level, lo, hi, _ in VISIBILITY_BINS}
+        for a in agents:
+            level = self.recorded.annotation(a, index).visibility
+            covered, total = 0, 0
+            box = agent_box(a, t).corners()
+            for ci, cam in enumerate(self.rig.cameras):
+                cfw = cam.camera_from_world(world_from_ego)
+                corners = transform_points(cfw, box)
+                sil = silhouette(corners, cam.K, cam.width, cam.height)
+                if sil is None:
+                    continue
+                mask, (x0, y0) = sil
+                h, w = mask.shape
+                dist = float(np.linalg.norm(corners.mean(axis=1)))
+                nearer = [int(instance_ids[o.id]) for o in inserted
+                          if np.linalg.norm(transform_points(cfw, agent_box(o, t).center[:, None])) < dist]
+                total += int(mask.sum())
+                if nearer:
+                    covered += int((mask & np.isin(instance[ci, y0:y0 + h, x0:x0 + w], nearer)).sum())
+            base = bins.get(level, 1.0)
+            self._visibility[(index, a.id)] = base * (1.0 - covered / total) if total else base
+
     def _annotate(self, frame: _Frame) -> None:
         for agent in self.scenario.agents:
             if not agent_present(agent, frame.time):
                 continue
+            rec = self.recorded.annotation(agent, frame.index) if self.recorded is not None else None
+            if rec is not None:
+                self._annotations.append(self._recorded_record(frame, agent, rec))
+                continue
             x, y, yaw = agent.trajectory.pose_at(frame.time)
             attr = attribute_name(agent, frame.time, self.times)
+            z = agent.height / 2.0
+            if self.recorded is not None and agent.locked and self.recorded.category_of(agent) is not None:
+                params = agent.behavior_params or {}
+                if isinstance(params.get("z"), (int, float)):
+                    z = float(params["z"])          # the recorded box height, between its annotations
+                if params.get("attribute") in self._attribute_token:
+                    attr = params["attribute"]
             self._annotations.append({
                 "token": new_token(), "sample_token": frame.sample_token, "instance_token": "",
                 "visibility_token": visibility_token(self._visibility.get((frame.index, agent.id), 0.0)),
                 "attribute_tokens": [self._attribute_token[attr]] if attr else [],
-                "translation": [float(x), float(y), agent.height / 2.0], "size": [float(s) for s in agent.size],
+                "translation": [float(x), float(y), z], "size": [float(s) for s in agent.size],
                 "rotation": _quat(yaw), "prev": "", "next": "", "num_lidar_pts": 0, "num_radar_pts": 0,
                 "_agent": agent.id, "_time": frame.time,
             })
+
+    def _recorded_record(self, frame: _Frame, agent: Agent, rec: "RecordedAnnotation") -> dict:
+        """The original annotation `rec` of a recorded agent, as a record of this scene."""
+        token = self._token(rec.token)
+        self.source_tokens["sample_annotation"][token] = rec.token
+        return {
+            "token": token, "sample_token": frame.sample_token, "instance_token": "",
+            "visibility_token": visibility_token(self._visibility.get((frame.index, agent.id), 1.0)),
+            "attribute_tokens": [self._attribute_token[n] for n in rec.attributes if n in self._attribute_token],
+            "translation": list(rec.translation), "size": list(rec.size), "rotation": list(rec.rotation),
+            "prev": "", "next": "", "num_lidar_pts": rec.num_lidar_pts, "num_radar_pts": rec.num_radar_pts,
+            "_agent": agent.id, "_time": frame.time,
+        }
 
     # ---- finish ---------------------------------------------------------------------------
     @property
@@ -298,13 +409,18 @@ class SceneWriter:
             anns = by_agent.get(agent.id)
             if not anns:
                 continue
-            token = new_token()
+            source = self.recorded.instance_token_of(agent) if self.recorded is not None else None
+            category = (self.recorded.category_of(agent) if self.recorded is not None else None) \
+                or category_name(agent.cls)
+            token = self._token(source)
+            if source:
+                self.source_tokens["instance"][token] = source
             self.instance_agents[token] = agent.id
             for a, b in zip(anns, anns[1:]):
                 a["next"], b["prev"] = b["token"], a["token"]
             for a in anns:
                 a["instance_token"] = token
-            instances.append({"token": token, "category_token": self._category_token[category_name(agent.cls)],
+            instances.append({"token": token, "category_token": self._category_token[category],
                               "nbr_annotations": len(anns), "first_annotation_token": anns[0]["token"],
                               "last_annotation_token": anns[-1]["token"]})
         date = _dt.datetime.fromtimestamp(self.t0_us / 1e6, tz=_dt.timezone.utc).strftime("%Y-%m-%d")
@@ -316,8 +432,8 @@ class SceneWriter:
             "instance": instances,
             "calibrated_sensor": list(self.calibrated.values()),
             "ego_pose": self._ego_poses,
-            "log": [{"token": self.log_token, "logfile": self.log_name, "vehicle": self.options.vehicle,
-                     "date_captured": date, "location": self.options.location}],
+            "log": [{"token": self.log_token, "logfile": self.log_name, "vehicle": self.vehicle,
+                     "date_captured": date, "location": self.location}],
             "scene": [{"token": self.scene_token, "log_token": self.log_token, "nbr_samples": len(samples),
                        "first_sample_token": samples[0]["token"], "last_sample_token": samples[-1]["token"],
                        "name": self.scene_name,

@@ -16,9 +16,18 @@ Everything of a scene is written into ``.staging/<id>/`` first and merged under 
 (`nuscenes_dataset.merge_scene`): a failing or cancelled export leaves the earlier scenes intact.
 Labels come from a guidance renderer at the clip's size, run at the key frames only unless the
 guidance maps are saved (then at every frame); JPEGs and guidance files are encoded on helper threads.
+
+Edited real scenes (``scenario.source`` names a nuScenes scene): the clip is generated over the real
+frames (`clip_source`), the rig is that log's calibration at the clip's size (so the exported
+calibrated_sensor records are the log's, intrinsics scaled), the label renderer depth-tests against
+the real frames' depth, and the recorded objects keep their original annotations, categories and
+(with `export_clip`) instance and annotation tokens (`nuscenes_scene`, `engine.realscene.labels`).
+A token the target dataset already holds (a second variant of the same scene) is replaced by a fresh
+one; the scene manifest's ``source_tokens`` maps every exported token to its source token.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -33,7 +42,8 @@ import numpy as np
 from engine.export.clip_source import GenerationOptions, generate_for_scenario
 from engine.export.guidance_files import camera_stack, write_guidance_frame, write_guidance_index
 from engine.export.manifest import DATASET_NOTES, jsonable, package_versions
-from engine.export.nuscenes_dataset import EXTRA_DIR, STAGING_DIR, merge_scene
+from engine.export.nuscenes_dataset import EXTRA_DIR, STAGING_DIR, NuScenesDatasetError, merge_scene
+from engine.export.nuscenes_schema import new_token
 from engine.export.nuscenes_scene import NuScenesOptions, SceneWriter
 from engine.fileio import atomic_write_json
 from engine.rig import CameraRig
@@ -129,8 +139,61 @@ class StagedScene:
     timings: dict[str, float]
 
     def merge_into(self, dataroot: str | os.PathLike, extra_entry: dict | None = None):
-        """Append this scene to the dataset at `dataroot` (removes the staging folder); returns MergeResult."""
-        return merge_scene(self.staging, dataroot, self.version, {**self.entry, **(extra_entry or {})}, DATASET_NOTES)
+        """Append this scene to the dataset at `dataroot` (removes the staging folder); returns MergeResult.
+
+        Instance / annotation tokens kept from a source scene that the dataset already holds are
+        replaced by fresh ones first (and again if another export took them meanwhile).
+        """
+        entry = {**self.entry, **(extra_entry or {})}
+        for attempt in range(MERGE_ATTEMPTS):
+            rekey_taken_tokens(self.staging, self.version, self.log_name, dataroot)
+            try:
+                return merge_scene(self.staging, dataroot, self.version, entry, DATASET_NOTES)
+            except NuScenesDatasetError as e:
+                if attempt + 1 == MERGE_ATTEMPTS or not any(f"table {t} " in str(e) for t in REKEYED_TABLES):
+                    raise
+
+
+MERGE_ATTEMPTS = 3
+REKEYED_TABLES = ("instance", "sample_annotation")
+
+
+def rekey_taken_tokens(staging: str | os.PathLike, version: str, log_name: str, dataroot: str | os.PathLike) -> int:
+    """Give fresh tokens to the staged scene's instances and annotations whose tokens the dataset at
+    `dataroot` already holds (kept source tokens of a scene exported before); returns how many.
+
+    Rewrites the staged instance and sample_annotation tables (references included) and the scene
+    manifest's ``instances`` and ``source_tokens`` (which keep pointing at the source tokens).
+    """
+    staging, root = Path(staging), Path(dataroot)
+    staged, taken = {}, {}
+    for table in REKEYED_TABLES:
+        staged[table] = json.loads((staging / version / f"{table}.json").read_text())
+        path = root / version / f"{table}.json"
+        try:
+            taken[table] = {r["token"] for r in json.loads(path.read_text())} if path.is_file() else set()
+        except (OSError, json.JSONDecodeError, TypeError, KeyError) as e:
+            raise NuScenesDatasetError(f"{path}: cannot read table: {e}") from None
+    remap = {r["token"]: new_token() for table in REKEYED_TABLES for r in staged[table] if r["token"] in taken[table]}
+    if not remap:
+        return 0
+    fix = lambda tok: remap.get(tok, tok)  # noqa: E731
+    for r in staged["instance"]:
+        for key in ("token", "first_annotation_token", "last_annotation_token"):
+            r[key] = fix(r[key])
+    for r in staged["sample_annotation"]:
+        for key in ("token", "prev", "next", "instance_token"):
+            r[key] = fix(r[key])
+    for table in REKEYED_TABLES:
+        atomic_write_json(staging / version / f"{table}.json", staged[table], indent=None)
+    manifest_path = staging / EXTRA_DIR / log_name / "manifest.json"
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text())
+        manifest["instances"] = {fix(k): v for k, v in manifest.get("instances", {}).items()}
+        manifest["source_tokens"] = {t: {fix(k): v for k, v in m.items()}
+                                     for t, m in manifest.get("source_tokens", {}).items()}
+        atomic_write_json(manifest_path, manifest)
+    return len(remap)
 
 
 def export_clip(scenario: Scenario, clip, dataroot: str | os.PathLike, settings: ExportSettings | None = None,
@@ -144,7 +207,8 @@ def export_clip(scenario: Scenario, clip, dataroot: str | os.PathLike, settings:
     root = Path(dataroot)
     staging = root / STAGING_DIR / uuid.uuid4().hex[:12]
     try:
-        staged = stage_clip(scenario, clip, staging, settings, progress, cancel, model, timings)
+        staged = stage_clip(scenario, clip, staging, settings, progress, cancel, model, timings,
+                            keep_source_tokens=True)
         if progress is not None:
             progress(ExportProgress("merge", 0, 1, "adding the scene to the dataset"))
         t3 = time.perf_counter()
@@ -163,12 +227,15 @@ def export_clip(scenario: Scenario, clip, dataroot: str | os.PathLike, settings:
 
 def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: ExportSettings | None = None,
                progress: ProgressCallback | None = None, cancel=None, model: str = "",
-               timings: dict[str, float] | None = None) -> StagedScene:
+               timings: dict[str, float] | None = None, keep_source_tokens: bool = False) -> StagedScene:
     """Write the clip and its labels as a one-scene dataset in the new folder `staging`.
 
     The labels come from the guidance renderer at the clip's size: instance masks for visibility, and
     the guidance maps that are saved next to the scene. The clip's cameras must be rig cameras in
-    panorama order. On failure the staging folder is removed.
+    panorama order. An edited real scene uses its log's rig, its real frames behind the label
+    renderer and its recorded labels; `keep_source_tokens` writes the source instance / annotation
+    tokens as they are (merge with `StagedScene.merge_into`, which re-keys those the target holds).
+    On failure the staging folder is removed.
     """
     from engine.render.guidance import GuidanceRenderer
 
@@ -179,18 +246,21 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
     if frames.ndim != 5 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
         raise ValueError(f"clip frames must be (T, V, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
     t_count, v, h, w, _ = frames.shape
-    rig = CameraRig.default((w, h))
+    times = np.asarray(clip.times if clip.times is not None else scenario.frame_times()[:t_count], dtype=np.float64)
+    if times.shape[0] != t_count:
+        raise ValueError(f"clip has {t_count} frames but {times.shape[0]} frame times")
+    real = _RealSource.open(scenario, (w, h), times) if scenario.source is not None else None
+    rig = real.rig if real is not None else CameraRig.default((w, h))
     if tuple(clip.camera_names) != rig.names:
         rig = rig.subset(clip.camera_names)
         if tuple(clip.camera_names) != rig.names:
             raise ValueError(f"clip cameras {clip.camera_names} are not in panorama order {rig.names}")
-    times = np.asarray(clip.times if clip.times is not None else scenario.frame_times()[:t_count], dtype=np.float64)
-    if times.shape[0] != t_count:
-        raise ValueError(f"clip has {t_count} frames but {times.shape[0]} frame times")
     staging.mkdir(parents=True, exist_ok=False)
     try:
         t1 = time.perf_counter()
-        writer = SceneWriter(staging, scenario, rig, times, settings.nuscenes)
+        writer = SceneWriter(staging, scenario, rig, times, settings.nuscenes,
+                             recorded=real.labels if real is not None else None,
+                             keep_source_tokens=keep_source_tokens)
         scene_dir = staging / EXTRA_DIR / writer.log_name
         guidance_dir = scene_dir / "guidance"
         renderer = GuidanceRenderer(rig)
@@ -201,6 +271,8 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
             for i, t in enumerate(times):
                 _check_cancel(cancel)
                 if i in writer.key_frames or settings.guidance:  # labels need key frames only
+                    if real is not None:
+                        renderer.set_backgrounds(real.backgrounds(float(t), rig))
                     gf = renderer.render(float(t))
                     writer.add_frame(i, frames[i], camera_stack(gf, "instance"), gf.instance_ids,
                                      camera_stack(gf, "depth"))
@@ -236,6 +308,34 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
              "scenario": scenario.name, "backend": clip.backend, "seed": int(clip.seed), "frames": t_count}
     return StagedScene(staging, settings.nuscenes.version, writer.scene_name, writer.scene_token, writer.log_name,
                        t_count, entry, timings)
+
+
+@dataclass(frozen=True)
+class _RealSource:
+    """The real scene behind an edited scenario, for its export: rig at the clip size, labels, frames."""
+
+    scene: object            # engine.sources.NuScenesScene
+    rig: CameraRig
+    labels: object           # engine.realscene.labels.RecordedLabels
+
+    @classmethod
+    def open(cls, scenario: Scenario, size: tuple[int, int], times: np.ndarray) -> "_RealSource":
+        """SceneSourceError when the source scene cannot be opened (it is never exported as synthetic)."""
+        from engine.realscene.backgrounds import real_rig
+        from engine.realscene.labels import recorded_labels
+        from engine.sources.nuscenes_scene import scene_for_scenario
+
+        scene = scene_for_scenario(scenario)
+        return cls(scene, real_rig(scene, size), recorded_labels(scenario, times))
+
+    def backgrounds(self, t: float, rig: CameraRig) -> dict | None:
+        """{camera: Background} of the real frame at clip time t (None past the recording)."""
+        from engine.realscene.backgrounds import real_backgrounds
+
+        k = int(round(t * self.scene.scenario.fps))
+        if not 0 <= k < self.scene.num_frames:
+            return None
+        return real_backgrounds(self.scene, k, rig)
 
 
 def _write_extras(scenario: Scenario, clip, frames: np.ndarray, rig: CameraRig, scene_dir: Path,
@@ -284,6 +384,10 @@ def _scene_manifest(scenario: Scenario, clip, writer: SceneWriter, rig: CameraRi
         "times": [round(float(t), 6) for t in times],
         "key_frames": sorted(writer.key_frames),
         "instances": writer.instance_agents,
+        "source": None if scenario.source is None else {
+            "kind": scenario.source.kind, "dataroot": scenario.source.dataroot, "version": scenario.source.version,
+            "scene": scenario.source.scene},
+        "source_tokens": writer.source_tokens,
         "visibility": {f"{i}:{a}": round(f, 4) for (i, a), f in sorted(writer.visibility.items())},
         "files": files, "versions": package_versions(),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},

@@ -3,7 +3,7 @@
     from engine.realscene import real_rig, render_real_frame, propose_insertions, place_maneuver
     scene = engine.sources.open_nuscenes_scene(dataroot, version, name)
     rig = real_rig(scene, (448, 256))                  # the scene's own calibration, scaled
-    frame = render_real_frame(renderer, scene, k)      # GuidanceRenderer(rig), set_scenario(without_recorded(s))
+    frame = render_real_frame(renderer, scene, k)      # GuidanceRenderer(rig), set_scenario(edited)
     proposals = propose_insertions(scene.scenario, "car")            # straight, 2 / 5 / 8 m/s
     placed = place_maneuver(scene.scenario, "cut_in", side="right")  # a library manoeuvre
     conditions = real_conditions(edited_scenario, (448, 256))        # for the world model (naive: composite)

@@ -178,50 +178,42 @@ class RealBackgroundSource:
 
 
 def without_recorded(scenario):
-    """The scenario without its locked (recorded) agents: what a renderer over real frames should draw,
-    since the real images already show the recorded objects."""
+    """The scenario without its locked (recorded) agents.
+
+    Not needed for rendering over real frames any more: the guidance renderer leaves locked agents
+    out of cameras that have a real background by itself (and keeps them in the boxes / BEV maps).
+    Useful where only the insertions matter (benchmarks, a list of what was added).
+    """
     from dataclasses import replace
 
     return replace(scenario, agents=tuple(a for a in scenario.agents if not a.locked))
 
 
 def real_conditions(scenario, size: tuple[int, int] = (448, 256),
-                    settings: RealDepthSettings = RealDepthSettings(), draw_recorded: bool = False):
+                    settings: RealDepthSettings = RealDepthSettings()):
     """World-model conditions of an edited real scenario: its own rig, its real frames and depth as
     backgrounds (the naive backend then composites the inserted assets into the real video).
 
-    The recorded (locked) agents are in the real images already. Unless `draw_recorded`, the
-    renderer gets the scenario without them, so their meshes and contact shadows are not painted
-    over the real objects (the guidance renderer draws every agent into background tiles); the
-    frames' `agents` still list every agent, but the boxes / BEV layout maps show only the inserted ones.
+    The recorded (locked) agents are in the real images already: the renderer does not paint them
+    over the real frames, but they are in the boxes / BEV layout maps and in each frame's `agents`
+    (``inserted=False``). Frames past the recorded clip have no background and are fully synthetic.
+    SceneSourceError when the scenario has no source scene or its dataset cannot be opened.
     """
-    from dataclasses import replace
-
     from engine.sources.nuscenes_scene import scene_for_scenario
-    from engine.worldmodel.scenario_conditions import agent_states, conditions_for_scenario
+    from engine.worldmodel.scenario_conditions import conditions_for_scenario
 
     scene = scene_for_scenario(scenario)
     rig = real_rig(scene, size)
-    shown = scenario if draw_recorded else without_recorded(scenario)
-    cond = conditions_for_scenario(shown, size=None, rig=rig, backgrounds=RealBackgroundSource(scene, rig, settings))
-    if draw_recorded:
-        return cond
-    inner = cond.source
-
-    def source(index: int):
-        fc = inner(index)
-        return replace(fc, agents=agent_states(scenario, fc.time, np.linalg.inv(fc.world_from_ego)))
-
-    return replace(cond, source=source)
+    return conditions_for_scenario(scenario, size=None, rig=rig, backgrounds=RealBackgroundSource(scene, rig, settings))
 
 
 def render_real_frame(renderer, scene: NuScenesScene, index: int,
                       settings: RealDepthSettings = RealDepthSettings()):
     """Render the guidance maps of frame `index` over the real images (renderer's scenario set first).
 
-    The renderer's rig should be `real_rig(scene, size)` and its scenario `without_recorded(edited)`
-    (the recorded agents are in the real images; drawn again they would cover them); returns its
-    `GuidanceFrame`.
+    The renderer's rig should be `real_rig(scene, size)` and its scenario the edited scenario, recorded
+    agents included (they are not drawn over the real images, but appear in the boxes map); returns
+    its `GuidanceFrame`.
     """
     renderer.set_backgrounds(real_backgrounds(scene, index, renderer.rig, settings))
     return renderer.render_frame(index)

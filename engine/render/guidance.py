@@ -18,6 +18,11 @@ Real scenes: `set_backgrounds({camera: Background(image, depth)})` replaces the 
 those cameras by a real image and its depth: assets are depth-tested against the background depth
 (nearer real surfaces hide them), depth/normals come from the background where no asset is drawn,
 and edges come from the real image.
+
+Recorded agents (`locked`) are part of the real footage. In a camera with a real background they are
+neither drawn as meshes nor cast contact shadows (the real image shows them; their real depth already
+hides inserted assets behind them), but they stay in the boxes map, the BEV layout and the frame's
+agent ids. In synthetic cameras every agent is drawn, locked or not.
 """
 from __future__ import annotations
 
@@ -309,12 +314,39 @@ class GuidanceRenderer:
     def _views(self, pl: "Placement") -> list[TileView]:
         views = []
         for k in range(len(self.rig)):
+            real = k in self._background_edges
             draws = [(self._agents[a.id].mesh_key, pl.models[i], self._instance_ids[a.id])
-                     for i, a in enumerate(pl.agents) if pl.visible[k, i]]
+                     for i, a in enumerate(pl.agents) if pl.visible[k, i] and not (real and a.locked)]
             views.append(TileView(self._proj[k], pl.cam_from_world[k], self._kinv[k], draws,
-                                  draw_static=k not in self._background_edges,
-                                  use_background=k in self._background_edges))
+                                  draw_static=not real, use_background=real))
         return views
+
+    def _draw(self, pl: "Placement", rects: list | None = None) -> None:
+        """Draw the tiles (all, or `rects` per tile as in `TileRenderer.draw`).
+
+        Contact shadows are one set per draw call, so tiles with a real background (which leave the
+        recorded agents out) and synthetic tiles (which draw every agent) are drawn in two calls when
+        a frame has both; each call clears and draws only its own tiles.
+        """
+        views = self._views(pl)
+        n = len(views)
+        real = np.array([k in self._background_edges for k in range(n)], bool)
+        drawn = np.array([not a.locked for a in pl.agents], bool).reshape(-1)
+        groups = []
+        if not real.all():
+            groups.append((~real, np.ones(len(pl.agents), bool)))
+        if real.any():
+            groups.append((real, drawn))
+        w, h = self.rig.size
+        for tiles, casters in groups:
+            self._gl.set_shadow_casters(pl.poses[casters], pl.sizes[casters][:, [1, 0]])
+            if len(groups) == 1:
+                self._gl.draw(views, rects)
+                continue
+            sub_views = [v if tiles[k] else None for k, v in enumerate(views)]
+            sub_rects = [None if not tiles[k] else ((0, 0, w, h) if rects is None else rects[k]) for k in range(n)]
+            if any(r is not None for r in sub_rects):
+                self._gl.draw(sub_views, sub_rects)
 
     def _map_layers(self, t: float, pl: "Placement"):
         cache = self._last_map_cache
@@ -368,8 +400,7 @@ class GuidanceRenderer:
         w, h = self.rig.size
         ncls = len(class_names())
         pl = self._placement(t, ego_pose(self._scenario, t))
-        self._gl.set_shadow_casters(pl.poses, pl.sizes[:, [1, 0]])
-        self._gl.draw(self._views(pl))
+        self._draw(pl)
         # CPU-only maps while the rasteriser works
         hd, bev_map = self._map_layers(t, pl)
         boxes = [np.empty((h, w, ncls), np.uint8) for _ in range(n)]
@@ -429,9 +460,8 @@ class GuidanceRenderer:
         w, h = self.rig.size
         pl = self._placement(t, last.world_from_ego)
         rects = self._dirty_rects(pl)
-        self._gl.set_shadow_casters(pl.poses, pl.sizes[:, [1, 0]])
         if any(r is not None for r in rects):
-            self._gl.draw(self._views(pl), rects)
+            self._draw(pl, rects)
         # CPU work while the rasteriser works: copies of the changed cameras, their boxes, the BEV
         maps = dict(last.maps)   # unchanged cameras share the previous frame's arrays
         for k, rect in enumerate(rects):
