@@ -11,48 +11,15 @@ import time
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QSizePolicy, QSlider,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QSlider,
                                QToolButton, QVBoxLayout, QWidget)
 
-from app.preview_pane import CameraTile
+from app.preview_pane import CameraTile, TileRow
 from editor.document import Document
 from engine.rig import PANORAMA_ORDER
 from engine.worldmodel import GeneratedClip
 
 MAX_RESULTS = 8  # clips kept per session (a 33-frame six-view clip at 448x256 is ~68 MB)
-
-
-class _Strip(QWidget):
-    """The six tiles side by side at the images' aspect ratio, centred."""
-
-    def __init__(self, tiles: list[CameraTile], gap: int = 3, parent=None) -> None:
-        super().__init__(parent)
-        self.tiles = tiles
-        self.aspect = 448 / 256
-        self.gap = gap
-        for t in tiles:
-            t.setParent(self)
-        self.setMinimumHeight(60)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
-
-    def set_aspect(self, aspect: float) -> None:
-        if abs(aspect - self.aspect) > 1e-6:
-            self.aspect = aspect
-            self._layout()
-
-    def resizeEvent(self, _event) -> None:  # noqa: N802 (Qt name)
-        self._layout()
-
-    def _layout(self) -> None:
-        n = len(self.tiles)
-        w, h = self.width(), self.height()
-        tile_w = min((w - (n - 1) * self.gap) / n, h * self.aspect)
-        tile_h = tile_w / self.aspect
-        x = (w - (n * tile_w + (n - 1) * self.gap)) / 2
-        y = (h - tile_h) / 2
-        for t in self.tiles:
-            t.setGeometry(int(round(x)), int(round(y)), int(round(tile_w)), int(round(tile_h)))
-            x += tile_w + self.gap
 
 
 class PlayerPane(QWidget):
@@ -69,7 +36,7 @@ class PlayerPane(QWidget):
         self.tiles = {name: CameraTile(name) for name in PANORAMA_ORDER}
         for t in self.tiles.values():
             t.note = "no video yet: Generate (Ctrl+G)"
-        self.strip = _Strip(list(self.tiles.values()))
+        self.strip = TileRow(list(self.tiles.values()))
 
         self.play_button = QToolButton(text="▶")
         self.play_button.setCheckable(True)

@@ -218,10 +218,10 @@ class CameraTile(QWidget):
         self.paints += 1
 
 
-class _TileRow(QWidget):
-    """Lays the six tiles side by side at the image aspect ratio, centred as one strip."""
+class TileRow(QWidget):
+    """Lays camera tiles side by side at the image aspect ratio, centred as one strip (preview and player)."""
 
-    def __init__(self, tiles: list[CameraTile], aspect: float, gap: int = 3, parent=None) -> None:
+    def __init__(self, tiles: list[CameraTile], aspect: float = 448 / 256, gap: int = 3, parent=None) -> None:
         super().__init__(parent)
         self.tiles = tiles
         self.aspect = aspect
@@ -231,7 +231,16 @@ class _TileRow(QWidget):
         self.setMinimumHeight(60)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
+    def set_aspect(self, aspect: float) -> None:
+        """Width / height of the images shown; re-lays the tiles when it changes."""
+        if abs(aspect - self.aspect) > 1e-6:
+            self.aspect = aspect
+            self._layout()
+
     def resizeEvent(self, _event) -> None:  # noqa: N802 (Qt name)
+        self._layout()
+
+    def _layout(self) -> None:
         n = len(self.tiles)
         w, h = self.width(), self.height()
         tile_w = min((w - (n - 1) * self.gap) / n, h * self.aspect)
@@ -267,7 +276,7 @@ class PreviewPane(QWidget):
         top.addWidget(self.map_box)
         top.addWidget(self.status, 1)
         self.tiles = {name: CameraTile(name) for name in PANORAMA}
-        self.row = _TileRow([self.tiles[n] for n in PANORAMA], PREVIEW_SIZE[0] / PREVIEW_SIZE[1])
+        self.row = TileRow([self.tiles[n] for n in PANORAMA], PREVIEW_SIZE[0] / PREVIEW_SIZE[1])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 2)
         lay.setSpacing(2)

@@ -55,7 +55,7 @@ def _agent(agent_id: str, cls: str, traj: Trajectory, behavior: str, **params) -
 def build_demo_scenario() -> Scenario:
     """The demo scenario (deterministic)."""
     layout = IntersectionLayout()
-    cx, w = layout.center_x, layout.lane_width
+    cx = layout.center_x
     lane1, lane2 = layout.lane_offset(1), layout.lane_offset(2)
     agents = [
         _agent("car_1", "car", _lane_change(12.0, -lane2, -lane1, 9.0, 0.5, 1.75), "cut_in",

@@ -9,7 +9,7 @@ the real frames and runs the naive world model, and writes:
 
     before.png     the real six cameras of one frame (panorama order FL F FR BR B BL)
     after.png      the same frame from the naive world model with the inserted cars
-    guidance.png   CAM_FRONT maps: real image | depth D | normal N | edge E | object O | mask M
+    guidance.png   CAM_FRONT maps: real image | D | N | E, then O | M | boxes | the real frame's labels
     bev.png        the scene from above: map, locked annotated agents (grey), inserted agents (colour)
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from engine.realscene import (  # noqa: E402
-    place_maneuver, propose_insertions, real_conditions, real_rig, render_real_frame, without_recorded,
+    place_maneuver, propose_insertions, real_conditions, real_rig, render_real_frame,
 )
 from engine.render.guidance import GuidanceRenderer  # noqa: E402
 from engine.scenario.model import Agent  # noqa: E402
@@ -102,22 +102,37 @@ def main(argv: list[str] | None = None) -> int:
     cv2.imwrite(str(OUT / "after.png"), cv2.cvtColor(after, cv2.COLOR_RGB2BGR))
 
     with GuidanceRenderer(rig) as r:
-        r.set_scenario(without_recorded(edited))
+        r.set_scenario(edited)          # recorded agents included: not drawn over the real frames, but in the boxes
         g = render_real_frame(r, scene, k)
         m = g["CAM_FRONT"]
         hidden = int(g.instance_mask("car_hidden", "CAM_FRONT").sum())
         vis = g.visible_pixels() if hasattr(g, "visible_pixels") else {}
     normal = ((m.normal + 1) * 127.5).astype(np.uint8)
     normal[~m.normal.any(-1)] = 0
+    from engine.render.visualize import colorize_boxes
+
     tiles = [_label(scene.image(k, "CAM_FRONT", SIZE), "real"), _label(_depth_rgb(m.depth), "D"), _label(normal, "N"),
              _label(np.repeat(m.edge[..., None], 3, -1), "E"), _label(m.object, "O"),
-             _label(np.repeat((m.inserted * 255).astype(np.uint8)[..., None], 3, -1), "M")]
-    sheet = np.concatenate([np.concatenate(tiles[:3], 1), np.concatenate(tiles[3:], 1)], 0)
+             _label(np.repeat((m.inserted * 255).astype(np.uint8)[..., None], 3, -1), "M"),
+             _label(colorize_boxes(m.boxes), "boxes: recorded + inserted"),
+             _label(_labels_overlay(m.rgb, m.boxes), "rendered rgb + box edges")]
+    sheet = np.concatenate([np.concatenate(tiles[:4], 1), np.concatenate(tiles[4:], 1)], 0)
     cv2.imwrite(str(OUT / "guidance.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     _bev(edited, k / s.fps, OUT / "bev.png")
     print(f"frame {k}: car_hidden has {hidden} visible pixels in CAM_FRONT (behind the real lead car {lead.id})")
     print("visible pixels:", {i: v for i, v in vis.items() if i in inserted})
     return 0
+
+
+def _labels_overlay(rgb: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """The renderer's rgb (real image + inserted assets) with the box edges of every agent on top."""
+    from engine.render.boxes import EDGE_VALUE
+    from engine.render.visualize import colorize_boxes
+
+    out = rgb.copy()
+    edge = boxes.max(axis=-1) >= EDGE_VALUE
+    out[edge] = colorize_boxes(boxes)[edge]
+    return out
 
 
 def _bev(scenario, t: float, path: Path) -> None:

@@ -11,7 +11,6 @@ An ask no agent fits becomes an error finding that says which class is missing.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Sequence
 

@@ -7,6 +7,11 @@
     proposals = propose_insertions(scene.scenario, "car")            # straight, 2 / 5 / 8 m/s
     placed = place_maneuver(scene.scenario, "cut_in", side="right")  # a library manoeuvre
     conditions = real_conditions(edited_scenario, (448, 256))        # for the world model (naive: composite)
+    labels = recorded_labels(edited_scenario, times)                 # original annotations, for the export
+    frames = RealFrameCache()                                        # a live view: scene opened once, frames kept
+
+Recorded (locked) agents are part of the footage: the guidance renderer does not draw them in
+cameras with a real background, but keeps them in the boxes / BEV maps and the labels.
 
 Depth per camera comes from the best source available (`RealDepthSettings`): a monocular model
 from a local folder aligned to the LiDAR, or the LiDAR sweep projected into the camera and
@@ -16,18 +21,22 @@ are blanked inside the inserted mask.
 
 Modules: lidar_depth (projection), densify (depth completion), mono_depth (transformers model),
 backgrounds (per-camera Background, conditions), proposals (free straight-line insertions),
-ego_path (road frame along the real ego path), maneuvers (library functions in the real scene).
+ego_path (road frame along the real ego path), maneuvers (library functions in the real scene),
+labels (the recorded annotations an export keeps), live (real frames for the editor's preview).
 """
 from engine.realscene.backgrounds import (
     RealBackgroundSource, RealDepth, RealDepthSettings, RealFrameMaps, real_backgrounds, real_conditions, real_depth,
     real_frame_maps, real_rig, render_real_frame, without_recorded,
 )
+from engine.realscene.labels import RecordedAnnotation, RecordedInstance, RecordedLabels, recorded_labels
+from engine.realscene.live import RealFrameCache
 from engine.realscene.maneuvers import ManeuverPlacementError, PlacedManeuver, place_maneuver
 from engine.realscene.proposals import Conflict, InsertionProposal, insertion_conflicts, propose_insertions
 
 __all__ = [
     "RealBackgroundSource", "RealDepth", "RealDepthSettings", "RealFrameMaps", "real_backgrounds", "real_conditions",
     "real_depth", "real_frame_maps", "real_rig", "render_real_frame", "without_recorded",
+    "RecordedAnnotation", "RecordedInstance", "RecordedLabels", "recorded_labels", "RealFrameCache",
     "ManeuverPlacementError", "PlacedManeuver", "place_maneuver",
     "Conflict", "InsertionProposal", "insertion_conflicts", "propose_insertions",
 ]

@@ -79,8 +79,8 @@ def test_preview_shows_the_real_frames_depth_and_edges_and_opens_the_scene_once(
         reals = {cam: scene.image(k, cam, PREVIEW_SIZE) for cam in PANORAMA}
         for i, cam in enumerate(PANORAMA):
             same = (rgb[i] == reals[cam]).all(axis=-1)
-            if cam == "CAM_FRONT":                 # the real image with the inserted car composited in
-                assert 0.9 < same.mean() < 0.995, same.mean()
+            if cam in ("CAM_FRONT_LEFT", "CAM_FRONT"):     # the real image with the inserted car in it
+                assert 0.8 < same.mean() < 0.99, (cam, same.mean())
             else:                                  # the car is not seen: the real image, pixel for pixel
                 assert same.all(), cam
         # pixels the inserted car changed in CAM_FRONT form one blob where the car is, not the recorded cars
@@ -102,7 +102,7 @@ def test_preview_shows_the_real_frames_depth_and_edges_and_opens_the_scene_once(
         # boxes still show the recorded agents (not drawn in the RGB preview)
         pane.set_map("Boxes")
         _wait(qtbot, pane, "boxes", doc.current_time)
-        assert pane.shown.images[PANORAMA.index("CAM_BACK")].any() or pane.shown.images[1].any()
+        assert pane.shown.images[PANORAMA.index("CAM_BACK")].any()
 
         for j in (0, 3, 9, 6):                     # scrubbing reuses the opened scene
             doc.set_frame(j)

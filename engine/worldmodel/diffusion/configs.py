@@ -7,6 +7,7 @@ a He-normal init, so that the conditions visibly reach the output of an untraine
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -130,7 +131,7 @@ def build_pipeline(kind: str = "tiny", seed: int = 0, with_text_encoder: bool = 
     return pipe
 
 
-def write_pipeline_folder(path, kind: str = "tiny", seed: int = 0, overwrite: bool = False, **options) -> "Path":
+def write_pipeline_folder(path, kind: str = "tiny", seed: int = 0, overwrite: bool = False, **options) -> Path:
     """Build a seeded random-weight pipeline and save it to `path` (written beside it, then renamed into place).
 
     FileExistsError when `path` exists and `overwrite` is false; options go to `build_pipeline`.

@@ -166,12 +166,13 @@ def test_export_uses_the_logs_calibration_and_ego_poses_and_rekeys_a_second_vari
     scene_rec = nusc.get("scene", first.scene_token)
     sample = nusc.get("sample", scene_rec["first_sample_token"])
     sx, sy = SIZE[0] / nuscenes_dataset.image_size[0], SIZE[1] / nuscenes_dataset.image_size[1]
-    for cam, sd_token in ((c, t) for c, t in sample["data"].items()):
+    for cam, sd_token in sample["data"].items():
         sd = nusc.get("sample_data", sd_token)
         cs = nusc.get("calibrated_sensor", sd["calibrated_sensor_token"])
         ref = log_cal[cam]
         assert np.allclose(cs["translation"], ref["translation"]) and np.allclose(cs["rotation"], ref["rotation"]), cam
-        assert np.allclose(np.array(cs["camera_intrinsic"]), np.diag([sx, sy, 1.0]) @ np.array(ref["camera_intrinsic"])), cam
+        scaled = np.diag([sx, sy, 1.0]) @ np.array(ref["camera_intrinsic"])
+        assert np.allclose(np.array(cs["camera_intrinsic"]), scaled), cam
         assert (sd["width"], sd["height"]) == SIZE
     # the ego pose of the first sample is the recorded one (the LIDAR_TOP pose at the first sample)
     src = load_nuscenes(nuscenes_dataset.dataroot, VERSION)
