@@ -99,7 +99,9 @@ def run_job(spec: BatchSpec, variant: Variant, job_dir: str | os.PathLike) -> Jo
             t = time.perf_counter()
             clip, model = generate_for_scenario(scenario, settings.size, settings.frames, settings.generation)
             timings["generate"] = time.perf_counter() - t
-            st = stage_clip(scenario, clip, job / "dataset", settings, model=model)
+            # a real scene keeps its recorded instance / annotation tokens (fresh ones only where taken)
+            st = stage_clip(scenario, clip, job / "dataset", settings, model=model,
+                            keep_source_tokens=scenario.source is not None)
             timings.update(st.timings)
             staged = {"entry": st.entry, "scene_name": st.scene_name, "scene_token": st.scene_token,
                       "log_name": st.log_name, "version": st.version}

@@ -121,13 +121,15 @@ def collect(result: JobResult, spec: BatchSpec, variant: Variant, out_dir: Path,
                     files[key] = f"{OSC_DIR}/{dst.name}"
             scene_name = scene_token = None
             if result.staged is not None:
-                from engine.export.manifest import DATASET_NOTES
-                from engine.export.nuscenes_dataset import merge_scene
+                from engine.export.pipeline import StagedScene
 
-                entry = {**result.staged["entry"], "variant": variant.id, "variant_key": variant.key,
-                         "params": variant.params, "prompt": variant.prompt, "batch": spec.name}
-                merged = merge_scene(job_dir / "dataset", out_dir / DATASET_DIR, result.staged["version"], entry,
-                                     DATASET_NOTES)
+                st = result.staged
+                staged = StagedScene(job_dir / "dataset", st["version"], st["scene_name"], st["scene_token"],
+                                     st["log_name"], 0, st["entry"], {})
+                merged = staged.merge_into(out_dir / DATASET_DIR, {
+                    "variant": variant.id, "variant_key": variant.key, "params": variant.params,
+                    "prompt": variant.prompt, "batch": spec.name})
+                entry = staged.entry
                 scene_name, scene_token = merged.scene_name, merged.scene_token
                 files["scene_folder"] = f"{DATASET_DIR}/{entry['folder']}"
             record = VariantRecord(variant.id, variant.key, "done", variant.label, scene_name, scene_token, files,

@@ -15,7 +15,8 @@ Public API
 ``load_tables(root, version)``, ``check_tables(tables, root)``, ``merge_scene``, ``recover``
     The dataset folder: tables, consistency, appending scenes safely (`nuscenes_dataset`).
 
-Dataset layout, label conventions and the honest ``num_lidar_pts = 0`` are described in
+Dataset layout, label conventions and the honest ``num_lidar_pts = 0`` of generated and inserted
+boxes (recorded boxes of a real source scene keep their counts) are described in
 `pipeline`, `nuscenes_scene` and `manifest.DATASET_NOTES`.
 """
 import importlib
