@@ -21,13 +21,37 @@ consecutive frames may share arrays, so do not modify them in place either; copy
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import Iterable
 
 import numpy as np
 
 from engine.rig.rig import CameraRig
 
 MAP_NAMES: tuple[str, ...] = ("rgb", "depth", "normal", "edge", "object", "mask", "inserted", "hdmap", "boxes")
+# What `GuidanceRenderer.render(t, maps=...)` accepts: the per-camera maps plus the frame's BEV raster.
+RENDERABLE_MAPS: frozenset[str] = frozenset(MAP_NAMES) | {"normal_encoded", "instance", "bev"}
+ALL_MAPS: frozenset[str] = frozenset({"rgb", "depth", "normal_encoded", "edge", "object", "instance", "inserted",
+                                      "hdmap", "boxes", "bev"})
+_ALIASES = {"normal": "normal_encoded", "mask": "instance"}
+
+
+def resolve_maps(maps: Iterable[str] | None) -> frozenset[str]:
+    """The canonical map set of a `render(t, maps=...)` request (None = every map).
+
+    Aliases are folded ("normal" -> "normal_encoded", "mask" -> "instance"); `instance` and `inserted`
+    are always included (they are cheap and every other map's blanking needs them).
+    ValueError names any unknown map.
+    """
+    if maps is None:
+        return ALL_MAPS
+    if isinstance(maps, str):
+        maps = (maps,)
+    names = set(maps)
+    unknown = sorted(names - RENDERABLE_MAPS)
+    if unknown:
+        raise ValueError(f"unknown map(s) {', '.join(map(repr, unknown))}; maps: {', '.join(sorted(RENDERABLE_MAPS))}")
+    return frozenset({_ALIASES.get(n, n) for n in names} | {"instance", "inserted"})
 
 
 def decode_normals(encoded: np.ndarray) -> np.ndarray:
@@ -47,22 +71,27 @@ def encode_normals(normals: np.ndarray) -> np.ndarray:
 
 @dataclass
 class CameraMaps:
-    """Every map of one camera at one time (see the module docstring for shapes)."""
+    """Every map of one camera at one time (see the module docstring for shapes).
+
+    A map left out of a `render(t, maps=...)` request is None here; `get` raises a KeyError naming it.
+    """
 
     name: str
-    rgb: np.ndarray
-    depth: np.ndarray
-    normal_encoded: np.ndarray
-    edge: np.ndarray
-    object: np.ndarray
+    rgb: np.ndarray | None
+    depth: np.ndarray | None
+    normal_encoded: np.ndarray | None
+    edge: np.ndarray | None
+    object: np.ndarray | None
     instance: np.ndarray
     inserted: np.ndarray
-    hdmap: np.ndarray
-    boxes: np.ndarray
+    hdmap: np.ndarray | None
+    boxes: np.ndarray | None
 
     @property
     def normal(self) -> np.ndarray:
         """(H, W, 3) float32 camera-frame normals (0 where none)."""
+        if self.normal_encoded is None:
+            raise KeyError(f"{self.name}: map 'normal' was not rendered (left out of render(t, maps=...))")
         return decode_normals(self.normal_encoded)
 
     @property
@@ -74,12 +103,15 @@ class CameraMaps:
         """A map by name (one of MAP_NAMES)."""
         if map_name not in MAP_NAMES:
             raise KeyError(f"unknown map {map_name!r}; maps: {', '.join(MAP_NAMES)}")
-        return getattr(self, map_name)
+        value = getattr(self, map_name)
+        if value is None:
+            raise KeyError(f"{self.name}: map {map_name!r} was not rendered (left out of render(t, maps=...))")
+        return value
 
     def copy(self, share: tuple[str, ...] = ()) -> "CameraMaps":
-        """A deep copy, except for the arrays named in `share` (kept as they are)."""
+        """A deep copy, except for the arrays named in `share` (kept as they are); maps not rendered stay None."""
         return replace(self, **{f.name: getattr(self, f.name).copy() for f in fields(self)
-                                if f.name != "name" and f.name not in share})
+                                if f.name != "name" and f.name not in share and getattr(self, f.name) is not None})
 
 
 @dataclass
@@ -87,8 +119,10 @@ class GuidanceFrame:
     """All guidance maps of all cameras at one time.
 
     maps: camera name -> CameraMaps, in the rig's panorama order; world_from_ego (4, 4);
-    bev (Hb, Wb, K) uint8 with channel names `bev_channels`; instance_ids: agent id -> instance id;
-    warnings: problems met while rendering (an asset that failed to load and was replaced...).
+    bev (Hb, Wb, K) uint8 with channel names `bev_channels` (None when "bev" was not requested);
+    instance_ids: agent id -> instance id;
+    warnings: problems met while rendering (an asset that failed to load and was replaced...);
+    rendered: the canonical names of the maps this frame holds (`resolve_maps`; all of them by default).
     """
 
     time: float
@@ -99,6 +133,7 @@ class GuidanceFrame:
     bev_channels: tuple[str, ...]
     instance_ids: dict[str, int]
     warnings: tuple[str, ...] = ()
+    rendered: frozenset[str] = field(default=ALL_MAPS)
 
     @property
     def camera_names(self) -> tuple[str, ...]:

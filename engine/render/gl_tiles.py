@@ -324,17 +324,21 @@ class TileRenderer:
         ctx.viewport = tile
         ctx.scissor = scissor
 
-    def read(self, rgb: np.ndarray, normal: np.ndarray, depth: np.ndarray, instance: np.ndarray,
-             viewport: tuple[int, int, int, int] | None = None) -> None:
-        """Read the four targets into preallocated C-contiguous arrays.
+    def read(self, rgb: np.ndarray | None, normal: np.ndarray | None, depth: np.ndarray | None,
+             instance: np.ndarray | None, viewport: tuple[int, int, int, int] | None = None) -> None:
+        """Read the targets into preallocated C-contiguous arrays (None = leave that target unread).
 
         Whole framebuffer: rgb (T*H, W, 3) uint8, normal (T*H, W, 3) uint8, depth (T*H, W) float32,
         instance (T*H, W) int32 (any shape with that many elements). With `viewport` (x, y, w, h): h*w pixels.
         """
-        self.fbo.read_into(rgb, viewport=viewport, components=3, attachment=0, alignment=1)
-        self.fbo.read_into(normal, viewport=viewport, components=3, attachment=1, alignment=1)
-        self.fbo.read_into(depth, viewport=viewport, components=1, attachment=2, alignment=1, dtype="f4")
-        self.fbo.read_into(instance, viewport=viewport, components=1, attachment=3, alignment=1, dtype="i4")
+        if rgb is not None:
+            self.fbo.read_into(rgb, viewport=viewport, components=3, attachment=0, alignment=1)
+        if normal is not None:
+            self.fbo.read_into(normal, viewport=viewport, components=3, attachment=1, alignment=1)
+        if depth is not None:
+            self.fbo.read_into(depth, viewport=viewport, components=1, attachment=2, alignment=1, dtype="f4")
+        if instance is not None:
+            self.fbo.read_into(instance, viewport=viewport, components=1, attachment=3, alignment=1, dtype="i4")
 
     def release(self) -> None:
         """Free every GL object and the context (on the owning thread)."""

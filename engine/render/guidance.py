@@ -5,6 +5,7 @@
     frame = renderer.render(t)                 # GuidanceFrame: all maps, all cameras
     renderer.update_agent(moved_agent)         # during a drag
     frame = renderer.render(t)                 # re-renders only the pixels the agent left or entered
+    frame = renderer.render(t, maps={"rgb", "depth"})   # only what a consumer needs (others are None)
 
 Threading: the renderer owns an OpenGL context, and GL contexts are bound to the thread that made
 them. Create, use and release a GuidanceRenderer on one thread (a worker thread in the editor);
@@ -38,7 +39,7 @@ from engine.classes import class_index, class_names
 from engine.render.bev import BevRasterizer, BevSpec, bev_channels
 from engine.render.boxes import render_boxes
 from engine.render.depth_normals import normals_from_depth
-from engine.render.frame import CameraMaps, GuidanceFrame, encode_normals
+from engine.render.frame import ALL_MAPS, CameraMaps, GuidanceFrame, encode_normals, resolve_maps
 from engine.render.gl_tiles import Lighting, TileRenderer, TileView, projection_matrix
 from engine.render.hdmap import MapSegments, render_hdmap
 from engine.render.scene_geometry import BuildingStyle, build_scene_geometry
@@ -268,21 +269,28 @@ class GuidanceRenderer:
         self._full_dirty = True
 
     # ---- rendering -------------------------------------------------------------------------
-    def render(self, t: float) -> GuidanceFrame:
-        """All maps of all cameras at time t (seconds).
+    def render(self, t: float, maps: Iterable[str] | None = None) -> GuidanceFrame:
+        """The maps of all cameras at time t (seconds): every map by default, or only `maps`.
 
-        Re-renders only the regions around agents changed since the last call when t is unchanged.
+        maps: names from `engine.render.frame.RENDERABLE_MAPS` (MAP_NAMES, "normal_encoded", "bev");
+        maps left out are None in the frame (and skipped: no Canny without "edge", no box or HD-map
+        drawing without "boxes"/"hdmap", no BEV without "bev", no normal read-back without "normal").
+        `instance` and `inserted` always come. ValueError names an unknown map.
+        Re-renders only the regions around agents changed since the last call when t is unchanged
+        and the last frame holds every requested map.
         """
         self._check_thread()
         if self._scenario is None:
             raise RuntimeError("set_scenario() first")
+        want = resolve_maps(maps)
         t = float(t)
         last = self._last
-        if not (self._full_dirty or last is None or last.time != t or self._dirty_agents):
+        same = last is not None and last.time == t and want <= last.rendered
+        if same and not (self._full_dirty or self._dirty_agents):
             return last
         with self._current():
-            if self._full_dirty or last is None or last.time != t:
-                frame = self._render_full(t)
+            if self._full_dirty or not same:
+                frame = self._render_full(t, want)
             else:
                 frame = self._render_partial(t)
         self._dirty_agents.clear()
@@ -291,15 +299,15 @@ class GuidanceRenderer:
         self._last = frame
         return frame
 
-    def render_frame(self, index: int) -> GuidanceFrame:
-        """The maps of frame `index` of the scenario (time index / fps)."""
+    def render_frame(self, index: int, maps: Iterable[str] | None = None) -> GuidanceFrame:
+        """The maps of frame `index` of the scenario (time index / fps); `maps` as in `render`."""
         self._check_thread()
         if self._scenario is None:
             raise RuntimeError("set_scenario() first")
         n = self._scenario.num_frames
         if not 0 <= index < n:
             raise IndexError(f"frame {index} out of range: the scenario has {n} frames (0..{n - 1})")
-        return self.render(float(self._scenario.frame_times()[index]))
+        return self.render(float(self._scenario.frame_times()[index]), maps)
 
     # ---- internals ---------------------------------------------------------------------------
     def _inserted_ids(self) -> set[str]:
@@ -348,17 +356,21 @@ class GuidanceRenderer:
             if any(r is not None for r in sub_rects):
                 self._gl.draw(sub_views, sub_rects)
 
-    def _map_layers(self, t: float, pl: "Placement"):
+    def _map_layers(self, t: float, pl: "Placement", want_hdmap: bool = True, want_bev: bool = True):
+        """(C, H, W, 3) projected HD maps and the BEV map layers at t (each None when not wanted); cached per t."""
         cache = self._last_map_cache
-        if cache is not None and cache[0] == t:
-            return cache[1], cache[2]
-        w, h = self.rig.size
-        hd = np.zeros((len(self.rig), h, w, 3), np.uint8)
-        for k, cam in enumerate(self.rig):
-            render_hdmap(self._segments, cam, pl.cam_from_world[k], out=hd[k])
-        bev_map = self._bev.map_layers(pl.ego_from_world)
+        if cache is None or cache[0] != t:
+            cache = self._last_map_cache = (t, None, None)
+        hd, bev_map = cache[1], cache[2]
+        if want_hdmap and hd is None:
+            w, h = self.rig.size
+            hd = np.zeros((len(self.rig), h, w, 3), np.uint8)
+            for k, cam in enumerate(self.rig):
+                render_hdmap(self._segments, cam, pl.cam_from_world[k], out=hd[k])
+        if want_bev and bev_map is None:
+            bev_map = self._bev.map_layers(pl.ego_from_world)
         self._last_map_cache = (t, hd, bev_map)
-        return hd, bev_map
+        return (hd if want_hdmap else None), (bev_map if want_bev else None)
 
     def _boxes(self, k: int, pl: "Placement", out: np.ndarray) -> None:
         idx = np.flatnonzero(pl.visible[k])
@@ -395,33 +407,49 @@ class GuidanceRenderer:
         for i, a in enumerate(pl.agents):
             self._agents[a.id].corners = pl.grown[i]
 
-    def _render_full(self, t: float) -> GuidanceFrame:
+    def _render_full(self, t: float, want: frozenset[str] = ALL_MAPS) -> GuidanceFrame:
         n = len(self.rig)
         w, h = self.rig.size
         ncls = len(class_names())
         pl = self._placement(t, ego_pose(self._scenario, t))
         self._draw(pl)
         # CPU-only maps while the rasteriser works
-        hd, bev_map = self._map_layers(t, pl)
-        boxes = [np.empty((h, w, ncls), np.uint8) for _ in range(n)]
-        for k in range(n):
-            self._boxes(k, pl, boxes[k])
-        bev = self._bev_frame(pl, bev_map)
-        rgb = np.empty((n, h, w, 3), np.uint8)
-        normal = np.empty((n, h, w, 3), np.uint8)
-        depth = np.empty((n, h, w), np.float32)
+        hd, bev_map = self._map_layers(t, pl, "hdmap" in want, "bev" in want)
+        boxes = None
+        if "boxes" in want:
+            boxes = np.empty((n, h, w, ncls), np.uint8)
+            for k in range(n):
+                self._boxes(k, pl, boxes[k])
+        bev = self._bev_frame(pl, bev_map) if "bev" in want else None
+        if want & {"object", "edge"}:
+            want = want | {"rgb"}    # both are made from the shaded pass (kept: partial updates need it)
+        need_rgb = "rgb" in want
+
+        def buf(name: str, shape: tuple, dtype) -> np.ndarray | None:
+            return np.empty((n, *shape), dtype) if name in want else None
+
+        rgb = np.empty((n, h, w, 3), np.uint8) if need_rgb else None
+        normal = buf("normal_encoded", (h, w, 3), np.uint8)
+        depth = buf("depth", (h, w), np.float32)
         instance = np.empty((n, h, w), np.int32)
+        edge = buf("edge", (h, w), np.uint8)
+        obj = buf("object", (h, w, 3), np.uint8)
+        inserted = np.empty((n, h, w), bool)
         self._gl.read(rgb, normal, depth, instance)
         lut = self._lut()
         maps = {}
+
+        def at(a: np.ndarray | None, k: int) -> np.ndarray | None:
+            return None if a is None else a[k]
+
         for k, cam in enumerate(self.rig):
-            m = CameraMaps(cam.name, rgb[k], depth[k], normal[k], np.empty((h, w), np.uint8), np.empty((h, w, 3), np.uint8),
-                           instance[k], np.empty((h, w), bool), hd[k], boxes[k])
-            self._post(k, m, None, lut)
-            maps[cam.name] = m
+            maps[cam.name] = CameraMaps(cam.name, at(rgb, k), at(depth, k), at(normal, k), at(edge, k), at(obj, k),
+                                        instance[k], inserted[k], at(hd, k), at(boxes, k))
+        for k, cam in enumerate(self.rig):
+            self._post(k, maps[cam.name], None, lut)
         self._remember(pl)
         return GuidanceFrame(t, self.rig, pl.world_from_ego, maps, bev, bev_channels(), self._frame_ids(),
-                             tuple(self._warnings.values()))
+                             tuple(self._warnings.values()), want)
 
     def _dirty_rects(self, pl: "Placement") -> list[tuple[int, int, int, int] | None]:
         """Per camera, the pixel rectangle covering where changed agents were and are (None = unchanged)."""
@@ -468,8 +496,9 @@ class GuidanceRenderer:
             if rect is not None:
                 name = self.rig.cameras[k].name
                 maps[name] = last.maps[name].copy(share=("hdmap",))   # the map does not move with agents
-                self._boxes(k, pl, maps[name].boxes)
-        bev = self._bev_frame(pl, last.bev[..., :4])
+                if maps[name].boxes is not None:
+                    self._boxes(k, pl, maps[name].boxes)
+        bev = None if last.bev is None else self._bev_frame(pl, last.bev[..., :4])
         lut = self._lut()
         half = EDGE_PAD // 2
         for k, rect in enumerate(rects):
@@ -478,13 +507,15 @@ class GuidanceRenderer:
             m = maps[self.rig.cameras[k].name]
             u0, v0, u1, v1 = rect
             rw, rh = u1 - u0, v1 - v0
-            bufs = (np.empty((rh, rw, 3), np.uint8), np.empty((rh, rw, 3), np.uint8),
-                    np.empty((rh, rw), np.float32), np.empty((rh, rw), np.int32))
+            bufs = [None if a is None else np.empty((rh, rw, *a.shape[2:]), a.dtype)
+                    for a in (m.rgb, m.normal_encoded, m.depth, m.instance)]
             self._gl.read(*bufs, viewport=(u0, k * h + v0, rw, rh))
-            m.rgb[v0:v1, u0:u1] = bufs[0]
-            m.normal_encoded[v0:v1, u0:u1] = bufs[1]
-            m.depth[v0:v1, u0:u1] = bufs[2]
-            m.instance[v0:v1, u0:u1] = bufs[3]
+            for a, b in zip((m.rgb, m.normal_encoded, m.depth, m.instance), bufs):
+                if a is not None:
+                    a[v0:v1, u0:u1] = b
+            if m.edge is None:
+                self._post(k, m, rect, lut)
+                continue
             # Canny runs over the whole re-rendered rectangle; its result is kept but for a thin outer
             # ring, where it lacked context and the previous edges stay (image borders have no ring)
             iu0, iv0 = (u0 + half if u0 > 0 else 0), (v0 + half if v0 > 0 else 0)
@@ -496,7 +527,7 @@ class GuidanceRenderer:
             m.edge[iv0:iv1, iu0:iu1] = inner
         self._remember(pl)
         return GuidanceFrame(t, self.rig, last.world_from_ego, maps, bev, last.bev_channels, self._frame_ids(),
-                             tuple(self._warnings.values()))
+                             tuple(self._warnings.values()), last.rendered)
 
 
 def _ego_bounds(s: Scenario) -> tuple[float, float, float, float]:

@@ -28,6 +28,7 @@ def finish_maps(m: CameraMaps, region: tuple[int, int, int, int] | None, inserte
     edge_source: (H, W) uint8 precomputed edges (a real background's), or None for Canny on m.rgb.
     blank_dilate: None = no blanking; else the edge blanking reaches this many pixels beyond the mask
     (Canny marks object outlines on both sides of the border).
+    Maps that are None in `m` (left out of a `render(t, maps=...)` request) are neither made nor blanked.
     """
     h, w = m.instance.shape
     u0, v0, u1, v1 = region if region is not None else (0, 0, w, h)
@@ -35,18 +36,24 @@ def finish_maps(m: CameraMaps, region: tuple[int, int, int, int] | None, inserte
     ins = _inserted(inserted_lut, m.instance[sl])
     m.inserted[sl] = ins
     any_inserted = bool(ins.any())
-    if any_inserted:
-        np.multiply(m.rgb[sl], ins[..., None], out=m.object[sl])
-    else:
-        m.object[sl] = 0
-    if edge_source is not None:
-        e = edge_source[sl].copy()
-    else:
-        e = cv2.Canny(cv2.cvtColor(m.rgb[sl], cv2.COLOR_RGB2GRAY), canny_low, canny_high)
-    if blank_dilate is not None and any_inserted:
-        d = blank_dilate
-        grown = cv2.dilate(ins.view(np.uint8), np.ones((2 * d + 1, 2 * d + 1), np.uint8)) if d > 0 else ins
-        e[grown.view(bool)] = 0
-        m.depth[sl][ins] = 0.0
-        m.normal_encoded[sl][ins] = 0
-    m.edge[sl] = e
+    if m.object is not None:
+        if any_inserted:
+            np.multiply(m.rgb[sl], ins[..., None], out=m.object[sl])
+        else:
+            m.object[sl] = 0
+    blank = blank_dilate is not None and any_inserted
+    if m.edge is not None:
+        if edge_source is not None:
+            e = edge_source[sl].copy()
+        else:
+            e = cv2.Canny(cv2.cvtColor(m.rgb[sl], cv2.COLOR_RGB2GRAY), canny_low, canny_high)
+        if blank:
+            d = blank_dilate
+            grown = cv2.dilate(ins.view(np.uint8), np.ones((2 * d + 1, 2 * d + 1), np.uint8)) if d > 0 else ins
+            e[grown.view(bool)] = 0
+        m.edge[sl] = e
+    if blank:
+        if m.depth is not None:
+            m.depth[sl][ins] = 0.0
+        if m.normal_encoded is not None:
+            m.normal_encoded[sl][ins] = 0

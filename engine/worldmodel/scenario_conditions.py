@@ -7,11 +7,16 @@ The renderer owns an OpenGL context bound to the thread that made it, so it is c
 first `frame(i)` call, on the thread that generates; `close()` releases it (call it on that thread).
 The shaded pass is lit for the scenario's time of day; depth and normals are kept for inserted
 objects too (the naive backend needs them), and `FrameConditions.guidance` blanks them as Dream4Drive does.
+
+A backend that needs only some maps reads frames through `frames_with_maps(conditions, maps)`: the
+renderer then skips the others (no Canny, boxes, HD map, BEV or normal read-back for the naive
+backend, which needs the shaded pass, depth and the inserted mask). Maps left out come as all-zero
+read-only arrays of the right shape, so such frames are for that backend only.
 """
 from __future__ import annotations
 
 import threading
-from typing import Callable, Mapping
+from typing import Callable, Collection, Mapping
 
 import cv2
 import numpy as np
@@ -19,7 +24,8 @@ import numpy as np
 from engine.rig import CameraRig
 from engine.rig.pose import agent_present
 from engine.scenario.model import Scenario
-from engine.worldmodel.conditions import AgentState, ClipConditions, FrameConditions
+from engine.classes import class_names
+from engine.worldmodel.conditions import AgentState, ClipConditions, FrameConditions, FrameSource
 
 LAMP_SPACING = 32.0   # metres between street lamps along lane boundaries
 LAMP_HEIGHT = 7.0
@@ -27,6 +33,9 @@ LAMP_OFFSET = 1.2     # metres outside the kerb
 LAMP_RANGE = 90.0     # lamps farther from the ego are left out
 
 BackgroundSource = Callable[[int], Mapping[str, object] | None]
+# FrameConditions field -> the renderer's map it comes from
+_FIELD_MAPS = {"depth": "depth", "normal": "normal_encoded", "edge": "edge", "object": "object",
+               "inserted": "inserted", "boxes": "boxes", "hdmap": "hdmap", "shaded": "rgb"}
 
 
 def agent_states(scenario: Scenario, t: float, ego_from_world: np.ndarray) -> tuple[AgentState, ...]:
@@ -92,7 +101,13 @@ class _RenderedFrames:
             self._thread = threading.get_ident()
         return self._renderer
 
-    def __call__(self, index: int) -> FrameConditions:
+    def with_maps(self, maps: Collection[str] | None) -> FrameSource:
+        """A frame source over the same renderer that renders only `maps` (renderer map names, e.g.
+        {"rgb", "depth", "inserted"}); the other FrameConditions arrays are all-zero and read-only."""
+        wanted = None if maps is None else frozenset(maps)
+        return lambda index: self(index, wanted)
+
+    def __call__(self, index: int, maps: Collection[str] | None = None) -> FrameConditions:
         with self._lock:
             renderer = self._get_renderer()
             if self.backgrounds is not None:
@@ -100,38 +115,69 @@ class _RenderedFrames:
 
                 bgs = self.backgrounds(index) or {}
                 renderer.set_backgrounds({k: v if isinstance(v, Background) else Background(*v) for k, v in bgs.items()})
-            g = renderer.render_frame(index)
+            g = renderer.render_frame(index, maps)
         names = self.rig.names
+        v = len(names)
+        w, h = self.rig.size
 
-        def stack(attr: str) -> np.ndarray:
-            return np.stack([getattr(g[n], attr) for n in names])
+        def stack(attr: str, shape: tuple[int, ...] = (), dtype=np.uint8) -> np.ndarray:
+            first = getattr(g[names[0]], attr)
+            if first is None:   # not rendered: zeros that take no memory
+                return np.broadcast_to(np.zeros((), dtype), (v, h, w, *shape))
+            out = np.empty((v, *first.shape), first.dtype)
+            for k, n in enumerate(names):
+                out[k] = getattr(g[n], attr)
+            return out
 
-        raw_depth = stack("depth")
+        raw_depth = stack("depth", (), np.float32)
         depth = np.where(raw_depth > 0, raw_depth, np.float32(np.inf)).astype(np.float32)
-        inserted = stack("inserted")
+        inserted = stack("inserted", (), bool)
         edge = stack("edge")
-        dilate = renderer.settings.edge_blank_dilate
-        kernel = np.ones((2 * dilate + 1, 2 * dilate + 1), np.uint8)
-        for k in range(edge.shape[0]):
-            if inserted[k].any():
-                grown = cv2.dilate(inserted[k].view(np.uint8), kernel) if dilate > 0 else inserted[k]
-                edge[k][grown.astype(bool)] = 0
+        if edge.flags.writeable:
+            dilate = renderer.settings.edge_blank_dilate
+            kernel = np.ones((2 * dilate + 1, 2 * dilate + 1), np.uint8)
+            for k in range(edge.shape[0]):
+                if inserted[k].any():
+                    grown = cv2.dilate(inserted[k].view(np.uint8), kernel) if dilate > 0 else inserted[k]
+                    edge[k][grown.astype(bool)] = 0
         ego_from_world = np.linalg.inv(g.world_from_ego)
         lamps = self.lamps_world
         if len(lamps):
             lamps = lamps @ ego_from_world[:3, :3].T + ego_from_world[:3, 3]
             lamps = lamps[np.hypot(lamps[:, 0], lamps[:, 1]) < LAMP_RANGE]
         return FrameConditions(
-            index=index, time=float(g.time), depth=depth, normal=stack("normal_encoded"), edge=edge,
-            object=stack("object"), inserted=inserted, boxes=stack("boxes"), hdmap=stack("hdmap"),
+            index=index, time=float(g.time), depth=depth, normal=stack("normal_encoded", (3,)), edge=edge,
+            object=stack("object", (3,)), inserted=inserted, boxes=stack("boxes", (len(class_names()),)),
+            hdmap=stack("hdmap", (3,)),
             world_from_ego=np.asarray(g.world_from_ego, np.float64),
-            agents=agent_states(self.scenario, g.time, ego_from_world), lamps=lamps, shaded=stack("rgb"))
+            agents=agent_states(self.scenario, g.time, ego_from_world), lamps=lamps, shaded=stack("rgb", (3,)))
 
     def close(self) -> None:
         with self._lock:
             if self._renderer is not None and self._thread == threading.get_ident():
                 self._renderer.release()
             self._renderer = None
+
+
+def frames_with_maps(conditions: ClipConditions, fields: Collection[str]) -> Callable[[int], FrameConditions]:
+    """Frame i of `conditions`, validated, rendering only what fills the FrameConditions `fields`
+    (e.g. {"shaded", "depth", "inserted"}) when the source is the guidance renderer; other sources
+    (conditions held in memory, synthetic ones) are read as they are. ValueError names unknown fields."""
+    unknown = sorted(set(fields) - set(_FIELD_MAPS))
+    if unknown:
+        raise ValueError(f"unknown condition field(s) {', '.join(unknown)}; fields: {', '.join(sorted(_FIELD_MAPS))}")
+    source = conditions.source
+    if not isinstance(source, _RenderedFrames):
+        return conditions.frame
+    subset = source.with_maps({_FIELD_MAPS[f] for f in fields})
+    w, h = conditions.image_size
+
+    def frame(index: int) -> FrameConditions:
+        if not 0 <= index < conditions.num_frames:
+            raise IndexError(f"frame {index} out of range 0..{conditions.num_frames - 1}")
+        return subset(index).validate(conditions.num_views, w, h)
+
+    return frame
 
 
 def conditions_for_scenario(scenario: Scenario, size: tuple[int, int] | None = (448, 256),

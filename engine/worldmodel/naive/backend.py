@@ -18,6 +18,7 @@ from engine.worldmodel.events import FrameReady, GeneratedClip, GenerationDone, 
 from engine.worldmodel.naive.effects import EnvironmentPass, composite_over_background
 from engine.worldmodel.naive.geometry import RigGeometry
 from engine.worldmodel.naive.look import look_for
+from engine.worldmodel.scenario_conditions import frames_with_maps
 
 
 class NaiveBackend(WorldModel):
@@ -25,6 +26,8 @@ class NaiveBackend(WorldModel):
 
     name = "naive"
     uses_steps = False
+    # the condition arrays the naive backend reads (the renderer skips the other maps for it)
+    required_fields = frozenset({"shaded", "depth", "inserted"})
 
     def __init__(self) -> None:
         self._geometry: RigGeometry | None = None
@@ -41,10 +44,11 @@ class NaiveBackend(WorldModel):
         passes: dict[bool, EnvironmentPass] = {}
         n = conditions.num_frames
         frames: list[np.ndarray] = []
+        frame = frames_with_maps(conditions, self.required_fields)
         for i in range(n):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            fc = conditions.frame(i)
+            fc = frame(i)
             if fc.shaded is None:
                 raise ConditionsError(f"frame {i}: the naive backend needs the renderer's shaded pass (shaded)")
             shaded, depth = fc.shaded, fc.depth
