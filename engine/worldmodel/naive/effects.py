@@ -21,13 +21,15 @@ import numpy as np
 from engine.worldmodel.conditions import FrameConditions
 from engine.worldmodel.naive.geometry import RigGeometry
 from engine.worldmodel.naive.lights import (
+    RASTER_RES,
+    RASTER_X,
+    RASTER_Y,
     BEAM_COLOR,
     Lamp,
     add_lamp_glows,
     agents_beam_raster,
     contact_shadow_raster,
     ego_beam_raster,
-    sample_raster,
     street_lamp_raster,
     street_lamps,
     vehicle_lamps,
@@ -82,9 +84,16 @@ class EnvironmentPass:
             self._sky = (sky + (sky.mean(-1, keepdims=True) - sky) * d).astype(np.float32)
         self._ego_beams = ego_beam_raster() if look.light_gain > 0 else None
         self._precip = PrecipitationLayers(look.precipitation, v, w, h, seed) if look.precipitation else None
+        # the layer's weight: rain adds light, snow flakes cover (see `_camera`)
+        self._precip_gain = look.precipitation_gain * (RAIN_LEVEL if look.precipitation == "rain" else 1.0)
         self._fog_color = np.asarray(look.fog_color, np.float32)
         self._needs_points = look.light_gain > 0 or look.wet > 0 or look.snow_cover > 0 or contact_shadows
-        self._origins = geometry.origins.astype(np.float32)
+        # per-unit-depth rays with x, y in light-raster cells (z in metres) and the camera origins likewise,
+        # so a pixel's raster cell is depth * ray + origin (two passes, no metre -> cell conversion per frame)
+        cell = np.array([1.0 / RASTER_RES, 1.0 / RASTER_RES, 1.0], np.float32)
+        self._raster_rays = geometry.rays * cell[None, :, None, None]                      # (V, 3, H, W)
+        self._raster_origins = [((o[0] - RASTER_X[0]) / RASTER_RES, (o[1] - RASTER_Y[0]) / RASTER_RES, o[2])
+                                for o in map(lambda v: [np.float32(c) for c in v], geometry.origins)]
         lamp = BEAM_COLOR / np.asarray(look.ambient_tint, np.float32)
         self._lamp_rgb = (lamp / lamp.mean()).astype(np.float32)
 
@@ -123,7 +132,7 @@ class EnvironmentPass:
         out = np.empty_like(src)
 
         def one(k: int) -> None:
-            layer = self._precip.at_camera(k, frame.time) if self._precip is not None else None
+            layer = self._precip.at_camera(k, frame.time, self._precip_gain) if self._precip is not None else None
             out[k] = self._camera(k, src[k], depth_m[k], frame.inserted[k], light, shadow, lamps, layer)
 
         list(_executor().map(one, range(src.shape[0])))
@@ -131,73 +140,101 @@ class EnvironmentPass:
 
     def _camera(self, k: int, src: np.ndarray, depth_m: np.ndarray, inserted: np.ndarray, light: np.ndarray | None,
                 shadow: np.ndarray | None, lamps: list[Lamp], layer: np.ndarray | None) -> np.ndarray:
-        """One camera: src (H, W, 3) uint8, depth_m (H, W) metres -> (H, W, 3) uint8."""
+        """One camera: src (H, W, 3) uint8, depth_m (H, W) metres -> (H, W, 3) uint8.
+
+        Per-pixel factors are built as contiguous (H, W) float32 planes (fast SIMD loops) and only merged
+        into (H, W, 3) at the end: numpy broadcasting of an (H, W, 1) plane over 3 channels is ~30x slower.
+        """
         look = self.look
         h, w, _ = src.shape
         x = cv2.transform(src.astype(np.float32), self._matrix)
         finite = np.isfinite(depth_m)
         depth = np.where(finite, depth_m, np.float32(SKY_DEPTH))
         if self._sky is not None:
-            np.copyto(x, self._sky[k], where=~finite[..., None])
+            x = cv2.copyTo(self._sky[k], np.logical_not(finite).view(np.uint8), x)
 
         scale: np.ndarray | None = None      # S, (H, W)
         lit: np.ndarray | None = None        # lamp light, (H, W)
         neutral: np.ndarray | None = None    # grey additive terms (snow, rain), (H, W)
         if self._needs_points:
-            rays, o = self.geometry.rays[k], self._origins[k]
-            px = rays[0] * depth
-            px += o[0]
-            py = rays[1] * depth
-            py += o[1]
+            rays, (mx0, my0, pz0) = self._raster_rays[k], self._raster_origins[k]
             pz = rays[2] * depth
-            pz += o[2]
+            pz += pz0
+            mx = my = None
+            if shadow is not None or light is not None:   # raster cell coordinates of each pixel's point
+                mx = rays[0] * depth
+                mx += mx0
+                my = rays[1] * depth
+                my += my0
             scale = np.ones((h, w), np.float32)
             if shadow is not None:
-                occ = sample_raster(shadow, px, py)
-                occ *= np.clip(1.0 - pz * (1.0 / 0.4), 0.0, 1.0)
+                occ = _remap(shadow, mx, my)
+                occ *= _unit_ramp(1.0, -1.0 / 0.4, pz)
                 occ[inserted] = 0.0
                 scale -= np.float32(SHADOW_STRENGTH) * occ
             if look.wet > 0 or look.snow_cover > 0:
-                ground = np.clip((GROUND_Z - pz) * (1.0 / GROUND_Z) + 1.0, 0.0, 1.0)
+                ground = _unit_ramp(2.0, -1.0 / GROUND_Z, pz)
                 ground *= finite
                 if look.wet > 0:
                     scale *= 1.0 - np.float32(look.wet) * ground
                 if look.snow_cover > 0:
-                    a = ground * np.float32(look.snow_cover)
-                    scale *= 1.0 - a
-                    neutral = a * np.float32(SNOW_LEVEL * look.brightness)
+                    ground *= np.float32(look.snow_cover)
+                    scale *= 1.0 - ground
+                    ground *= np.float32(SNOW_LEVEL * look.brightness)
+                    neutral = ground
             if light is not None:
-                lit = sample_raster(light, px, py)
-                lit *= np.clip(1.5 - pz * (1.0 / 2.5), 0.0, 1.0) * np.float32(look.light_gain)
+                lit = _remap(light, mx, my)
+                lit *= _unit_ramp(1.5, -1.0 / 2.5, pz)
+                lit *= np.float32(look.light_gain)
+        f = None
         if self._fog:
-            f = np.exp(depth * np.float32(-1.0 / look.fog_visibility))
-            scale = f if scale is None else scale * f
+            f = cv2.exp(depth * np.float32(-1.0 / look.fog_visibility))
+            if scale is None:
+                scale = f.copy()
+            else:
+                scale *= f
             if neutral is not None:
                 neutral *= f
         if layer is not None:
             if self._precip.kind == "rain":
-                add = layer * np.float32(look.precipitation_gain * RAIN_LEVEL)
-                neutral = add if neutral is None else neutral + add
+                neutral = layer if neutral is None else cv2.add(neutral, layer)
             else:  # snow flakes cover what is behind them
-                cover = layer * np.float32(look.precipitation_gain)
-                scale = (1.0 - cover) if scale is None else scale * (1.0 - cover)
-                add = cover * np.float32(0.95 * max(look.brightness, 0.25))
-                neutral = add if neutral is None else neutral + add
+                keep = 1.0 - layer
+                scale = keep if scale is None else cv2.multiply(scale, keep)
+                layer *= np.float32(0.95 * max(look.brightness, 0.25))
+                neutral = layer if neutral is None else cv2.add(neutral, layer)
         if lit is not None:   # warm lamp light: per channel, against the scene's ambient colour cast
-            lift = lit[..., None] * self._lamp_rgb
-            lift += 1.0
-            if scale is not None:
-                lift *= scale[..., None]
-            x *= lift
+            if scale is not None:   # S * (1 + lit * lamp_c) = S + (S * lit) * lamp_c
+                lit *= scale
+                base = scale
+            else:
+                base = np.float32(1.0)
+            mul = cv2.merge([lit * c + base for c in self._lamp_rgb])
+            np.multiply(x, mul, out=x)
         elif scale is not None:
-            x *= scale[..., None]
-        if neutral is not None:
-            x += neutral[..., None]
-        if self._fog:
-            x += (1.0 - f)[..., None] * self._fog_color
+            np.multiply(x, cv2.cvtColor(scale, cv2.COLOR_GRAY2RGB), out=x)
+        if f is not None:     # + fog_c * (1 - f) (+ neutral): fog_c - fog_c * f
+            add = cv2.merge([cv2.scaleAdd(f, -float(c), neutral) + c if neutral is not None
+                             else f * np.float32(-c) + c for c in self._fog_color])
+            np.add(x, add, out=x)
+        elif neutral is not None:
+            np.add(x, cv2.cvtColor(neutral, cv2.COLOR_GRAY2RGB), out=x)
         if lamps:
             add_lamp_glows(x, depth, self.geometry, k, lamps, look.glow_gain, fog=self._fog and look.fog_visibility < 100)
         return cv2.convertScaleAbs(x.reshape(h, w * 3), alpha=255.0).reshape(h, w, 3)
+
+
+def _unit_ramp(offset: float, slope: float, z: np.ndarray) -> np.ndarray:
+    """(H, W) float32 clip(offset + slope * z, 0, 1) for z (H, W) float32, in two passes."""
+    r = z * np.float32(slope)
+    r += np.float32(offset)
+    np.clip(r, 0.0, 1.0, out=r)
+    return r
+
+
+def _remap(raster: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+    """(H, W) float32 raster values at raster cell coordinates mx, my (H, W); 0 outside (bilinear)."""
+    return cv2.remap(raster, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 def composite_over_background(shaded: np.ndarray, depth: np.ndarray, object_mask: np.ndarray,

@@ -40,7 +40,11 @@ def snow_layer(width: int, height: int, rng: np.random.Generator, density: float
 
 
 class PrecipitationLayers:
-    """One seeded layer per camera; `at(time)` gives the (V, H, W) float32 layer scrolled to that time."""
+    """One seeded layer per camera; `at(time)` gives the (V, H, W) float32 layer scrolled to that time.
+
+    The layers are stored stacked twice in v, (V, 2H, W), so a layer scrolled by s rows is the
+    contiguous view rows [H - s, 2H - s) instead of an `np.roll` copy.
+    """
 
     def __init__(self, kind: str, num_views: int, width: int, height: int, seed: int) -> None:
         if kind not in ("rain", "snow"):
@@ -49,24 +53,23 @@ class PrecipitationLayers:
         make = rain_layer if kind == "rain" else snow_layer
         self.kind = kind
         self.layers = np.stack([make(width, height, rng) for _ in range(num_views)])
+        self._tiled = np.concatenate([self.layers, self.layers], axis=1)
         self.speed = RAIN_SPEED if kind == "rain" else SNOW_SPEED
 
     def at(self, time: float) -> np.ndarray:
         """(V, H, W) float32 layers shifted down by the distance fallen since t = 0 (sub-pixel: blended)."""
         return np.stack([self.at_camera(k, time) for k in range(self.layers.shape[0])])
 
-    def at_camera(self, k: int, time: float) -> np.ndarray:
-        """(H, W) float32 layer of camera k at `time`."""
-        layer = self.layers[k]
-        h = layer.shape[0]
+    def at_camera(self, k: int, time: float, gain: float = 1.0) -> np.ndarray:
+        """(H, W) float32 layer of camera k at `time` times `gain` (a new array the caller may modify)."""
+        h = self.layers.shape[1]
         fallen = time * self.speed * h
         whole = int(np.floor(fallen))
-        frac = np.float32(fallen - whole)
-        a = np.roll(layer, whole % h, axis=0)
+        frac = float(fallen - whole)
+        s = whole % h
+        a = self._tiled[k, h - s:2 * h - s]          # == np.roll(layer, s, axis=0)
         if frac < 1e-3:
-            return a
-        b = np.roll(layer, (whole + 1) % h, axis=0)
-        a *= 1.0 - frac
-        b *= frac
-        a += b
-        return a
+            return a * np.float32(gain)
+        s1 = (whole + 1) % h
+        b = self._tiled[k, h - s1:2 * h - s1]
+        return cv2.addWeighted(a, gain * (1.0 - frac), b, gain * frac, 0.0)
