@@ -111,12 +111,7 @@ class MainWindow(QMainWindow):
 
             self.preview = PreviewPane(self.document)
             self.preview_dock = self.add_dock("Camera preview", self.preview, Qt.BottomDockWidgetArea)
-        self.timeline = TimelineWidget(self.document, self)
-        self.timeline_dock = self.add_dock("Timeline", self.timeline, Qt.BottomDockWidgetArea)
-        self.timeline_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
-        if self.preview_dock is not None:
-            self.splitDockWidget(self.preview_dock, self.timeline_dock, Qt.Vertical)
-        self._initial_sizes()
+        self.timeline = TimelineWidget(self.document, self)  # docked below the preview/player tabs, later
 
         self.checks = CheckRunner(self.document, self)
         self.autosave = AutosaveController(self.document, recovery_dir, autosave_interval_ms, self)
@@ -127,17 +122,26 @@ class MainWindow(QMainWindow):
         self._connect_document()
         self._connect_panels()
         self._install_features()
+        # last in the bottom area: under the preview and player tabs (docking it before tabifying them
+        # leaves a stale tab bar over the preview)
+        self.timeline_dock = self.add_dock("Timeline", self.timeline, Qt.BottomDockWidgetArea, Qt.Vertical)
+        self.timeline_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        self._initial_sizes()
         if restore_layout:
             self._restore_layout()
         self._update_title()
 
     # ---- construction ----------------------------------------------------------------
-    def add_dock(self, title: str, widget, area=Qt.RightDockWidgetArea) -> QDockWidget:
-        """Add a dockable panel; its toggle goes into the View menu."""
+    def add_dock(self, title: str, widget, area=Qt.RightDockWidgetArea, orientation=None) -> QDockWidget:
+        """Add a dockable panel (split `orientation` within its area, Qt's default when None); its toggle goes
+        into the View menu."""
         dock = QDockWidget(title, self)
         dock.setObjectName(title.replace(" ", "") + "Dock")
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
+        if orientation is None:
+            self.addDockWidget(area, dock)
+        else:
+            self.addDockWidget(area, dock, orientation)
         self.docks[title] = dock
         self.view_menu_actions.append(dock.toggleViewAction())
         if hasattr(self, "panels_menu"):
@@ -155,17 +159,8 @@ class MainWindow(QMainWindow):
         self.inspector_dock.raise_()
         if self.preview_dock is not None:
             # the player shares the preview's place; it is raised when a clip is ready
-            # rebuild the bottom area in order (preview|player tabs above the timeline): tabifying next to
-            # an existing split leaves a stale tab bar over the preview
-            for dock in (self.preview_dock, self.player_dock, self.timeline_dock):
-                self.removeDockWidget(dock)
-            self.addDockWidget(Qt.BottomDockWidgetArea, self.preview_dock, Qt.Vertical)
             self.tabifyDockWidget(self.preview_dock, self.player_dock)
-            self.addDockWidget(Qt.BottomDockWidgetArea, self.timeline_dock, Qt.Vertical)
-            for dock in (self.preview_dock, self.player_dock, self.timeline_dock):
-                dock.show()
             self.preview_dock.raise_()
-            self._initial_sizes()
         install_export(self)
         install_nuscenes(self)
 
