@@ -11,6 +11,10 @@ from editor.document import Document
 from editor.recovery import Autosaver, RecoveryRecord, RecoveryStore
 
 AUTOSAVE_INTERVAL_MS = 15000
+#: after a burst of edits the recovery file is written at once while writes are quick; when the last
+#: write took longer than SLOW_WRITE_S, bursts are coalesced and written at most DEBOUNCE_MS later
+DEBOUNCE_MS = 2000
+SLOW_WRITE_S = 0.05
 
 
 def default_recovery_dir() -> Path:
@@ -20,15 +24,21 @@ def default_recovery_dir() -> Path:
 
 
 class AutosaveController(QObject):
-    """Writes the recovery file on every burst of edits and every `interval_ms`; `error(str)` on failure."""
+    """Writes the recovery file after every finished burst of edits (a command, undo, redo, the end
+    of a drag: at once, or within `debounce_ms` when writes are slow) and every `interval_ms` (the
+    middle of a long drag); `error(str)` on failure. A crash loses at most `debounce_ms` of work."""
 
     error = Signal(str)
 
     def __init__(self, document: Document, directory: str | os.PathLike | None = None,
-                 interval_ms: int = AUTOSAVE_INTERVAL_MS, parent=None) -> None:
+                 interval_ms: int = AUTOSAVE_INTERVAL_MS, parent=None, debounce_ms: int = DEBOUNCE_MS) -> None:
         super().__init__(parent)
         self.store = RecoveryStore(directory or default_recovery_dir())
-        self.autosaver = Autosaver(self.store, document)
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(debounce_ms)
+        self.debounce.timeout.connect(self.tick)
+        self.autosaver = Autosaver(self.store, document, on_edit=self.edit_finished)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.tick)
@@ -37,7 +47,16 @@ class AutosaveController(QObject):
     def set_document(self, document: Document) -> None:
         self.autosaver.attach(document)
 
+    def edit_finished(self) -> None:
+        """A burst of edits settled: write now while writes are quick, else within `debounce_ms`
+        (the timer is not restarted by later bursts, so the delay never exceeds it)."""
+        if self.autosaver.last_write_s <= SLOW_WRITE_S and not self.debounce.isActive():
+            self.tick()
+        elif not self.debounce.isActive():
+            self.debounce.start()
+
     def tick(self) -> None:
+        self.debounce.stop()
         self.autosaver.tick()
         if self.autosaver.last_error:
             self.error.emit(self.autosaver.last_error)
@@ -45,6 +64,7 @@ class AutosaveController(QObject):
     def close(self) -> None:
         """Normal exit: stop and delete this session's recovery file."""
         self.timer.stop()
+        self.debounce.stop()
         self.autosaver.close()
 
     def orphans(self) -> list[RecoveryRecord]:

@@ -289,10 +289,20 @@ class BatchDialog(QDialog):
         self.status.setText("stopping after the running variant(s)…")
 
     def reject(self) -> None:  # noqa: D401 (Qt name)
+        """Esc / Close / the window's X: never stops running work without asking."""
         if self.running:
-            self.stop()
+            if self.confirm_stop():
+                self.stop()
             return
         super().reject()
+
+    def confirm_stop(self) -> bool:
+        """Ask whether to stop the batch that is running (Esc must not do it unasked)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        r = QMessageBox.question(self, "Stop the batch?", "The batch is still running. Stop it?\n"
+                                 "What is finished is kept.", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return r == QMessageBox.Yes
 
     def shutdown(self, timeout_ms: int = 120000) -> None:
         if self.running:

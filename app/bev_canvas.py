@@ -16,8 +16,8 @@ from PySide6.QtGui import QBrush, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsPolygonItem
 
 from app import theme
+from editor.interaction import agent_present
 from engine.classes import STATIC_CLASSES
-from engine.rig.pose import agent_present
 from engine.scenario.model import EGO_ID, Agent, Scenario
 
 ASSET_MIME = "application/x-cornercase-asset"
@@ -97,6 +97,12 @@ class AgentItem(QGraphicsPolygonItem):
         self.setPolygon(_polygon(np.array([fl, rl, rr, fr, nose])))
 
 
+def QGraphicsRectItemCls():  # noqa: N802 - a rectangle item (rubber band)
+    from PySide6.QtWidgets import QGraphicsRectItem
+
+    return QGraphicsRectItem()
+
+
 def QColorCopy(c):  # noqa: N802 - a QColor copy (theme colours are shared)
     from PySide6.QtGui import QColor
 
@@ -162,6 +168,8 @@ class BevCanvas(pg.PlotWidget):
         self._traj_items: dict[str, pg.PlotDataItem] = {}
         self._label_items: dict[str, pg.TextItem] = {}
         self._drawn: dict[str, Agent] = {}
+        self._path_cache: dict[str, tuple] = {}
+        self._metrics: dict = {}
         self._placed: dict[str, tuple[Agent, float]] = {}
         self._ids: set[str] = set()
         self._dots_key: tuple = ()
@@ -194,12 +202,27 @@ class BevCanvas(pg.PlotWidget):
         self._ghost.setVisible(False)
         self._findings = pg.ScatterPlotItem(size=18, symbol="x", pen=None)
         self._findings.setZValue(45)
-        for it in (self._dots, self._handles, self._active_handle, self._rotate_line, self._rotate_handle, self._findings):
+        # where a drag will snap: a cross-hair on the lane centre and a short arrow along the lane
+        self._snap_marker = pg.ScatterPlotItem(size=16, symbol="+", pen=_cosmetic_pen(theme.SNAP, 2.5),
+                                               brush=pg.mkBrush(0, 0, 0, 0))
+        self._snap_marker.setZValue(48)
+        self._snap_line = pg.PlotDataItem(pen=_cosmetic_pen(theme.SNAP, 2.0, Qt.DashLine))
+        self._snap_line.setZValue(47)
+        self.snap_target: tuple[float, float, float] | None = None
+        self._band = QGraphicsRectItemCls()
+        self._band.setPen(_cosmetic_pen(theme.SELECTION, 1.2, Qt.DashLine))
+        self._band.setBrush(QBrush(pg.mkColor(255, 214, 10, 35)))
+        self._band.setZValue(60)
+        self._band.setVisible(False)
+        self.addItem(self._band)
+        self.label_overlaps_hidden = 0
+        for it in (self._dots, self._handles, self._active_handle, self._rotate_line, self._rotate_handle, self._findings,
+                   self._snap_marker, self._snap_line):
             self.addItem(it)
         self.addItem(self._ghost)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
-        self._vb.sigRangeChanged.connect(lambda *a: self._update_active_handles())
+        self._vb.sigRangeChanged.connect(lambda *a: (self._update_active_handles(), self._declutter_labels()))
 
     # ---- tool -------------------------------------------------------------------------
     @property
@@ -234,7 +257,7 @@ class BevCanvas(pg.PlotWidget):
         if old is None or old.map is not scenario.map and old.map != scenario.map:
             self._draw_map(scenario)
         self._sync_agents(scenario)
-        self._update_handles()
+        self._update_handles(active=False)  # update_time places the active handles
         self.update_time(self._time)
         if reset_view or old is None:
             self.frame_scenario()
@@ -250,6 +273,7 @@ class BevCanvas(pg.PlotWidget):
         step redraws one agent, not all of them.
         """
         self._time = t
+        self._color_signals(t)           # H16
         s = self._scenario
         if s is None:
             return
@@ -271,7 +295,58 @@ class BevCanvas(pg.PlotWidget):
                 label.setPos(*corners.mean(axis=0))
         self._update_active_handles()
         self._update_finding_markers()
+        self._declutter_labels()
         self.repaints += 1
+
+    def _label_metrics(self, label):
+        from PySide6.QtGui import QFontMetricsF
+
+        key = label.textItem.font().key()
+        fm = self._metrics.get(key)
+        if fm is None:
+            fm = self._metrics[key] = QFontMetricsF(label.textItem.font())
+        return fm
+
+    def _declutter_labels(self) -> None:
+        """Hide agent labels that would overlap a more important one on screen.
+
+        Priority: the ego, the selection, flagged agents, then the others by size (a bus before a
+        pedestrian). A label's screen box is estimated from its text (7 px per character, 15 px high).
+        """
+        s = self._scenario
+        if s is None:
+            return
+        order = []
+        for a in s.all_agents:
+            label = self._label_items.get(a.id)
+            if label is None:
+                continue
+            wanted = agent_present(a, self._time) and self._label_wanted(a)
+            if not wanted:
+                label.setVisible(False)
+                continue
+            rank = (0 if a.id == EGO_ID else 1 if a.id in self._selection else 2 if a.id in self._flagged else 3,
+                    -a.width * a.length)
+            order.append((rank, a.id, label))
+        order.sort(key=lambda r: r[0])
+        placed: list[tuple[float, float, float, float]] = []
+        hidden = 0
+        for _rank, aid, label in order:
+            pos = label.pos()
+            c = self.world_to_widget(pos.x(), pos.y())
+            # the label's box on screen: its text's size, placed by its anchor (above the agent)
+            fm = self._label_metrics(label)
+            w = fm.horizontalAdvance(label.toPlainText()) + 8.0
+            h = fm.height() + 4.0
+            ax, ay = label.anchor.x(), label.anchor.y()
+            box = (c.x() - ax * w, c.y() - ay * h, c.x() + (1 - ax) * w, c.y() + (1 - ay) * h)
+            clash = any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed)
+            label.setVisible(not clash)
+            if clash:
+                hidden += 1
+            else:
+                placed.append(box)
+        self.label_overlaps_hidden = hidden
 
     def _label_wanted(self, agent: Agent) -> bool:
         """Names of cones and barriers only when selected: a work zone of labels hides the road."""
@@ -325,6 +400,31 @@ class BevCanvas(pg.PlotWidget):
 
     def item_for(self, agent_id: str) -> AgentItem | None:
         return self._agent_items.get(agent_id)
+
+    def show_snap_target(self, target: tuple[float, float, float] | None) -> None:
+        """Show where a drag snaps: (x, y, lane heading) on a lane centre line, or hide with None."""
+        self.snap_target = target
+        if target is None:
+            self._snap_marker.setData([], [])
+            self._snap_line.setData([], [])
+            return
+        x, y, h = target
+        r = 4.0
+        self._snap_marker.setData([x], [y])
+        self._snap_line.setData([x - r * np.cos(h), x + r * np.cos(h)], [y - r * np.sin(h), y + r * np.sin(h)])
+
+    def show_rubber_band(self, x0: float | None, y0: float = 0.0, x1: float = 0.0, y1: float = 0.0) -> None:
+        """Show the selection rectangle between two world points, or hide it (x0 None)."""
+        if x0 is None:
+            self._band.setVisible(False)
+            return
+        from PySide6.QtCore import QRectF
+
+        self._band.setRect(QRectF(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0)))
+        self._band.setVisible(True)
+
+    def rubber_band_visible(self) -> bool:
+        return self._band.isVisible()
 
     def show_ghost(self, corners: np.ndarray | None) -> None:
         """Show (4, 2) footprint corners of an agent about to be dropped, or hide it with None."""
@@ -382,6 +482,30 @@ class BevCanvas(pg.PlotWidget):
             item.setZValue(-10)
             self.addItem(item)
             self._map_items.append(item)
+        self._signal_items = []          # H16: traffic signals: stop line and a head coloured by its state
+        for sg in getattr(m, "signals", ()):
+            from PySide6.QtGui import QColor
+            from PySide6.QtWidgets import QGraphicsEllipseItem
+
+            a = np.asarray(sg.stop_line, dtype=float)
+            line = pg.PlotDataItem(a[:, 0], a[:, 1], pen=_cosmetic_pen(QColor("#e8e8e8"), 3.0))
+            line.setZValue(-9)
+            head = QGraphicsEllipseItem(sg.position[0] - 0.9, sg.position[1] - 0.9, 1.8, 1.8)
+            head.setPen(_cosmetic_pen(QColor("#101010"), 1.5))
+            head.setZValue(5)
+            for it in (line, head):
+                self.addItem(it)
+                self._map_items.append(it)
+            self._signal_items.append((sg, head))
+        self._color_signals(self._time if hasattr(self, "_time") else 0.0)
+
+    def _color_signals(self, t: float) -> None:
+        """H16: fill each signal head with the colour of its state at time t."""
+        from PySide6.QtGui import QColor
+
+        colours = {"red": "#e53935", "yellow": "#fdd835", "green": "#43a047", "off": "#555555"}
+        for sg, head in getattr(self, "_signal_items", ()):
+            head.setBrush(QBrush(QColor(colours.get(sg.state_at(t), "#555555"))))
 
     def _sync_agents(self, s: Scenario) -> None:
         wanted = {a.id: a for a in s.all_agents}
@@ -393,6 +517,7 @@ class BevCanvas(pg.PlotWidget):
                 self.removeItem(self._label_items.pop(aid))
                 self._drawn.pop(aid, None)
                 self._placed.pop(aid, None)
+                self._path_cache.pop(aid, None)
         for aid, agent in wanted.items():
             if aid not in self._agent_items:
                 item = AgentItem(agent)
@@ -431,10 +556,27 @@ class BevCanvas(pg.PlotWidget):
             self._traj_items[aid].setData([], [])
             return
         # draw the interpolated path (what the agent really follows), waypoints as dots
+        xs, ys = self._sampled_path(aid, traj)
+        self._traj_items[aid].setData(xs, ys, pen=_cosmetic_pen(color, 2.2 if selected else 1.4))
+
+    def _sampled_path(self, aid: str, traj) -> tuple[np.ndarray, np.ndarray]:
+        """(M,), (M,) points of the interpolated path. A path that is the last one drawn moved rigidly
+        (same times and headings, every waypoint shifted by one offset: a body drag or a nudge) is the
+        old samples shifted, without building a new interpolant on every drag step."""
+        key_xy, times = traj.key_xy, traj.times
+        yaws = np.array([p.yaw for p in traj.points])
+        cached = self._path_cache.get(aid)
+        if cached is not None:
+            c_xy, c_t, c_yaw, c_x, c_y = cached
+            if c_t.shape == times.shape and np.array_equal(c_t, times) and np.array_equal(c_yaw, yaws):
+                d = key_xy - c_xy
+                if np.all(np.abs(d - d[0]) <= 1e-9):
+                    return c_x + d[0, 0], c_y + d[0, 1]
         n = max(2, int((traj.end_time - traj.start_time) * 12) + 1)
         ts = np.linspace(traj.start_time, traj.end_time, min(n * 2, 400))
         smp = traj.sample(ts)
-        self._traj_items[aid].setData(smp.x, smp.y, pen=_cosmetic_pen(color, 2.2 if selected else 1.4))
+        self._path_cache[aid] = (key_xy.copy(), times.copy(), yaws, smp.x, smp.y)
+        return smp.x, smp.y
 
     def _restyle(self) -> None:
         if self._scenario is None:
@@ -444,7 +586,7 @@ class BevCanvas(pg.PlotWidget):
             if item is not None:
                 item.set_style(a.cls, a.id in self._selection, self._flagged.get(a.id), a.locked)
 
-    def _update_handles(self) -> None:
+    def _update_handles(self, active: bool = True) -> None:
         """Waypoint dots of the unselected agents (one item, rebuilt only when one of them changed),
         white handles for the selection, then the active handle and the rotate handle."""
         s = self._scenario
@@ -471,7 +613,8 @@ class BevCanvas(pg.PlotWidget):
             self._handles.setData(xy[:, 0], xy[:, 1])
         else:
             self._handles.setData([], [])
-        self._update_active_handles()
+        if active:
+            self._update_active_handles()
 
     def _update_active_handles(self) -> None:
         """The highlighted waypoint and the rotate handle (they follow time and zoom)."""
@@ -572,7 +715,23 @@ class BevCanvas(pg.PlotWidget):
         event.acceptProposedAction()
         self.tool.drop(payload[0], payload[1], p.x(), p.y())
 
+    _NUDGE_KEYS = (Qt.Key_Left, Qt.Key_Right, Qt.Key_Up, Qt.Key_Down)
+
+    def event(self, event) -> bool:  # noqa: D401 (Qt name)
+        """Arrow keys nudge the selection while the canvas has focus (they step frames elsewhere)."""
+        from PySide6.QtCore import QEvent
+
+        if (event.type() == QEvent.ShortcutOverride and event.key() in self._NUDGE_KEYS and self._selection
+                and not event.modifiers() & (Qt.ControlModifier | Qt.AltModifier)):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() in self._NUDGE_KEYS and self.tool is not None and hasattr(self.tool, "nudge_key"):
+            if self.tool.nudge_key(event.key(), event.modifiers()):
+                event.accept()
+                return
         if event.key() == Qt.Key_Escape:
             self._vb.cancel_tool_drag()
             event.accept()

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from app.bev_canvas import BevCanvas
 from editor import commands as C
 from editor.document import Document
-from editor.interaction import AgentDrag, DragSession, RotateDrag, WaypointDrag, hit_test
+from editor.interaction import AgentDrag, DragSession, RotateDrag, WaypointDrag, agents_in_rect, hit_test
 from editor.lane_snap import snap_to_lane
 from editor.placement import default_speed, new_agent_at, plan_placement
 from editor.speed_profile import waypoint_speeds
@@ -23,6 +23,8 @@ from engine.classes import default_size
 from engine.scenario.model import EGO_ID, Agent
 
 ROTATE_STEP = math.radians(5.0)
+NUDGE_STEP = 0.5        # metres per arrow key press
+NUDGE_STEP_FINE = 0.1   # with Shift
 
 
 class CanvasController(QObject):
@@ -30,6 +32,9 @@ class CanvasController(QObject):
 
     Snapping to lane centre lines follows `snap_enabled`; holding Shift inverts it for one gesture.
     Ctrl+click appends a waypoint in any mode; a double click on a selected path inserts one.
+    Dragging a selected agent's body moves its whole path (and the rest of a multi-selection);
+    Alt+drag on a waypoint handle moves that one waypoint. Shift+drag on empty map selects the agents
+    inside the rectangle (rubber band).
     """
 
     message = Signal(str)
@@ -42,6 +47,7 @@ class CanvasController(QObject):
         self.snap_enabled = True
         self.mode = "select"
         self._session: DragSession | None = None
+        self._band: tuple[float, float] | None = None
         self.drag_events = 0
         canvas.set_tool(self)
         self.set_document(document)
@@ -93,26 +99,42 @@ class CanvasController(QObject):
     def drag_start(self, x: float, y: float, mods) -> bool:
         doc = self.document
         t = doc.current_time
-        hit = hit_test(doc.scenario, t, x, y, doc.selection, self.canvas.pick_radius(), self.canvas.handle_gap())
+        alt = bool(mods & Qt.AltModifier)
+        hit = hit_test(doc.scenario, t, x, y, doc.selection, self.canvas.pick_radius(), self.canvas.handle_gap(),
+                       prefer_waypoint=alt)
         if hit is None:
+            if mods & Qt.ShiftModifier:  # rubber band selection
+                self._band = (x, y)
+                self.canvas.show_rubber_band(x, y, x, y)
+                return True
             return False  # the view pans
         if hit.agent_id not in doc.selection:
             doc.select((hit.agent_id,))
         start = doc.scenario
         try:
             if hit.kind == "agent":
-                self._session = AgentDrag(start, hit.agent_id, x, y, t)
+                others = tuple(i for i in doc.selection if i != hit.agent_id)
+                self._session = AgentDrag(start, hit.agent_id, x, y, t, also=others)
+                what = (f"{hit.agent_id}'s whole path" if not self._session.also
+                        else f"{len(self._session.agent_ids)} agents")
+                self.message.emit(f"Moving {what}: one undo step. Alt+drag a waypoint handle to move one waypoint; "
+                                  "Shift inverts lane snapping; Esc cancels")
             elif hit.kind == "rotate":
                 self._session = RotateDrag(start, hit.agent_id, x, y, t)
+                self.message.emit(f"Rotating {hit.agent_id} about its position at t = {t:.2f} s "
+                                  "(Shift: 15° steps when snapping is off)")
             elif hit.kind == "waypoint":
                 doc.select_waypoint(hit.agent_id, hit.index)
                 self._session = WaypointDrag(start, hit.agent_id, hit.index, x, y)
+                self.message.emit(f"Moving waypoint {hit.index + 1} of {hit.agent_id} only"
+                                  + ("" if alt else " (drag the body to move the whole path)"))
             else:  # on the path: a new waypoint there, dragged at once
                 wp = split_point(start.agent(hit.agent_id).trajectory, hit.t)
                 inserted = C.AddWaypoint(hit.agent_id, waypoint=wp).do(start)
                 index = int(np.searchsorted(inserted.agent(hit.agent_id).trajectory.times, wp.t))
                 self._session = WaypointDrag(inserted, hit.agent_id, index, x, y)
                 self._session.label = f"Add waypoint to {hit.agent_id}"
+                self.message.emit(f"New waypoint {index + 1} of {hit.agent_id}")
         except (ValueError, KeyError, IndexError) as e:
             self._session = None
             self.message.emit(str(e).strip("'\""))
@@ -125,10 +147,14 @@ class CanvasController(QObject):
         return self._session is not None
 
     def drag_move(self, x: float, y: float, mods) -> None:
+        if self._band is not None:
+            self.canvas.show_rubber_band(self._band[0], self._band[1], x, y)
+            return
         if self._session is None:
             return
         if not self.document.is_dragging:  # the drag was ended elsewhere (undo, a command, Esc)
             self._session = None
+            self.canvas.show_snap_target(None)
             return
         self.drag_events += 1
         try:
@@ -136,20 +162,39 @@ class CanvasController(QObject):
         except (ValueError, KeyError, IndexError) as e:
             self.message.emit(str(e))
             return
+        self.canvas.show_snap_target(getattr(self._session, "snap_target", None))
         self.document.drag_to(new)
         if isinstance(self._session, WaypointDrag):
             self.document.select_waypoint(self._session.agent_id, self._session.index)
 
     def drag_end(self, x: float, y: float, mods) -> None:
+        if self._band is not None:
+            x0, y0 = self._band
+            self._band = None
+            self.canvas.show_rubber_band(None)
+            doc = self.document
+            ids = agents_in_rect(doc.scenario, doc.current_time, x0, y0, x, y)
+            if mods & Qt.ControlModifier:
+                ids = tuple(dict.fromkeys(doc.selection + ids))
+            doc.select(ids)
+            self.message.emit(f"{len(ids)} agent{'s' if len(ids) != 1 else ''} selected"
+                              + (": drag one of them to move them together, arrow keys nudge" if ids else ""))
+            return
         if self._session is None:
             return
         self.drag_move(x, y, mods)
+        self.canvas.show_snap_target(None)
         if self._session is None:
             return
         self._session = None
         self.document.end_drag()
 
     def drag_cancel(self) -> None:
+        if self._band is not None:
+            self._band = None
+            self.canvas.show_rubber_band(None)
+            return
+        self.canvas.show_snap_target(None)
         if self._session is not None:
             self._session = None
             self.document.cancel_drag()
@@ -280,11 +325,30 @@ class CanvasController(QObject):
         cmds = [C.RotateAgent(i, angle=steps * ROTATE_STEP, pivot_time=doc.current_time) for i in ids]
         self._try(cmds[0] if len(cmds) == 1 else C.CompoundCommand(f"Rotate {len(cmds)} agents", cmds))
 
-    def nudge_selection(self, dx: float, dy: float) -> None:
-        ids = list(self.document.selection)
-        if ids:
-            cmds = [C.MoveAgent(i, dx=dx, dy=dy) for i in ids]
-            self._try(cmds[0] if len(cmds) == 1 else C.CompoundCommand(f"Move {len(cmds)} agents", cmds))
+    def nudge_selection(self, dx: float, dy: float) -> bool:
+        """Move the selected (unlocked) agents by (dx, dy) metres: one undo step; False when nothing moved."""
+        doc = self.document
+        ids = [i for i in doc.selection if not doc.scenario.agent(i).locked]
+        if not ids:
+            if doc.selection:
+                self.message.emit("The selected agents come from the real scene and are locked")
+            return False
+        cmds = [C.MoveAgent(i, dx=dx, dy=dy) for i in ids]
+        label = f"Nudge {ids[0]}" if len(ids) == 1 else f"Nudge {len(ids)} agents"
+        ok = self._try(C.CompoundCommand(label, cmds))
+        if ok:
+            self.message.emit(f"{label} by ({dx:+.2f}, {dy:+.2f}) m (arrow keys; Shift for {NUDGE_STEP_FINE} m steps)")
+        return ok
+
+    def nudge_key(self, key, mods) -> bool:
+        """Arrow key on the canvas: nudge the selection (screen directions); True when handled."""
+        step = NUDGE_STEP_FINE if mods & Qt.ShiftModifier else NUDGE_STEP
+        d = {Qt.Key_Left: (-step, 0.0), Qt.Key_Right: (step, 0.0), Qt.Key_Up: (0.0, step),
+             Qt.Key_Down: (0.0, -step)}.get(key)
+        if d is None or not self.document.selection:
+            return False
+        self.nudge_selection(*d)
+        return True
 
     def snap_selection_to_lane(self) -> None:
         """Move each selected agent onto the nearest lane centre line at the current time."""

@@ -139,7 +139,7 @@ class ExportDialog(QDialog):
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.AcceptRole)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.Close)
         self.export_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.reject)
+        self.cancel_button.clicked.connect(lambda: self.cancel() if self.running else self.reject())  # explicit: no question
 
         top = QFormLayout()
         top.addRow("Format", self.format)
@@ -256,10 +256,20 @@ class ExportDialog(QDialog):
             self.status.setText("cancelling…")
 
     def reject(self) -> None:  # noqa: D401 (Qt name)
+        """Esc / Close / the window's X: never stops running work without asking."""
         if self.running:
-            self.cancel()
+            if self.confirm_stop():
+                self.cancel()
             return
         super().reject()
+
+    def confirm_stop(self) -> bool:
+        """Ask whether to cancel the export that is running (Esc must not do it unasked)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        r = QMessageBox.question(self, "Cancel the export?", "The export is still running. Cancel it?\n"
+                                 "What is finished is kept.", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return r == QMessageBox.Yes
 
     def shutdown(self, timeout_ms: int = 60000) -> None:
         """Cancel a running export and wait for its thread (on window close)."""

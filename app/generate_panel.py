@@ -13,12 +13,99 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QApplication,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.generate_settings import GenerateSettingsPanel, GenerationOptions
 from app.generate_worker import BackendFactory, ConditionsFactory, GenerationJob, cancel_all
 from app.player_pane import PlayerPane
 from editor.document import Document
+
+
+class ModelSummary(QGroupBox):
+    """What the chosen model folder is (engine's `model check` summary, read from configs and safetensors
+    headers, no weights loaded) and one conditioning-scale setting per ControlNet of a world-model folder."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Model", parent)
+        self.text = QLabel("no model folder chosen")
+        self.text.setObjectName("panelHint")
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+        mono.setPointSizeF(max(7.0, mono.pointSizeF() - 1.5))
+        self.text.setFont(mono)
+        self.scales_box = QWidget()
+        self.scales_form = QFormLayout(self.scales_box)
+        self.scales_form.setContentsMargins(0, 0, 0, 0)
+        self.scale_spins: dict[str, QDoubleSpinBox] = {}
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.text)
+        lay.addWidget(self.scales_box)
+        self._folder: str | None = None
+        self.ok = False
+
+    def show_folder(self, backend: str, folder: str | None, scales: dict | None = None) -> None:
+        """Summarise `folder` for `backend` (naive: nothing); rebuild the scale settings when the folder changes."""
+        from engine.worldmodel.diffusion.inspect_folder import describe
+
+        if backend == "naive" or not folder:
+            self.text.setText("the naive backend needs no model" if backend == "naive" else "no model folder chosen")
+            self._set_scales([], scales)
+            self.ok = backend == "naive"
+            self._folder = None
+            return
+        report = describe(folder)
+        lines = [" ".join(ln.split()) for ln in report.lines]  # compact: the panel is narrow
+        if report.problems:
+            lines.append("cannot be used: " + "; ".join(report.problems))
+        self.text.setText("\n".join(lines) if lines else "")
+        self.ok = not report.problems
+        controls = []
+        if report.kind == "world-model":
+            import json
+            from pathlib import Path
+
+            try:
+                controls = json.loads((Path(folder).expanduser() / "model_index.json").read_text()).get("controls") or []
+            except (OSError, ValueError):
+                controls = []
+        if folder != self._folder or [c.get("name") for c in controls] != list(self.scale_spins):
+            self._set_scales(controls, scales)
+        self._folder = folder
+
+    def _set_scales(self, controls: list, overrides: dict | None) -> None:
+        while self.scales_form.rowCount():
+            self.scales_form.removeRow(0)
+        self.scale_spins = {}
+        for c in controls:
+            name = str(c.get("name"))
+            spin = QDoubleSpinBox()
+            spin.setRange(0.0, 3.0)
+            spin.setSingleStep(0.1)
+            spin.setDecimals(2)
+            spin.setValue(float((overrides or {}).get(name, c.get("scale", 1.0))))
+            spin.setToolTip(f"conditioning scale of the {name} ControlNet (0: off)")
+            self.scale_spins[name] = spin
+            self.scales_form.addRow(f"{name} scale", spin)
+        self.scales_box.setVisible(bool(controls))
+
+    def scales(self) -> dict[str, float]:
+        """{ControlNet name: scale} as set in the panel (empty when the folder has no ControlNets)."""
+        return {n: float(s.value()) for n, s in self.scale_spins.items()}
 
 
 class GenerationPanel(QWidget):
@@ -44,6 +131,7 @@ class GenerationPanel(QWidget):
         self._running = False
 
         self.settings_panel = GenerateSettingsPanel(options, persist=persist)
+        self.model_summary = ModelSummary()
         self.generate_button = QPushButton("Generate")
         self.generate_button.setToolTip("Generate the six-camera video of the scenario (Ctrl+G)")
         self.cancel_button = QPushButton("Cancel")
@@ -62,12 +150,24 @@ class GenerationPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.settings_panel)
+        lay.addWidget(self.model_summary)
         lay.addLayout(buttons)
         lay.addWidget(self.progress)
         lay.addWidget(self.progress_label)
         lay.addStretch(1)
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button.clicked.connect(self.cancel)
+        self.settings_panel.changed.connect(lambda _opts: self.refresh_model_summary())
+        self.refresh_model_summary()
+
+    def refresh_model_summary(self) -> None:
+        """Show what the chosen model folder is (called whenever the settings change)."""
+        try:
+            opts = self.settings_panel.options()
+        except ValueError:
+            return
+        self.model_summary.show_folder(opts.backend, opts.model_dir,
+                                       dict(opts.backend_options.get("controlnet_scales") or {}))
 
     @property
     def document(self) -> Document:
@@ -83,9 +183,12 @@ class GenerationPanel(QWidget):
         """Start a generation of the current scenario; False (with a dialog) when it cannot start."""
         if self.running:
             return False
-        options = self.settings_panel.options()
         scenario = self.document.scenario
         try:
+            options = self.settings_panel.options()
+            scales = self.model_summary.scales()
+            if options.backend == "diffusion" and scales:
+                options = options.replace(backend_options={**options.backend_options, "controlnet_scales": scales})
             options.settings(scenario.seed)
             options.image_size()
         except ValueError as e:

@@ -1,77 +1,77 @@
 """Generation settings: backend, model folder, steps, guidance scale, seed, device, size; kept in QSettings.
 
-`GenerationOptions` is the plain value (no Qt); `load_options` / `save_options` read and write it under
-the ``generation/`` group of QSettings; `GenerateSettingsPanel` edits it.
+The value is the engine's typed `engine.config.GenerationConfig` (`GenerationOptions` is its name
+here, kept for callers); `load_options` / `save_options` map it onto QSettings keys under the
+``generation/`` group (one key per field, as before: seed -1 = the scenario's, model_dir "" = none,
+size "448x256", backend_options as JSON text); `GenerateSettingsPanel` edits it.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import json
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QSpinBox, QToolButton, QWidget)
 
-from engine.worldmodel import BACKEND_NAMES, GenerationSettings
+from engine.config import DEVICE_NAMES, GenerationConfig
+from engine.worldmodel import BACKEND_NAMES
 
-DEVICES = ("auto", "cpu", "cuda")
+GenerationOptions = GenerationConfig
+DEVICES = DEVICE_NAMES
 SIZES = ("448x256", "224x128", "896x512", "1600x900")
 GROUP = "generation"
 
 
-@dataclass(frozen=True)
-class GenerationOptions:
-    """What the user chose. seed < 0 means: use the scenario's seed."""
-
-    backend: str = "naive"
-    model_dir: str = ""
-    steps: int = 20
-    guidance_scale: float = 4.0
-    seed: int = -1
-    device: str = "auto"
-    size: str = "448x256"
-
-    def settings(self, scenario_seed: int = 0) -> GenerationSettings:
-        """The engine's GenerationSettings (ValueError names a bad field)."""
-        seed = scenario_seed if self.seed < 0 else self.seed
-        return GenerationSettings(steps=self.steps, guidance_scale=self.guidance_scale, seed=seed, device=self.device)
-
-    def image_size(self) -> tuple[int, int]:
-        """(width, height) per camera; ValueError explains a malformed size."""
-        from engine.cli.generate import parse_size
-
-        return parse_size(self.size)
+def _to_store(config: GenerationConfig) -> dict[str, object]:
+    """QSettings values of a config (plain str / int / float)."""
+    out: dict[str, object] = {}
+    for k, v in config.model_dump(mode="json").items():
+        if k == "seed":
+            v = -1 if v is None else v
+        elif k == "model_dir":
+            v = v or ""
+        elif k == "frames":
+            v = 0 if v is None else v
+        elif k == "backend_options":
+            v = json.dumps(v)
+        out[k] = v
+    return out
 
 
-def load_options(store: QSettings | None = None) -> GenerationOptions:
-    """Options from QSettings, falling back to defaults for missing or unreadable values."""
+def _from_store(name: str, raw: object) -> object:
+    if name == "frames" and str(raw) in ("0", ""):
+        return None
+    if name == "backend_options" and isinstance(raw, str):
+        return json.loads(raw)
+    return raw
+
+
+def load_options(store: QSettings | None = None) -> GenerationConfig:
+    """Options from QSettings; a missing, unreadable or invalid value falls back to its default (field by field)."""
     store = store or QSettings()
-    base = GenerationOptions()
-    values = {}
+    config = GenerationConfig()
     store.beginGroup(GROUP)
     try:
-        for f in fields(GenerationOptions):
-            raw = store.value(f.name, None)
+        for name in GenerationConfig.model_fields:
+            raw = store.value(name, None)
             if raw is None:
                 continue
             try:
-                values[f.name] = type(getattr(base, f.name))(raw)
+                config = config.replace(**{name: _from_store(name, raw)})
             except (TypeError, ValueError):
                 pass
     finally:
         store.endGroup()
-    opts = GenerationOptions(**{**asdict(base), **values})
-    if opts.backend not in BACKEND_NAMES:
-        opts = GenerationOptions(**{**asdict(opts), "backend": base.backend})
-    if opts.device not in DEVICES:
-        opts = GenerationOptions(**{**asdict(opts), "device": base.device})
-    return opts
+    if config.backend not in BACKEND_NAMES:
+        config = config.replace(backend=GenerationConfig().backend)
+    return config
 
 
-def save_options(options: GenerationOptions, store: QSettings | None = None) -> None:
+def save_options(options: GenerationConfig, store: QSettings | None = None) -> None:
     store = store or QSettings()
     store.beginGroup(GROUP)
     try:
-        for k, v in asdict(options).items():
+        for k, v in _to_store(options).items():
             store.setValue(k, v)
     finally:
         store.endGroup()
@@ -83,7 +83,7 @@ class GenerateSettingsPanel(QWidget):
 
     changed = Signal(object)
 
-    def __init__(self, options: GenerationOptions | None = None, parent=None, persist: bool = True) -> None:
+    def __init__(self, options: GenerationConfig | None = None, parent=None, persist: bool = True) -> None:
         super().__init__(parent)
         self._persist = persist
         self.backend = QComboBox()
@@ -136,32 +136,35 @@ class GenerateSettingsPanel(QWidget):
         form.addRow("Device", self.device)
         form.addRow("Size", self.size)
         form.addRow(self.hint)
-        self.set_options(options or (load_options() if persist else GenerationOptions()))
+        self.set_options(options or (load_options() if persist else GenerationConfig()))
         for sig in (self.backend.currentTextChanged, self.model_dir.editingFinished, self.steps.valueChanged,
                     self.guidance.valueChanged, self.seed.valueChanged, self.use_scenario_seed.toggled,
                     self.device.currentTextChanged, self.size.currentTextChanged):
             sig.connect(self._emit)
 
-    def options(self) -> GenerationOptions:
-        return GenerationOptions(
+    def options(self) -> GenerationConfig:
+        """The config the form shows; ValueError names a bad field (e.g. a malformed size typed in)."""
+        return self._extra.replace(
             backend=self.backend.currentText(), model_dir=self.model_dir.text().strip(), steps=self.steps.value(),
             guidance_scale=float(self.guidance.value()),
-            seed=-1 if self.use_scenario_seed.isChecked() else self.seed.value(),
+            seed=None if self.use_scenario_seed.isChecked() else self.seed.value(),
             device=self.device.currentText(), size=self.size.currentText().strip())
 
-    def set_options(self, options: GenerationOptions) -> None:
+    def set_options(self, options: GenerationConfig) -> None:
+        self._extra = GenerationConfig(frames=options.frames, dtype=options.dtype,
+                                       backend_options=dict(options.backend_options))
         widgets = (self.backend, self.model_dir, self.steps, self.guidance, self.seed, self.use_scenario_seed,
                    self.device, self.size)
         for w in widgets:
             w.blockSignals(True)
         self.backend.setCurrentText(options.backend)
-        self.model_dir.setText(options.model_dir)
+        self.model_dir.setText(options.model_dir or "")
         self.steps.setValue(options.steps)
         self.guidance.setValue(options.guidance_scale)
-        self.use_scenario_seed.setChecked(options.seed < 0)
-        self.seed.setValue(max(options.seed, 0))
+        self.use_scenario_seed.setChecked(options.seed is None)
+        self.seed.setValue(max(options.seed or 0, 0))
         self.device.setCurrentText(options.device)
-        self.size.setCurrentText(options.size)
+        self.size.setCurrentText(str(options.size))
         for w in widgets:
             w.blockSignals(False)
         self._update_enabled()
@@ -181,7 +184,13 @@ class GenerateSettingsPanel(QWidget):
 
     def _emit(self, *_args) -> None:
         self._update_enabled()
-        opts = self.options()
+        try:
+            opts = self.options()
+        except ValueError as e:   # e.g. a size being typed: say what is wrong, keep the saved settings
+            from engine.config import error_message
+
+            self.hint.setText(error_message(e))
+            return
         if self._persist:
             save_options(opts)
         self.changed.emit(opts)

@@ -22,7 +22,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from app.generate_settings import GenerationOptions
+from engine.config import GenerationConfig
 from engine.scenario.model import Scenario
 from engine.worldmodel import (
     CancelToken,
@@ -47,10 +47,13 @@ PREVIEW_INTERVAL_S = 0.1
 _ALIVE: set["GenerationJob"] = set()   # running jobs outlive the widgets that started them
 
 
-def default_conditions(scenario: Scenario, size: tuple[int, int]):
-    from engine.worldmodel.scenario_conditions import conditions_for_scenario
+def default_conditions(scenario: Scenario, size):
+    """The scenario's conditions through the engine's one path (`engine.conditions.clip_conditions`):
+    an edited real scene is generated over its recorded frames, with its log's rig. `size` is an
+    (width, height) pair or a GenerationConfig (then its size and frames)."""
+    from engine.conditions import clip_conditions
 
-    return conditions_for_scenario(scenario, size)
+    return clip_conditions(scenario, size)
 
 
 def error_title(error: BaseException) -> str:
@@ -78,7 +81,7 @@ class GenerationJob(QThread):
     failed = Signal(str, str, str)
     cancelled = Signal()
 
-    def __init__(self, scenario: Scenario, options: GenerationOptions,
+    def __init__(self, scenario: Scenario, options: GenerationConfig,
                  backend_factory: BackendFactory | None = None,
                  conditions_factory: ConditionsFactory | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -86,8 +89,9 @@ class GenerationJob(QThread):
         self.scenario = scenario
         self.options = options
         self.token = CancelToken()
-        self._backend_factory = backend_factory or (lambda name, model: create_backend(name, model or None))
-        self._conditions_factory = conditions_factory or default_conditions
+        self._backend_factory = backend_factory or (lambda name, model: create_backend(
+            name, model or None, **(dict(options.backend_options) if name != "naive" else {})))
+        self._conditions_factory = conditions_factory
         self.steps_done = 0
         self.steps_after_cancel = 0
         self.result: GeneratedClip | None = None
@@ -115,7 +119,8 @@ class GenerationJob(QThread):
             size = self.options.image_size()
             backend = self._backend_factory(self.options.backend, self.options.model_dir)
             self.token.raise_if_cancelled()
-            conditions = self._conditions_factory(self.scenario, size)
+            conditions = (default_conditions(self.scenario, self.options) if self._conditions_factory is None
+                          else self._conditions_factory(self.scenario, size))
             last_preview = 0.0
             for event in backend.generate(conditions, settings, self.token):
                 if isinstance(event, StepProgress):

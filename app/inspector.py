@@ -275,8 +275,10 @@ class InspectorWidget(QWidget):
             self.asset_box.setCurrentText(agent.asset)
             for sb, v in zip(self.size_boxes, agent.size):
                 sb.setValue(v)
-            params = ", ".join(f"{k}={v}" for k, v in dict(agent.behavior_params).items())
-            self.behavior.setText(agent.behavior + (f"  ({params})" if params else ""))
+            params = ", ".join(f"{k}={v}" for k, v in dict(agent.behavior_params).items() if k != "from")
+            edited = agent.behavior == "manual" and dict(agent.behavior_params).get("from")
+            # after a hand edit the generating function's parameters no longer describe the motion
+            self.behavior.setText(C.behavior_text(agent) + (f"  ({params})" if params and not edited else ""))
             self.speed_plot.set_agent(agent)
             self.table.set_agent(agent)
             if changed_agent:

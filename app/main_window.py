@@ -32,7 +32,7 @@ from engine.scenario.errors import ScenarioFormatError
 APP_NAME = "Corner-Case Studio"
 ORG_NAME = "CornerCaseStudio"
 FILE_FILTER = "Scenario (*.json);;All files (*)"
-LAYOUT_VERSION = 4  # bump when docks are added or moved: old saved layouts are then ignored
+LAYOUT_VERSION = 5  # bump when docks are added or moved: old saved layouts are then ignored
 
 
 def flag_levels(report, t: float) -> dict[str, int]:
@@ -62,16 +62,22 @@ class MainWindow(QMainWindow):
 
     recovery_dir: where autosave writes (default: AppDataLocation/recovery); enable_preview /
     enable_3d: start the render worker / the vispy view (tests switch them off when not needed).
+    defer_heavy: start the render and checks workers (and their imports) only after the window is
+    shown (`start_deferred`, called by `run_app` once the window is on screen). The vispy 3D view is
+    always made when its dock is first shown (or `view3d` is read), not while the window is built.
     """
 
     document_replaced = Signal(object)
 
     def __init__(self, document: Document | None = None, *, recovery_dir: str | os.PathLike | None = None,
                  enable_preview: bool = True, enable_3d: bool = True, autosave_interval_ms: int = 15000,
-                 restore_layout: bool = True) -> None:
+                 restore_layout: bool = True, defer_heavy: bool = False) -> None:
         super().__init__()
         self.document = document or Document()
         self.ui_state = UiState()
+        self._heavy_started = not defer_heavy
+        self._after_paint: list = []
+        self.first_paint_at: float | None = None   # perf_counter time of the first paint
         self.resize(1600, 950)
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowNestedDocks | QMainWindow.AllowTabbedDocks)
@@ -92,14 +98,14 @@ class MainWindow(QMainWindow):
         self.environment_dock = self.add_dock("Environment", self.environment, Qt.LeftDockWidgetArea)
         self.inspector = InspectorWidget(self.document)
         self.inspector_dock = self.add_dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
-        self.view3d = None
+        self._view3d = None
         self.view3d_dock = None
-        if enable_3d:
-            from app.view3d import View3D
-
-            self.view3d = View3D(self.document)
-            self.view3d_dock = self.add_dock("3D view", self.view3d, Qt.RightDockWidgetArea)
+        if enable_3d:  # a placeholder: vispy and the scene geometry load when the dock is first shown
+            placeholder = QLabel("3D view: loading…")
+            placeholder.setAlignment(Qt.AlignCenter)
+            self.view3d_dock = self.add_dock("3D view", placeholder, Qt.RightDockWidgetArea)
             self.splitDockWidget(self.inspector_dock, self.view3d_dock, Qt.Vertical)
+            self.view3d_dock.visibilityChanged.connect(self._on_view3d_visible)
         self.prompt_panel = self._make_prompt_panel()
         self.prompt_dock = self.add_dock("Prompt", self.prompt_panel, Qt.RightDockWidgetArea)
         self.tabifyDockWidget(self.inspector_dock, self.prompt_dock)
@@ -109,11 +115,17 @@ class MainWindow(QMainWindow):
         if enable_preview:
             from app.preview_pane import PreviewPane
 
-            self.preview = PreviewPane(self.document)
+            self.preview = PreviewPane(self.document, start_worker=not defer_heavy)
             self.preview_dock = self.add_dock("Camera preview", self.preview, Qt.BottomDockWidgetArea)
         self.timeline = TimelineWidget(self.document, self)  # docked below the preview/player tabs, later
 
-        self.checks = CheckRunner(self.document, self)
+        self.checks = CheckRunner(self.document, self, start=not defer_heavy)
+        from app.checks_dock import ChecksDock
+
+        self.checks_panel = ChecksDock(self.document)
+        self.checks_dock = self.add_dock("Checks", self.checks_panel, Qt.RightDockWidgetArea)
+        self.tabifyDockWidget(self.inspector_dock, self.checks_dock)
+        self.inspector_dock.raise_()
         self.autosave = AutosaveController(self.document, recovery_dir, autosave_interval_ms, self)
 
         self._build_status_bar()
@@ -121,11 +133,19 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._connect_document()
         self._connect_panels()
-        self._install_features()
+        self._features_installed = False
+        if not defer_heavy:
+            self._install_features()
         # last in the bottom area: under the preview and player tabs (docking it before tabifying them
         # leaves a stale tab bar over the preview)
         self.timeline_dock = self.add_dock("Timeline", self.timeline, Qt.BottomDockWidgetArea, Qt.Vertical)
         self.timeline_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        from app.maneuver_strip import ManeuverStrip    # H16: per-agent manoeuvre sequences under the timeline
+
+        self.maneuver_strip = ManeuverStrip(self.document, self)
+        self.maneuver_strip.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.maneuver_strip_dock = self.add_dock("Manoeuvres", self.maneuver_strip, Qt.BottomDockWidgetArea,
+                                                 Qt.Vertical)
         self._initial_sizes()
         if restore_layout:
             self._restore_layout()
@@ -148,11 +168,62 @@ class MainWindow(QMainWindow):
             self.panels_menu.addAction(dock.toggleViewAction())
         return dock
 
+    @property
+    def view3d(self):
+        """The vispy 3D view (made on first use), or None when the window has none."""
+        if self._view3d is None and self.view3d_dock is not None:
+            from app.view3d import View3D
+
+            self._view3d = View3D(self.document)
+            self.view3d_dock.setWidget(self._view3d)
+        return self._view3d
+
+    def _on_view3d_visible(self, visible: bool) -> None:
+        if visible and self._view3d is None and self._heavy_started:
+            QTimer.singleShot(200, lambda: self.view3d)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().paintEvent(event)
+        if self._after_paint:
+            pending, self._after_paint = self._after_paint, []
+            for fn in pending:
+                QTimer.singleShot(30, fn)
+        if self.first_paint_at is None:
+            import time
+
+            self.first_paint_at = time.perf_counter()
+
+    def call_after_first_paint(self, fn) -> None:
+        """Run `fn` once the window has painted (so heavy start-up work does not delay its appearance)."""
+        if self.first_paint_at is not None:
+            QTimer.singleShot(0, fn)
+        else:
+            self._after_paint.append(fn)
+
+    def start_deferred(self) -> None:
+        """Start what `defer_heavy` held back (idempotent): generation, export and nuScenes features (their
+        docks get the saved layout back), then the checks and render workers."""
+        if getattr(self, "_shut", False):
+            return
+        if not self._features_installed:
+            before = set(self.docks.values())
+            self._install_features()
+            for dock in set(self.docks.values()) - before:
+                self.restoreDockWidget(dock)
+        self.checks.start()
+        if self.preview is not None:
+            self.preview.start_worker()
+        self._heavy_started = True
+        if self.view3d_dock is not None and self.view3d_dock.isVisible():
+            QTimer.singleShot(300, lambda: self.view3d)
+
     def _install_features(self) -> None:
         """World-model generation, export / batch, and real nuScenes scenes: each adds its own docks and menus."""
         from app.export_dialog import install_export
         from app.generate_panel import install_generation
         from app.nuscenes_dialog import install_nuscenes
+
+        self._features_installed = True
 
         install_generation(self)
         self.tabifyDockWidget(self.prompt_dock, self.generation_dock)
@@ -181,7 +252,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.status_message = QLabel()
         self.checks_label = QLabel("checks: …")
-        self.checks_label.setToolTip("engine.checks on the whole clip, after every edit")
+        self.checks_label.setToolTip("engine.checks on the whole clip, after every edit; the Checks dock lists them")
         self.cursor_label = QLabel()
         self.cursor_label.setMinimumWidth(180)
         sb = self.statusBar()
@@ -333,6 +404,8 @@ class MainWindow(QMainWindow):
             lambda m: (self.action_tool_waypoints if m == "waypoints" else self.action_tool_select).setChecked(True))
         self.palette.entry_activated.connect(self._add_at_view_centre)
         self.checks.report_ready.connect(self._on_report)
+        self.checks_panel.finding_activated.connect(
+            lambda f: self.show_message(f"{f.code} at {f.t_start:.2f} s: {f.message}", 10000))
         self.checks.failed.connect(lambda msg: self.checks_label.setText(f"checks failed: {msg}"))
         self.autosave.error.connect(self.show_message)
 
@@ -342,10 +415,12 @@ class MainWindow(QMainWindow):
         self._disconnect_document()
         self.document = document
         self.controller.set_document(document)
-        for panel in (self.environment, self.inspector, self.timeline, self.prompt_panel, self.view3d, self.preview):
+        for panel in (self.environment, self.inspector, self.timeline, self.prompt_panel, self._view3d, self.preview,
+                      getattr(self, "maneuver_strip", None)):
             if panel is not None and hasattr(panel, "set_document"):
                 panel.set_document(document)
         self.checks.set_document(document)
+        self.checks_panel.set_document(document)
         self.autosave.set_document(document)
         self._connect_document()
         self.timeline.set_marks([])
@@ -369,6 +444,7 @@ class MainWindow(QMainWindow):
                  if int(f.severity) >= 1]
         self.timeline.set_marks(marks)
         self.inspector.set_report(report)
+        self.checks_panel.set_report(report, stale=self.document.is_dragging)
         counts = report.counts() if hasattr(report, "counts") else {}
         errors, warnings = counts.get("error", 0), counts.get("warning", 0)
         if errors or warnings:
@@ -416,14 +492,20 @@ class MainWindow(QMainWindow):
 
     def _show_help(self) -> None:
         QMessageBox.information(self, "Keyboard and mouse", (
-            "Map: drag an agent to move it, drag a white waypoint handle to move it, drag the round handle ahead "
-            "of the selected agent to rotate it; drag on the empty map to pan, wheel to zoom.\n\n"
+            "Map: drag an agent's body to move its whole path (Alt+drag a white waypoint handle to move only that "
+            "waypoint), drag the round handle ahead of the selected agent to rotate it about where it is now; "
+            "Shift+drag on the empty map selects the agents in the rectangle, dragging one moves them all; "
+            "arrow keys on the map nudge the selection (Shift: 0.1 m); drag on the empty map to pan, wheel "
+            "to zoom.\n\n"
             "Click selects (Shift+click adds), double click on a selected path inserts a waypoint, "
             "Ctrl+click (or the Waypoints tool, W) appends one. S toggles snapping to lane centres "
             "(hold Shift to invert while dragging), Esc cancels a drag.\n\n"
             "Delete removes the selected waypoint or agents, Ctrl+D duplicates, [ and ] rotate by 5°, "
             "L moves onto the nearest lane centre.\n\n"
-            "Space plays, Left/Right step a frame, Shift+Left/Right a key frame, Home/End jump."))
+            "Space plays, Left/Right step a frame (when the map does not have the focus with a selection), "
+            "Shift+Left/Right a key frame, Home/End jump.\n\n"
+            "Camera preview: double-click a camera to enlarge it (again to go back), right-click it to choose "
+            "its own map. Checks dock: click a finding to select its agents and go to its time."))
 
     # ---- layout and settings ------------------------------------------------------------
     def _restore_layout(self) -> None:
@@ -481,10 +563,20 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         if not self.maybe_save():
             return
-        start = str(self.document.path.parent) if self.document.path else str(Path.cwd())
-        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", start, FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", self.dialog_folder(), FILE_FILTER)
         if path:
+            self.ui_state.set_last_folder("scenarios", path)
             self.open_file(path, ask=False)
+
+    def dialog_folder(self) -> str:
+        """Where Open / Save As start: the open file's folder unless it is a bundled one (the demo), else
+        the last folder used, else the home folder."""
+        from engine.paths import RESOURCES_DIR
+
+        p = self.document.path
+        if p is not None and not Path(p).resolve().is_relative_to(RESOURCES_DIR.resolve()) and Path(p).parent.is_dir():
+            return str(Path(p).parent)
+        return self.ui_state.last_folder("scenarios")
 
     def open_file(self, path: str | os.PathLike, ask: bool = True) -> bool:
         """Open a scenario file; shows every problem in a dialog when it is invalid."""
@@ -513,8 +605,11 @@ class MainWindow(QMainWindow):
         return self._save_to(self.document.path)
 
     def save_as(self) -> bool:
-        start = str(self.document.path or Path.cwd() / f"{self.document.scenario.name}.json")
+        name = self.document.path.name if self.document.path else f"{self.document.scenario.name}.json"
+        start = str(Path(self.dialog_folder()) / name)
         path, _ = QFileDialog.getSaveFileName(self, "Save scenario as", start, FILE_FILTER)
+        if path:
+            self.ui_state.set_last_folder("scenarios", path)
         return self._save_to(path) if path else False
 
     def _save_to(self, path) -> bool:
@@ -611,8 +706,9 @@ def run_app(path: str | None = None) -> int:
     except ScenarioFormatError as e:
         print(str(e), file=sys.stderr)
         doc, error = Document(), e
-    window = MainWindow(doc)
+    window = MainWindow(doc, defer_heavy=True)
     window.show()
+    window.call_after_first_paint(window.start_deferred)
     if error is not None:
         window.show_problems(f"Cannot open {target.name}", error)
     elif path:

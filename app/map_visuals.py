@@ -95,3 +95,17 @@ _FALLBACK = {
     "boxes": boxes_to_rgb,
     "hdmap": lambda a: a.astype(np.uint8, copy=False),
 }
+
+
+def camera_map_rgb(frame, camera: str, map_name: str) -> np.ndarray:
+    """(H, W, 3) uint8 picture of one map of one camera of a GuidanceFrame (`engine.render.visualize`'s
+    colouring, as `frame_map_rgb`)."""
+    try:
+        from engine.render.visualize import colorize
+    except ImportError:
+        colorize = None
+    if colorize is not None:
+        return np.asarray(colorize(frame[camera], map_name), dtype=np.uint8)
+    k = list(frame.camera_names).index(camera)
+    source = "mask" if map_name == "instance" else map_name
+    return _FALLBACK[map_name](np.asarray(frame.stack(source))[k:k + 1])[0]

@@ -4,10 +4,17 @@ The document's current time is the one clock: scrubbing the player's slider or p
 document's time (so the timeline, the canvas and the camera preview follow), and moving the timeline
 shows the matching generated frame. Every clip generated in this session is kept in the result list
 (the last MAX_RESULTS) and can be shown again or saved as videos (`engine.video.write_clip_outputs`).
+
+Truthful: a clip remembers the scenario it was made from; after an edit it is marked out of date (a
+banner on the tiles and the status line) until the scenario is back to that state (undo); opening
+another scenario clears the player (the session's clips stay in the list, named by their scenario).
+Playback follows the clip's own frame rate (12 fps for nuScenes sweeps) by elapsed time: each tick
+shows the frame that is due, so a slow paint skips frames instead of slowing the clip down.
 """
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -16,8 +23,10 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMes
 
 from app.preview_pane import CameraTile, TileRow
 from editor.document import Document
-from engine.rig import PANORAMA_ORDER
-from engine.worldmodel import GeneratedClip
+from app.preview_pane import PANORAMA as PANORAMA_ORDER  # the same order as engine.rig.PANORAMA_ORDER (tested)
+
+if TYPE_CHECKING:
+    from engine.worldmodel import GeneratedClip
 
 MAX_RESULTS = 8  # clips kept per session (a 33-frame six-view clip at 448x256 is ~68 MB)
 
@@ -30,9 +39,14 @@ class PlayerPane(QWidget):
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
-        self.results: list[tuple[str, GeneratedClip]] = []
+        self.results: list[tuple[str, GeneratedClip, object]] = []   # (label, clip, scenario it was made from)
         self.clip: GeneratedClip | None = None
+        self.clip_scenario = None
+        self.stale = False
         self.shown_frame: int | None = None
+        self.played_frames = 0
+        self._play_t0 = 0.0
+        self._play_f0 = 0
         self.tiles = {name: CameraTile(name) for name in PANORAMA_ORDER}
         for t in self.tiles.values():
             t.note = "no video yet: Generate (Ctrl+G)"
@@ -67,6 +81,7 @@ class PlayerPane(QWidget):
         lay.addWidget(self.status)
 
         self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.PreciseTimer)
         self._timer.timeout.connect(self._tick)
         self.play_button.toggled.connect(self._on_play)
         self.slider.valueChanged.connect(self._on_slider)
@@ -79,20 +94,56 @@ class PlayerPane(QWidget):
     def _bind(self, document: Document) -> None:
         self.document = document
         document.events.time_changed.connect(self._on_time)
+        document.events.edit_finished.connect(self._check_stale)
 
     def set_document(self, document: Document) -> None:
-        """Follow another document (the kept clips stay)."""
+        """Follow another document: the player is cleared (the kept clips stay in the list)."""
         if document is self.document:
             return
         self.document.events.time_changed.disconnect(self._on_time)
+        self.document.events.edit_finished.disconnect(self._check_stale)
         self._bind(document)
-        self._on_time(document.current_time)
+        self.clear()
+
+    def clear(self) -> None:
+        """Show no clip (after another scenario was opened)."""
+        self.play_button.setChecked(False)
+        self.clip = None
+        self.clip_scenario = None
+        self.shown_frame = None
+        self.stale = False
+        for t in self.tiles.values():
+            t.note = "no video for this scenario yet: Generate (Ctrl+G)"
+            t.stale_note = ""
+            t.set_image(None)
+        self.result_box.blockSignals(True)
+        self.result_box.setCurrentIndex(-1)
+        self.result_box.blockSignals(False)
+        self.label.setText("—")
+        self.status.setText("")
+        self._update_controls()
+        self.result_box.setEnabled(bool(self.results))
+
+    def _check_stale(self, *_args) -> None:
+        """Mark the shown clip out of date when the scenario differs from the one it was made from."""
+        stale = self.clip is not None and self.clip_scenario is not None and self.document.scenario != self.clip_scenario
+        if stale != self.stale:
+            self.stale = stale
+            note = "out of date: the scenario was edited after this clip was made" if stale else ""
+            for t in self.tiles.values():
+                t.stale_note = note
+                t.update()
+            if self.clip is not None:
+                self._set_status()
 
     # ---- clips ---------------------------------------------------------------------------
-    def add_clip(self, clip: GeneratedClip, label: str | None = None) -> None:
-        """Keep a new clip for the session and show it at the document's current time."""
-        label = label or f"{clip.backend} · seed {clip.seed} · {time.strftime('%H:%M:%S')}"
-        self.results.append((label, clip))
+    def add_clip(self, clip: GeneratedClip, label: str | None = None, scenario=None) -> None:
+        """Keep a new clip for the session and show it at the document's current time.
+
+        scenario: what it was generated from (default: the document's scenario now)."""
+        label = label or f"{self.document.scenario.name} · {clip.backend} · seed {clip.seed} · {time.strftime('%H:%M:%S')}"
+        made_from = scenario if scenario is not None else self.document.scenario
+        self.results.append((label, clip, made_from))
         self.result_box.blockSignals(True)
         while len(self.results) > MAX_RESULTS:   # the oldest goes first
             self.results.pop(0)
@@ -100,17 +151,28 @@ class PlayerPane(QWidget):
         self.result_box.addItem(label)
         self.result_box.setCurrentIndex(len(self.results) - 1)
         self.result_box.blockSignals(False)
-        self.show_clip(clip)
+        self.show_clip(clip, made_from)
 
-    def show_clip(self, clip: GeneratedClip) -> None:
-        missing = [n for n in PANORAMA_ORDER if n not in clip.camera_names]
+    def show_clip(self, clip: GeneratedClip, scenario=None) -> None:
         self.clip = clip
+        self.clip_scenario = scenario
         w, h = clip.image_size
         self.strip.set_aspect(w / h)
-        self.status.setText(f"{clip.num_frames} frames · {w}x{h} · {clip.backend}"
-                            + (f" · missing {', '.join(missing)}" if missing else ""))
+        self.stale = False
+        for t in self.tiles.values():
+            t.stale_note = ""
         self._update_controls()
+        self._check_stale()
+        self._set_status()
         self._on_time(self.document.current_time)
+
+    def _set_status(self) -> None:
+        clip = self.clip
+        w, h = clip.image_size
+        missing = [n for n in PANORAMA_ORDER if n not in clip.camera_names]
+        self.status.setText(f"{clip.num_frames} frames · {w}x{h} · {clip.fps:g} fps · {clip.backend}"
+                            + (f" · missing {', '.join(missing)}" if missing else "")
+                            + (" · OUT OF DATE: the scenario was edited since" if self.stale else ""))
 
     def show_preview(self, frame: int, images: np.ndarray, final: bool) -> None:
         """During a generation: images (V, h, w, 3) in panorama order (a step preview or a finished frame)."""
@@ -146,7 +208,8 @@ class PlayerPane(QWidget):
             w.setEnabled(has)
         if has:
             self.slider.setRange(0, self.clip.num_frames - 1)
-            self._timer.setInterval(max(1, int(round(1000 / self.clip.fps))))
+            # tick twice per frame; which frame is shown follows the elapsed time, not the tick count
+            self._timer.setInterval(max(1, int(500 / self.clip.fps)))
 
     def _on_time(self, t: float) -> None:
         if self.clip is not None:
@@ -164,6 +227,9 @@ class PlayerPane(QWidget):
         if on and self.clip is not None:
             if self.shown_frame is not None and self.shown_frame >= self.clip.num_frames - 1:
                 self._on_slider(0)
+            self._play_t0 = time.perf_counter()
+            self._play_f0 = self.shown_frame or 0
+            self.played_frames = 0
             self._timer.start()
         else:
             self._timer.stop()
@@ -171,20 +237,33 @@ class PlayerPane(QWidget):
     def toggle_play(self) -> None:
         self.play_button.toggle()
 
+    def due_frame(self, now: float | None = None) -> int:
+        """The frame playback should show at perf_counter time `now` (wrapping at the clip's end)."""
+        now = time.perf_counter() if now is None else now
+        n = self.clip.num_frames
+        return (self._play_f0 + int((now - self._play_t0) * self.clip.fps)) % n
+
     def _tick(self) -> None:
         if self.clip is None:
             return
-        nxt = (self.shown_frame or 0) + 1
-        self._on_slider(0 if nxt >= self.clip.num_frames else nxt)
+        f = self.due_frame()
+        if f != self.shown_frame:
+            self.played_frames += 1
+            self._on_slider(f)
 
     def _on_result_chosen(self, index: int) -> None:
         if 0 <= index < len(self.results):
-            self.show_clip(self.results[index][1])
+            self.show_clip(self.results[index][1], self.results[index][2])
 
     def save_dialog(self) -> None:
         if self.clip is None:
             return
-        folder = QFileDialog.getExistingDirectory(self, "Save the generated videos into")
+        from app.ui_state import UiState
+
+        state = UiState()
+        folder = QFileDialog.getExistingDirectory(self, "Save the generated videos into", state.last_folder("videos"))
+        if folder:
+            state.set_last_folder("videos", folder)
         if folder:
             self.save_to(folder)
 

@@ -21,40 +21,58 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from app.map_visuals import PREVIEW_MAPS, frame_map_rgb
+from app.map_visuals import PREVIEW_MAPS, camera_map_rgb, frame_map_rgb
 from app.workers import LatestOnlyWorker, preload
 from editor.document import Document
 from engine.scenario.model import Scenario
 
 PANORAMA = ("CAM_FRONT_LEFT", "CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_BACK_RIGHT", "CAM_BACK", "CAM_BACK_LEFT")
 PREVIEW_SIZE = (448, 256)
+DRAFT_SCALE = 0.5   # the reduced-resolution preview while dragging
 
 
 @dataclass(frozen=True)
 class PreviewRequest:
-    """What to render: a scenario at time t, one map, and when it was asked for (perf_counter s)."""
+    """What to render: a scenario at time t, one map, and when it was asked for (perf_counter s).
+
+    camera_maps: (camera, map name) pairs for cameras that show another map than `map_name`;
+    overlay: also project the agents' boxes (with their ids) into each camera; draft: render at
+    reduced resolution (while dragging: the picture follows the hand, the full one comes when the
+    drag ends).
+    """
 
     scenario: Scenario
     t: float
     map_name: str
     submitted: float
+    camera_maps: tuple[tuple[str, str], ...] = ()
+    overlay: bool = False
+    draft: bool = False
+
+    def map_for(self, camera: str) -> str:
+        return dict(self.camera_maps).get(camera, self.map_name)
 
 
 @dataclass(frozen=True)
 class PreviewResult:
-    """Rendered pictures: images (C, H, W, 3) uint8 in the order of `names` (panorama order)."""
+    """Rendered pictures: images (C, H, W, 3) uint8 in the order of `names` (panorama order).
+
+    boxes: camera -> [(agent id, class, (u0, v0, u1, v1) in image pixels)] when the request asked for
+    the overlay (far to near), else empty.
+    """
 
     request: PreviewRequest
     images: np.ndarray
     names: tuple[str, ...]
     warnings: tuple[str, ...]
+    boxes: dict = field(default_factory=dict)
 
 
 class PreviewRenderer:
@@ -71,6 +89,7 @@ class PreviewRenderer:
         self._real_frames = real_frames
         self._real = None                  # (rig, renderer, time of day it is lit for)
         self._background_key = None        # (source, frame index) whose real frame the real renderer has
+        self._draft = None                 # (renderer, time of day it is lit for): reduced resolution
 
     @property
     def real_frames(self):
@@ -81,24 +100,28 @@ class PreviewRenderer:
             self._real_frames = RealFrameCache()
         return self._real_frames
 
-    def render(self, scenario: Scenario, t: float):
+    def render(self, scenario: Scenario, t: float, maps=None, draft: bool = False):
         """The GuidanceFrame of `scenario` at t, lit for the scenario's time of day.
 
+        maps: the map names to render (None: all; `GuidanceRenderer.render`'s subsets); draft: on a
+        second renderer at `DRAFT_SCALE` of the size (synthetic scenes only; made on first use).
         With a source scene: over the recorded frame nearest t (rendered at that frame's time).
         """
         if scenario.source is not None:
             from engine.sources.errors import SceneSourceError
 
             try:
-                return self._render_real(scenario, t)
+                return self._render_real(scenario, t, maps)
             except SceneSourceError as e:
                 from dataclasses import replace
 
-                frame = self._render_synthetic(scenario, t)
+                frame = self._render_synthetic(scenario, t, maps)
                 return replace(frame, warnings=tuple(frame.warnings) + (f"real frames unavailable: {e}",))
-        return self._render_synthetic(scenario, t)
+        if draft:
+            return self._render_draft(scenario, t, maps)
+        return self._render_synthetic(scenario, t, maps)
 
-    def _render_synthetic(self, scenario: Scenario, t: float):
+    def _render_synthetic(self, scenario: Scenario, t: float, maps=None):
         tod = scenario.environment.time_of_day
         if tod != self.time_of_day:
             from engine.render.gl_tiles import Lighting
@@ -106,9 +129,26 @@ class PreviewRenderer:
             self.renderer.set_lighting(Lighting.for_time_of_day(tod))
             self.time_of_day = tod
         self.renderer.set_scenario(scenario)
-        return self.renderer.render(t)
+        return self.renderer.render(t, maps=maps)
 
-    def _render_real(self, scenario: Scenario, t: float):
+    def _render_draft(self, scenario: Scenario, t: float, maps=None):
+        if self._draft is None:
+            from engine.rig import CameraRig
+
+            w, h = self.renderer.rig.size
+            size = (max(16, int(round(w * DRAFT_SCALE / 8)) * 8), max(16, int(round(h * DRAFT_SCALE / 8)) * 8))
+            self._draft = (self._real_factory(CameraRig.default(size)), None)
+        renderer, lit = self._draft
+        tod = scenario.environment.time_of_day
+        if tod != lit:
+            from engine.render.gl_tiles import Lighting
+
+            renderer.set_lighting(Lighting.for_time_of_day(tod))
+            self._draft = (renderer, tod)
+        renderer.set_scenario(scenario)
+        return renderer.render(t, maps=maps)
+
+    def _render_real(self, scenario: Scenario, t: float, maps=None):
         from engine.realscene.backgrounds import real_rig
 
         frames = self.real_frames
@@ -132,13 +172,16 @@ class PreviewRenderer:
             renderer.set_backgrounds(None if k is None else frames.backgrounds(scene, k, rig))
             self._background_key = key
         renderer.set_scenario(scenario)
-        return renderer.render(t if k is None else k / scene.scenario.fps)
+        return renderer.render(t if k is None else k / scene.scenario.fps, maps=maps)
 
     def release(self) -> None:
         self.renderer.release()
         if self._real is not None:
             self._real[1].release()
             self._real = None
+        if self._draft is not None:
+            self._draft[0].release()
+            self._draft = None
 
 
 def _guidance_renderer(rig):
@@ -156,10 +199,29 @@ def make_renderer(size: tuple[int, int] = PREVIEW_SIZE) -> PreviewRenderer:
 
 
 def render_request(renderer: PreviewRenderer, request: PreviewRequest) -> PreviewResult:
-    """Render one request with a renderer that lives on the calling thread."""
-    frame = renderer.render(request.scenario, request.t)
-    images = np.ascontiguousarray(frame_map_rgb(frame, request.map_name))
-    return PreviewResult(request, images, tuple(frame.camera_names), tuple(frame.warnings))
+    """Render one request with a renderer that lives on the calling thread (only the maps it shows)."""
+    wanted = {request.map_name} | {m for _c, m in request.camera_maps}
+    frame = renderer.render(request.scenario, request.t, maps=wanted, draft=request.draft)
+    names = tuple(frame.camera_names)
+    if not request.camera_maps:
+        images = np.ascontiguousarray(frame_map_rgb(frame, request.map_name))
+    else:
+        images = np.ascontiguousarray(np.stack([camera_map_rgb(frame, n, request.map_for(n)) for n in names]))
+    boxes = overlay_boxes(frame, request.scenario, request.t) if request.overlay else {}
+    return PreviewResult(request, images, names, tuple(frame.warnings), boxes)
+
+
+def overlay_boxes(frame, scenario: Scenario, t: float) -> dict:
+    """camera -> [(agent id, class, (u0, v0, u1, v1))]: the agents' (not the ego's) boxes in each camera of
+    the frame's rig, image pixels of that rig, far to near (`engine.rig.projection.project_boxes`)."""
+    from engine.rig.projection import project_boxes
+
+    out = {}
+    for name in frame.camera_names:
+        cam = frame.rig[name]
+        cfw = cam.camera_from_world(frame.world_from_ego)
+        out[name] = [(b.agent_id, b.cls, b.bbox) for b in project_boxes(scenario.agents, t, cam, cfw)]
+    return out
 
 
 def _release(renderer: PreviewRenderer) -> None:
@@ -167,24 +229,42 @@ def _release(renderer: PreviewRenderer) -> None:
 
 
 class CameraTile(QWidget):
-    """One camera's picture, scaled to fit, with its name in the corner."""
+    """One camera's picture, scaled to fit, with its name (and its own map, if any) in the corner.
 
-    def __init__(self, name: str, parent=None) -> None:
+    Double click: `double_clicked(name)` (the row enlarges it, or goes back); right click: a menu of
+    maps for this camera (`map_chosen(name, map label or "")`, "" = the pane's map). With `boxes`
+    set, the agents' boxes and ids are drawn over the picture; `stale_note` draws a banner.
+    """
+
+    double_clicked = Signal(str)
+    map_chosen = Signal(str, str)
+
+    def __init__(self, name: str, parent=None, map_menu: bool = False) -> None:
         super().__init__(parent)
         self.name = name
         self.image: QImage | None = None
+        self.image_size: tuple[int, int] | None = None   # (w, h) of the pixels `boxes` refer to
         self.note = "waiting for the renderer…"
+        self.map_label = ""       # this camera's own map (empty: the pane's)
+        self.boxes: list = []     # [(agent id, class, (u0, v0, u1, v1))]
+        self.stale_note = ""
         self.paints = 0
+        self.map_menu = map_menu
         self.setMinimumSize(40, 24)
+        self.setToolTip("Double-click to enlarge / go back" + ("; right-click to choose this camera's map"
+                                                                if map_menu else ""))
 
-    def set_image(self, array: np.ndarray | None) -> None:
-        """array: (H, W, 3) uint8, or None to show the note."""
+    def set_image(self, array: np.ndarray | None, boxes: list | None = None) -> None:
+        """array: (H, W, 3) uint8, or None to show the note; boxes: overlay in that image's pixels."""
         if array is None:
             self.image = None
+            self.image_size = None
         else:
             a = np.ascontiguousarray(array)
             h, w, _ = a.shape
             self.image = QImage(a.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+            self.image_size = (w, h)
+        self.boxes = list(boxes or [])
         self.update()
 
     def image_rect(self) -> QRectF:
@@ -195,6 +275,35 @@ class CameraTile(QWidget):
         w, h = iw * s, ih * s
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if event.button() == Qt.LeftButton:
+            self.double_clicked.emit(self.name)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if not self.map_menu:
+            return
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(self)
+        same = menu.addAction("Same map as the others")
+        same.setCheckable(True)
+        same.setChecked(not self.map_label)
+        menu.addSeparator()
+        actions = {}
+        for label in PREVIEW_MAPS:
+            a = menu.addAction(label)
+            a.setCheckable(True)
+            a.setChecked(label == self.map_label)
+            actions[a] = label
+        chosen = menu.exec(event.globalPos())
+        if chosen is same:
+            self.map_chosen.emit(self.name, "")
+        elif chosen in actions:
+            self.map_chosen.emit(self.name, actions[chosen])
+
     def paintEvent(self, _event) -> None:  # noqa: N802 (Qt name)
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#111316"))
@@ -202,6 +311,8 @@ class CameraTile(QWidget):
         if self.image is not None:
             p.setRenderHint(QPainter.SmoothPixmapTransform)
             p.drawImage(r, self.image)
+            if self.boxes and self.image_size:
+                self._paint_boxes(p, r)
         else:
             p.setPen(QColor("#8b929c"))
             p.drawText(self.rect().adjusted(6, 6, -6, -6), Qt.AlignCenter | Qt.TextWordWrap, self.note)
@@ -209,25 +320,69 @@ class CameraTile(QWidget):
         f.setPointSizeF(7.5)
         f.setBold(True)
         p.setFont(f)
-        label = self.name.replace("CAM_", "").replace("_", " ")
+        label = self.name.replace("CAM_", "").replace("_", " ") + (f" · {self.map_label}" if self.map_label else "")
         tw = p.fontMetrics().horizontalAdvance(label) + 8
         p.fillRect(QRectF(r.left(), r.top(), tw, 15), QColor(0, 0, 0, 150))
         p.setPen(QColor("#ffffff"))
         p.drawText(QRectF(r.left() + 4, r.top(), tw, 15), Qt.AlignVCenter | Qt.AlignLeft, label)
+        if self.stale_note:
+            p.fillRect(QRectF(r.left(), r.bottom() - 16, r.width(), 16), QColor(160, 90, 0, 200))
+            p.drawText(QRectF(r.left() + 4, r.bottom() - 16, r.width() - 8, 16), Qt.AlignVCenter | Qt.AlignLeft,
+                       self.stale_note)
         p.end()
         self.paints += 1
 
+    def _paint_boxes(self, p: QPainter, r: QRectF) -> None:
+        from PySide6.QtGui import QPen
+
+        from app import theme
+
+        sx = r.width() / self.image_size[0]
+        sy = r.height() / self.image_size[1]
+        f = QFont()
+        f.setPointSizeF(7.0)
+        p.setFont(f)
+        fm = p.fontMetrics()
+        tags = []
+        for aid, cls, (u0, v0, u1, v1) in self.boxes:   # far to near: near boxes are drawn on top
+            color = theme.class_qcolor(cls)
+            pen = QPen(color)
+            pen.setWidthF(1.5)
+            p.setPen(pen)
+            p.setBrush(Qt.NoBrush)
+            box = QRectF(r.left() + u0 * sx, r.top() + v0 * sy, (u1 - u0) * sx, (v1 - v0) * sy)
+            p.drawRect(box)
+            tw = fm.horizontalAdvance(aid) + 4
+            tags.append((QRectF(box.left(), max(r.top(), box.top() - 12), tw, 12), aid, color))
+        placed: list[QRectF] = []
+        for tag, aid, color in reversed(tags):   # ids of the nearest first; one that would cover another waits
+            if any(tag.intersects(q) for q in placed):
+                continue
+            placed.append(tag)
+            p.fillRect(tag, QColor(0, 0, 0, 170))
+            p.setPen(color)
+            p.drawText(tag, Qt.AlignCenter, aid)
+
 
 class TileRow(QWidget):
-    """Lays camera tiles side by side at the image aspect ratio, centred as one strip (preview and player)."""
+    """Lays camera tiles side by side at the image aspect ratio, centred as one strip (preview and player).
+
+    `set_focus(name)` enlarges one camera: it takes the room, the others become a column of small
+    tiles at its right (a click-through strip); `set_focus(None)` goes back to the row. A double click on
+    a tile toggles its focus.
+    """
+
+    focus_changed = Signal(object)
 
     def __init__(self, tiles: list[CameraTile], aspect: float = 448 / 256, gap: int = 3, parent=None) -> None:
         super().__init__(parent)
         self.tiles = tiles
         self.aspect = aspect
         self.gap = gap
+        self.focus: str | None = None
         for t in tiles:
             t.setParent(self)
+            t.double_clicked.connect(self.toggle_focus)
         self.setMinimumHeight(60)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
@@ -237,12 +392,38 @@ class TileRow(QWidget):
             self.aspect = aspect
             self._layout()
 
+    def toggle_focus(self, name: str) -> None:
+        self.set_focus(None if self.focus == name else name)
+
+    def set_focus(self, name: str | None) -> None:
+        if name is not None and name not in [t.name for t in self.tiles]:
+            raise KeyError(f"no camera named {name!r}")
+        if name != self.focus:
+            self.focus = name
+            self._layout()
+            self.focus_changed.emit(name)
+
     def resizeEvent(self, _event) -> None:  # noqa: N802 (Qt name)
         self._layout()
 
     def _layout(self) -> None:
         n = len(self.tiles)
         w, h = self.width(), self.height()
+        if self.focus is not None and n > 1:
+            others = [t for t in self.tiles if t.name != self.focus]
+            big = next(t for t in self.tiles if t.name == self.focus)
+            small_h = (h - (len(others) - 1) * self.gap) / len(others)
+            small_w = min(small_h * self.aspect, w * 0.2)
+            small_h = small_w / self.aspect
+            big_w = min(w - small_w - self.gap, h * self.aspect)
+            big_h = big_w / self.aspect
+            x = (w - (big_w + self.gap + small_w)) / 2
+            big.setGeometry(int(round(x)), int(round((h - big_h) / 2)), int(round(big_w)), int(round(big_h)))
+            y = (h - (len(others) * small_h + (len(others) - 1) * self.gap)) / 2
+            for t in others:
+                t.setGeometry(int(round(x + big_w + self.gap)), int(round(y)), int(round(small_w)), int(round(small_h)))
+                y += small_h + self.gap
+            return
         tile_w = min((w - (n - 1) * self.gap) / n, h * self.aspect)
         tile_h = tile_w / self.aspect
         x = (w - (n * tile_w + (n - 1) * self.gap)) / 2
@@ -262,21 +443,33 @@ class PreviewPane(QWidget):
     frame_shown = Signal(int, float)
 
     def __init__(self, document: Document, parent=None, renderer_factory=make_renderer,
-                 autostart: bool = True, backend: str | None = None) -> None:
+                 autostart: bool = True, backend: str | None = None, start_worker: bool = True) -> None:
         super().__init__(parent)
         self.document: Document | None = None
         self.map_box = QComboBox()
         self.map_box.addItems(list(PREVIEW_MAPS))
         self.map_box.setToolTip("Which guidance map to show")
+        self.overlay_box = QCheckBox("Boxes + IDs")
+        self.overlay_box.setToolTip("Draw every agent's projected box and id over the pictures")
+        self.draft_box = QCheckBox("Fast while dragging")
+        self.draft_box.setChecked(False)  # rendering only the map shown is fast enough at full size (bench)
+        self.draft_box.setToolTip(f"While dragging, render at {DRAFT_SCALE:.0%} of the size so the pictures "
+                                  "follow the hand; full size when the drag ends")
         self.status = QLabel("")
         self.status.setObjectName("panelHint")
         top = QHBoxLayout()
         top.setContentsMargins(4, 2, 4, 0)
         top.addWidget(QLabel("Map"))
         top.addWidget(self.map_box)
+        top.addWidget(self.overlay_box)
+        top.addWidget(self.draft_box)
         top.addWidget(self.status, 1)
-        self.tiles = {name: CameraTile(name) for name in PANORAMA}
+        self.camera_maps: dict[str, str] = {}   # camera -> its own map label
+        self.tiles = {name: CameraTile(name, map_menu=True) for name in PANORAMA}
+        for tile in self.tiles.values():
+            tile.map_chosen.connect(self.set_camera_map)
         self.row = TileRow([self.tiles[n] for n in PANORAMA], PREVIEW_SIZE[0] / PREVIEW_SIZE[1])
+        self.row.focus_changed.connect(self._on_focus)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 2)
         lay.setSpacing(2)
@@ -285,7 +478,27 @@ class PreviewPane(QWidget):
         self.backend = backend or os.environ.get("CORNERCASE_RENDER_BACKEND", "thread")
         if self.backend not in ("process", "thread"):
             raise ValueError(f"unknown render backend {self.backend!r}; use 'process' or 'thread'")
-        if self.backend == "process" and renderer_factory is make_renderer:
+        self._renderer_factory = renderer_factory
+        self.worker = None
+        self.shown_id = 0
+        self.shown: PreviewResult | None = None
+        self.render_seconds = 0.0
+        self.render_history: list[float] = []  # seconds per shown render (the last 200)
+        self.enabled = autostart
+        self.map_box.currentTextChanged.connect(lambda _t: self.request())
+        self.overlay_box.toggled.connect(lambda _on: self.request())
+        if start_worker:
+            self.start_worker()
+        else:
+            for tile in self.tiles.values():
+                tile.note = "starting the renderer…"
+        self.set_document(document)
+
+    def start_worker(self) -> None:
+        """Start the render worker (its imports happen here: the window defers this until it is shown)."""
+        if self.worker is not None:
+            return
+        if self.backend == "process" and self._renderer_factory is make_renderer:
             from app.render_process import RenderProcess
 
             self.worker = RenderProcess(PREVIEW_SIZE, parent=self)
@@ -293,18 +506,12 @@ class PreviewPane(QWidget):
             self.backend = "thread"
             preload("shapely", "shapely.geometry", "shapely.ops", "cv2", "trimesh", "engine.render.guidance",
                     "engine.render.visualize", "engine.assets")
-            self.worker = LatestOnlyWorker(render_request, setup=renderer_factory, teardown=_release,
+            self.worker = LatestOnlyWorker(render_request, setup=self._renderer_factory, teardown=_release,
                                            name="preview-render", parent=self)
         self.worker.result_ready.connect(self._on_result)
         self.worker.failed.connect(self._on_failed)
         self.worker.setup_failed.connect(self._on_setup_failed)
-        self.shown_id = 0
-        self.shown: PreviewResult | None = None
-        self.render_seconds = 0.0
-        self.render_history: list[float] = []  # seconds per shown render (the last 200)
-        self.enabled = autostart
-        self.map_box.currentTextChanged.connect(lambda _t: self.request())
-        self.set_document(document)
+        self.request()
 
     @property
     def map_name(self) -> str:
@@ -318,20 +525,47 @@ class PreviewPane(QWidget):
                 return
         raise KeyError(f"unknown map {label_or_name!r}; maps: {', '.join(PREVIEW_MAPS)}")
 
+    def set_camera_map(self, camera: str, label: str) -> None:
+        """Show map `label` ("Depth", or a name "depth") on one camera; "" = the pane's map."""
+        if label:
+            label = next((lb for lb, nm in PREVIEW_MAPS.items() if label in (lb, nm)), None) or ""
+            if not label:
+                raise KeyError(f"unknown map for {camera}; maps: {', '.join(PREVIEW_MAPS)}")
+            self.camera_maps[camera] = label
+        else:
+            self.camera_maps.pop(camera, None)
+        self.tiles[camera].map_label = label
+        self.request()
+
+    def _on_focus(self, name) -> None:
+        self.status.setText((f"{name.replace('CAM_', '').replace('_', ' ')} enlarged: double-click it to go back"
+                             if name else "all cameras"))
+
     def set_document(self, document: Document) -> None:
         if self.document is not None:
             self.document.events.scenario_changed.disconnect(self.request)
             self.document.events.time_changed.disconnect(self.request)
+            self.document.events.edit_finished.disconnect(self._on_edit_finished)
         self.document = document
         document.events.scenario_changed.connect(self.request)
         document.events.time_changed.connect(self.request)
+        document.events.edit_finished.connect(self._on_edit_finished)
         self.request()
+
+    def _on_edit_finished(self, *_args) -> None:
+        # a drag ended (or was cancelled): the last picture may be a draft, or of an abandoned state
+        if self.shown is None or self.shown.request.draft or self.shown.request.scenario is not self.document.scenario:
+            self.request()
 
     def request(self, *_args) -> int:
         """Ask for a render of the current state; returns the request id (0 when disabled)."""
-        if not self.enabled or self.document is None:
+        if not self.enabled or self.document is None or self.worker is None:
             return 0
-        req = PreviewRequest(self.document.scenario, self.document.current_time, self.map_name, time.perf_counter())
+        doc = self.document
+        cams = tuple((c, PREVIEW_MAPS[lb]) for c, lb in self.camera_maps.items() if PREVIEW_MAPS[lb] != self.map_name)
+        req = PreviewRequest(doc.scenario, doc.current_time, self.map_name, time.perf_counter(), cams,
+                             self.overlay_box.isChecked(), self.draft_box.isChecked() and doc.is_dragging
+                             and doc.scenario.source is None)
         return self.worker.submit(req)
 
     def _on_result(self, rid: int, result: PreviewResult, seconds: float) -> None:
@@ -341,7 +575,7 @@ class PreviewPane(QWidget):
         for k, name in enumerate(result.names):
             tile = self.tiles.get(name)
             if tile is not None:
-                tile.set_image(images[k])
+                tile.set_image(images[k], result.boxes.get(name))
         for tile in self.tiles.values():
             tile.repaint()
         self.shown_id = rid
@@ -351,7 +585,10 @@ class PreviewPane(QWidget):
         del self.render_history[:-200]
         latency = time.perf_counter() - result.request.submitted
         warn = f"  ·  {len(result.warnings)} warning(s)" if result.warnings else ""
-        self.status.setText(f"t = {result.request.t:.2f} s  ·  render {seconds * 1000:.0f} ms ({self.backend})  ·  "
+        if self.row.focus is not None:
+            warn += "  ·  double-click the big camera to go back"
+        draft = "  ·  draft (dragging)" if result.request.draft else ""
+        self.status.setText(f"t = {result.request.t:.2f} s  ·  render {seconds * 1000:.0f} ms ({self.backend}){draft}  ·  "
                             f"{self.worker.dropped} stale request(s) dropped{warn}")
         if result.warnings:
             self.status.setToolTip("\n".join(result.warnings))
@@ -370,4 +607,5 @@ class PreviewPane(QWidget):
     def shutdown(self) -> None:
         """Stop the render thread (releases the renderer on its own thread)."""
         self.enabled = False
-        self.worker.stop()
+        if self.worker is not None:
+            self.worker.stop()

@@ -4,7 +4,9 @@ Both interpreters go through `engine.prompting.prompt_to_scenario` (offline, or 
 `LLMSettings.from_env()`: OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL, bounded timeouts and retries),
 which checks the result against the prompt and repairs or re-asks. Apply runs the (possibly edited)
 script with `engine.prompting.run_checked_script` at the current scenario's rate, duration and seed and
-reports the findings without rewriting the script.
+reports the findings without rewriting the script. Every script runs in the bounded executor
+(`engine.sandbox.executor`, a separate process with time, memory and output limits); the panel runs
+these calls under `cancel_scope` so its Cancel button kills the script's process.
 """
 from __future__ import annotations
 

@@ -1,12 +1,18 @@
 """Prompt panel: a prompt, the interpreter choice, the generated script (highlighted, editable), Apply.
 
 Interpreting (a language model may take seconds) and running the script both happen on a worker
-thread, so the window never freezes; Apply is one undoable edit (`editor.commands.ApplyPromptResult`).
+thread, so the window never freezes; the script itself runs in the bounded executor's worker process
+(`engine.sandbox.executor`: time, memory and output limits). While either runs the panel is in a
+"running" state with the elapsed time and a Cancel button: Cancel kills the script's process (and
+abandons an LLM request) at once. Apply is one undoable edit (`editor.commands.ApplyPromptResult`).
 Errors are shown inline, with the script line marked when it is known.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import threading
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QTextEdit, QVBoxLayout,
                                QWidget)
@@ -24,13 +30,18 @@ EXAMPLE = "a truck cuts in from the left at night while a pedestrian crosses"
 
 
 def _work(_state, job: tuple):
-    """Worker-thread job: ("interpret", prompt, key, scenario) -> script; ("run", script, scenario) -> Scenario."""
-    kind = job[0]
-    if kind == "interpret":
-        _, prompt, key, scenario = job
-        return kind, backend.interpret(prompt, key, scenario)
-    _, script, scenario, prompt = job
-    return kind, backend.run_script(script, scenario, prompt)
+    """Worker-thread job: ("interpret", prompt, key, scenario, cancel) -> script; ("run", script, scenario,
+    prompt, cancel) -> Scenario. Everything runs under `cancel_scope(cancel)`: setting the event kills
+    the script's process and abandons an LLM request."""
+    from engine.sandbox.executor import cancel_scope
+
+    kind, cancel = job[0], job[-1]
+    with cancel_scope(cancel):
+        if kind == "interpret":
+            _, prompt, key, scenario, _c = job
+            return kind, backend.interpret(prompt, key, scenario)
+        _, script, scenario, prompt, _c = job
+        return kind, backend.run_script(script, scenario, prompt)
 
 
 class PromptPanel(QWidget):
@@ -58,6 +69,9 @@ class PromptPanel(QWidget):
         self.mode.addItems(list(APPLY_MODES))
         self.apply = QPushButton("Apply")
         self.apply.setToolTip("Run the script in the sandbox and apply its agents (one undo step)")
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setToolTip("Stop the running script (its process is killed) or the language model request")
+        self.cancel.hide()
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -70,6 +84,7 @@ class PromptPanel(QWidget):
         row2 = QHBoxLayout()
         row2.addWidget(self.mode, 1)
         row2.addWidget(self.apply)
+        row2.addWidget(self.cancel)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(QLabel("Prompt"))
@@ -85,8 +100,21 @@ class PromptPanel(QWidget):
         self.worker.result_ready.connect(self._on_result)
         self.worker.failed.connect(self._on_failed)
         self._pending: dict[int, tuple] = {}
+        self._cancel_event: threading.Event | None = None
+        self._busy_text = ""
+        self._busy_since = 0.0
+        self.elapsed = QTimer(self)
+        self.elapsed.setInterval(250)
+        self.elapsed.timeout.connect(self._show_elapsed)
         self.generate.clicked.connect(self.generate_script)
         self.apply.clicked.connect(self.apply_script)
+        self.cancel.clicked.connect(self.cancel_run)
+        try:                                          # a warm sandbox worker: the first Apply is fast too
+            from engine.sandbox.executor import default_executor
+
+            default_executor().prewarm(background=True)
+        except Exception:  # noqa: BLE001 - best effort
+            pass
         self.script.textChanged.connect(self._clear_error_marks)
         self._fill_interpreters()
         self.set_document(document)
@@ -128,11 +156,43 @@ class PromptPanel(QWidget):
         raise ValueError(f"unknown apply mode {mode!r}")
 
     def _set_busy(self, text: str | None) -> None:
+        """The "running" state: buttons off, Cancel shown, the elapsed time counting (None ends it)."""
         on = text is not None
         self.generate.setEnabled(not on)
         self.apply.setEnabled(not on)
+        self.cancel.setVisible(on)
+        self.cancel.setEnabled(on)
         if on:
+            self._busy_text, self._busy_since = text, time.monotonic()
+            self.elapsed.start()
             self.show_status(text, "hint")
+        else:
+            self.elapsed.stop()
+            self._cancel_event = None
+
+    def _show_elapsed(self) -> None:
+        if self._pending:
+            self.show_status(f"{self._busy_text} {time.monotonic() - self._busy_since:.0f} s (Cancel stops it)",
+                             "hint")
+
+    def _new_cancel(self) -> threading.Event:
+        if self._cancel_event is not None:
+            self._cancel_event.set()              # a newer request replaces the running one
+        self._cancel_event = threading.Event()
+        return self._cancel_event
+
+    def cancel_run(self) -> None:
+        """Stop what is running: the script's process is killed; its late result is ignored."""
+        if not self._pending:
+            return
+        if self._cancel_event is not None:
+            self._cancel_event.set()
+        kind = next(iter(self._pending.values()))[0]
+        self._pending = {}
+        self._set_busy(None)
+        self.show_status("Cancelled: " + ("the script's process was stopped; nothing was applied." if kind == "run"
+                                          else "the interpreter was stopped."), "hint")
+        self.message.emit("Cancelled")
 
     def show_status(self, text: str, kind: str = "error") -> None:
         """Inline status under the script: kind 'error', 'ok' or 'hint'."""
@@ -149,7 +209,7 @@ class PromptPanel(QWidget):
             self.show_status("Type a prompt first.")
             return 0
         key = self.interpreter.currentData()
-        rid = self.worker.submit(("interpret", text, key, self.document.scenario))
+        rid = self.worker.submit(("interpret", text, key, self.document.scenario, self._new_cancel()))
         self._pending = {rid: ("interpret", text)}
         self._set_busy(f"Interpreting with {self.interpreter.currentText()}…")
         return rid
@@ -161,7 +221,7 @@ class PromptPanel(QWidget):
             self.show_status("There is no script to apply: generate one or type it.")
             return 0
         prompt = self.prompt.toPlainText().strip() or None
-        rid = self.worker.submit(("run", script, self.document.scenario, prompt))
+        rid = self.worker.submit(("run", script, self.document.scenario, prompt, self._new_cancel()))
         self._pending = {rid: ("run", script, prompt, APPLY_MODES[self.mode.currentText()])}
         self._set_busy("Running the script in the sandbox…")
         return rid
@@ -227,4 +287,6 @@ class PromptPanel(QWidget):
             self.script.setExtraSelections([])
 
     def shutdown(self) -> None:
+        if self._cancel_event is not None:
+            self._cancel_event.set()
         self.worker.stop(timeout_ms=2000)

@@ -2,11 +2,12 @@
 widgets: the QApplication lives in the editor process only).
 
 Messages from the editor (over a multiprocessing Pipe):
-    ("render", request_id, scenario, map_or_None, t, map_name)   map None = the map sent before
+    ("render", request_id, scenario, map_or_None, t, map_name[, options])   map None = the map sent before;
+        options: PreviewRequest's camera_maps / overlay / draft
     ("stop",)
 Answers:
     ("ready", gl_renderer_name) | ("setup_failed", message)
-    ("ok", request_id, images (C, H, W, 3) uint8, names, warnings, seconds)
+    ("ok", request_id, images (C, H, W, 3) uint8, names, warnings, seconds, boxes)
     ("error", request_id, message)
 """
 from __future__ import annotations
@@ -34,8 +35,7 @@ def child_main(conn, size: tuple[int, int]) -> None:
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
-        from app.map_visuals import frame_map_rgb
-        from app.preview_pane import make_renderer
+        from app.preview_pane import PreviewRequest, make_renderer, render_request
 
         renderer = make_renderer(size)
         conn.send(("ready", getattr(renderer.renderer, "gl_renderer", "")))
@@ -48,18 +48,16 @@ def child_main(conn, size: tuple[int, int]) -> None:
             msg = conn.recv()
             if msg[0] == "stop":
                 break
-            _, rid, scenario, road_map, t, map_name = msg
+            _, rid, scenario, road_map, t, map_name = msg[:6]
+            opts = msg[6] if len(msg) > 6 else {}
             if road_map is not None:
                 current_map = road_map
             try:
                 t0 = time.perf_counter()
                 s = replace(scenario, map=current_map) if current_map is not None else scenario
-                frame = renderer.render(s, t)
-                import numpy as np
-
-                images = np.ascontiguousarray(frame_map_rgb(frame, map_name))
-                conn.send(("ok", rid, images, tuple(frame.camera_names), tuple(frame.warnings),
-                           time.perf_counter() - t0))
+                result = render_request(renderer, PreviewRequest(s, t, map_name, 0.0, **opts))
+                conn.send(("ok", rid, result.images, result.names, result.warnings,
+                           time.perf_counter() - t0, result.boxes))
             except Exception as e:
                 conn.send(("error", rid, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}"))
     except (EOFError, OSError, KeyboardInterrupt):

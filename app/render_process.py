@@ -107,7 +107,8 @@ class RenderProcess(QObject):
             road_map = _lean_map(req.scenario.map)
             self._sent_map = req.scenario.map
         try:
-            self._conn.send(("render", rid, lean_scenario(req.scenario), road_map, req.t, req.map_name))
+            opts = {"camera_maps": req.camera_maps, "overlay": req.overlay, "draft": req.draft}
+            self._conn.send(("render", rid, lean_scenario(req.scenario), road_map, req.t, req.map_name, opts))
             self._in_flight = (rid, req)
         except (OSError, ValueError) as e:
             self._sent_map = None
@@ -150,8 +151,9 @@ class RenderProcess(QObject):
                     continue
                 rid, req = entry
                 if kind == "ok":
-                    _, _, images, names, warnings, seconds = msg
-                    self.result_ready.emit(rid, PreviewResult(req, images, names, warnings), float(seconds))
+                    _, _, images, names, warnings, seconds = msg[:6]
+                    boxes = msg[6] if len(msg) > 6 else {}
+                    self.result_ready.emit(rid, PreviewResult(req, images, names, warnings, boxes), float(seconds))
                 else:
                     self.failed.emit(rid, msg[2])
 

@@ -2,6 +2,10 @@
 
 Dragging a point up or down changes the speed at that waypoint; the trajectory is retimed
 (`editor.speed_profile.retimed`: the path stays, the timing follows) live, as one undoable drag.
+The drag is clamped to what the agent's class can do (`editor.speed_profile.speed_bounds`: the
+acceleration, deceleration, jerk and lateral-acceleration limits of `engine.library.limits`) and to
+the clip's time range (a slower agent is cut at the clip's end, never run past it); the allowed range
+is drawn on the plot while dragging, with the class's top speed as a dashed line.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from app import theme
 from editor.commands import SetSpeedProfile
 from editor.document import Document
-from editor.speed_profile import waypoint_speeds
+from editor.speed_profile import SpeedBounds, speed_bounds, waypoint_speeds
 from engine.scenario.model import Agent
 
 PICK_PIXELS = 10.0
@@ -79,8 +83,18 @@ class SpeedProfilePlot(pg.PlotWidget):
         self.points = pg.ScatterPlotItem(size=10, brush=pg.mkBrush(theme.HANDLE), pen=pg.mkPen("#101010"))
         self.active = pg.ScatterPlotItem(size=14, brush=pg.mkBrush(0, 0, 0, 0), pen=pg.mkPen(theme.SELECTION, width=2))
         self.playhead = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.EGO, width=1, style=Qt.DashLine))
-        for it in (self.curve, self.points, self.active, self.playhead):
+        # the allowed range of the dragged point (class limits), and the class's top speed
+        self.limit_bar = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0),
+                                         beam=0.08, pen=pg.mkPen(theme.ERROR, width=2))
+        self.limit_text = pg.TextItem("", color=theme.ERROR, anchor=(0, 1))
+        self.top_speed = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.ERROR, width=1, style=Qt.DashLine),
+                                         label="top speed", labelOpts={"position": 0.15, "color": theme.ERROR})
+        self.top_speed.setVisible(False)
+        for it in (self.curve, self.points, self.active, self.playhead, self.limit_bar, self.limit_text,
+                   self.top_speed):
             self.addItem(it)
+        self.bounds: SpeedBounds | None = None
+        self.limited_by = ""
         self.setMinimumHeight(150)
 
     def set_document(self, document: Document) -> None:
@@ -146,6 +160,12 @@ class SpeedProfilePlot(pg.PlotWidget):
         traj = self._agent.trajectory
         return self._vb.mapViewToScene(QPointF(float(traj.times[index]), float(waypoint_speeds(traj)[index])))
 
+    def clip_end(self) -> float:
+        """The time (s) a retimed trajectory is cut at: the clip's last frame, or the agent's own end
+        when it already runs longer."""
+        end = self._agent.trajectory.end_time if self._agent is not None else 0.0
+        return max(end, self.document.t_max)
+
     def begin_point_drag(self, scene_pos) -> bool:
         i = self.point_near(scene_pos)
         if i is None or self._agent is None:
@@ -154,19 +174,54 @@ class SpeedProfilePlot(pg.PlotWidget):
             self.message.emit(f"{self._agent.id} comes from the real scene and is locked")
             return False
         doc = self.document
-        self._drag = (doc.scenario, i, waypoint_speeds(self._agent.trajectory))
+        traj = self._agent.trajectory
+        try:
+            self.bounds = speed_bounds(traj, self._agent.cls, i, doc.scenario.fps, t_end=self.clip_end())
+        except (ValueError, KeyError) as e:
+            self.message.emit(str(e).strip("'\""))
+            return False
+        self._drag = (doc.scenario, i, waypoint_speeds(traj))
         doc.select_waypoint(self._agent.id, i)
-        doc.begin_drag(f"Change speed of {self._agent.id}")
+        doc.begin_drag(f"Change speed of {self._agent.id} at waypoint {i + 1}")
+        self._show_limits(float(traj.times[i]), self.bounds)
         return True
+
+    def _show_limits(self, t: float, b: SpeedBounds | None) -> None:
+        if b is None:
+            self.limit_bar.setData(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0))
+            self.limit_text.setText("")
+            self.top_speed.setVisible(False)
+            return
+        mid = 0.5 * (b.lo + b.hi)
+        self.limit_bar.setData(x=np.array([t]), y=np.array([mid]), top=np.array([b.hi - mid]),
+                               bottom=np.array([mid - b.lo]))
+        self.limit_text.setText(f"{b.lo:.1f}–{b.hi:.1f} m/s")
+        self.limit_text.setPos(t, b.hi)
+        from engine.library.limits import limits_for
+
+        vmax = limits_for(self._agent.cls).max_speed
+        self.top_speed.setValue(vmax)
+        self.top_speed.label.setFormat(f"{self._agent.cls} top speed {vmax:.0f} m/s")
+        self.top_speed.setVisible(True)
 
     def drag_point_to(self, speed: float) -> None:
         if self._drag is None:
             return
         start, i, speeds = self._drag
         v = speeds.copy()
-        v[i] = max(0.0, float(speed))
+        wanted = max(0.0, float(speed))
+        reason = ""
+        if self.bounds is not None:
+            wanted, reason = self.bounds.clamp(wanted)
+        v[i] = wanted
+        if reason != self.limited_by:
+            self.limited_by = reason
+            if reason:
+                self.message.emit(f"Speed at waypoint {i + 1} held at {wanted:.2f} m/s: "
+                                  + ("it would pass the clip's end" if reason == "clip end"
+                                     else f"more would exceed the {self._agent.cls}'s {reason} limit"))
         try:
-            new = SetSpeedProfile(self.agent_id, speeds=v).do(start)
+            new = SetSpeedProfile(self.agent_id, speeds=v, t_end=self.clip_end()).do(start)
         except (ValueError, KeyError) as e:
             self.message.emit(str(e))
             return
@@ -176,6 +231,9 @@ class SpeedProfilePlot(pg.PlotWidget):
         if self._drag is None:
             return
         self._drag = None
+        self.bounds = None
+        self.limited_by = ""
+        self._show_limits(0.0, None)
         self.document.end_drag()
         if self.document.selected_waypoint is not None:
             self.document.select_waypoint(None)

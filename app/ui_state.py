@@ -64,3 +64,18 @@ class UiState:
 
     def sync(self) -> None:
         self.store.sync()
+
+    def last_folder(self, kind: str = "scenarios") -> str:
+        """The folder a file dialog of `kind` starts in: the last one used (if it still exists), else the
+        home folder (never the bundled demo folder)."""
+        folder = self.text(f"last_folder/{kind}") or self.text("last_folder/scenarios")
+        if folder and os.path.isdir(folder):
+            return folder
+        from pathlib import Path
+
+        return str(Path.home())
+
+    def set_last_folder(self, kind: str, path: str | os.PathLike) -> None:
+        """Remember the folder of `path` (a file or a folder) for dialogs of `kind`."""
+        p = os.fspath(path)
+        self.set_text(f"last_folder/{kind}", p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)))

@@ -1,9 +1,11 @@
-"""Table of one agent's waypoints (t, x, y, yaw, v); editing a cell is one undoable command."""
+"""Table of one agent's waypoints (t, x, y, yaw, v); editing a cell is one undoable command.
+
+Rows are numbered from 1 (the vertical header), as every message about a waypoint is."""
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from editor.commands import SetWaypoint
@@ -61,12 +63,29 @@ class WaypointTable(QTableWidget):
             self._filling = False
 
     def set_active(self, sel: tuple[str, int] | None) -> None:
+        """Highlight the row of the waypoint in use without moving the current cell's column.
+
+        `selectRow` would make column 0 current (typing then edits t, not the cell clicked) and a
+        scroll on every change moves the row under the mouse between the two clicks of a double
+        click, so the row is selected through the selection model, the current index keeps its
+        column, and the view scrolls only when the row is out of sight.
+        """
         was = self._filling
         self._filling = True
         try:
             if self._agent is not None and sel is not None and sel[0] == self._agent.id and sel[1] < self.rowCount():
-                self.selectRow(sel[1])
-                self.scrollToItem(self.item(sel[1], 0))
+                row = sel[1]
+                cur = self.currentIndex()
+                col = cur.column() if cur.isValid() else 0
+                if not (cur.isValid() and cur.row() == row):
+                    self.selectionModel().setCurrentIndex(self.model().index(row, col), QItemSelectionModel.NoUpdate)
+                sm = self.selectionModel()
+                selected_rows = {i.row() for i in sm.selectedRows()}
+                if selected_rows != {row}:
+                    sm.select(self.model().index(row, 0),
+                              QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+                if not self.viewport().rect().intersects(self.visualRect(self.model().index(row, col))):
+                    self.scrollTo(self.model().index(row, col))
             else:
                 self.clearSelection()
         finally:
@@ -92,6 +111,6 @@ class WaypointTable(QTableWidget):
                     value = math.radians(value)
             self.document.execute(SetWaypoint(self._agent.id, index=row, values={key: value}))
         except ValueError as e:
-            msg = f"waypoint {row}: {COLUMNS[col][1]} must be a number" if "could not convert" in str(e) else str(e)
+            msg = f"waypoint {row + 1}: {COLUMNS[col][1]} must be a number" if "could not convert" in str(e) else str(e)
             self.message.emit(msg)
             self.set_agent(self._agent)  # put the old value back

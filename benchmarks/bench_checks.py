@@ -68,7 +68,10 @@ def _crossing(p0, p1, period: float, times: np.ndarray, phase: float) -> Traject
 def build_bench_scenario(n_agents: int = 50, duration: float = 20.0, seed: int = 0) -> Scenario:
     """A busy intersection: n_agents agents plus the ego over `duration` seconds."""
     rng = np.random.default_rng(seed)
-    L = IntersectionLayout(west_extent=-250.0, east_extent=350.0, cross_extent=250.0)
+    # the main road is long enough for the through traffic to keep its spacing (constant density)
+    through = n_agents - sum(int(round(f * n_agents)) for f in (0.12, 0.08, 0.16, 0.08, 0.16))
+    needed = 40.0 + 28.0 * math.ceil(through / 4) + 4.0 + 12.5 * duration + 40.0
+    L = IntersectionLayout(west_extent=-250.0, east_extent=max(350.0, needed - 250.0), cross_extent=250.0)
     road = intersection_map(L)
     lanes = {ln.id: ln.array for ln in road.lanes}
     times = np.round(np.arange(0.0, duration + 1e-9, KEY_STEP), 6)
@@ -138,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--agents", type=int, default=50)
     ap.add_argument("--duration", type=float, default=20.0)
+    ap.add_argument("--grid", action="store_true",
+                    help="time check_scenario (warm) at 10/50/100/200 agents x 3/10/20 s and fit the growth exponent")
     args = ap.parse_args(argv)
+    if args.grid:
+        return grid(args.runs)
     scenario = build_bench_scenario(args.agents, args.duration)
     doc = to_document(scenario)
     report = check_scenario(scenario)  # warm-up (imports, map caches)
@@ -159,6 +166,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:28s} {med:10.1f} {lo:8.1f} {cpu:14.1f} {med / BUDGET_MS:16.2f}")
     print(f"\nmedian of {args.runs} runs; ratio = median wall time / {BUDGET_MS:g} ms budget (the issue names no "
           "baseline); 'only X' rows include the sampling")
+    return 0
+
+
+def grid(runs: int, agents=(10, 50, 100, 200), durations=(3.0, 10.0, 20.0)) -> int:
+    """Warm check_scenario over agents x durations; exponent b of time ~ (agents x frames)^b (least squares)."""
+    cells = {}
+    for d in durations:
+        for n in agents:
+            s = build_bench_scenario(n, d)
+            check_scenario(s)   # warm-up
+            med, lo, cpu = _timed(lambda: check_scenario(s), runs)
+            cells[n, d] = (med, cpu, (len(s.agents) + 1) * s.num_frames)
+    print(f"check_scenario (warm), median wall ms (median CPU ms) of {runs} runs; load average {os.getloadavg()[0]:.1f}")
+    print(f"{'agents':>7s} " + " ".join(f"{f'{d:g} s':>18s}" for d in durations))
+    for n in agents:
+        print(f"{n:7d} " + " ".join(f"{cells[n, d][0]:9.1f} ({cells[n, d][1]:6.1f})" for d in durations))
+    size = np.log([cells[k][2] for k in cells])
+    for col, label in ((0, "wall"), (1, "CPU")):
+        t = np.log([cells[k][col] for k in cells])
+        b = np.polyfit(size, t, 1)[0]
+        big = [k for k in cells if k[0] >= 50]   # the asymptotic part
+        b_big = np.polyfit(np.log([cells[k][2] for k in big]), np.log([cells[k][col] for k in big]), 1)[0]
+        print(f"growth exponent ({label}): time ~ (agents x frames)^{b:.2f} over all cells, ^{b_big:.2f} over >= 50 agents")
+    m200 = cells.get((200, 20.0))
+    if m200:
+        print(f"200 agents x 20 s: {m200[0]:.1f} ms wall, {m200[1]:.1f} ms CPU; budget {BUDGET_MS:g} ms")
     return 0
 
 

@@ -1,6 +1,6 @@
-"""Latency from a drag event to the repainted six-camera preview, with 20 agents.
+"""Latency from a drag event to the repainted six-camera preview, with 20 agents; time to the window.
 
-    python benchmarks/bench_drag_preview.py [--runs 3] [--seconds 2.0] [--rate 60] [--size 448x256]
+    python benchmarks/bench_drag_preview.py [--runs 3] [--seconds 2.0] [--rate 60] [--startup-runs 2]
 
 A real MainWindow (offscreen Qt, preview rendered with EGL) on the demo grown to 20 agents; mouse
 moves are sent to the BEV canvas at `--rate` Hz dragging car_1 sideways, as the X server would: when
@@ -8,14 +8,20 @@ the UI thread is busy, moves that arrived meanwhile are compressed into the late
 same). For every move, the latency is the time from when it was due to the repaint of the first
 preview whose render includes it.
 
-Three designs, measured in the same run:
-  thread   the editor's default: a render worker thread owns the renderer; latest wins
-  process  the same worker with the renderer's thread in a child process (no shared GIL, GL crashes
-           isolated; CORNERCASE_RENDER_BACKEND=process)
-  sync     the baseline: the UI thread renders and repaints the preview inside each drag event
+Designs, measured in the same run:
+  thread       the editor's default: a render worker thread owns the renderer, latest wins, and while
+               dragging it renders a reduced-resolution draft (full size when the drag ends) of only
+               the map on screen
+  thread-full  the same at full resolution while dragging (the editor before the draft preview)
+  process      the draft design with the renderer's thread in a child process (no shared GIL, GL
+               crashes isolated; CORNERCASE_RENDER_BACKEND=process)
+  sync         the baseline: the UI thread renders (full size, every map) and repaints the preview
+               inside each drag event
 Besides the preview latency it reports the UI latency (due time to the canvas having handled the
-move), which is what a worker protects. Prints a table: the median over runs of p50 / p95, and the
-ratio baseline / editor.
+move) and the UI-thread block time (the longest stretches the event loop did not run, measured by a
+1 ms timer: what a render on the UI thread costs the hand), and the time from starting the editor
+process to its first painted window, deferring heavy work (the editor) or not (the old start-up).
+Prints tables: the median over runs of p50 / p95, and the ratio baseline / editor.
 """
 from __future__ import annotations
 
@@ -104,7 +110,7 @@ def run_once(mode: str, seconds: float, rate: float) -> dict[str, np.ndarray]:
 
     qa = QApplication.instance()
     doc = Document(scenario_with_20_agents())
-    os.environ["CORNERCASE_RENDER_BACKEND"] = "thread" if mode == "thread" else "process"
+    os.environ["CORNERCASE_RENDER_BACKEND"] = "process" if mode == "process" else "thread"
     win = MainWindow(doc, recovery_dir=Path("/tmp") / f"bench-recovery-{os.getpid()}", enable_preview=True,
                      enable_3d=False, restore_layout=False)
     win.resize(1600, 950)
@@ -117,7 +123,8 @@ def run_once(mode: str, seconds: float, rate: float) -> dict[str, np.ndarray]:
         pane.enabled = False  # the worker gets no requests
         sync = SyncPreview(pane, doc)
     else:
-        assert pane.backend == mode, (pane.backend, mode)
+        assert pane.backend == mode.split("-")[0], (pane.backend, mode)
+        pane.draft_box.setChecked(mode != "thread-full")
         pane.frame_shown.connect(lambda rid, lat: paints.append((pane.shown.request.submitted, time.perf_counter())))
     # warm up: the renderer has built the scene and rendered once
     t_end = time.perf_counter() + 60
@@ -140,6 +147,14 @@ def run_once(mode: str, seconds: float, rate: float) -> dict[str, np.ndarray]:
     if sync is not None:
         sync.paints.clear()
         sync.seconds.clear()
+    ticks: list[float] = []
+    from PySide6.QtCore import QTimer
+
+    monitor = QTimer()
+    monitor.setTimerType(Qt.PreciseTimer)
+    monitor.setInterval(1)
+    monitor.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    monitor.start()
     n = int(seconds * rate)
     t0 = time.perf_counter() + 0.05
     due = t0 + np.arange(n) / rate
@@ -162,6 +177,7 @@ def run_once(mode: str, seconds: float, rate: float) -> dict[str, np.ndarray]:
         handled_at[i:j] = t_done
         i = j
         qa.processEvents()
+    monitor.stop()
     send_mouse(vp, QEvent.MouseButtonRelease, pos, Qt.LeftButton, Qt.NoButton)
     # drain: wait for the preview of the final state
     t_end = time.perf_counter() + 30
@@ -182,6 +198,8 @@ def run_once(mode: str, seconds: float, rate: float) -> dict[str, np.ndarray]:
     out = {
         "preview": np.array(preview_latency),
         "ui": handled_at - due,
+        "handle": handled_at - sent_at,
+        "block": np.diff(np.array(ticks)) if len(ticks) > 1 else np.zeros(1),
         "render": np.array(pane.render_history if sync is None else sync.seconds),
         "frames": np.array([len(records)]),
         "dropped": np.array([pane.worker.dropped]),
@@ -196,16 +214,66 @@ def run_once(mode: str, seconds: float, rate: float) -> dict[str, np.ndarray]:
     return out
 
 
+STARTUP = """
+import sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, {root!r})
+from app.main_window import create_app, MainWindow
+from editor.document import Document
+from engine.paths import DEMO_SCENARIO
+app = create_app()
+defer = {defer!r}
+w = MainWindow(Document.open(DEMO_SCENARIO), recovery_dir={rec!r}, restore_layout=False, defer_heavy=defer)
+w.show()
+if defer:
+    w.call_after_first_paint(w.start_deferred)
+while w.first_paint_at is None:
+    app.processEvents()
+print("VISIBLE", w.first_paint_at - t0 + {spawn!r})
+w.document.undo_stack.set_clean()
+w.shutdown()
+"""
+
+
+def time_to_window(defer: bool) -> float:
+    """Seconds from starting a Python process to the editor window's first paint (interpreter start
+    included: measured as the wall time until the process starts running, plus the in-process time)."""
+    import subprocess
+
+    t0 = time.perf_counter()
+    probe = subprocess.run([sys.executable, "-c", "import time; print(time.perf_counter())"], capture_output=True,
+                           text=True)
+    spawn = time.perf_counter() - t0  # an empty interpreter's start and exit
+    code = STARTUP.format(root=str(Path(__file__).resolve().parent.parent), defer=defer,
+                          rec=f"/tmp/bench-recovery-{os.getpid()}", spawn=spawn)
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    for line in out.stdout.splitlines():
+        if line.startswith("VISIBLE"):
+            return float(line.split()[1])
+    raise RuntimeError(f"the start-up probe failed: {out.stderr[-2000:]} {probe.stderr}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--rate", type=float, default=60.0, help="mouse moves per second")
+    ap.add_argument("--startup-runs", type=int, default=2, help="start-up measurements per design (0: skip)")
+    ap.add_argument("--modes", default="thread,thread-full,process,sync")
     ap.add_argument("--switch-interval", type=float, default=None,
                     help="sys.setswitchinterval in seconds (Python's default is 0.005)")
     args = ap.parse_args()
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
+
+    startup = {}
+    for defer in (True, False):
+        startup[defer] = [time_to_window(defer) for _ in range(args.startup_runs)]
+        if startup[defer]:
+            print(f"start-up ({'deferred' if defer else 'all at once'}): "
+                  + ", ".join(f"{x:.2f} s" for x in startup[defer]), flush=True)
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -216,34 +284,45 @@ def main() -> int:
     qa.setOrganizationName("CornerCaseStudio")
     qa.setApplicationName("Corner-Case Studio bench")
 
-    modes = ("thread", "process", "sync")
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     results: dict[str, list[dict]] = {m: [] for m in modes}
     for r in range(args.runs):
         for mode in modes:
             res = run_once(mode, args.seconds, args.rate)
             results[mode].append(res)
             p = res["preview"]
-            print(f"run {r + 1} {mode:7s}: {len(p)} moves, {int(res['frames'][0])} previews painted, "
+            print(f"run {r + 1} {mode:11s}: {len(p)} moves, {int(res['frames'][0])} previews painted, "
                   f"preview p50 {np.percentile(p, 50) * 1000:7.1f} ms p95 {np.percentile(p, 95) * 1000:7.1f} ms, "
-                  f"UI p95 {np.percentile(res['ui'], 95) * 1000:7.1f} ms", flush=True)
+                  f"UI p95 {np.percentile(res['ui'], 95) * 1000:7.1f} ms, "
+                  f"longest UI block {np.max(res['block']) * 1000:7.1f} ms", flush=True)
 
     def med(mode: str, key: str, q: float) -> float:
         return statistics.median(float(np.percentile(x[key], q)) * 1000 for x in results[mode])
 
+    base = "sync" if "sync" in modes else modes[-1]
+    ed = modes[0]
     print()
     print(f"drag -> repainted preview, 20 agents, 6 cameras, mouse at {args.rate:g} Hz, "
           f"median of {args.runs} runs ({args.seconds:g} s of drag each)")
-    print(f"{'metric':32s} {'thread (editor)':>16s} {'process':>9s} {'sync (baseline)':>16s} {'sync/thread':>12s}")
-    for key, label in (("preview", "preview latency"), ("ui", "UI latency (canvas handled)")):
-        for q in (50, 95):
-            t, p, s = med("thread", key, q), med("process", key, q), med("sync", key, q)
-            print(f"{label + f' p{q} [ms]':32s} {t:16.1f} {p:9.1f} {s:16.1f} {s / max(t, 1e-9):12.2f}")
+    print(f"{'metric':34s} " + " ".join(f"{m:>12s}" for m in modes) + f" {base + '/' + ed:>14s}")
+    rows = (("preview", "preview latency", (50, 95)), ("ui", "UI latency (canvas handled)", (50, 95)),
+            ("handle", "UI time per move", (50, 95)), ("block", "UI-thread block", (95, 100)))
+    for key, label, qs in rows:
+        for q in qs:
+            vals = [med(m, key, q) for m in modes]
+            name = label + (" max [ms]" if q == 100 else f" p{q} [ms]")
+            ratio = med(base, key, q) / max(med(ed, key, q), 1e-9)
+            print(f"{name:34s} " + " ".join(f"{v:12.1f}" for v in vals) + f" {ratio:14.2f}")
     rt = [statistics.median(float(np.median(x["render"])) * 1000 for x in results[m]) for m in modes]
-    print(f"{'render time per preview p50 [ms]':32s} {rt[0]:16.1f} {rt[1]:9.1f} {rt[2]:16.1f}")
+    print(f"{'render time per preview p50 [ms]':34s} " + " ".join(f"{v:12.1f}" for v in rt))
     frames = [statistics.median(float(x["frames"][0]) for x in results[m]) for m in modes]
-    print(f"{'previews painted per run':32s} {frames[0]:16.0f} {frames[1]:9.0f} {frames[2]:16.0f}")
-    dropped = [statistics.median(float(x["dropped"][0]) for x in results[m]) for m in modes[:2]]
-    print(f"{'stale requests dropped per run':32s} {dropped[0]:16.0f} {dropped[1]:9.0f} {'-':>16s}")
+    print(f"{'previews painted per run':34s} " + " ".join(f"{v:12.0f}" for v in frames))
+    if startup[True] and startup[False]:
+        a, b = statistics.median(startup[True]), statistics.median(startup[False])
+        print()
+        print(f"time to window visible (process start -> first paint), median of {args.startup_runs}")
+        print(f"{'deferred (editor)':34s} {a:8.2f} s")
+        print(f"{'all at once (before)':34s} {b:8.2f} s   ratio {b / max(a, 1e-9):.2f}")
     return 0
 
 

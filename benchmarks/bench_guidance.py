@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=9)
     p.add_argument("--size", default="448x256")
     p.add_argument("--agents", type=int, default=20)
+    p.add_argument("--no-baseline", action="store_true", help="skip the pyrender baseline rows")
+    p.add_argument("--json", action="store_true", help="print one JSON line of the median ms per row instead")
     args = p.parse_args(argv)
     w, h = (int(v) for v in args.size.split("x"))
 
@@ -74,34 +76,48 @@ def main(argv: list[str] | None = None) -> int:
     rig = CameraRig.default((w, h))
     fast = GuidanceRenderer(rig)
     fast.set_scenario(scenario)
-    base = PyrenderBaseline(rig)
-    base.set_scenario(scenario)
+    base = None if args.no_baseline else PyrenderBaseline(rig)
+    if base is not None:
+        base.set_scenario(scenario)
     times = scenario.frame_times()
     mover = scenario.agent("car_1")
     fast.render(float(times[0]))
-    base.render(float(times[0]))  # warm-up: shader compilation, first uploads
+    if base is not None:
+        base.render(float(times[0]))  # warm-up: shader compilation, first uploads
 
     rows: dict[str, list[float]] = {"baseline": [], "full": [], "drag": [], "colorize": []}
+    cpu: dict[str, list[float]] = {k: [] for k in rows}   # CPU time of this process (all its threads)
+
+    def timed(key: str, fn):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = fn()
+        rows[key].append(time.perf_counter() - t0)
+        cpu[key].append(time.process_time() - c0)
+        return out
+
     for r in range(args.runs):
         t = float(times[(r * 5 + 3) % len(times)])
-        t0 = time.perf_counter()
-        base.render(t)
-        rows["baseline"].append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        frame = fast.render(t)
-        rows["full"].append(time.perf_counter() - t0)
+        if base is not None:
+            timed("baseline", lambda: base.render(t))
+        frame = timed("full", lambda: fast.render(t))
         moved = replace(mover, trajectory=mover.trajectory.translated(0.3 * (r + 1), 0.1 * (r % 3)))
-        t0 = time.perf_counter()
-        fast.update_agent(moved)
-        frame = fast.render(t)
-        rows["drag"].append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        for name in frame.camera_names:
-            colorize(frame[name], "depth")
-        rows["colorize"].append(time.perf_counter() - t0)
+
+        def drag():
+            fast.update_agent(moved)
+            return fast.render(t)
+
+        frame = timed("drag", drag)
+        timed("colorize", lambda: [colorize(frame[name], "depth") for name in frame.camera_names])
     gl_name = fast.gl_renderer
-    base.release()
+    if base is not None:
+        base.release()
     fast.release()
+    if args.json:
+        import json
+
+        print(json.dumps({"wall": {k: [x * 1000 for x in v] for k, v in rows.items()},
+                          "cpu": {k: [x * 1000 for x in v] for k, v in cpu.items()}}))
+        return 0
 
     b = median_ms(rows["baseline"])
     labels = {

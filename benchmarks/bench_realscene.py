@@ -14,6 +14,11 @@ against baselines measured in the same run (the issue names none, so the nearest
   guidance frame      the above + GuidanceRenderer.set_backgrounds + render (all maps, six cameras,
                       three inserted cars)  vs  the same renderer on the synthetic scene (no real
                       frames: the recorded agents drawn as assets on the map's static scene)
+  generate, per frame `engine.conditions.clip_conditions` + the naive world model over the real frames
+                      (what `main.py generate` runs), per six-camera frame  vs  the same on the
+                      synthetic scenario (the scene without its source: every agent drawn as a mesh)
+
+--quick builds a smaller dataset (4 s, 800x450 cameras) for a loaded machine.
 """
 from __future__ import annotations
 
@@ -41,14 +46,14 @@ def _timed(fn, runs: int) -> tuple[float, float, float]:
     return statistics.median(ts), min(ts), max(ts)
 
 
-def _dataset(workdir: Path) -> tuple[Path, str, str]:
+def _dataset(workdir: Path, quick: bool = False) -> tuple[Path, str, str]:
     from tests.fixtures.nuscenes_builder import cached_dataset, default_scenes
 
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"building / reusing the benchmark dataset under {workdir} (first time: a few minutes) ...", flush=True)
     t = time.perf_counter()
-    ds = cached_dataset(workdir, image_size=(1600, 900), duration=20.0, lidar_azimuth_steps=1080,
-                        scenes=(default_scenes()[0],))
+    ds = cached_dataset(workdir, image_size=(800, 450) if quick else (1600, 900), duration=4.0 if quick else 20.0,
+                        lidar_azimuth_steps=1080, scenes=(default_scenes()[0],))
     print(f"  ready in {time.perf_counter() - t:.1f} s", flush=True)
     return ds.dataroot, ds.version, "scene-0001"
 
@@ -62,12 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", default="448x256", help="guidance map size per camera, WxH")
     p.add_argument("--frame", type=int, default=24)
     p.add_argument("--workdir", default="/tmp/cornercase_bench_nuscenes")
+    p.add_argument("--quick", action="store_true", help="a smaller built dataset (4 s, 800x450 cameras)")
+    p.add_argument("--gen-frames", type=int, default=6, help="frames generated per `generate` run")
     a = p.parse_args(argv)
-    size = tuple(int(v) for v in a.size.lower().split("x"))
+    from engine.config import parse_size
+
+    size = parse_size(a.size)
     if a.dataroot:
         root, version, scene_name = Path(a.dataroot), a.version, a.scene
     else:
-        root, version, scene_name = _dataset(Path(a.workdir))
+        root, version, scene_name = _dataset(Path(a.workdir) / ("quick" if a.quick else "full"), a.quick)
 
     from nuscenes.nuscenes import NuScenes
 
@@ -127,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("guidance frame, real", _timed(real, a.runs), "same renderer, synthetic scene", base_synth))
         gl = r.gl_renderer
 
+    rows.append(_generate_rows(scene, edited, size, k, a))
+
     print()
     print(f"scene {scene_name} ({version}): {scene.num_frames} frames, {len(scene.scenario.agents)} annotated agents, "
           f"{len(scene.lidar)} sweeps, map from {scene.map_source}; maps {size[0]}x{size[1]} x 6 cameras; GL: {gl}")
@@ -135,6 +146,32 @@ def main(argv: list[str] | None = None) -> int:
     for name, (m, lo, hi), bname, (bm, _, _) in rows:
         print(f"{name:<24} {m:9.1f} {lo:9.1f} {hi:9.1f}   {bname:<34} {bm:9.1f}  {m / bm:6.2f}")
     return 0
+
+
+def _generate_rows(scene, edited, size, k: int, a):
+    """`generate` per six-camera frame on the real scene vs the same scenario without its source (synthetic)."""
+    from dataclasses import replace
+
+    from engine.conditions import clip_conditions
+    from engine.config import GenerationConfig
+    from engine.worldmodel import create_backend, generate_clip
+
+    n = max(1, min(a.gen_frames, scene.num_frames))
+    real = replace(scene.scenario, agents=scene.scenario.agents + tuple(x for x in edited.agents if not x.locked))
+    synthetic = replace(real, source=None)
+    backend = create_backend("naive")
+
+    def run(scenario):
+        from engine.realscene import lidar_depth
+
+        lidar_depth._load_points.cache_clear()
+        cfg = GenerationConfig(size=size, frames=n, seed=0)
+        with clip_conditions(scenario, cfg) as c:
+            generate_clip(backend, c, cfg.settings(0))
+
+    per = lambda stats: tuple(v / n for v in stats)  # noqa: E731
+    return (f"generate, real ({n} fr)", per(_timed(lambda: run(real), a.runs)),
+            "generate, synthetic scenario", per(_timed(lambda: run(synthetic), a.runs)))
 
 
 if __name__ == "__main__":

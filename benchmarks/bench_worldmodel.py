@@ -3,6 +3,8 @@
     python benchmarks/bench_worldmodel.py                      # naive + tiny diffusion on the CPU
     python benchmarks/bench_worldmodel.py --only naive --runs 7
     python benchmarks/bench_worldmodel.py --device cuda --realistic [--steps 20] [--dtype float16]
+    python benchmarks/bench_worldmodel.py --only realistic-cpu --steps 1   # converted SD-1.5 size, CPU, s/frame
+    python benchmarks/bench_worldmodel.py --only consistency --size 128x64 --frames 4 --steps 4
 
 naive: the demo scenario rendered once by the guidance renderer at 448x256 (the conditions), then the
 backend timed per environment on those frames (median of --runs runs); "with renderer" adds the
@@ -175,9 +177,82 @@ def bench_realistic_cuda(steps: int, frames: int, size: tuple[int, int], dtype_n
            ["clip", "steps", "dtype", "s/clip", "s/frame", "s/step (median)", "peak GiB"], rows)
 
 
+def bench_realistic_cpu(sizes: list[tuple[int, int]], steps: int) -> None:
+    """Seconds per six-camera frame of the converted SD-1.5 + 2 ControlNet architecture (random weights) on the CPU."""
+    import torch
+
+    from engine.worldmodel.diffusion.configs import build_pipeline
+
+    t0 = time.perf_counter()
+    pipe = build_pipeline("realistic", 0, with_layout_controlnet=False)
+    build_s = time.perf_counter() - t0
+    params = {n: sum(p.numel() for p in getattr(pipe, n).parameters()) / 1e6
+              for n in ("unet", "controlnet", "vae", "text_encoder")}
+    rows = []
+    for size in sizes:
+        for guidance in (1.0, 4.0):
+            per_step, total = _step_times(pipe, size, 1, steps, guidance, "cpu", torch.float32)
+            step_s = statistics.median(per_step)
+            rows.append([f"{size[0]}x{size[1]}", str(steps), "off (batch 1)" if guidance <= 1 else "on (batch 2)",
+                         f"{total:.1f}", f"{step_s:.1f}", f"{total - step_s * steps:.1f}",
+                         f"{(step_s * 20 + total - step_s * steps) / 60:.1f}"])
+    _table(f"converted SD-1.5 + depth + canny ControlNets (random weights), CPU float32, {torch.get_num_threads()} "
+           f"torch threads; one six-camera frame (params M: " + ", ".join(f"{k} {v:.0f}" for k, v in params.items())
+           + f"; built in {build_s:.0f} s)",
+           ["size/camera", "steps", "CFG", "s/frame", "s/step", "s text+VAE+rest", "min/frame at 20 steps"], rows)
+
+
+def bench_consistency(size: tuple[int, int], frames: int, steps: int) -> None:
+    """Cross-frame and cross-view consistency of the converted tiny model on the demo, per technique."""
+    import torch
+
+    from engine.demo import build_demo_scenario
+    from engine.worldmodel import GenerationSettings, generate_clip
+    from engine.worldmodel.diffusion.backend import DiffusionBackend
+    from engine.worldmodel.diffusion.configs import write_pipeline_folder
+    from engine.worldmodel.diffusion.consistency import cross_frame, cross_view
+    from engine.worldmodel.scenario_conditions import conditions_for_scenario
+
+    import tempfile
+
+    torch.set_num_threads(1)
+    folder = write_pipeline_folder(Path(tempfile.mkdtemp()) / "tiny", "tiny", 0, with_layout_controlnet=False)
+    techniques = [
+        ("none (independent frames, no wrap)", dict(wrap=False)),
+        ("+ panorama wrap-around", dict(wrap=True)),
+        ("+ shared noise across views", dict(wrap=True, view_noise_sharing=1.0)),
+        ("+ fixed noise per clip", dict(wrap=True, noise_sharing=1.0)),
+        ("+ previous-frame start (strength 0.6)", dict(wrap=True, temporal_strength=0.6)),
+        ("+ previous-frame latent blend 0.5", dict(wrap=True, prev_blend=0.5)),
+        ("all: wrap, fixed noise, strength 0.6, blend 0.3",
+         dict(wrap=True, noise_sharing=1.0, temporal_strength=0.6, prev_blend=0.3)),
+    ]
+    scenario = build_demo_scenario()
+    with conditions_for_scenario(scenario, size) as cond:
+        frames_list = [cond.frame(i) for i in range(frames)]
+        from engine.worldmodel.conditions import ClipConditions
+
+        clip_cond = ClipConditions.from_frames(cond.rig, frames_list, cond.fps, scenario.environment,
+                                               text=cond.text)
+    rows = []
+    base = None
+    for label, opts in techniques:
+        backend = DiffusionBackend(folder, **opts)
+        clip = generate_clip(backend, clip_cond, GenerationSettings(steps=steps, guidance_scale=3.0, seed=0,
+                                                                  device="cpu"))
+        cf, cv = cross_frame(clip.frames), cross_view(clip.frames)
+        if base is None:
+            base = (cf, cv)
+        rows.append([label, f"{cf:.2f}", f"{cf / base[0]:.2f}", f"{cv:.2f}", f"{cv / base[1]:.2f}"])
+    _table(f"consistency without training: converted tiny model (random weights), demo scenario, {frames} frames x 6 "
+           f"cameras at {size[0]}x{size[1]}, {steps} DDIM steps; lower is more consistent",
+           ["technique", "cross-frame |dI|", "vs none", "cross-view seam ratio", "vs none"], rows)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", choices=("naive", "diffusion"), default=None)
+    ap.add_argument("--only", choices=("naive", "diffusion", "realistic-cpu", "consistency"), default=None)
+    ap.add_argument("--cpu-sizes", default="448x256,768x432", help="sizes for --only realistic-cpu")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--frames", type=int, default=12, help="demo frames for the naive benchmark")
     ap.add_argument("--size", default="448x256")
@@ -199,6 +274,10 @@ def main() -> int:
         bench_naive(args.runs, args.frames, size)
     if args.only in (None, "diffusion"):
         bench_tiny_cpu(max(1, args.runs // 2), size)
+    if args.only == "realistic-cpu":
+        bench_realistic_cpu([parse_size(s) for s in args.cpu_sizes.split(",")], min(args.steps, 2))
+    if args.only == "consistency":
+        bench_consistency(size, min(args.frames, 6), min(args.steps, 4))
     return 0
 
 

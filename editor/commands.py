@@ -276,10 +276,11 @@ class SetSpeedProfile(AgentEdit):
     """Retime the trajectory so the agent has `speeds[i]` m/s at waypoint i (the path stays)."""
 
     speeds: Sequence[float] = ()
+    t_end: float | None = None   # cut the retimed trajectory here (keeps it inside the clip's time range)
     verb = "Change speed of"
 
     def edited(self, agent: Agent, scenario: Scenario) -> Agent:
-        return with_trajectory(agent, speed_profile.retimed(agent.trajectory, list(self.speeds)))
+        return with_trajectory(agent, speed_profile.retimed_in_clip(agent.trajectory, list(self.speeds), self.t_end))
 
 
 @dataclass
@@ -453,17 +454,46 @@ class ApplyPromptResult:
         return self._before
 
 
+def hand_edited(agent: Agent) -> Agent:
+    """The agent marked as edited by hand: behavior ``manual``, the behavior it came from kept in
+    ``behavior_params['from']`` (so the inspector can say "manual, from cut_in"); the other
+    parameters (rider, instance token, ...) stay."""
+    if agent.behavior == "manual":
+        return agent
+    params = dict(agent.behavior_params or {})
+    params["from"] = agent.behavior
+    return replace(agent, behavior="manual", behavior_params=params)
+
+
+def behavior_text(agent: Agent) -> str:
+    """What the behavior of an agent is, in words: ``cut_in``, ``manual``, ``manual, from cut_in``."""
+    params = dict(agent.behavior_params or {})
+    if agent.behavior == "manual" and params.get("from"):
+        return f"manual, from {params['from']}"
+    return agent.behavior
+
+
 def move_agent(agent: Agent, dx: float, dy: float) -> Agent:
-    """The agent with its whole trajectory translated by (dx, dy) metres."""
-    return replace(agent, trajectory=agent.trajectory.translated(dx, dy))
+    """The agent with its whole trajectory translated by (dx, dy) metres (a hand edit: see `hand_edited`)."""
+    if dx == 0 and dy == 0:
+        return agent
+    return hand_edited(replace(agent, trajectory=agent.trajectory.translated(dx, dy)))
 
 
 def with_trajectory(agent: Agent, trajectory: Trajectory, behavior: str | None = "manual") -> Agent:
-    """The agent with a new trajectory; hand edits mark the behavior `manual` unless told otherwise."""
-    return replace(agent, trajectory=trajectory, behavior=agent.behavior if behavior is None else behavior)
+    """The agent with a new trajectory; hand edits mark the behavior `manual` (keeping where it came
+    from, see `hand_edited`) unless told otherwise (`behavior` None keeps it, a name sets it)."""
+    out = replace(agent, trajectory=trajectory)
+    if behavior is None:
+        return out
+    if behavior == "manual":
+        return hand_edited(out)
+    return replace(out, behavior=behavior)
 
 
 def rotate_agent(agent: Agent, angle: float, pivot_time: float) -> Agent:
-    """The agent with its trajectory rotated by `angle` rad about its position at `pivot_time`."""
+    """The agent with its trajectory rotated by `angle` rad about its position at `pivot_time` (a hand edit)."""
+    if angle == 0:
+        return agent
     x, y, _ = agent.trajectory.pose_at(pivot_time)
-    return replace(agent, trajectory=trajectory_edit.rotated(agent.trajectory, angle, (x, y)))
+    return hand_edited(replace(agent, trajectory=trajectory_edit.rotated(agent.trajectory, angle, (x, y))))

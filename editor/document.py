@@ -239,7 +239,7 @@ class Document:
         if sel is not None:
             n = len(self._scenario.agent(agent_id).trajectory.points)
             if not 0 <= sel[1] < n:
-                raise IndexError(f"{agent_id} has no waypoint {index} (it has {n})")
+                raise IndexError(f"{agent_id} has no waypoint {sel[1] + 1} (it has {n}, numbered from 1)")
         if sel != self._waypoint:
             self._waypoint = sel
             self.events.waypoint_selection_changed.emit(sel)

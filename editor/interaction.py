@@ -15,10 +15,15 @@ import numpy as np
 from editor.commands import MoveWaypoint, _editable, move_agent, rotate_agent
 from editor.lane_snap import snap_to_lane
 from editor.trajectory_edit import is_static, nearest_time_on_path
-from engine.rig.pose import agent_present
 from engine.scenario.model import Scenario
 
 HitKind = Literal["rotate", "waypoint", "agent", "path"]
+
+
+def agent_present(agent, t: float, eps: float = 1e-6) -> bool:
+    """Whether the agent exists at time t (as `engine.rig.pose.agent_present`, which it must agree with;
+    kept here so that the editor does not load the camera rig, and with it nuscenes-devkit, at start-up)."""
+    return bool(agent.trajectory.covers(float(t), eps))
 ROTATE_SNAP = math.radians(15.0)
 
 
@@ -60,18 +65,32 @@ def _inside(corners: np.ndarray, x: float, y: float, margin: float) -> bool:
 
 
 def hit_test(scenario: Scenario, t: float, x: float, y: float, selection: tuple[str, ...] = (),
-             radius: float = 0.5, handle_gap: float = 1.5) -> Hit | None:
+             radius: float = 0.5, handle_gap: float = 1.5, prefer_waypoint: bool = False) -> Hit | None:
     """The editable thing under (x, y) at time t; `radius` is the pick tolerance in metres.
 
-    Order: the rotate handle of a single selected agent, waypoint handles of selected agents,
-    agent bodies (smallest first, so a pedestrian in front of a bus can be picked), then the path
-    of a selected agent.
+    Order: the rotate handle of a single selected agent; the body of a selected agent (so grabbing
+    a selected car by its body moves the car, even when one of its waypoints lies under it: at
+    the time of a waypoint the box sits on it); waypoint handles of selected agents; the other
+    agent bodies (smallest first, so a pedestrian in front of a bus can be picked); then the path
+    of a selected agent. With `prefer_waypoint` (the Alt modifier) waypoint handles come before
+    every body: that is how a single waypoint under its own agent is dragged.
     """
     present = {a.id: a for a in scenario.all_agents if agent_present(a, t)}
     if len(selection) == 1 and selection[0] in present:
         hx, hy = rotate_handle_position(scenario, selection[0], t, handle_gap)
         if math.hypot(x - hx, y - hy) <= radius * 1.2:
             return Hit("rotate", selection[0])
+
+    def body(candidates) -> Hit | None:
+        for a in sorted(candidates, key=lambda a: a.width * a.length):
+            if _inside(a.box_corners_2d(t)[0], x, y, margin=radius * 0.5):
+                return Hit("agent", a.id)
+        return None
+
+    if not prefer_waypoint:
+        hit = body([present[i] for i in selection if i in present])
+        if hit is not None:
+            return hit
     best: tuple[float, Hit] | None = None
     for aid in selection:
         try:
@@ -86,9 +105,9 @@ def hit_test(scenario: Scenario, t: float, x: float, y: float, selection: tuple[
             best = (float(d[i]), Hit("waypoint", aid, i))
     if best is not None:
         return best[1]
-    for a in sorted(present.values(), key=lambda a: a.width * a.length):
-        if _inside(a.box_corners_2d(t)[0], x, y, margin=radius * 0.5):
-            return Hit("agent", a.id)
+    hit = body(present.values())
+    if hit is not None:
+        return hit
     for aid in selection:
         try:
             traj = scenario.agent(aid).trajectory
@@ -101,6 +120,21 @@ def hit_test(scenario: Scenario, t: float, x: float, y: float, selection: tuple[
     return None
 
 
+def agents_in_rect(scenario: Scenario, t: float, x0: float, y0: float, x1: float, y1: float) -> tuple[str, ...]:
+    """Ids of the agents present at t whose position at t lies in the axis-aligned rectangle
+    spanned by (x0, y0) and (x1, y1) (world metres; any corner order), in scenario order."""
+    lo_x, hi_x = min(x0, x1), max(x0, x1)
+    lo_y, hi_y = min(y0, y1), max(y0, y1)
+    out = []
+    for a in scenario.all_agents:
+        if not agent_present(a, t):
+            continue
+        px, py, _ = a.trajectory.pose_at(t)
+        if lo_x <= px <= hi_x and lo_y <= py <= hi_y:
+            out.append(a.id)
+    return tuple(out)
+
+
 class DragSession(Protocol):
     """One drag: `scenario_at` gives the whole scenario for a mouse position."""
 
@@ -111,10 +145,12 @@ class DragSession(Protocol):
 
 @dataclass
 class AgentDrag:
-    """Drag an agent: its whole trajectory moves with the mouse.
+    """Drag an agent: its whole trajectory moves with the mouse (the other `also` agents, the rest of a
+    multi-selection, move by the same offset).
 
-    With `snap`, its position at the drag time lands on the nearest lane centre line (inside the
-    lane); a parked object also turns to face along that lane.
+    With `snap`, the grabbed agent's position at the drag time lands on the nearest lane centre
+    line (inside the lane); a parked object also turns to face along that lane. `snap_target`
+    is then the (x, y, heading) it snapped to (None when it did not), for the canvas to show.
     """
 
     start: Scenario
@@ -122,24 +158,37 @@ class AgentDrag:
     x0: float
     y0: float
     t: float
+    also: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _editable(self.start, self.agent_id)
-        self.label = f"Move {self.agent_id}"
+        self.also = tuple(i for i in self.also if i != self.agent_id and not self.start.agent(i).locked)
+        n = 1 + len(self.also)
+        self.label = f"Move {self.agent_id}" if n == 1 else f"Move {n} agents"
+        self.snap_target: tuple[float, float, float] | None = None
+
+    @property
+    def agent_ids(self) -> tuple[str, ...]:
+        return (self.agent_id,) + self.also
 
     def scenario_at(self, x: float, y: float, snap: bool = False, fine: bool = False) -> Scenario:
         agent = self.start.agent(self.agent_id)
         dx, dy = x - self.x0, y - self.y0
+        self.snap_target = None
+        moved = None
         if snap:
             px, py, yaw = agent.trajectory.pose_at(self.t)
             proj = snap_to_lane(self.start.map, px + dx, py + dy)
             if proj is not None:
                 dx, dy = proj.x - px, proj.y - py
                 moved = move_agent(agent, dx, dy)
-                if is_static(agent.trajectory):
+                if is_static(agent.trajectory) and not self.also:
                     moved = rotate_agent(moved, math.remainder(proj.heading - yaw, 2 * math.pi), self.t)
-                return self.start.with_agent(moved)
-        return self.start.with_agent(move_agent(agent, dx, dy))
+                self.snap_target = (proj.x, proj.y, proj.heading)
+        out = self.start.with_agent(moved if moved is not None else move_agent(agent, dx, dy))
+        for aid in self.also:
+            out = out.with_agent(move_agent(self.start.agent(aid), dx, dy))
+        return out
 
 
 @dataclass
@@ -159,14 +208,17 @@ class WaypointDrag:
         agent = _editable(self.start, self.agent_id)
         p = agent.trajectory.points[self.index]
         self._offset = (p.x - self.x0, p.y - self.y0)
-        self.label = f"Move waypoint {self.index} of {self.agent_id}"
+        self.snap_target: tuple[float, float, float] | None = None
+        self.label = f"Move waypoint {self.index + 1} of {self.agent_id}"
 
     def scenario_at(self, x: float, y: float, snap: bool = False, fine: bool = False) -> Scenario:
         tx, ty = x + self._offset[0], y + self._offset[1]
+        self.snap_target = None
         if snap:
             proj = snap_to_lane(self.start.map, tx, ty)
             if proj is not None:
                 tx, ty = proj.x, proj.y
+                self.snap_target = (proj.x, proj.y, proj.heading)
         return MoveWaypoint(self.agent_id, index=self.index, x=tx, y=ty).do(self.start)
 
 

@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from editor.document import Document
 from engine.fileio import atomic_write_text
@@ -154,17 +154,21 @@ class RecoveryStore:
 class Autosaver:
     """Keeps the recovery file in step with a document.
 
-    Writes after every burst of edits (`Document.events.edit_finished`) and on `tick()` (a timer
-    in the app, for the state in the middle of a drag); deletes the file whenever the document is
-    clean. Skips writing when the scenario is the one written last.
+    Writes after every burst of edits (`Document.events.edit_finished`: a command, undo, redo, the
+    end of a drag) or, with `on_edit`, lets the app schedule that write (debounced); and on `tick()`
+    (a timer in the app, for the state in the middle of a drag); deletes the file whenever the
+    document is clean. Skips writing when the scenario is the one written last.
     """
 
-    def __init__(self, store: RecoveryStore, document: Document) -> None:
+    def __init__(self, store: RecoveryStore, document: Document,
+                 on_edit: "Callable[[], None] | None" = None) -> None:
         self.store = store
         self.document: Document | None = None
         self._last_written: Scenario | None = None
         self.writes = 0
         self.last_error: str | None = None
+        self.last_write_s = 0.0          # how long the last write took (the app debounces slow ones)
+        self.on_edit = on_edit           # None: write at once after a burst; else called instead (a scheduler)
         self.attach(document)
 
     def attach(self, document: Document) -> None:
@@ -179,7 +183,10 @@ class Autosaver:
         self.tick()
 
     def _on_edit(self, _scenario: Scenario) -> None:
-        self.tick()
+        if self.on_edit is not None:
+            self.on_edit()
+        else:
+            self.tick()
 
     def _on_dirty(self, dirty: bool) -> None:
         if not dirty:
@@ -198,8 +205,10 @@ class Autosaver:
             return False
         if doc.scenario is self._last_written:
             return False
+        t0 = time.perf_counter()
         try:
             self.store.write(doc.scenario, doc.path)
+            self.last_write_s = time.perf_counter() - t0
         except OSError as e:  # a full disk must not break editing; the app shows last_error
             self.last_error = f"autosave failed: {e}"
             return False

@@ -1,7 +1,8 @@
 """Pure edits of a trajectory: move / insert / delete / append waypoints, rotate, re-head along the path.
 
 Every function returns a new `Trajectory` (trajectories are immutable) and raises `ValueError`
-with a message naming the waypoint when an edit is impossible. Frame: the scenario's world frame,
+with a message naming the waypoint when an edit is impossible. Indices are 0-based in code;
+messages number waypoints from 1, as the waypoint table does. Frame: the scenario's world frame,
 metres, seconds, radians, yaw counter-clockwise from +x.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ MIN_HEADING_STEP = 0.05  # metres: shorter displacements keep the stored yaw
 def _check_index(traj: Trajectory, index: int) -> int:
     n = len(traj.points)
     if not -n <= index < n:
-        raise ValueError(f"waypoint {index} does not exist (the trajectory has {n})")
+        raise ValueError(f"waypoint {index + 1 if index >= 0 else index} does not exist (the trajectory has {n}; numbered from 1)")
     return index % n
 
 
@@ -62,7 +63,7 @@ def move_waypoint(traj: Trajectory, index: int, x: float, y: float, reorient: bo
     i = _check_index(traj, index)
     p = traj.points[i]
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise ValueError(f"waypoint {i}: position must be finite, got ({x}, {y})")
+        raise ValueError(f"waypoint {i + 1}: position must be finite, got ({x}, {y})")
     out = traj.with_point(i, Waypoint(p.t, float(x), float(y), p.yaw, p.v))
     if reorient and len(out.points) > 1:
         out = reheaded(out, [i - 1, i, i + 1] if 0 < i < len(out.points) - 1 else [i, i + (1 if i == 0 else -1)])
@@ -124,6 +125,8 @@ def append_waypoint(traj: Trajectory, x: float, y: float, speed: float) -> Traje
     if dist < MIN_HEADING_STEP:
         raise ValueError("the new waypoint is on the last one; click further away")
     dt = max(dist / speed, MIN_TIME_GAP * 10)
+    if not math.isfinite(last.t + dt):
+        raise ValueError(f"a speed of {speed:g} m/s never reaches the new waypoint {dist:.1f} m away")
     heading = _near(last.yaw, math.atan2(y - last.y, x - last.x))
     pts = list(traj.points)
     if len(pts) == 1 or is_static(traj):
@@ -160,14 +163,14 @@ def set_waypoint_fields(traj: Trajectory, index: int, **fields: float | None) ->
     vals.update(fields)
     for k in ("t", "x", "y", "yaw"):
         if not math.isfinite(float(vals[k])):
-            raise ValueError(f"waypoint {i}: {k} must be a finite number")
+            raise ValueError(f"waypoint {i + 1}: {k} must be a finite number")
     if vals["v"] is not None and not (math.isfinite(vals["v"]) and vals["v"] >= 0):
-        raise ValueError(f"waypoint {i}: v must be a finite speed >= 0")
+        raise ValueError(f"waypoint {i + 1}: v must be a finite speed >= 0")
     t = float(vals["t"])
     if i > 0 and t <= traj.points[i - 1].t + MIN_TIME_GAP / 2:
-        raise ValueError(f"waypoint {i}: t = {t:.3f} s must come after waypoint {i - 1} ({traj.points[i - 1].t:.3f} s)")
+        raise ValueError(f"waypoint {i + 1}: t = {t:.3f} s must come after waypoint {i} ({traj.points[i - 1].t:.3f} s)")
     if i < len(traj.points) - 1 and t >= traj.points[i + 1].t - MIN_TIME_GAP / 2:
-        raise ValueError(f"waypoint {i}: t = {t:.3f} s must come before waypoint {i + 1} ({traj.points[i + 1].t:.3f} s)")
+        raise ValueError(f"waypoint {i + 1}: t = {t:.3f} s must come before waypoint {i + 2} ({traj.points[i + 1].t:.3f} s)")
     return traj.with_point(i, Waypoint(t, float(vals["x"]), float(vals["y"]), float(vals["yaw"]),
                                        None if vals["v"] is None else float(vals["v"])))
 

@@ -3,10 +3,12 @@
     python tools/make_tiny_pipeline.py OUT [--seed 0] [--kind tiny|realistic] [--force]
         [--no-text-encoder] [--single-controlnet]
 
-`tiny` takes a few megabytes and generates small clips on a CPU in seconds; `realistic` is SD-1.5-sized
-(UNet 861 M, two ControlNets of 363 M, VAE 84 M, text encoder 123 M parameters: ~7 GB in float32) for
-GPU benchmarks. The weights are random:
-the pictures are noise-like, the wiring (conditions, panorama, temporal input, save/load) is real.
+The folder is in the product's format 2 (docs/world_model_diffusion.md): seeded random public-layout
+pieces (SD 1.x UNet/VAE/CLIP + depth and canny ControlNets) converted exactly as `main.py model convert`
+converts public checkpoints, plus an optional layout ControlNet. `tiny` takes a few megabytes and generates
+small clips on a CPU in seconds; `realistic` is SD-1.5-sized (UNet 860 M, ControlNets of 361 M, VAE 84 M,
+text encoder 123 M parameters) for benchmarks. The weights are random: the pictures are noise-like, the
+wiring (conditions, panorama, temporal input, save/load) is real.
 Nothing is downloaded. Load it with `--backend diffusion --model OUT`.
 """
 from __future__ import annotations
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="replace an existing folder")
     ap.add_argument("--no-text-encoder", action="store_true", help="leave out the CLIP text encoder and tokenizer")
     ap.add_argument("--single-controlnet", action="store_true",
-                    help="one ControlNet over the guidance maps only (no layout ControlNet)")
+                    help="no layout ControlNet (only the depth and canny ControlNets)")
     args = ap.parse_args(argv)
 
     from engine.worldmodel.diffusion.configs import write_pipeline_folder

@@ -191,6 +191,16 @@ def _inline_results(spec: BatchSpec, todo: list[Variant], staging: Path) -> Iter
         yield run_job(spec, v, staging / v.id)
 
 
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LP_NUM_THREADS")
+
+
+def _worker_init(threads: int) -> None:
+    """Runs first in every pool process: share the cores between the workers instead of each one
+    starting a thread per core (BLAS, OpenMP, llvmpipe's rasteriser threads), unless the user set it."""
+    for var in THREAD_VARS:
+        os.environ.setdefault(var, str(threads))
+
+
 def _pool_results(spec: BatchSpec, todo: list[Variant], staging: Path, workers: int,
                   max_restarts: int = 3) -> Iterator[JobResult]:
     """Run the jobs in a pool of spawned processes; a pool broken by a dying worker is replaced
@@ -204,7 +214,9 @@ def _pool_results(spec: BatchSpec, todo: list[Variant], staging: Path, workers: 
     while queue:
         futures: dict = {}
         broken = False
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(threads,)) as pool:
             try:
                 while (queue and not broken) or futures:
                     while queue and not broken and len(futures) < 2 * workers:

@@ -1,6 +1,7 @@
 """The batch runner's link to the script sandbox and the prompt interpreters.
 
-Scripts always run through `engine.sandbox.run_script` (checked, then evaluated under bounds); a
+Scripts always run through the bounded executor `engine.sandbox.executor.run_bounded` (checked, then
+evaluated in a warm worker process with time, memory and output limits); a
 prompt becomes a script through `engine.prompting` ('offline': the built-in interpreter; 'llm': the
 configured OpenAI-compatible endpoint, which also checks its script in the sandbox).
 """
@@ -9,11 +10,16 @@ from __future__ import annotations
 from engine.scenario.model import Scenario
 
 
-def run_script(script: str, seed: int | None = None, name: str = "scripted", prompt: str | None = None) -> Scenario:
-    """Run a library script in the sandbox; returns the scenario it builds (ScriptRefused / ScriptFailed otherwise)."""
-    from engine.sandbox import RunOptions, run_script as sandbox_run
+def run_script(script: str, seed: int | None = None, name: str = "scripted", prompt: str | None = None,
+               limits=None) -> Scenario:
+    """Run a library script in the bounded executor; returns the scenario it builds (ScriptRefused /
+    ScriptFailed otherwise)."""
+    from engine.sandbox import RunOptions
+    from engine.sandbox.executor import run_bounded
 
-    return sandbox_run(script, RunOptions(seed=int(seed or 0), name=name, prompt=prompt))
+    from engine.sandbox.policy import SandboxLimits
+
+    return run_bounded(script, RunOptions(seed=int(seed or 0), name=name, prompt=prompt), limits or SandboxLimits())
 
 
 def script_for_prompt(prompt: str, interpreter: str = "offline", seed: int | None = None) -> str:

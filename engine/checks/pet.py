@@ -27,6 +27,7 @@ from engine.checks.sampling import SampledScene
 
 REFINE_STEPS = 12   # sub-samples per frame step around the best pair of times
 _BINS = 12          # direction histogram bins over [0, pi)
+DENSE_REACH_LIMIT = 32_000_000   # agents x keys up to which membership is a dense table lookup (bytes)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,13 @@ class CrossingIndex:
         reach = (self.own @ adj).tocoo()                                        # (A, K): agent reaches key
         self.reach = csr_matrix((np.ones(reach.nnz, np.float32), (reach.row, reach.col)), shape=(A, K1))
         self.reach_codes = np.sort(reach.row.astype(np.int64) * K1 + reach.col)
+        # a dense (A, K + 1) table when it is small (one gather per lookup instead of a binary search);
+        # the last column stands for "not moving" (kid -1) and is always False
+        self._reach_dense = None
+        if A * (K1 + 1) <= DENSE_REACH_LIMIT:
+            dense = np.zeros((A, K1 + 1), dtype=bool)
+            dense[reach.row, reach.col] = True
+            self._reach_dense = dense
         self.num_agents = A
 
     def candidate_pairs(self) -> list[tuple[int, int]]:
@@ -109,6 +117,8 @@ class CrossingIndex:
         if self.reach_codes.size == 0:
             return np.zeros((len(a), self.kid.shape[1]), dtype=bool)
         kid = self.kid[a]
+        if self._reach_dense is not None:
+            return self._reach_dense[np.asarray(b)[:, None], kid]    # kid -1 picks the False last column
         q = np.asarray(b, dtype=np.int64)[:, None] * max(self.K, 1) + kid
         pos = np.minimum(np.searchsorted(self.reach_codes, q), self.reach_codes.size - 1)
         return (kid >= 0) & (self.reach_codes[pos] == q)
@@ -160,9 +170,11 @@ def _coarse(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig,
     ka = ka_all[start_a[pid] + local // nb[pid]]
     kb = kb_all[start_b[pid] + local % nb[pid]]
     a, b = pa[pid], pb[pid]
-    keep = (np.abs(s.times[kb] - s.times[ka]) <= max_dt) \
-        & ((s.x[b, kb] - s.x[a, ka]) ** 2 + (s.y[b, kb] - s.y[a, ka]) ** 2 <= reach[pid] ** 2)
-    keep &= np.abs(np.sin(heading[b, kb] - heading[a, ka])) >= np.sin(cfg.pet_min_angle) - 1e-9
+    keep = np.flatnonzero(np.abs(s.times[kb] - s.times[ka]) <= max_dt)   # cheapest tests first, compacting
+    pid, a, b, ka, kb = pid[keep], a[keep], b[keep], ka[keep], kb[keep]
+    keep = np.flatnonzero((s.x[b, kb] - s.x[a, ka]) ** 2 + (s.y[b, kb] - s.y[a, ka]) ** 2 <= reach[pid] ** 2)
+    pid, a, b, ka, kb = pid[keep], a[keep], b[keep], ka[keep], kb[keep]
+    keep = np.abs(np.sin(heading[b, kb] - heading[a, ka])) >= np.sin(cfg.pet_min_angle) - 1e-9
     pid, a, b, ka, kb = pid[keep], a[keep], b[keep], ka[keep], kb[keep]
     depth = obb_penetration(s.x[b, kb] - s.x[a, ka], s.y[b, kb] - s.y[a, ka], None, s.half_length[a],
                             s.half_width[a], None, s.half_length[b], s.half_width[b],

@@ -63,6 +63,9 @@ def check_scenario(scenario: Scenario, config: CheckConfig | None = None) -> Che
     if cfg.enabled("teleport"):
         findings += teleport_findings(scene, cfg)
 
+    from engine.checks.ego_response import ego_response_findings   # H16: reacting ego, red lights
+
+    findings += ego_response_findings(scenario)
     findings = _cap_recorded(findings, scenario, cfg)
     results = evaluate_intents(scenario, scene, cfg)
     findings = sort_findings(apply_intents(findings, results))

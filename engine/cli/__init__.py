@@ -7,36 +7,106 @@ A subcommand module defines:
     add_arguments(parser)   adds its arguments to an argparse parser
     run(args) -> int        does the work; returns the exit code (0 ok, 1 findings, 2 bad input)
 Subcommands use `engine` only (no Qt). ``open`` is special: main.py hands it to the app.
+
+Start-up stays short: COMMAND, HELP and ORDER are read from each module's source (literal top-level
+assignments, no import), and only the module of the subcommand actually given is imported, when
+argparse reaches it. A module whose metadata is not a literal is imported to read it.
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import pkgutil
+from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
+_META = ("COMMAND", "HELP", "ORDER")
 
-def subcommand_modules() -> list[ModuleType]:
-    """All subcommand modules in ORDER."""
-    mods = []
+
+@dataclass(frozen=True)
+class SubcommandInfo:
+    """A subcommand known without importing its module: module name, command, help line, order."""
+
+    module: str
+    command: str
+    help: str
+    order: int
+
+    def load(self) -> ModuleType:
+        return importlib.import_module(self.module)
+
+
+def _literal_meta(path: Path) -> dict | None:
+    """COMMAND/HELP/ORDER of a module's top-level literal assignments; None when COMMAND is absent or not literal."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    meta = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if name in _META:
+                try:
+                    meta[name] = ast.literal_eval(node.value)
+                except ValueError:
+                    return None
+    return meta if "COMMAND" in meta else None
+
+
+def subcommands() -> list[SubcommandInfo]:
+    """Every subcommand in ORDER, read from the sources (modules are imported only where that fails)."""
+    found = []
     for info in pkgutil.iter_modules(__path__):
         if info.name.startswith("_"):
             continue
-        mod = importlib.import_module(f"{__name__}.{info.name}")
-        if hasattr(mod, "COMMAND"):
-            mods.append(mod)
-    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.COMMAND))
+        name = f"{__name__}.{info.name}"
+        meta = _literal_meta(Path(__path__[0]) / f"{info.name}.py")
+        if meta is None:
+            mod = importlib.import_module(name)
+            if not hasattr(mod, "COMMAND"):
+                continue
+            meta = {k: getattr(mod, k) for k in _META if hasattr(mod, k)}
+        found.append(SubcommandInfo(name, meta["COMMAND"], meta.get("HELP", ""), int(meta.get("ORDER", 100))))
+    return sorted(found, key=lambda s: (s.order, s.command))
+
+
+def subcommand_modules() -> list[ModuleType]:
+    """All subcommand modules in ORDER (imports every one of them)."""
+    return [s.load() for s in subcommands()]
+
+
+class _LazySubParsers(argparse._SubParsersAction):
+    """Adds a subcommand's arguments (importing its module) only when that subcommand is parsed."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy: dict[str, SubcommandInfo] = {}
+
+    def add_lazy(self, info: SubcommandInfo) -> None:
+        self.add_parser(info.command, help=info.help, description=info.help)
+        self._lazy[info.command] = info
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        info = self._lazy.pop(values[0], None) if values else None
+        if info is not None:
+            mod = info.load()
+            sub = self._name_parser_map[info.command]
+            mod.add_arguments(sub)
+            sub.set_defaults(_module=mod)
+        return super().__call__(parser, namespace, values, option_string)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one subparser per subcommand module."""
+    """The top-level parser with one subparser per subcommand module (each imported when it is used)."""
     parser = argparse.ArgumentParser(
         prog="main.py",
         description="Corner-case studio. Without a subcommand, opens the editor on the bundled demo.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for mod in subcommand_modules():
-        p = sub.add_parser(mod.COMMAND, help=mod.HELP, description=mod.HELP)
-        mod.add_arguments(p)
-        p.set_defaults(_module=mod)
+    parser.register("action", "lazy_parsers", _LazySubParsers)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action="lazy_parsers")
+    for info in subcommands():
+        sub.add_lazy(info)
     return parser

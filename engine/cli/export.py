@@ -10,13 +10,12 @@ ORDER = 40
 
 
 def _size(text: str) -> tuple[int, int]:
+    from engine.config import parse_size
+
     try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT like 448x256, got {text!r}") from None
-    if not (16 <= w <= 4096 and 16 <= h <= 4096):
-        raise argparse.ArgumentTypeError(f"width and height must be 16..4096, got {text!r}")
-    return w, h
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,20 +77,19 @@ def _openscenario(scenario, args) -> int:
 
 def _nuscenes(scenario, args) -> int:
     from engine.batch.progress import TextProgress
-    from engine.export.clip_source import GenerationOptions
-    from engine.export.nuscenes_scene import NuScenesOptions
-    from engine.export.pipeline import ExportSettings, export_nuscenes
+    from engine.config import ExportConfig, GenerationConfig, error_message
+    from engine.export.pipeline import export_nuscenes
 
     try:
-        settings = ExportSettings(
-            size=args.size, frames=args.frames,
-            generation=GenerationOptions(args.backend, args.model_dir, args.steps, args.guidance_scale, args.seed,
-                                         args.device),
-            nuscenes=NuScenesOptions(version=args.version, jpeg_quality=args.jpeg_quality, scene_name=args.scene_name,
-                                     lidar_stub=args.lidar_stub),
-            videos=not args.no_videos, guidance=not args.no_guidance)
+        config = ExportConfig(
+            generation=GenerationConfig(backend=args.backend, model_dir=args.model_dir, steps=args.steps,
+                                        guidance_scale=args.guidance_scale, seed=args.seed, device=args.device,
+                                        size=args.size, frames=args.frames),
+            version=args.version, jpeg_quality=args.jpeg_quality, scene_name=args.scene_name,
+            lidar_stub=args.lidar_stub, videos=not args.no_videos, guidance=not args.no_guidance)
+        settings = config.settings()
     except ValueError as e:
-        print(f"export: {e}", file=sys.stderr)
+        print(f"export: {error_message(e)}", file=sys.stderr)
         return 2
     bars: dict[str, TextProgress] = {}
 

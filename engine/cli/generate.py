@@ -19,29 +19,52 @@ ORDER = 40
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario JSON file")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created if missing)")
-    parser.add_argument("--backend", choices=("naive", "diffusion"), default="naive",
-                        help="world model: naive (embedded, no model needed) or diffusion (needs --model)")
+    parser.add_argument("--backend", choices=("naive", "diffusion", "cosmos", "magicdrive"), default="naive",
+                        help="world model: naive (embedded, no model needed), diffusion, cosmos or magicdrive (need --model)")
+    parser.add_argument("--controlnet-scale", action="append", default=[], metavar="NAME=S",
+                        help="diffusion: conditioning scale of one ControlNet, e.g. depth=0.8 (repeatable)")
+    parser.add_argument("--temporal-strength", type=float, default=None, metavar="S",
+                        help="diffusion: frames after the first start from the previous one noised to S in (0, 1]")
+    parser.add_argument("--noise-sharing", type=float, default=None, metavar="R",
+                        help="diffusion: part of the initial noise shared by all frames, 0..1")
     parser.add_argument("--model", metavar="DIR", default=None, help="diffusion pipeline folder (local, never downloaded)")
     parser.add_argument("--steps", type=int, default=20, help="denoising steps per frame (diffusion)")
     parser.add_argument("--guidance-scale", type=float, default=4.0, help="classifier-free guidance (diffusion)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's seed)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto: CUDA if present)")
     parser.add_argument("--size", default="448x256", metavar="WxH", help="image size per camera (default 448x256)")
+    parser.add_argument("--frames", type=int, default=None, metavar="N", help="only the first N frames (default: all)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """'448x256' -> (448, 256); ValueError with the reason otherwise."""
-    parts = text.lower().replace("×", "x").split("x")
-    if len(parts) != 2:
-        raise ValueError(f"size must look like 448x256 (width x height), got {text!r}")
+from engine.config.size import parse_size  # noqa: E402,F401  (kept for callers: the one size parser)
+
+
+def config_from_args(args: argparse.Namespace):
+    """The `engine.config.GenerationConfig` of the command line (ValueError names a bad option)."""
+    from engine.config import GenerationConfig, ImageSize
+
     try:
-        w, h = int(parts[0]), int(parts[1])
-    except ValueError:
-        raise ValueError(f"size must be two whole numbers like 448x256, got {text!r}") from None
-    if not (16 <= w <= 4096 and 16 <= h <= 4096):
-        raise ValueError(f"width and height must be between 16 and 4096 pixels, got {w}x{h}")
-    return w, h
+        size = ImageSize.parse(args.size)
+    except ValueError as e:
+        raise ValueError(f"--size: {e}") from None
+    return GenerationConfig(backend=args.backend, model_dir=args.model, steps=args.steps,
+                            guidance_scale=args.guidance_scale, seed=args.seed, size=size, device=args.device,
+                            frames=getattr(args, "frames", None), backend_options=_backend_options(args))
+
+
+def _backend_options(args: argparse.Namespace) -> dict:
+    """Diffusion options of the command line (issue 12): per-ControlNet scales and consistency settings."""
+    from engine.worldmodel.diffusion.options import parse_scale_items
+
+    opts: dict = {}
+    scales = parse_scale_items(getattr(args, "controlnet_scale", None))
+    if scales:
+        opts["controlnet_scales"] = scales
+    for name in ("temporal_strength", "noise_sharing"):
+        if getattr(args, name, None) is not None:
+            opts[name] = getattr(args, name)
+    return opts
 
 
 class ProgressBar:
@@ -83,15 +106,15 @@ def run(args: argparse.Namespace) -> int:
     from engine.video import write_clip_outputs
     from engine.worldmodel import (
         GenerationCancelled,
-        GenerationSettings,
         ModelLoadError,
         ModelNotConfiguredError,
         WorldModelError,
         create_backend,
         generate_clip,
     )
+    from engine.conditions import clip_conditions
+    from engine.sources.errors import SceneSourceError
     from engine.worldmodel.errors import ConditionsError, DeviceError
-    from engine.worldmodel.scenario_conditions import conditions_for_scenario
 
     def fail(msg: str, code: int) -> int:
         print(f"generate: {msg}", file=sys.stderr)
@@ -102,24 +125,29 @@ def run(args: argparse.Namespace) -> int:
     except ScenarioFormatError as e:
         return fail(str(e), 2)
     try:
-        size = parse_size(args.size)
-        settings = GenerationSettings(steps=args.steps, guidance_scale=args.guidance_scale,
-                                      seed=scenario.seed if args.seed is None else args.seed, device=args.device)
+        config = config_from_args(args)
+        size = config.image_size()
+        settings = config.settings(scenario.seed)
     except ValueError as e:
-        return fail(str(e), 2)
+        from engine.config import error_message
+
+        return fail(error_message(e), 2)
     try:
-        backend = create_backend(args.backend, args.model)
-        if args.backend == "diffusion":
+        backend = create_backend(config.backend, config.model_dir, **config.backend_options)
+        if config.backend in ("diffusion", "cosmos", "magicdrive"):
             backend.pipeline(settings.device, settings.dtype)  # load now: a bad folder is bad input
-    except (ModelNotConfiguredError, ModelLoadError, DeviceError) as e:
+    except (ModelNotConfiguredError, ModelLoadError, DeviceError, ValueError) as e:
         return fail(str(e), 2)
 
     bar = ProgressBar(enabled=not args.quiet)
-    print(f"{scenario.name}: {scenario.num_frames} frames x 6 cameras at {size[0]}x{size[1]}, "
+    print(f"{scenario.name}: {config.frames or scenario.num_frames} frames x 6 cameras at {size[0]}x{size[1]}, "
           f"backend {backend.describe()}, seed {settings.seed}", file=sys.stderr)
     try:
-        with conditions_for_scenario(scenario, size) as conditions:
+        with clip_conditions(scenario, config) as conditions:   # synthetic or real footage: one path
             clip = generate_clip(backend, conditions, settings, on_event=bar)
+    except SceneSourceError as e:
+        bar.finish()
+        return fail(f"{e}; nothing was written", 2)
     except KeyboardInterrupt:
         bar.finish()
         return fail("interrupted; nothing was written", 130)
@@ -136,9 +164,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         files = write_clip_outputs(clip, args.output, extra_manifest={
             "scenario": str(args.scenario), "scenario_name": scenario.name,
+            "generation_config": config.model_dump(mode="json"),
             "environment": {"time_of_day": scenario.environment.time_of_day, "weather": scenario.environment.weather}})
     except OSError as e:
-        return fail(f"cannot write to {args.output}: {e}", 1)
+        from engine.fileio import write_error_message
+
+        return fail(f"{write_error_message(args.output, e)}; nothing was changed there", 2)
     n_img = sum(len(v) for v in files.frame_images.values())
     print(f"wrote {len(files.camera_videos)} camera videos, {files.panorama_video.name} and {n_img} JPEG frames "
           f"to {files.out_dir}")

@@ -1,4 +1,10 @@
-"""`guidance SCENARIO -o DIR [--size 448x256] [--frames A:B]`: render and write every guidance map."""
+"""`guidance SCENARIO -o DIR [--size 448x256] [--frames A:B] [--png]`: render and stream every guidance map.
+
+Frames are written as they are rendered, on a background writer thread (engine.render.stream): one
+uncompressed ``maps.npz`` per frame with every numeric map stacked over the cameras, the contact sheet,
+BEV and agent close-ups as PNGs, per-camera map PNGs only with ``--png``; memory does not grow with
+the clip length.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +12,7 @@ import sys
 import time
 
 COMMAND = "guidance"
-HELP = "render the guidance maps of a scenario (PNGs, NPZ arrays and a contact sheet per frame)"
+HELP = "render the guidance maps of a scenario (one array file and a contact sheet per frame, streamed)"
 ORDER = 30
 
 
@@ -16,22 +22,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", default="448x256", help="image size WIDTHxHEIGHT (default 448x256)")
     parser.add_argument("--frames", default=None,
                         help="frame range A:B (Python slice, B exclusive) or one index A (default: all frames)")
-    parser.add_argument("--no-npz", action="store_true", help="write PNGs and contact sheets only")
+    parser.add_argument("--no-npz", action="store_true", help="skip the array file (maps.npz) of each frame")
+    parser.add_argument("--png", action="store_true",
+                        help="also write a colourised PNG of every map of every camera (frame_N/CAM/<map>.png)")
     parser.add_argument("--sheets-only", action="store_true", help="write only the contact sheets (and BEV)")
+    parser.add_argument("--fsync", choices=("run", "frame", "none"), default="run",
+                        help="flush to disk once per run (default), once per frame, or never")
     parser.add_argument("--sheet-scale", type=float, default=0.5, help="contact-sheet tile scale (default 0.5)")
     parser.add_argument("--rig", default=None, help="camera rig JSON (default: the bundled nuScenes rig)")
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """'448x256' -> (448, 256); ValueError with the reason otherwise."""
-    parts = text.lower().replace("*", "x").split("x")
-    try:
-        w, h = (int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"--size: expected WIDTHxHEIGHT such as 448x256, got {text!r}") from None
-    if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise ValueError(f"--size: width and height must be between 16 and 8192, got {w}x{h}")
-    return w, h
+from engine.config.size import parse_size  # noqa: E402  (the one size parser)
 
 
 def parse_frames(text: str | None, num_frames: int) -> list[int]:
@@ -74,31 +75,41 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.assets.library import AssetLibrary
     from engine.render.guidance import GuidanceRenderer
-    from engine.render.write import write_frame, write_manifest
+    from engine.render.stream import GuidanceStreamWriter, StreamOptions
     from engine.rig.rig import CameraRig, RigFormatError
 
-    try:
-        rig = CameraRig.from_json(args.rig, size) if args.rig else CameraRig.default(size)
-    except RigFormatError as e:
+    from engine.conditions import scene_inputs
+    from engine.sources.errors import SceneSourceError
+
+    try:   # the one path: an edited real scene gets its log's rig and its recorded frames as backgrounds
+        inputs = scene_inputs(scenario, size, rig=CameraRig.from_json(args.rig, size) if args.rig else None)
+        rig = inputs.rig
+    except (RigFormatError, ValueError, SceneSourceError) as e:
         print(str(e), file=sys.stderr)
         return 2
     out = Path(args.out)
     library = AssetLibrary(search_dirs=[Path(args.scenario).resolve().parent])
-    written = []
+    options = StreamOptions(arrays=not (args.no_npz or args.sheets_only), pngs=args.png and not args.sheets_only,
+                            sheet_scale=args.sheet_scale, fsync=args.fsync)
+    classes = {a.id: a.cls for a in scenario.agents}
+    warnings: set[str] = set()
     t0 = time.perf_counter()
-    with GuidanceRenderer(rig, library) as renderer:
-        renderer.set_scenario(scenario)
-        times = scenario.frame_times()
-        for i in frames:
-            frame = renderer.render(float(times[i]))
-            write_frame(frame, out / f"frame_{i:04d}", pngs=not args.sheets_only,
-                        npz=not (args.no_npz or args.sheets_only), sheet_scale=args.sheet_scale,
-                        title=f"{scenario.name}  frame {i}  t = {frame.time:.3f} s",
-                        classes={a.id: a.cls for a in scenario.agents})
-            written.append((i, frame))
-            print(f"frame {i:3d}  t = {frame.time:6.3f} s  -> {out / f'frame_{i:04d}'}", flush=True)
-    for w in sorted({w for _, f in written for w in f.warnings}):
+    try:
+        with GuidanceRenderer(rig, library) as renderer, \
+                GuidanceStreamWriter(out, options, scenario.name) as writer:
+            renderer.set_scenario(scenario)
+            times = scenario.frame_times()
+            for i in frames:
+                inputs.apply_to(renderer, i)
+                frame = renderer.render(float(times[i]))
+                writer.submit(i, frame, title=f"{scenario.name}  frame {i}  t = {frame.time:.3f} s", classes=classes)
+                warnings.update(frame.warnings)
+                print(f"frame {i:3d}  t = {frame.time:6.3f} s  -> {out / f'frame_{i:04d}'}", flush=True)
+                del frame   # the writer holds it until written, then it is released
+    except OSError as e:   # the disk, not the input: whole frames written so far stay, no manifest
+        print(f"guidance: writing to {out} failed: {e}", file=sys.stderr)
+        return 1
+    for w in sorted(warnings):
         print(f"warning: {w}", file=sys.stderr)
-    write_manifest(out, scenario.name, written)
-    print(f"{len(written)} frames x {len(rig)} cameras at {size[0]}x{size[1]} in {time.perf_counter() - t0:.1f} s -> {out}")
+    print(f"{len(frames)} frames x {len(rig)} cameras at {size[0]}x{size[1]} in {time.perf_counter() - t0:.1f} s -> {out}")
     return 0

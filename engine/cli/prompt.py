@@ -17,11 +17,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="interpreter: the embedded offline one (default) or an OpenAI-compatible endpoint "
                              "(OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL)")
     parser.add_argument("--seed", type=int, default=0, help="random seed for the library's choices (default 0)")
-    parser.add_argument("--duration", type=float, default=2.75, help="clip length in seconds (default 2.75)")
+    parser.add_argument("--duration", type=float, default=None,
+                        help="clip length in seconds, 1 to 60 (default: what the prompt says, e.g. "
+                             "'for 10 seconds', else 2.75)")
     parser.add_argument("--fps", type=float, default=12.0, help="frame rate (default 12)")
     parser.add_argument("--base-url", default=None, help="LLM endpoint base URL (overrides OPENAI_BASE_URL)")
     parser.add_argument("--model", default=None, help="LLM model name (overrides OPENAI_MODEL)")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds per LLM request (default 60)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="total seconds per LLM request, not per read (default 60); all rounds of a prompt "
+                             "together get at most timeout x 3")
     parser.add_argument("--no-check", action="store_true",
                         help="do not check the result against the prompt (no repair, no findings)")
 
@@ -36,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         print("error: --seed must be 0 or more", file=sys.stderr)
         return 2
-    options = RunOptions(seed=args.seed, fps=args.fps, duration=args.duration, name="prompted", prompt=args.text)
+    from engine.prompting.duration import clip_duration
+
+    if args.duration is not None and not 1.0 <= args.duration <= 60.0:
+        print(f"error: --duration must be between 1 and 60 seconds (got {args.duration:g})", file=sys.stderr)
+        return 2
+    duration = args.duration if args.duration is not None else clip_duration(args.text)
+    options = RunOptions(seed=args.seed, fps=args.fps, duration=duration, name="prompted", prompt=args.text)
     settings = None
     try:
         if args.llm == "openai":
@@ -54,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         save_scenario(result.scenario, args.output)
     except OSError as e:
-        print(f"error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
+        from engine.fileio import write_error_message
+
+        print(f"error: {write_error_message(args.output, e)}", file=sys.stderr)
         return 2
     print(result.script, end="")
     for item in result.not_understood:

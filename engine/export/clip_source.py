@@ -1,62 +1,45 @@
 """Generate the clip an export writes: the scenario's conditions through a world-model backend.
 
-The conditions come from `engine.worldmodel.conditions_for_scenario` (the guidance renderer); for an
-edited real scene (``scenario.source``) from `engine.realscene.real_conditions`: the log's own rig,
-its real frames and their depth as backgrounds (the naive backend composites the inserted assets
-into them; recorded agents are not drawn over their own footage). The backend comes from
-`engine.worldmodel.create_backend`. Nothing is downloaded: the diffusion backend loads from the
-local `model_dir`.
+The conditions come from `engine.conditions.clip_conditions`, the one path every consumer uses: for an
+edited real scene (``scenario.source``) the log's own rig, its real frames and their depth as
+backgrounds (the naive backend composites the inserted assets into them; recorded agents are not
+drawn over their own footage). The backend comes from `engine.worldmodel.create_backend`. Nothing is
+downloaded: the diffusion backend loads from the local `model_dir`.
 """
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import Callable
 
+from engine.config import GenerationConfig
 from engine.scenario.model import Scenario
 
 
-@dataclass(frozen=True)
-class GenerationOptions:
-    """Which world model and how: backend name, local model folder, sampling settings, seed (None: the scenario's)."""
-
-    backend: str = "naive"
-    model_dir: str | None = None
-    steps: int = 20
-    guidance_scale: float = 4.0
-    seed: int | None = None
-    device: str = "auto"
-
-    def describe_model(self) -> str:
-        return self.model_dir or ("embedded" if self.backend == "naive" else "")
+def GenerationOptions(backend: str = "naive", model_dir: str | None = None, steps: int = 20,  # noqa: N802
+                      guidance_scale: float = 4.0, seed: int | None = None, device: str = "auto",
+                      **more) -> GenerationConfig:
+    """Deprecated positional constructor kept for callers: the `engine.config.GenerationConfig` of these values."""
+    return GenerationConfig(backend=backend, model_dir=model_dir, steps=steps, guidance_scale=guidance_scale,
+                            seed=seed, device=device, **more)
 
 
-def generate_for_scenario(scenario: Scenario, size: tuple[int, int], num_frames: int | None,
-                          options: GenerationOptions, cancel=None,
+def generate_for_scenario(scenario: Scenario, size: tuple[int, int] | None, num_frames: int | None,
+                          options: GenerationConfig, cancel=None,
                           on_event: Callable[[object], None] | None = None):
     """Run the world model on the scenario's conditions; returns (GeneratedClip, model description).
 
-    size: (width, height) of every camera image; num_frames: the first N frames (None: all).
-    A scenario with a source scene is generated over its real frames; SceneSourceError (naming the
-    dataset and scene) when they cannot be read: it is never silently rendered as a synthetic scene.
+    size: (width, height) of every camera image (None: the config's); num_frames: the first N frames
+    (None: the config's, else all). A scenario with a source scene is generated over its real frames;
+    SceneSourceError (naming the dataset and scene) when they cannot be read: it is never silently
+    rendered as a synthetic scene.
     """
-    from engine.worldmodel import GenerationSettings, create_backend, generate_clip
-    from engine.worldmodel.scenario_conditions import conditions_for_scenario
+    from engine.conditions import clip_conditions
+    from engine.worldmodel import create_backend, generate_clip
 
-    model = create_backend(options.backend, options.model_dir) if options.backend != "naive" \
+    config = options.replace(**({} if size is None else {"size": tuple(size)}),
+                             **({} if num_frames is None else {"frames": int(num_frames)}))
+    model = create_backend(config.backend, config.model_dir) if config.backend != "naive" \
         else create_backend("naive")
-    seed = scenario.seed if options.seed is None else options.seed
-    settings = GenerationSettings(steps=options.steps, guidance_scale=options.guidance_scale, seed=int(seed),
-                                  device=options.device)
-    if scenario.source is not None:
-        from engine.realscene.backgrounds import real_conditions
-
-        opened = real_conditions(scenario, size=tuple(size))
-    else:
-        opened = conditions_for_scenario(scenario, size=tuple(size))
-    with opened as conditions:
-        if num_frames is not None:
-            n = min(int(num_frames), conditions.num_frames)
-            conditions = dataclasses.replace(conditions, times=conditions.times[:n])
+    settings = config.settings(scenario.seed)
+    with clip_conditions(scenario, config) as conditions:
         clip = generate_clip(model, conditions, settings, cancel, on_event)
     return clip, model.describe()

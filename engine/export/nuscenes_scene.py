@@ -32,7 +32,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Callable, TYPE_CHECKING, Mapping
 
 import cv2
 import numpy as np
@@ -130,8 +130,12 @@ class SceneWriter:
 
     def __init__(self, root: str | os.PathLike, scenario: Scenario, rig: CameraRig, times: np.ndarray,
                  options: NuScenesOptions | None = None, key_frames: list[int] | None = None,
-                 recorded: "RecordedLabels | None" = None, keep_source_tokens: bool = False) -> None:
+                 recorded: "RecordedLabels | None" = None, keep_source_tokens: bool = False,
+                 camera_poses: "Callable[[int, str], tuple[int, np.ndarray] | None] | None" = None) -> None:
         self.root = Path(root)
+        # (frame index, camera) -> (capture timestamp us, world_from_ego (4, 4)) of a real image, or None:
+        # an edited real scene keeps each camera's own capture time and ego pose from its log
+        self.camera_poses = camera_poses
         self.scenario = scenario
         self.rig = rig
         self.times = np.asarray(times, dtype=np.float64).reshape(-1)
@@ -167,6 +171,10 @@ class SceneWriter:
                 if name not in known:
                     self.vocab["category"].append({"token": new_token(), "name": name, "description": desc,
                                                    "index": len(self.vocab["category"])})
+        known = {c["name"] for c in self.vocab["category"]}      # H16: authored category overrides (child, animal)
+        for name in sorted({a.category for a in scenario.agents if getattr(a, "category", "")} - known):
+            self.vocab["category"].append({"token": new_token(), "name": name, "description": name,
+                                           "index": len(self.vocab["category"])})
         self._category_token = {c["name"]: c["token"] for c in self.vocab["category"]}
         self._attribute_token = {a["name"]: a["token"] for a in self.vocab["attribute"]}
         self.calibrated = {}
@@ -228,9 +236,15 @@ class SceneWriter:
         ego_tr = [float(world_from_ego[0, 3]), float(world_from_ego[1, 3]), 0.0]
         ego_rot = list(map(float, Quaternion(matrix=world_from_ego[:3, :3]).elements))
         for ci, cam in enumerate(self.rig.cameras):
-            rel = f"{folder}/{cam.name}/{self.log_name}__{cam.name}__{frame.timestamp}.jpg"
+            own = self.camera_poses(index, cam.name) if self.camera_poses is not None else None
+            stamp, tr, rot = frame.timestamp, ego_tr, ego_rot
+            if own is not None:      # the real image's capture time and the log's ego pose at that time
+                stamp, m = int(own[0]), np.asarray(own[1], np.float64)
+                tr = [float(v) for v in m[:3, 3]]
+                rot = list(map(float, Quaternion(matrix=m[:3, :3], atol=1e-6).elements))
+            rel = f"{folder}/{cam.name}/{self.log_name}__{cam.name}__{stamp}.jpg"
             self._write_jpeg(rel, images[ci])
-            self._add_sample_data(frame, cam.name, rel, "jpg", w, h, ego_tr, ego_rot)
+            self._add_sample_data(frame, cam.name, rel, "jpg", w, h, tr, rot, stamp)
         if is_key and self.options.lidar_stub:
             rel = f"samples/{LIDAR_CHANNEL}/{self.log_name}__{LIDAR_CHANNEL}__{frame.timestamp}.pcd.bin"
             path = self.root / rel
@@ -276,12 +290,13 @@ class SceneWriter:
             pass
 
     def _add_sample_data(self, frame: _Frame, channel: str, rel: str, fmt: str, w: int, h: int,
-                         ego_tr: list[float], ego_rot: list[float]) -> None:
+                         ego_tr: list[float], ego_rot: list[float], timestamp: int | None = None) -> None:
         token = new_token()
-        self._ego_poses.append({"token": token, "timestamp": frame.timestamp, "rotation": ego_rot, "translation": ego_tr})
+        stamp = frame.timestamp if timestamp is None else int(timestamp)
+        self._ego_poses.append({"token": token, "timestamp": stamp, "rotation": ego_rot, "translation": ego_tr})
         self._sample_data.append({
             "token": token, "sample_token": frame.sample_token or "", "ego_pose_token": token,
-            "calibrated_sensor_token": self.calibrated[channel]["token"], "timestamp": frame.timestamp,
+            "calibrated_sensor_token": self.calibrated[channel]["token"], "timestamp": stamp,
             "fileformat": fmt, "is_key_frame": frame.is_key, "height": h, "width": w, "filename": rel,
             "prev": "", "next": "", "_channel": channel, "_frame": frame.index,
         })
@@ -390,9 +405,10 @@ class SceneWriter:
                             "next": keys[i + 1].sample_token if i + 1 < len(keys) else ""})
         key_times = np.array([f.time for f in keys])
         for sd in self._sample_data:
-            if not sd["sample_token"]:
-                t = self._frames[sd["_frame"]].time
-                sd["sample_token"] = keys[int(np.argmin(np.abs(key_times - t) + 1e-9 * np.arange(len(keys))))].sample_token
+            if not sd["sample_token"]:   # a sweep belongs to the NEXT key frame, as in nuScenes: the devkit's
+                t = self._frames[sd["_frame"]].time   # get_boxes interpolates between that sample's prev and it
+                nxt = int(np.searchsorted(key_times, t - 1e-9))
+                sd["sample_token"] = keys[min(nxt, len(keys) - 1)].sample_token
         by_channel: dict[str, list[dict]] = {}
         for sd in self._sample_data:
             by_channel.setdefault(sd.pop("_channel"), []).append(sd)
@@ -411,7 +427,7 @@ class SceneWriter:
                 continue
             source = self.recorded.instance_token_of(agent) if self.recorded is not None else None
             category = (self.recorded.category_of(agent) if self.recorded is not None else None) \
-                or category_name(agent.cls)
+                or getattr(agent, "category", "") or category_name(agent.cls)
             token = self._token(source)
             if source:
                 self.source_tokens["instance"][token] = source

@@ -10,7 +10,9 @@ What is written:
     Polyline of WorldPositions timed in absolute simulation time (TimeReference absolute, scale 1,
     offset 0), sampled at the scenario's frame rate over the trajectory's time range (and at its
     last key time), following mode ``position``;
-  * a stop trigger at the scenario's duration; the road as a LogicFile when OpenDRIVE was written.
+  * a stop trigger at the scenario's duration; the road as a LogicFile when OpenDRIVE was written;
+  * manoeuvres started by a condition (format-2 sequences) as a second event with that start trigger,
+    and traffic signals as TrafficSignalControllers (see `openscenario_triggers`).
 Poses go through `openscenario_frame` (the only place that converts them). The document is checked
 against the ASAM XSD of the chosen version and written atomically only when it validates.
 """
@@ -29,6 +31,7 @@ from scenariogeneration import xosc
 
 from engine.export.openscenario_environment import build_environment
 from engine.export.openscenario_frame import WHEELBASE_FRACTION, centre_offset, centre_to_reference, is_vehicle
+from engine.export.openscenario_triggers import condition_trigger, first_conditioned, signal_controllers
 from engine.export.xml_schemas import SchemaValidationError, validate_openscenario
 from engine.fileio import atomic_write_bytes
 from engine.scenario.model import Agent, Scenario
@@ -112,12 +115,25 @@ def trajectory_vertices(agent: Agent, fps: float) -> tuple[np.ndarray, np.ndarra
     return times, x, y, np.asarray(s.yaw)
 
 
-def _follow_trajectory(agent: Agent, fps: float) -> xosc.FollowTrajectoryAction:
+def _follow_trajectory(agent: Agent, fps: float, window: tuple[float, float] | None = None,
+                       relative: bool = False, suffix: str = "") -> xosc.FollowTrajectoryAction:
+    """The agent's trajectory as a timed polyline; `window` (t_from, t_to) keeps part of it (the window
+    ends are vertices); `relative` writes vertex times relative to t_from (an event started by a
+    condition)."""
     times, x, y, yaw = trajectory_vertices(agent, fps)
+    if window is not None:
+        lo, hi = window
+        keep = times[(times > lo + 1e-9) & (times < hi - 1e-9)]
+        times = np.concatenate([[lo], keep, [hi]])
+        s = agent.trajectory.sample(times)
+        x, y = centre_to_reference(s.x, s.y, s.yaw, centre_offset(agent.cls, agent.size))
+        yaw = np.asarray(s.yaw)
+    t_out = times - times[0] if relative else times
     positions = [xosc.WorldPosition(float(px), float(py), 0.0, float(h)) for px, py, h in zip(x, y, yaw)]
-    traj = xosc.Trajectory(f"{agent.id}_trajectory", False)
-    traj.add_shape(xosc.Polyline([float(t) for t in times], positions))
-    return xosc.FollowTrajectoryAction(traj, xosc.FollowingMode.position, xosc.ReferenceContext.absolute, 1.0, 0.0)
+    traj = xosc.Trajectory(f"{agent.id}_trajectory{suffix}", False)
+    traj.add_shape(xosc.Polyline([float(t) for t in t_out], positions))
+    ctx = xosc.ReferenceContext.relative if relative else xosc.ReferenceContext.absolute
+    return xosc.FollowTrajectoryAction(traj, xosc.FollowingMode.position, ctx, 1.0, 0.0)
 
 
 def _time_trigger(name: str, t: float, rule=xosc.Rule.greaterThan, edge=xosc.ConditionEdge.none, kind="start"):
@@ -149,11 +165,27 @@ def build_openscenario(scenario: Scenario, road_file: str | None = None,
             v0 = traj.speed_at(traj.start_time)
             dyn = xosc.TransitionDynamics(xosc.DynamicsShapes.step, xosc.DynamicsDimension.time, 0.0)
             init.add_init_action(agent.id, xosc.AbsoluteSpeedAction(float(v0), dyn))
-            event = xosc.Event(f"{agent.id}_follow_event", priority)
-            event.add_action(f"{agent.id}_follow_trajectory", _follow_trajectory(agent, scenario.fps))
-            event.add_trigger(_time_trigger(f"{agent.id}_start", 0.0))
             maneuver = xosc.Maneuver(f"{agent.id}_maneuver")
-            maneuver.add_event(event)
+            cond = first_conditioned(agent)
+            t_first, t_last = traj.start_time, traj.end_time
+            if cond is not None and t_first + 1e-6 < cond.start < t_last - 1e-6:
+                # the part before the condition holds, then the rest started by the condition
+                event = xosc.Event(f"{agent.id}_follow_event", priority)
+                event.add_action(f"{agent.id}_follow_trajectory",
+                                 _follow_trajectory(agent, scenario.fps, (t_first, cond.start)))
+                event.add_trigger(_time_trigger(f"{agent.id}_start", 0.0))
+                maneuver.add_event(event)
+                event2 = xosc.Event(f"{agent.id}_{cond.function}_event", priority)
+                event2.add_action(f"{agent.id}_{cond.function}_trajectory",
+                                  _follow_trajectory(agent, scenario.fps, (cond.start, t_last), relative=True,
+                                                     suffix=f"_{cond.function}"))
+                event2.add_trigger(condition_trigger(f"{agent.id}_{cond.function}_trigger", agent, cond, scenario))
+                maneuver.add_event(event2)
+            else:
+                event = xosc.Event(f"{agent.id}_follow_event", priority)
+                event.add_action(f"{agent.id}_follow_trajectory", _follow_trajectory(agent, scenario.fps))
+                event.add_trigger(_time_trigger(f"{agent.id}_start", 0.0))
+                maneuver.add_event(event)
             group = xosc.ManeuverGroup(f"{agent.id}_group")
             group.add_actor(agent.id)
             group.add_maneuver(maneuver)
@@ -170,9 +202,11 @@ def build_openscenario(scenario: Scenario, road_file: str | None = None,
     storyboard = xosc.StoryBoard(init, stop)
     if n_groups:
         storyboard.add_story(story)
+    road_network = xosc.RoadNetwork(roadfile=road_file)
+    signal_controllers(scenario, road_network)
     return xosc.Scenario(
         scenario.name or "scenario", AUTHOR, xosc.ParameterDeclarations(), entities, storyboard,
-        xosc.RoadNetwork(roadfile=road_file), xosc.Catalog(), osc_minor_version=minor_version,
+        road_network, xosc.Catalog(), osc_minor_version=minor_version,
         creation_date=creation_date,
     )
 

@@ -44,6 +44,20 @@ class OscEntity:
 
 
 @dataclass(frozen=True)
+class OscTrigger:
+    """A conditional start trigger read back and replayed: the entity whose event it starts, the
+    condition kind ('ttc', 'distance', 'reach', 'signal'), its value, the triggering entity and the
+    time (s) at which the condition first held when replayed on the file's own trajectories."""
+
+    entity: str
+    event: str
+    kind: str
+    value: float | None
+    triggering_entity: str | None
+    fired_at: float | None
+
+
+@dataclass(frozen=True)
 class OscDocument:
     """What was read: header, entities in file order, environment, stop time (None if absent), road file."""
 
@@ -53,6 +67,8 @@ class OscDocument:
     environment: Environment
     stop_time: float | None
     road_file: str | None
+    triggers: tuple[OscTrigger, ...] = ()
+    signal_controllers: tuple[str, ...] = ()
 
     def entity(self, name: str) -> OscEntity:
         for e in self.entities:
@@ -97,8 +113,11 @@ def _entity_info(obj: ET.Element) -> tuple[str, tuple[float, float, float], tupl
     return cls, size, offset, props
 
 
-def read_openscenario(path: str | os.PathLike) -> OscDocument:
-    """Parse an .xosc file; OpenScenarioReadError names what cannot be read."""
+def read_openscenario(path: str | os.PathLike, fps_replay: float = 12.0) -> OscDocument:
+    """Parse an .xosc file; OpenScenarioReadError names what cannot be read.
+
+    Conditional start triggers (TTC, distance, reach position, signal state) of events with
+    relative-time trajectories are replayed on steps of 1/fps_replay s (`OscDocument.triggers`)."""
     try:
         root = ET.parse(str(path)).getroot()
     except (OSError, ET.ParseError) as e:
@@ -124,24 +143,35 @@ def read_openscenario(path: str | os.PathLike) -> OscDocument:
                 teleports[ref] = _world_position(tp, f"Init/Private[@entityRef={ref!r}]/TeleportAction")
 
     polylines: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    pending: list[tuple[str, str, np.ndarray, np.ndarray, ET.Element]] = []
     for group in root.iter("ManeuverGroup"):
-        actors = [e.attrib.get("entityRef", "") for e in group.iter("EntityRef")]
-        for fta in group.iter("FollowTrajectoryAction"):
-            poly = fta.find(".//Trajectory/Shape/Polyline")
-            if poly is None:
-                continue
-            where = f"ManeuverGroup[@name={group.attrib.get('name')!r}]/FollowTrajectoryAction"
-            timing = fta.find("TimeReference/Timing")
-            scale = float(timing.attrib.get("scale", 1.0)) if timing is not None else 1.0
-            offset = float(timing.attrib.get("offset", 0.0)) if timing is not None else 0.0
-            times, poses = [], []
-            for k, v in enumerate(poly.findall("Vertex")):
-                if "time" not in v.attrib:
-                    raise OpenScenarioReadError(f"{where}/Vertex[{k}]: untimed polylines are not read")
-                times.append(float(v.attrib["time"]) * scale + offset)
-                poses.append(_world_position(v.find("Position"), f"{where}/Vertex[{k}]"))
-            for a in actors:
-                polylines[a] = (np.asarray(times), np.asarray(poses, dtype=np.float64).reshape(-1, 3))
+        actors = [e.attrib.get("entityRef", "") for e in group.findall("Actors/EntityRef")] or \
+            [e.attrib.get("entityRef", "") for e in group.iter("EntityRef")]
+        events = list(group.iter("Event")) or [group]
+        for event in events:
+            for fta in event.iter("FollowTrajectoryAction"):
+                poly = fta.find(".//Trajectory/Shape/Polyline")
+                if poly is None:
+                    continue
+                where = f"ManeuverGroup[@name={group.attrib.get('name')!r}]/FollowTrajectoryAction"
+                timing = fta.find("TimeReference/Timing")
+                scale = float(timing.attrib.get("scale", 1.0)) if timing is not None else 1.0
+                offset = float(timing.attrib.get("offset", 0.0)) if timing is not None else 0.0
+                relative = timing is not None and timing.attrib.get("domainAbsoluteRelative") == "relative"
+                times, poses = [], []
+                for k, v in enumerate(poly.findall("Vertex")):
+                    if "time" not in v.attrib:
+                        raise OpenScenarioReadError(f"{where}/Vertex[{k}]: untimed polylines are not read")
+                    times.append(float(v.attrib["time"]) * scale + offset)
+                    poses.append(_world_position(v.find("Position"), f"{where}/Vertex[{k}]"))
+                t_arr, p_arr = np.asarray(times), np.asarray(poses, dtype=np.float64).reshape(-1, 3)
+                cond = event.find("StartTrigger/ConditionGroup/Condition")
+                if relative and cond is not None:
+                    for a in actors:
+                        pending.append((a, event.attrib.get("name", ""), t_arr, p_arr, cond))
+                    continue
+                for a in actors:
+                    polylines[a] = (t_arr, p_arr)
 
     entities = []
     for obj in root.findall("Entities/ScenarioObject"):
@@ -162,7 +192,99 @@ def read_openscenario(path: str | os.PathLike) -> OscDocument:
     stop_time = None
     for cond in root.findall("Storyboard/StopTrigger//SimulationTimeCondition"):
         stop_time = float(cond.attrib.get("value", 0.0))
-    return OscDocument(name, minor, tuple(entities), parse_environment(env_el), stop_time, road_file)
+    controllers = tuple(c.attrib.get("name", "") for c in root.iter("TrafficSignalController"))
+    signal_states = _signal_timelines(root)
+    triggers = []
+    for actor, ev_name, t_rel, p_rel, cond in pending:
+        entities, trig = _replay(entities, actor, ev_name, t_rel, p_rel, cond, stop_time, fps_replay, signal_states)
+        triggers.append(trig)
+    return OscDocument(name, minor, tuple(entities), parse_environment(env_el), stop_time, road_file,
+                       tuple(triggers), controllers)
+
+
+def _signal_timelines(root: ET.Element) -> dict[str, list[tuple[float, str]]]:
+    """signal id -> [(phase start time, state)] from the TrafficSignalControllers (phases run in order)."""
+    out: dict[str, list[tuple[float, str]]] = {}
+    for ctrl in root.iter("TrafficSignalController"):
+        t = float(ctrl.attrib.get("delay", 0.0) or 0.0)
+        for ph in ctrl.findall("Phase"):
+            for st in ph.findall("TrafficSignalState"):
+                out.setdefault(st.attrib.get("trafficSignalId", ""), []).append((t, st.attrib.get("state", "")))
+            t += float(ph.attrib.get("duration", 0.0))
+    return out
+
+
+def _longitudinal_ttc(a: Trajectory, la: float, b: Trajectory, lb: float, t: np.ndarray) -> np.ndarray:
+    """TTC (s) from a to b along a's heading with freespace (bounding-box) gaps; inf when not closing."""
+    eps = 1e-3
+    sa0, sb0 = a.sample(t), b.sample(t)
+    sa1, sb1 = a.sample(t + eps), b.sample(t + eps)
+    def gap(sa, sb):
+        along = (sb.x - sa.x) * np.cos(sa.yaw) + (sb.y - sa.y) * np.sin(sa.yaw)
+        return np.abs(along) - (la + lb) / 2
+    g0, g1 = gap(sa0, sb0), gap(sa1, sb1)
+    closing = (g0 - g1) / eps
+    out = np.full_like(t, np.inf)
+    ok = closing > 1e-6
+    out[ok] = np.maximum(g0[ok], 0.0) / closing[ok]
+    return out
+
+
+def _replay(entities: list[OscEntity], actor: str, ev_name: str, t_rel: np.ndarray, p_rel: np.ndarray,
+            cond: ET.Element, stop_time: float | None, fps: float, signals: dict) -> tuple[list[OscEntity], OscTrigger]:
+    """Evaluate a conditional start trigger on the read trajectories (steps of 1/fps from t = 0) and
+    append the event's relative trajectory to `actor` from the time it fires."""
+    by_name = {e.name: e for e in entities}
+    horizon = stop_time if stop_time else max(e.trajectory.end_time for e in entities)
+    grid = np.arange(0.0, horizon + 1e-9, 1.0 / fps)
+    trig_ent = cond.find(".//TriggeringEntities/EntityRef")
+    trig_name = trig_ent.attrib.get("entityRef") if trig_ent is not None else None
+    kind, value, holds = "unknown", None, np.zeros_like(grid, dtype=bool)
+    if cond.find(".//TimeToCollisionCondition") is not None:
+        c = cond.find(".//TimeToCollisionCondition")
+        kind, value = "ttc", float(c.attrib["value"])
+        target = c.find(".//EntityRef").attrib["entityRef"]
+        a, b = by_name[trig_name], by_name[target]
+        holds = _longitudinal_ttc(a.trajectory, a.size[1], b.trajectory, b.size[1], grid) < value
+    elif cond.find(".//RelativeDistanceCondition") is not None:
+        c = cond.find(".//RelativeDistanceCondition")
+        kind, value = "distance", float(c.attrib["value"])
+        a, b = by_name[trig_name], by_name[c.attrib["entityRef"]]
+        sa, sb = a.trajectory.sample(grid), b.trajectory.sample(grid)
+        holds = np.hypot(sb.x - sa.x, sb.y - sa.y) < value
+    elif cond.find(".//ReachPositionCondition") is not None:
+        c = cond.find(".//ReachPositionCondition")
+        kind, value = "reach", float(c.attrib["tolerance"])
+        x, y, _ = _world_position(c.find("Position"), "ReachPositionCondition")
+        a = by_name[trig_name]
+        sa = a.trajectory.sample(grid)
+        xr, yr = sa.x + 0.0, sa.y + 0.0
+        from engine.export.openscenario_frame import centre_to_reference
+        xr, yr = centre_to_reference(sa.x, sa.y, sa.yaw, a.centre_offset)
+        holds = np.hypot(xr - x, yr - y) <= value
+    elif cond.find(".//TrafficSignalCondition") is not None:
+        c = cond.find(".//TrafficSignalCondition")
+        kind = "signal"
+        phases = signals.get(c.attrib.get("name", ""), [])
+        want = c.attrib.get("state", "")
+        state = np.array([next((s for t0, s in reversed(phases) if t0 <= t + 1e-9), phases[0][1] if phases else "")
+                          for t in grid])
+        holds = state == want
+    idx = np.flatnonzero(holds)
+    fired = float(grid[idx[0]]) if idx.size else None
+    ent = by_name[actor]
+    if fired is not None:
+        x, y = reference_to_centre(p_rel[:, 0], p_rel[:, 1], p_rel[:, 2], ent.centre_offset)
+        before = ent.trajectory
+        keep = before.times < fired - 1e-9
+        t_all = np.concatenate([before.times[keep], t_rel + fired])
+        x_all = np.concatenate([before.key_xy[keep, 0], x])
+        y_all = np.concatenate([before.key_xy[keep, 1], y])
+        yaw_all = np.concatenate([before.key_yaw_unwrapped[keep], p_rel[:, 2]])
+        traj = Trajectory.from_arrays(t_all, x_all, y_all, yaw_all)
+        entities = [OscEntity(e.name, e.cls, e.size, e.centre_offset, traj, e.properties) if e.name == actor else e
+                    for e in entities]
+    return entities, OscTrigger(actor, ev_name, kind, value, trig_name, fired)
 
 
 def scenario_from_openscenario(path: str | os.PathLike, fps: float = 12.0) -> Scenario:

@@ -39,13 +39,14 @@ from typing import Callable
 
 import numpy as np
 
-from engine.export.clip_source import GenerationOptions, generate_for_scenario
+from engine.config import GenerationConfig
+from engine.export.clip_source import generate_for_scenario
 from engine.export.guidance_files import camera_stack, write_guidance_frame, write_guidance_index
 from engine.export.manifest import DATASET_NOTES, jsonable, package_versions
 from engine.export.nuscenes_dataset import EXTRA_DIR, STAGING_DIR, NuScenesDatasetError, merge_scene
 from engine.export.nuscenes_schema import new_token
 from engine.export.nuscenes_scene import NuScenesOptions, SceneWriter
-from engine.fileio import atomic_write_json
+from engine.fileio import StagingDir, atomic_write_json
 from engine.rig import CameraRig
 from engine.scenario.model import Scenario
 
@@ -59,17 +60,16 @@ class ExportSettings:
 
     size: tuple[int, int] = (448, 256)
     frames: int | None = None
-    generation: GenerationOptions = field(default_factory=GenerationOptions)
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
     nuscenes: NuScenesOptions = field(default_factory=NuScenesOptions)
     videos: bool = True
     guidance: bool = True
     openscenario: bool = True
 
     def __post_init__(self) -> None:
-        w, h = (int(v) for v in self.size)
-        if w < 16 or h < 16 or w > 4096 or h > 4096:
-            raise ValueError(f"size must be between 16 and 4096 pixels per side, got {w}x{h}")
-        object.__setattr__(self, "size", (w, h))
+        from engine.config import ImageSize
+
+        object.__setattr__(self, "size", ImageSize.parse(self.size).as_tuple())
         if self.frames is not None and int(self.frames) < 1:
             raise ValueError(f"frames must be at least 1, got {self.frames!r}")
 
@@ -205,7 +205,8 @@ def export_clip(scenario: Scenario, clip, dataroot: str | os.PathLike, settings:
     """
     settings = settings or ExportSettings()
     root = Path(dataroot)
-    staging = root / STAGING_DIR / uuid.uuid4().hex[:12]
+    staging_lock = StagingDir.create(root / STAGING_DIR, "", make_dir=False)  # cleans stale ones of killed runs
+    staging = staging_lock.path
     try:
         staged = stage_clip(scenario, clip, staging, settings, progress, cancel, model, timings,
                             keep_source_tokens=True)
@@ -218,8 +219,10 @@ def export_clip(scenario: Scenario, clip, dataroot: str | os.PathLike, settings:
             progress(ExportProgress("merge", 1, 1, f"scene {merged.scene_name} added ({merged.num_scenes} in the dataset)"))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        staging_lock.release()
         _remove_empty(root / STAGING_DIR)
         raise
+    staging_lock.release()
     _remove_empty(root / STAGING_DIR)
     return ExportResult(root, staged.version, merged.scene_name, merged.scene_token,
                         root / EXTRA_DIR / staged.log_name, merged.num_scenes, staged.num_frames, staged.timings)
@@ -260,7 +263,9 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
         t1 = time.perf_counter()
         writer = SceneWriter(staging, scenario, rig, times, settings.nuscenes,
                              recorded=real.labels if real is not None else None,
-                             keep_source_tokens=keep_source_tokens)
+                             keep_source_tokens=keep_source_tokens,
+                             camera_poses=(lambda i, cam: real.camera_pose(float(times[i]), cam)) if real is not None
+                             else None)
         scene_dir = staging / EXTRA_DIR / writer.log_name
         guidance_dir = scene_dir / "guidance"
         renderer = GuidanceRenderer(rig)
@@ -312,30 +317,39 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
 
 @dataclass(frozen=True)
 class _RealSource:
-    """The real scene behind an edited scenario, for its export: rig at the clip size, labels, frames."""
+    """The real scene behind an edited scenario, for its export: its `SceneInputs` at the clip size
+    (`engine.conditions.scene_inputs`, the same rig and backgrounds the clip was generated with), labels."""
 
-    scene: object            # engine.sources.NuScenesScene
-    rig: CameraRig
+    inputs: object           # engine.conditions.SceneInputs
     labels: object           # engine.realscene.labels.RecordedLabels
+
+    @property
+    def rig(self) -> CameraRig:
+        return self.inputs.rig
 
     @classmethod
     def open(cls, scenario: Scenario, size: tuple[int, int], times: np.ndarray) -> "_RealSource":
         """SceneSourceError when the source scene cannot be opened (it is never exported as synthetic)."""
-        from engine.realscene.backgrounds import real_rig
+        from engine.conditions import scene_inputs
         from engine.realscene.labels import recorded_labels
-        from engine.sources.nuscenes_scene import scene_for_scenario
 
-        scene = scene_for_scenario(scenario)
-        return cls(scene, real_rig(scene, size), recorded_labels(scenario, times))
+        return cls(scene_inputs(scenario, size), recorded_labels(scenario, times))
+
+    def camera_pose(self, t: float, camera: str) -> tuple[int, np.ndarray] | None:
+        """(capture timestamp us, world_from_ego (4, 4)) of the real image of `camera` at clip time t
+        (None past the recording)."""
+        scene = self.inputs.scene
+        k = int(round(t * self.inputs.scenario.fps))
+        if not 0 <= k < scene.num_frames:
+            return None
+        f = scene.frame(k, camera)
+        return int(f.timestamp_us), np.asarray(f.world_from_ego, np.float64)
 
     def backgrounds(self, t: float, rig: CameraRig) -> dict | None:
-        """{camera: Background} of the real frame at clip time t (None past the recording)."""
-        from engine.realscene.backgrounds import real_backgrounds
-
-        k = int(round(t * self.scene.scenario.fps))
-        if not 0 <= k < self.scene.num_frames:
-            return None
-        return real_backgrounds(self.scene, k, rig)
+        """{camera: Background} of the real frame at clip time t for the cameras of `rig` (None past the recording)."""
+        k = int(round(t * self.inputs.scenario.fps))
+        bgs = self.inputs.backgrounds_at(k)
+        return None if bgs is None else {name: bgs[name] for name in rig.names if name in bgs}
 
 
 def _write_extras(scenario: Scenario, clip, frames: np.ndarray, rig: CameraRig, scene_dir: Path,

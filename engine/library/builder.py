@@ -21,7 +21,8 @@ from engine.library.errors import LibraryError, LimitError, PlacementError
 from engine.library.limits import kinematic_violations, limits_for
 from engine.roadmap.connectors import Connector
 from engine.roadmap.layout import OPPOSITE, LaneRef, RoadLayout
-from engine.scenario.model import DEFAULT_FPS, EGO_ID, Agent, Environment, Intent, Scenario
+from engine.scenario.model import DEFAULT_FPS, EGO_ID, Agent, Environment, Intent, Maneuver, Scenario
+from engine.scenario.roadmap import TrafficSignal
 from engine.scenario.trajectory import Trajectory
 
 MAX_AGENTS = 150
@@ -50,11 +51,15 @@ class AgentRecord:
     connector: Connector | None = None
     depends_on: frozenset[str] = frozenset()
     provisional: bool = False
+    plan: Any = None                 # a MotionPlan (engine.library.sequence) when manoeuvres can be appended
+    maneuvers: tuple[Maneuver, ...] = ()
+    category: str = ""
     _footprints: np.ndarray | None = field(default=None, repr=False)
 
     def agent(self) -> Agent:
         return Agent(id=self.id, cls=self.cls, size=self.size, trajectory=self.trajectory,
-                     behavior=self.behavior, behavior_params=dict(self.params))
+                     behavior=self.behavior, behavior_params=dict(self.params), maneuvers=tuple(self.maneuvers),
+                     category=self.category)
 
     def footprints(self, times: np.ndarray) -> np.ndarray:
         """(T, 4, 2) footprint corners at the frame times (cached)."""
@@ -147,6 +152,7 @@ class ScenarioBuilder:
         self.lanes_fixed_by: str | None = None
         self.intents: list[Intent] = []
         self.contacts: set[frozenset[str]] = set()
+        self.signals: list[TrafficSignal] = []
         self.check_deadline = check_deadline or (lambda: None)
         self.call_name = "script"
         self.call_params: dict[str, Any] = {}
@@ -182,12 +188,12 @@ class ScenarioBuilder:
 
         return (
             {k: copy.copy(v) for k, v in self._records.items()}, self.layout, self.ego_lane, self.lanes_fixed_by,
-            list(self.intents), set(self.contacts), self.environment,
+            list(self.intents), set(self.contacts), self.environment, list(self.signals),
         )
 
     def restore(self, snap: tuple) -> None:
         (self._records, self.layout, self.ego_lane, self.lanes_fixed_by, intents, contacts,
-         self.environment) = snap
+         self.environment, self.signals) = snap
         self.intents, self.contacts = intents, contacts
 
     def error(self, message: str, kind: type[LibraryError] = LibraryError) -> LibraryError:
@@ -227,8 +233,13 @@ class ScenarioBuilder:
         lane = LaneRef("EB", self.ego_lane)
         prof = speed_profile(v, [], limits_for("car").max_jerk, self.t_end)
         traj = lane_motion(self.layout.frame("EB"), 0.0, self.layout.lane_lat(self.ego_lane), prof, [], self.times)
-        self._records[EGO_ID] = AgentRecord(EGO_ID, "car", default_size("car"), traj, "forward", {"speed": v},
-                                            role="road", lane=lane, provisional=True)
+        from engine.library.sequence import LanePlan
+
+        rec = AgentRecord(EGO_ID, "car", default_size("car"), traj, "forward", {"speed": v},
+                          role="road", lane=lane, provisional=True)
+        rec.plan = LanePlan("car", lane, 0.0, v)
+        rec.maneuvers = (self.first_maneuver("forward", {"speed": v}),)
+        self._records[EGO_ID] = rec
 
     # ---- layout ------------------------------------------------------------------------
     def fix_lanes(self, reason: str) -> None:
@@ -299,12 +310,20 @@ class ScenarioBuilder:
         rec = AgentRecord(agent_id, cls, size, traj, behavior or self.call_name,
                           {**self.call_params, **(params or {})}, role=role, lane=lane, connector=connector,
                           depends_on=frozenset(depends_on))
+        rec.maneuvers = (self.first_maneuver(rec.behavior, rec.params),)
         self._records[agent_id] = rec
         for other in contact:
             self.contacts.add(frozenset((agent_id, other)))
             self.intents.append(Intent("contact", (agent_id, other), {}))
         self.check_deadline()
         return AgentHandle(agent_id, self)
+
+    @staticmethod
+    def first_maneuver(function: str, params: dict[str, Any]) -> Maneuver:
+        """The manoeuvre a motion function starts an agent with (its `start` if it has one)."""
+        st = params.get("start", params.get("enter_time", 0.0))
+        start = float(st) if isinstance(st, (int, float)) and not isinstance(st, bool) else 0.0
+        return Maneuver(function, dict(params), max(start, 0.0), None, {"kind": "time"})
 
     def describe_conflict(self, agent_id: str, enc: Encounter) -> str:
         return (f"{agent_id} would come within {enc.distance:.2f} m of {enc.other} at t={enc.t:.2f} s "
@@ -335,6 +354,8 @@ class ScenarioBuilder:
         rec.connector = connector
         rec.depends_on = frozenset(depends_on)
         rec.provisional = False
+        rec.plan = None
+        rec.maneuvers = (self.first_maneuver(rec.behavior, rec.params),)
         for other in contact:
             self.contacts.add(frozenset((rec.id, other)))
             self.intents.append(Intent("contact", (rec.id, other), {}))
@@ -353,6 +374,10 @@ class ScenarioBuilder:
         ego = recs[0].agent()
         agents = tuple(r.agent() for r in recs[1:])
         road = fit_map(self)
+        if self.signals:
+            from dataclasses import replace as _replace
+
+            road = _replace(road, signals=tuple(self.signals))
         return Scenario(
             name=name,
             description=description if description is not None else (prompt or ""),

@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from engine.library.errors import LibraryError
 
-CATEGORIES = ("setup", "ego and vehicles", "interactions", "intersection", "vulnerable road users", "static")
+CATEGORIES = ("setup", "ego and vehicles", "sequences", "interactions", "intersection", "traffic control",
+              "vulnerable road users", "static")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,12 @@ class LibraryFunction:
 
     @property
     def doc(self) -> str:
-        return inspect.cleandoc(self.func.__doc__ or "")
+        """The docstring plus the parameter bounds line (engine.library.bounds), which is enforced in `call`."""
+        from engine.library.bounds import bounds_doc
+
+        text = inspect.cleandoc(self.func.__doc__ or "")
+        b = bounds_doc(self.name, list(self.signature.parameters))
+        return f"{text}\n{b}" if b else text
 
     @property
     def summary(self) -> str:
@@ -62,6 +68,11 @@ class LibraryFunction:
             raise LibraryError(f"{self.name}(): {e}; its parameters are: {names}") from None
         for pname, value in bound.arguments.items():
             _check_type(self.name, pname, value, self.hints.get(pname))
+        from engine.library.bounds import check_bounds
+
+        problem = check_bounds(self.name, dict(bound.arguments))
+        if problem:
+            raise LibraryError(problem)
         bound.apply_defaults()
         snap = ctx.snapshot()
         try:

@@ -173,7 +173,10 @@ _MANEUVER_VERBS: dict[str, str] = {
     "make a u turn": "u_turn", "make a uturn": "u_turn", "u turn": "u_turn", "uturn": "u_turn",
     "turn around": "u_turn", "do a u turn": "u_turn", "perform a u turn": "u_turn", "pull a u turn": "u_turn",
     "follow": "follow", "tailgate": "follow", "keep behind": "follow", "chase": "follow", "pursue": "follow",
-    "pull out": "accelerate", "pull over": "brake",
+    "pull out": "pull_out", "pull out of a parking spot": "pull_out", "pull out of a parking space": "pull_out",
+    "pull away from the kerb": "pull_out", "pull away from the curb": "pull_out", "pull out of the bus stop": "pull_out",
+    "leave the bus stop": "pull_out", "leave a parking spot": "pull_out", "pull into traffic": "pull_out",
+    "pull over": "brake",
     "park": "parked",
     "cross": "crossing", "walk across": "crossing", "ride across": "crossing", "walk over": "crossing",
     "jaywalk": "jaywalk",
@@ -183,17 +186,32 @@ _MANEUVER_VERBS: dict[str, str] = {
     "run onto the road": "run_out", "run across": "run_out", "dart across": "run_out", "dash across": "run_out",
     "pop out": "run_out", "run in front": "run_out", "dart in front": "run_out", "sprint across": "run_out",
     "run out into the road": "run_out", "run out into the street": "run_out", "chase a ball": "run_out",
-    "run a red light": "crossing_traffic", "run the red light": "crossing_traffic",
-    "run a red": "crossing_traffic", "blow through the intersection": "crossing_traffic",
-    "blow the light": "crossing_traffic", "ignore the red light": "crossing_traffic",
-    "run the light": "crossing_traffic", "run a stop sign": "crossing_traffic",
+    "run a red light": "run_red", "run the red light": "run_red",
+    "run a red": "run_red", "blow through the intersection": "crossing_traffic",
+    "blow the light": "run_red", "ignore the red light": "run_red", "jump the red light": "run_red",
+    "jump the lights": "run_red", "go through the red light": "run_red", "drive through the red light": "run_red",
+    "run the light": "run_red", "run a stop sign": "crossing_traffic",
+    "stop at the red light": "stop_at_light", "stop at the light": "stop_at_light",
+    "stop at the traffic light": "stop_at_light", "stop at the traffic lights": "stop_at_light",
+    "wait at the red light": "stop_at_light", "wait at the light": "stop_at_light",
+    "wait at the traffic light": "stop_at_light", "wait at the traffic lights": "stop_at_light",
+    "stop for the red light": "stop_at_light", "wait for the green light": "stop_at_light",
+    "wait for green": "stop_at_light", "stop at a red light": "stop_at_light", "wait at a red light": "stop_at_light",
     "block": "static", "stall": "static", "break down": "static", "sit": "static", "stand": "static",
     "wait": "static",
     "drive": "forward", "travel": "forward", "cruise": "forward", "go straight": "forward", "come": "forward",
     "approach": "forward", "move": "forward", "ride": "forward", "go": "forward", "head": "forward",
     "proceed": "forward", "continue": "forward", "keep going": "forward", "drive straight": "forward",
     "reverse": "unsupported:reversing", "back up": "unsupported:reversing", "back out": "unsupported:reversing",
-    "walk": "unsupported:walking along the road", "wander": "unsupported:walking along the road",
+    "walk": "walk", "wander": "walk", "stroll": "walk", "walk along": "walk", "walk along the sidewalk": "walk",
+    "walk along the pavement": "walk", "walk on the sidewalk": "walk", "walk on the pavement": "walk",
+    "walk beside": "walk", "walk next to": "walk", "jog": "walk", "jog along": "walk",
+    "stand on the sidewalk": "stand", "stand on the pavement": "stand", "stand at the kerb": "stand",
+    "stand at the curb": "stand", "stand by the road": "stand", "stand beside the road": "stand",
+    "run along": "walk", "run along the sidewalk": "walk", "run along the pavement": "walk",
+    "jog along the sidewalk": "walk", "jog along the pavement": "walk", "run it": "run_red",
+    "run through it": "run_red", "run the red": "run_red", "react": "react", "brake to avoid": "react", "stop in time": "react",
+    "swerve to avoid": "react", "avoid": "react", "evade": "react",
 }
 _MANEUVER_NOUNS: dict[str, str] = {
     "cut-in": "cut_in", "cutting in": "cut_in", "overtaking": "overtake", "overtaking maneuver": "overtake",
@@ -206,16 +224,17 @@ _MANEUVER_NOUNS: dict[str, str] = {
     "left turn": "turn_left", "right turn": "turn_right", "u-turn": "u_turn", "u turn": "u_turn",
     "parked": "parked", "parking": "parked",
     "crossing": "crossing", "jaywalking": "jaywalk", "jaywalker": "jaywalk",
-    "red light runner": "crossing_traffic", "red-light runner": "crossing_traffic",
+    "red light runner": "run_red", "red-light runner": "run_red", "red light violation": "run_red",
     "cross traffic": "crossing_traffic", "crossing traffic": "crossing_traffic",
     "broken down": "static", "broken-down": "static", "stalled": "static", "stopped": "static",
-    "queued": "static", "queueing": "static", "lined up": "static", "waiting at the light": "static",
-    "waiting at the red light": "static", "stopped at the light": "static", "stopped at the red light": "static",
+    "queued": "static", "queueing": "static", "lined up": "static",
     "double parked": "static", "double-parked": "static", "rush hour": "stop_and_go",
     "stationary": "static", "disabled": "static", "crashed": "static", "stuck": "static", "abandoned": "static",
     "standing still": "static", "at a standstill": "static", "wrecked": "static", "hazard lights": "static",
     "on-ramp": "merge", "on ramp": "merge", "onramp": "merge", "slip road": "merge", "entrance ramp": "merge",
     "merging lane": "merge", "merge lane": "merge", "acceleration lane": "merge",
+    "waiting at the light": "stop_at_light", "waiting at the red light": "stop_at_light",
+    "stopped at the light": "stop_at_light", "stopped at the red light": "stop_at_light",
     "wrong way": "unsupported:wrong-way driving", "wrong-way": "unsupported:wrong-way driving",
     "ghost driver": "unsupported:wrong-way driving", "roundabout": "unsupported:roundabouts",
     "traffic circle": "unsupported:roundabouts", "drifting": "unsupported:drifting",
@@ -224,19 +243,45 @@ _MANEUVER_NOUNS: dict[str, str] = {
     "bridge": "unsupported:bridges", "parking lot": "unsupported:parking lots", "car park": "unsupported:car parks",
     "toll": "unsupported:toll booths", "railway crossing": "unsupported:level crossings",
     "level crossing": "unsupported:level crossings", "train": "unsupported:trains",
-    "deer": "unsupported:animals", "dog": "unsupported:animals", "cat": "unsupported:animals",
-    "animal": "unsupported:animals", "horse": "unsupported:animals", "cow": "unsupported:animals",
-    "animals": "unsupported:animals", "dogs": "unsupported:animals", "ball": "note:ball",
+    "ball": "note:ball",
 }
 
-MANEUVERS: dict[str, str] = {**_expand(_MANEUVER_VERBS, verbs=True), **_MANEUVER_NOUNS}
+def _declared() -> tuple[dict[str, str], dict[str, str]]:
+    """The phrases each library function declares (engine.library.phrases): a function added with a
+    declaration is understood without editing these lists."""
+    from engine.library.phrases import phrase_table
+
+    return phrase_table()
+
+
+_DECLARED_VERBS, _DECLARED_NOUNS = _declared()
+MANEUVERS: dict[str, str] = {**_expand(_DECLARED_VERBS, verbs=True), **_DECLARED_NOUNS,
+                             **_expand(_MANEUVER_VERBS, verbs=True), **_MANEUVER_NOUNS}
 
 #: When several manoeuvres are said of one agent, the more specific one wins.
-MANEUVER_PRIORITY = ["crossing_traffic", "run_out", "jaywalk", "cut_in", "overtake", "merge", "u_turn",
-                     "turn_left", "turn_right", "emergency_stop", "stop_and_go", "change_lane", "crossing", "follow",
-                     "brake", "accelerate", "static", "parked", "forward"]
+MANEUVER_PRIORITY = ["run_red", "crossing_traffic", "run_out", "jaywalk", "cut_in", "overtake", "merge", "u_turn",
+                     "turn_left", "turn_right", "stop_at_light", "emergency_stop", "stop_and_go", "change_lane",
+                     "crossing", "follow", "pull_out", "brake", "accelerate", "walk", "stand", "static", "parked",
+                     "forward", "react"]
+
+#: Manoeuvres `then(agent, ...)` can append (offline name -> the sequence manoeuvre), for vehicles
+#: and for walkers; the rest can only start an agent's motion.
+FOLLOWUPS_VEHICLE = {"brake": "brake", "emergency_stop": "emergency_stop", "accelerate": "accelerate",
+                     "change_lane": "change_lane", "static": "stop", "stop_and_go": "stop"}
+FOLLOWUPS_WALKER = {"walk": "walk", "brake": "stop", "static": "stop", "emergency_stop": "stop", "run_out": "run",
+                    "accelerate": "run", "stand": "stop"}
+#: Library functions whose agents take further manoeuvres (engine.library.functions.sequences).
+SEQUENCEABLE = {"forward", "accelerate", "brake", "emergency_stop", "change_lane", "stop_and_go", "cut_in",
+                "stop_at_light", "pull_out", "sidewalk_walk", "ego"}
+
+# ---------------------------------------------------------------------------------- animals
+ANIMAL_WORDS = {"deer": "deer", "stag": "deer", "doe": "deer", "moose": "deer", "elk": "deer", "dog": "dog",
+                "puppy": "dog", "stray dog": "dog", "cat": "cat", "fox": "dog", "cow": "cow", "cattle": "cow",
+                "sheep": "dog", "goat": "dog", "horse": "horse", "pony": "horse", "animal": "animal",
+                "wild animal": "animal", "boar": "dog", "wild boar": "dog", "kangaroo": "deer"}
 
 # ---------------------------------------------------------------------------------- modifiers
+REPEAT_WORDS = {"twice": 2, "two times": 2, "three times": 3, "thrice": 3, "again": 2, "back and forth": 2}
 SUDDEN_WORDS = {"suddenly", "abruptly", "hard", "sharply", "unexpectedly", "without warning", "all of a sudden",
                 "without signalling", "without signaling", "without indicating", "without looking",
                 "at the last moment", "at the last second", "violently", "aggressively", "recklessly",
@@ -333,9 +378,16 @@ WEATHER: dict[str, str] = {
 # ---------------------------------------------------------------------------------- road
 ROAD_PHRASES: dict[str, str] = {
     "intersection": "intersection", "junction": "intersection", "crossroads": "intersection",
-    "crossroad": "intersection", "traffic light": "intersection", "traffic lights": "intersection",
+    "crossroad": "intersection", "traffic light": "signal", "traffic lights": "signal", "traffic signal": "signal",
+    "traffic signals": "signal", "signalised intersection": "signal", "signalized junction": "signal",
+    "red light": "red_signal", "red lights": "red_signal", "on red": "red_signal",
+    "along the sidewalk": "sidewalk", "along the pavement": "sidewalk", "on the sidewalk": "sidewalk",
+    "on the pavement": "sidewalk", "on the footpath": "sidewalk", "along the footpath": "sidewalk",
+    "beside the road": "sidewalk", "by the road": "sidewalk", "along the road": "sidewalk",
+    "green light": "green_signal", "the green light": "green_signal", "turns green": "green_signal",
+    "the light turns green": "green_signal", "at the lights": "signal", "the lights": "signal",
     "stop sign": "intersection", "four-way stop": "intersection", "4-way stop": "intersection",
-    "signalized intersection": "intersection", "t-junction": "intersection", "crossing road": "intersection",
+    "signalized intersection": "signal", "t-junction": "intersection", "crossing road": "intersection",
     "highway": "highway", "motorway": "highway", "freeway": "highway", "expressway": "highway",
     "interstate": "highway", "dual carriageway": "highway", "autobahn": "highway", "multi-lane road": "highway",
     "multilane road": "highway", "three-lane road": "highway", "3-lane road": "highway",

@@ -5,23 +5,29 @@ near miss that did not happen) is sent back as plain sentences for a repair, a b
 times. When the rounds run out with a runnable script, the best result is repaired
 deterministically (`engine.prompting.repair`) and returned with the findings that remain.
 
-The openai client is always created with an explicit `timeout` and `max_retries` (its defaults
-can block for half an hour on a hung server). Nothing the model writes runs outside the sandbox.
+Requests go through `engine.prompting.chat_http.post_chat`: a TOTAL deadline per request
+(`LLMSettings.timeout_s`) and per prompt (`prompt_deadline`, all rounds together), never per read, so
+an endpoint that hangs or drips is abandoned at the deadline; answers are capped (MAX_ANSWER_BYTES
+read, MAX_ANSWER_CHARS kept); Retry-After is honoured within the deadline; every error names the
+endpoint. Nothing the model writes runs outside the bounded executor (`engine.sandbox.executor`).
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
 from engine.checks import CheckConfig, CheckReport, Finding
 from engine.prompting.asks import Ask, asks_of
+from engine.prompting.chat_http import DEFAULT_BASE_URL, MAX_ANSWER_BYTES, ChatHTTPError, post_chat
 from engine.prompting.extract import extract_script
 from engine.prompting.repair import MAX_TRIES, repair_script
 from engine.prompting.review import Review, review_scenario
 from engine.prompting.settings import LLMSettings
 from engine.prompting.template import system_prompt
 from engine.sandbox.errors import ScriptError, ScriptRefused
-from engine.sandbox.runner import RunOptions, run_script
+from engine.sandbox.executor import ScriptCancelled, current_cancel, run_bounded
+from engine.sandbox.runner import RunOptions
 from engine.scenario.model import Scenario
 
 REPAIR_MESSAGE = (
@@ -49,6 +55,16 @@ HINTS = {
                     "contact needs contact=True).",
     "off_road": "Keep vehicles in lanes of the road (lane=... of the library functions).",
 }
+#: characters of an answer that are kept (a script is at most 20,000 characters)
+MAX_ANSWER_CHARS = 100_000
+
+
+def prompt_deadline(settings: LLMSettings) -> float:
+    """Seconds one prompt may spend talking to the endpoint, every round together: one request
+    timeout per round (1 + max_repairs rounds). Script runs in between are bounded by the executor."""
+    return settings.timeout_s * (1 + settings.max_repairs)
+
+
 NO_CODE_MESSAGE = "I could not find a script in your answer. Answer with the whole script in one ```python block."
 
 
@@ -90,46 +106,59 @@ class LLMResult:
 class LLMInterpreter:
     """prompt -> script -> scenario through an OpenAI-compatible endpoint."""
 
-    def __init__(self, settings: LLMSettings, client=None) -> None:
+    def __init__(self, settings: LLMSettings, client=None, *, prompt_deadline_s: float | None = None,
+                 max_answer_bytes: int = MAX_ANSWER_BYTES, cancel: threading.Event | None = None) -> None:
         if client is None and not settings.configured:
             raise LLMError("no language model endpoint configured: set OPENAI_BASE_URL (and OPENAI_API_KEY) or "
                            "use the offline interpreter")
         self.settings = settings
-        self._client = client
+        self._client = client           # an object with .chat.completions.create (tests); None: bounded HTTP
+        self.prompt_deadline_s = (prompt_deadline_s if prompt_deadline_s is not None
+                                  else prompt_deadline(settings))
+        self.max_answer_bytes = max_answer_bytes
+        self.cancel = cancel
+        self._deadline: float | None = None
 
     @property
-    def client(self):
-        if self._client is None:
-            from openai import OpenAI
-
-            s = self.settings
-            self._client = OpenAI(base_url=s.base_url, api_key=s.api_key or "not-needed",
-                                  timeout=s.timeout_s, max_retries=s.max_retries)
-        return self._client
+    def endpoint(self) -> str:
+        """The endpoint's base URL, as named in every error."""
+        return (self.settings.base_url or DEFAULT_BASE_URL).rstrip("/")
 
     def _ask(self, messages: list[dict[str, str]]) -> str:
-        import openai
-
+        """One chat request under a total deadline: the request's `timeout_s`, cut to what is left of
+        the prompt's deadline. The answer is cut at MAX_ANSWER_CHARS characters."""
         s = self.settings
-        try:
-            resp = self.client.chat.completions.create(
-                model=s.model, messages=messages, temperature=s.temperature, max_tokens=s.max_tokens,
-                timeout=s.timeout_s)
-        except openai.APITimeoutError:
-            raise LLMError(f"the language model at {s.base_url or 'the default endpoint'} did not answer within "
-                           f"{s.timeout_s:g} s ({s.max_retries} retries)") from None
-        except openai.APIStatusError as e:
-            raise LLMError(f"the language model endpoint answered HTTP {e.status_code}: {_short(str(e))}") from None
-        except openai.APIConnectionError as e:
-            raise LLMError(f"cannot reach the language model at {s.base_url or 'the default endpoint'}: "
-                           f"{_short(str(e))}") from None
-        except openai.OpenAIError as e:
-            raise LLMError(f"language model error: {_short(str(e))}") from None
-        try:
-            content = resp.choices[0].message.content
-        except (AttributeError, IndexError, TypeError):
-            raise LLMError("the language model's answer has no message") from None
-        return content or ""
+        now = time.monotonic()
+        prompt_end = self._deadline if self._deadline is not None else now + self.prompt_deadline_s
+        if prompt_end - now <= 0:
+            raise LLMError(f"the prompt's deadline of {self.prompt_deadline_s:g} s passed before the language "
+                           f"model at {self.endpoint} was asked again")
+        deadline = min(now + s.timeout_s, prompt_end)
+        limit = s.timeout_s if now + s.timeout_s <= prompt_end else round(prompt_end - now, 1)
+        body = {"model": s.model, "messages": messages, "temperature": s.temperature, "max_tokens": s.max_tokens}
+        if self._client is not None:
+            resp = self._client.chat.completions.create(**body)
+            try:
+                content = resp.choices[0].message.content
+            except (AttributeError, IndexError, TypeError):
+                raise LLMError(f"the language model at {self.endpoint} answered without a message") from None
+        else:
+            try:
+                doc = post_chat(s.base_url, s.api_key, body, deadline, max_bytes=self.max_answer_bytes,
+                                max_retries=s.max_retries, cancel=self.cancel or current_cancel(),
+                                limit_s=limit)
+            except ChatHTTPError as e:
+                raise LLMError(str(e)) from None
+            try:
+                content = doc["choices"][0]["message"]["content"]
+            except (KeyError, IndexError, TypeError):
+                raise LLMError(f"the language model at {self.endpoint} answered without a message") from None
+        if content is None:
+            return ""
+        if not isinstance(content, str):
+            raise LLMError(f"the language model at {self.endpoint} answered with a {type(content).__name__}, "
+                           f"not text")
+        return content[:MAX_ANSWER_CHARS]
 
     def interpret(self, prompt: str, options: RunOptions | None = None, *, check: bool = True,
                   check_config: CheckConfig | None = None, max_tries: int = MAX_TRIES) -> LLMResult:
@@ -139,12 +168,15 @@ class LLMInterpreter:
         `max_tries` variants) and returned with the remaining findings; LLMError when no answer
         ever ran."""
         opts = options or RunOptions(name="prompted", prompt=prompt)
+        self._deadline = time.monotonic() + self.prompt_deadline_s
         asks = asks_of(prompt) if check else ()
         messages = [{"role": "system", "content": system_prompt() + (CHECK_NOTE if check else "")},
                     {"role": "user", "content": prompt}]
         attempts: list[Attempt] = []
         best: tuple[str, Review] | None = None
         for _ in range(1 + self.settings.max_repairs):
+            if attempts and time.monotonic() >= self._deadline:
+                break                                   # the prompt's deadline: keep what we have
             t0 = time.monotonic()
             answer = self._ask(messages)
             script = extract_script(answer)
@@ -153,7 +185,9 @@ class LLMInterpreter:
                 messages += [{"role": "assistant", "content": answer}, {"role": "user", "content": NO_CODE_MESSAGE}]
                 continue
             try:
-                scenario = run_script(script, opts)
+                scenario = run_bounded(script, opts)
+            except ScriptCancelled:
+                raise
             except ScriptError as e:
                 problems = tuple(str(p) for p in e.problems)
                 attempts.append(Attempt(answer, script, problems, time.monotonic() - t0))
@@ -176,8 +210,8 @@ class LLMInterpreter:
                          {"role": "user", "content": check_message(review, asks)}]
         if best is None:
             last = attempts[-1].problems if attempts else ()
-            raise LLMError(f"no runnable script after {len(attempts)} answer(s); last problems: " + "; ".join(last),
-                           attempts)
+            raise LLMError(f"no runnable script after {len(attempts)} answer(s) from the language model at "
+                           f"{self.endpoint}; last problems: " + "; ".join(last), attempts)
         script, review = best
         outcome = repair_script(script, opts, asks, review, check_config, max_tries)
         notes = list(review.notes)

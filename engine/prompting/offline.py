@@ -16,6 +16,12 @@ from engine.prompting import lexicon as L
 
 VEHICLE_CLASSES = ("car", "truck", "bus", "trailer", "construction_vehicle", "motorcycle", "bicycle")
 MAX_COUNT = 10
+#: Manoeuvres that describe part of another one (a red-light runner "crosses"; a cut-in "changes lanes").
+SAME_MOTION = {"run_red": {"crossing", "crossing_traffic"}, "crossing_traffic": {"crossing", "run_red"},
+               "run_out": {"crossing", "jaywalk"}, "jaywalk": {"crossing"}, "crossing": {"jaywalk", "run_out"},
+               "cut_in": {"change_lane"}, "merge": {"change_lane"}, "overtake": {"change_lane", "accelerate"},
+               "pull_out": {"accelerate"}, "u_turn": {"turn_left"}}
+SEQUENCE_DURATION = 12.0     # s: the clip length for prompts with manoeuvre sequences that do not say one
 SLOW_SPEED = {"pedestrian": 0.9, "bicycle": 2.5, "motorcycle": 5.0}
 FAST_SPEED = {"pedestrian": 3.0, "bicycle": 7.0, "motorcycle": 20.0, "car": 17.0, "truck": 14.0, "bus": 13.0}
 TOP_SPEED = {"car": 45.0, "truck": 33.0, "bus": 30.0, "trailer": 30.0, "construction_vehicle": 15.0,
@@ -33,6 +39,22 @@ class Interpretation:
     not_understood: tuple[str, ...]
     notes: tuple[str, ...] = ()
     asks: tuple[Ask, ...] = ()
+    duration: float | None = None          # the clip length the prompt asks for ("for 10 seconds"), if any
+
+    @property
+    def complete(self) -> bool:
+        """Whether every word of the prompt was used (nothing dropped, nothing not understood)."""
+        return not self.not_understood
+
+
+@dataclass
+class Step:
+    """One manoeuvre said of an actor, in the order the prompt puts them ("then", "after", "before")."""
+
+    maneuver: str
+    clause: Clause
+    order: int
+    after: float | None = None          # seconds after the previous manoeuvre ("then, 2 s later, ...")
 
 
 @dataclass
@@ -56,13 +78,37 @@ class Actor:
     implicit: bool = False
     skip: bool = False
     var: str = ""
+    steps: list[Step] = field(default_factory=list)
 
     @property
     def is_ego(self) -> bool:
         return self.cls == "ego"
 
     def absorb(self, c: Clause) -> None:
+        new = [m for m in c.maneuvers if m in L.MANEUVER_PRIORITY]
+        if not new and "running" in c.modifiers and self.cls == "pedestrian" and self.steps and c.subject is None:
+            new = ["run_out"]                          # "... and then runs"
+            c.maneuvers = c.maneuvers + new
+        if not new and c.time is not None and self.steps and c.joiner in ("after", "then", ","):
+            self.steps[-1].after = c.time           # "... then brakes, after 3 seconds"
+            return
+        followup_clause = (bool(new) and bool(self.steps) and c.subject is None
+                           and all(m in self.followups or m == "forward" for m in new))
+        if new:
+            if c.joiner == "after" and self.steps:     # "X after Y": Y happened first
+                last = self.steps[-1].order
+                at = next(i for i, st in enumerate(self.steps) if st.order == last)
+                self.steps[at:at] = [Step(m, c, last) for m in new]
+                for st in self.steps[at + len(new):]:
+                    st.order += 1
+            else:
+                order = (self.steps[-1].order + 1) if self.steps else 0
+                self.steps += [Step(m, c, order) for m in new]
         self.maneuvers += c.maneuvers
+        if followup_clause:                  # its speeds, sides and times belong to that later step
+            self.modifiers |= {m for m in c.modifiers if not m.startswith("repeat:") and m != "sudden"}
+            self.road |= c.road
+            return
         if c.side and (self.side is None or self.side[1] == "on"):
             self.side = c.side
         self.position = self.position or c.position
@@ -78,11 +124,42 @@ class Actor:
     def has_detail(self) -> bool:
         return bool(self.maneuvers or self.side or self.position or self.lane or self.speed or self.distance)
 
+    @property
+    def followups(self) -> dict[str, str]:
+        return L.FOLLOWUPS_WALKER if self.cls == "pedestrian" else L.FOLLOWUPS_VEHICLE
+
     def maneuver(self) -> str | None:
-        ms = [m for m in self.maneuvers if m in L.MANEUVER_PRIORITY]
+        """The manoeuvre that starts the agent's motion: the most specific one that cannot be appended
+        to a motion; when all can (brake, accelerate, walk ...), the first said."""
+        ms = [m for m in self.maneuvers if m in L.MANEUVER_PRIORITY and m != "react"]
         if not ms:
             return None
+        starters = [m for m in ms if m not in self.followups and m != "forward"]
+        if starters:
+            return min(starters, key=L.MANEUVER_PRIORITY.index)
+        ordered = [st for st in self.steps if st.maneuver not in ("forward", "react")]
+        if ordered:                     # the most specific of the first clause that says one
+            first = [st.maneuver for st in ordered if st.order == ordered[0].order]
+            return min(first, key=L.MANEUVER_PRIORITY.index)
         return min(ms, key=L.MANEUVER_PRIORITY.index)
+
+    def sequence_after(self, primary: str | None) -> list[Step]:
+        """The steps said after the primary manoeuvre's first mention (in prompt order)."""
+        idx = next((i for i, st in enumerate(self.steps) if st.maneuver == primary), None)
+        if idx is None:
+            return []
+        return self.steps[idx + 1:]
+
+    def repeat(self, step_maneuver: str) -> int:
+        for st in self.steps:
+            if st.maneuver == step_maneuver:
+                for mod in st.clause.modifiers:
+                    if mod.startswith("repeat:"):
+                        return int(mod.split(":")[1])
+        for mod in self.modifiers:
+            if mod.startswith("repeat:"):
+                return int(mod.split(":")[1])
+        return 1
 
 
 class _Writer:
@@ -140,6 +217,9 @@ class OfflineInterpreter:
 
     def __init__(self, duration: float = 2.75) -> None:
         self.duration = duration
+        self._base_duration = duration
+        self._dropped: list[str] = []
+        self._auto_react = False
 
     # ---- reading -----------------------------------------------------------------------
     def _gather(self, cls_list: list[Clause]) -> tuple[Actor, list[Actor], dict, list[str], list[str]]:
@@ -159,7 +239,7 @@ class OfflineInterpreter:
             if c.weather and "weather" not in env:
                 env["weather"] = c.weather
             for u in c.unsupported:
-                notes.append(f"not supported: {u} (in '{c.text}')")
+                unknown.append(f"not supported: {u} (in '{c.text}')")
             if c.unknown:
                 unknown.append(f"{' '.join(dict.fromkeys(c.unknown))} (in '{c.text}')")
             actor: Actor | None = None
@@ -172,8 +252,14 @@ class OfflineInterpreter:
                 actor = self._actor_for(c.subject, ego, actors)
             elif c.joiner in L.RELATIVE_PRONOUNS and last_object is not None:
                 actor = last_object            # "... a motorbike that runs a red light"
+            elif "run_red" in c.maneuvers and (last is None or last.is_ego) and not any(
+                    o.is_ego and o.head != "object" for o in c.objects):
+                actor = Actor("car", 1, "red_light_runner")      # "a red-light runner ..."
+                actors.append(actor)
             elif c.maneuvers or c.speed or c.to_speed or c.side or c.position or c.lane or c.distance is not None:
                 actor = last if last is not None else ego
+            elif c.time is not None and last is not None and c.subject is None:
+                actor = last                   # "..., then brakes after 3 seconds"
             if actor is None:
                 if c.road:
                     ego.road |= c.road
@@ -235,8 +321,16 @@ class OfflineInterpreter:
     def interpret(self, prompt: str) -> Interpretation:
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("the prompt is empty")
-        cls_list = clauses(prompt)
-        asks = asks_of(prompt)
+        from engine.prompting.duration import clip_duration, duration_in_prompt, strip_duration
+
+        asked_duration = duration_in_prompt(prompt)
+        self.duration = clip_duration(prompt, self._base_duration) if asked_duration is not None \
+            else self._base_duration
+        self._dropped = []
+        self._auto_react = False
+        text = strip_duration(prompt)
+        cls_list = clauses(text)
+        asks = asks_of(text)
         if asks:                               # words the ask reader used are understood
             for c in cls_list:
                 c.unknown = [u for u in c.unknown if u not in VOCABULARY]
@@ -248,7 +342,9 @@ class OfflineInterpreter:
             road |= a.road
         ego_m = ego.maneuver()
         actor_ms = {id(a): a.maneuver() for a in actors}
-        makes_intersection = ("intersection" in road or ego_m in ("turn_left", "turn_right")
+        wants_signal = bool({"signal", "red_signal", "green_signal"} & road) or ego_m == "stop_at_light" or any(
+            m in ("run_red", "stop_at_light") for m in actor_ms.values())
+        makes_intersection = ("intersection" in road or ego_m in ("turn_left", "turn_right") or wants_signal
                               or any(m in ("turn_left", "turn_right", "crossing_traffic") for m in actor_ms.values()))
         needs_right = self._needs_right_lane(ego, actors, actor_ms)
         road_args: list[tuple[str | None, str]] = []
@@ -263,8 +359,10 @@ class OfflineInterpreter:
                 road_args += [("ego_lane", "1")]          # left turns from the inner lane
             elif ego_m == "turn_right":
                 road_args += [("ego_lane", str(n - 1 if needs_right else n))]   # right turns from the kerb lane
-        if "intersection" in road:
+        if "intersection" in road and not wants_signal:
             road_args.append(("intersection", "True"))
+        if not road_args and any(a.repeat("change_lane") > 1 for a in [ego, *actors]):
+            road_args += [("lanes", "3")]                    # room for two lane changes
         w.lines.append("# Scenario script written by the offline interpreter for the prompt:")
         w.lines.append(f"#   {prompt.strip()!r}"[:400])
         if road_args:
@@ -272,6 +370,14 @@ class OfflineInterpreter:
         if env:
             w.call("set_environment", [("time_of_day", _q(env.get("time_of_day", "day"))),
                                        ("weather", _q(env.get("weather", "clear")))])
+        self._ego_waits_at_red = ego_m == "stop_at_light" or (
+            "red_signal" in road and ego_m in ("static", "brake", None) and not any(
+                m == "run_red" for m in actor_ms.values()))
+        if wants_signal:
+            main = "red" if self._ego_waits_at_red else "green"
+            w.call("traffic_light", [("main", _q(main))])
+            if ego_m is None and main == "red":
+                ego_m = "stop_at_light"
         # the ego first (agents are placed relative to its motion); a leader it follows before it
         if ego_m == "follow" or (ego_m is None and ego.target is not None):
             leader = ego.target or Actor("car", 1, "car", implicit=True)
@@ -297,12 +403,22 @@ class OfflineInterpreter:
             for m in a.modifiers:
                 if m.startswith("capped:"):
                     notes.append(f"{m.split(':')[1]} {a.head} asked; made {MAX_COUNT}")
+        if "react" in ego.maneuvers or self._auto_react:
+            w.call("ego_reacts", [], comment="the ego brakes for what happens ahead")
+            if self._auto_react and "react" not in ego.maneuvers:
+                notes.append("the ego reacts (car following and emergency braking) to the braking ahead")
+        unknown += self._dropped
         if unknown:
             w.lines.insert(2, "# not understood: " + "; ".join(unknown))
         if notes:
             w.lines.insert(2, "# notes: " + "; ".join(notes))
         script = "\n".join(w.lines) + "\n"
-        return Interpretation(prompt, script, tuple(w.calls), tuple(unknown), tuple(notes), asks)
+        duration = asked_duration
+        if duration is None and "then" in w.calls and self._base_duration < SEQUENCE_DURATION:
+            duration = SEQUENCE_DURATION                # a sequence needs time to play out
+            notes.append(f"the clip is {SEQUENCE_DURATION:g} s long so the manoeuvre sequence fits "
+                         f"(say 'for N seconds' to choose)")
+        return Interpretation(prompt, script, tuple(w.calls), tuple(unknown), tuple(notes), asks, duration)
 
     @staticmethod
     def _mark_contacts(actors: list[Actor], asks: tuple[Ask, ...], notes: list[str]) -> None:
@@ -346,7 +462,8 @@ class OfflineInterpreter:
             return True
         for a in actors:
             m = ms.get(id(a))
-            if m not in ("parked", "crossing", "jaywalk", "run_out", "crossing_traffic") and a.cls != "pedestrian" \
+            if m not in ("parked", "crossing", "jaywalk", "run_out", "crossing_traffic", "run_red") \
+                    and a.cls != "pedestrian" \
                     and self._lane(a) == "right":
                 return True
             if m in ("cut_in", "overtake", "change_lane") and a.side and a.side[0] == "right":
@@ -397,6 +514,7 @@ class OfflineInterpreter:
 
     # ---- the ego -----------------------------------------------------------------------------
     def _ego(self, w: _Writer, ego: Actor, m: str | None, notes: list[str]) -> None:
+        n_calls = len(w.calls)
         speed = self._speed(ego, "car", notes)
         sp = [("speed", speed)] if speed else []
         to = [("to_speed", _speed_expr(ego.to_speed)[0])] if ego.to_speed else []
@@ -404,7 +522,9 @@ class OfflineInterpreter:
         if m in ("cut_in", "overtake", "merge"):
             notes.append(f"the ego's {m.replace('_', ' ')} is written as a lane change")
             m = "change_lane"
-        if m == "brake":
+        if m == "stop_at_light":
+            w.call("stop_at_light", [(None, "ego")] + sp)
+        elif m == "brake":
             w.call("brake", [(None, "ego")] + to + sp + self._start(ego))
         elif m == "emergency_stop":
             w.call("emergency_stop", [(None, "ego")] + sp + self._start(ego))
@@ -427,14 +547,28 @@ class OfflineInterpreter:
             w.call("forward", [(None, "ego"), ("speed", "0.0")], comment="standing still")
         elif speed:
             w.call("forward", [(None, "ego")] + sp)
+        elif m == "pull_out":
+            self._dropped.append("the ego does not pull out in this library (it starts in its lane)")
+        if m is not None:
+            ego.var = "ego"
+            self._followups(w, ego, m, notes,
+                            primary_written=len(w.calls) == n_calls or w.calls[-1] in L.SEQUENCEABLE)
 
     # ---- other agents --------------------------------------------------------------------------
     def _agent(self, w: _Writer, a: Actor, notes: list[str]) -> None:
         m = a.maneuver()
-        dropped = sorted(set(x for x in a.maneuvers if x != m and x in L.MANEUVER_PRIORITY) - {"forward"})
-        if dropped and m:
-            notes.append(f"{a.head}: used {m}, not also {', '.join(dropped)} (one manoeuvre per agent)")
         cls = a.cls
+        if cls == "animal":
+            kind = L.ANIMAL_WORDS.get(a.head, "animal")
+            for _ in range(a.count):
+                a.var = w.var(kind)
+                lane = self._lane(a, "same")
+                w.call("animal", [(None, _q(kind)), ("lane", _q(lane))] + self._opt([("ahead", self._ahead(a))]),
+                       a.var)
+            if m not in (None, "static", "forward"):
+                self._dropped.append(f"{a.head} {m.replace('_', ' ')}: animals stand still in this library "
+                                     f"(a static obstacle)")
+            return
         if cls in ("traffic_cone", "barrier") or "work_zone" in a.road and cls == "construction_vehicle":
             self._static_objects(w, a, notes)
             return
@@ -456,7 +590,10 @@ class OfflineInterpreter:
             return
         for _ in range(a.count):
             a.var = w.var(a.head)
+            n_before = len(w.calls)
             self._vehicle(w, a, m, cls, notes)
+            self._followups(w, a, m, notes, primary_written=len(w.calls) > n_before
+                            and w.calls[-1] in L.SEQUENCEABLE)
 
     @staticmethod
     def _contact(a: Actor) -> list[tuple[str | None, str]]:
@@ -471,6 +608,13 @@ class OfflineInterpreter:
         return a.target.var if a.target is not None and a.target.var else "ego"
 
     def _vehicle(self, w: _Writer, a: Actor, m: str | None, cls: str, notes: list[str]) -> None:
+        if m == "stand":
+            m = "static"
+        if m == "walk":
+            self._dropped.append(f"{a.head}: a {cls} does not walk; it drives")
+            m = None
+        if m == "run_red" and not self._ego_waits_at_red:
+            m = "crossing_traffic"           # the cross road has red while the ego has green
         speed = self._speed(a, cls, notes)
         to = _speed_expr(a.to_speed)[0] if a.to_speed else None
         side = a.side[0] if a.side else None
@@ -487,6 +631,25 @@ class OfflineInterpreter:
         if "contact" in a.modifiers and m not in ("cut_in", "overtake"):
             notes.append(f"{a.head}: contact is written for cut-ins, overtakes and crossings only; the checks "
                          f"report whether the {m or 'motion'} ends in contact")
+        if m == "run_red":
+            if self._ego_waits_at_red:               # it comes past the ego's red light in the next lane
+                w.call("stop_at_light", [(None, who)] + self._opt([("speed", speed)])
+                       + [("lane", _q(self._lane(a, "left") if self._lane(a) != "same" else "left")),
+                          ("run_red", "True")], a.var)
+            else:                                    # the cross road has red while the ego has green
+                w.call("crossing_traffic", [("cls", who), ("side", _q(self._cross_side(a, "left")))]
+                       + self._opt([("speed", speed)]) + self._start(a, "pass_time"), a.var)
+            return
+        if m == "stop_at_light":
+            w.call("stop_at_light", [(None, who)] + self._opt([("speed", speed)]) + place, a.var)
+            return
+        if m == "pull_out":
+            side = a.side[0] if a.side and a.side[1] in ("on", "from") else "right"
+            spot = "bus_stop" if "bus stop" in " ".join(st.clause.text for st in a.steps) or cls == "bus" \
+                else "parking"
+            w.call("pull_out", [(None, who), ("side", _q(side))] + self._opt([("ahead", self._ahead(a))])
+                   + self._start(a) + ([("from_spot", _q(spot))] if spot != "parking" else []), a.var)
+            return
         if m == "cut_in":
             gap = _num(a.distance) if a.distance is not None else ("2.5" if "close" in a.modifiers else None)
             args = [(None, self._target(a)), ("side", _q(side or "left")), ("cls", who)]
@@ -519,7 +682,8 @@ class OfflineInterpreter:
                 ch = "left" if lane in ("right", "same") else "right"
             args = [(None, who), ("side", _q(ch))] + self._opt([("speed", speed)])
             args += [("lane", _q(lane))] if lane != "same" else []
-            args += self._opt([("ahead", self._ahead(a))]) + self._start(a)
+            ahead = self._ahead(a) or ("30.0" if a.repeat("change_lane") > 1 else None)
+            args += self._opt([("ahead", ahead)]) + self._start(a)
             w.call("change_lane", args, a.var)
         elif m in ("turn_left", "turn_right"):
             if a.position == "oncoming":
@@ -556,6 +720,76 @@ class OfflineInterpreter:
         else:
             w.call("forward", [(None, who)] + self._opt([("speed", speed)]) + place, a.var)
 
+    def _followups(self, w: _Writer, a: Actor, primary: str | None, notes: list[str], primary_written: bool) -> None:
+        """then(...) calls for what the prompt says the agent does after its first manoeuvre; what cannot
+        follow is reported as dropped (never silently)."""
+        import re
+
+        todo: list[tuple[str, Step | None, int]] = []
+        rep = a.repeat(primary) if primary else 1
+        if rep > 1 and primary in a.followups:
+            todo.append((a.followups[primary], None, rep - 1))
+        prev = primary
+        dropped: list[str] = []
+        first = next((i for i, st in enumerate(a.steps) if st.maneuver == primary), None)
+        for i, st in enumerate(a.steps):
+            mm = st.maneuver
+            if mm in ("react", "forward") and (i != first):
+                if mm == "forward" and first is not None and i > first and prev in ("brake", "static",
+                                                                                    "emergency_stop",
+                                                                                    "stop_at_light"):
+                    todo.append(("walk" if a.cls == "pedestrian" else "accelerate", st, 1))
+                    prev = "accelerate"
+                continue
+            if i == first or mm == primary or mm in SAME_MOTION.get(primary or "", ()):
+                continue                                 # the same manoeuvre said twice ("merges from the on-ramp")
+            if first is None or i < first:
+                if mm not in ("forward", "react") and mm != primary:
+                    dropped.append(mm)
+                continue
+            name = a.followups.get(mm)
+            if name is None:
+                dropped.append(mm)
+                continue
+            if name in ("brake", "stop") and prev in ("brake", "static", "emergency_stop") and not (
+                    st.clause.to_speed) and not todo:
+                continue                                # "slows down and stops": one stop
+            todo.append((name, st, a.repeat(mm) if mm != primary else 1))
+            prev = mm
+        who = a.head if not a.is_ego else "the ego"
+        if todo and not primary_written:
+            dropped += [t[0] for t in todo]
+            todo = []
+        for mm in dict.fromkeys(dropped):
+            self._dropped.append(f"{who}: '{mm.replace('_', ' ')}' after '{(primary or 'its motion').replace('_', ' ')}'"
+                                 f" (this library cannot chain them)")
+        var = "ego" if a.is_ego else a.var
+        last_side = re.search(r'side="(left|right)"', w.lines[-1]) if w.lines else None
+        for name, st, times in todo:
+            c = st.clause if st is not None else None
+            if c is not None and name == "brake" and "sudden" in c.modifiers:
+                name = "emergency_stop"
+            args: list[tuple[str | None, str]] = [(None, var), (None, _q(name))]
+            if c is not None and c.to_speed and name in ("brake", "accelerate", "walk", "run"):
+                args.append(("to_speed", _speed_expr(c.to_speed)[0]))
+            elif c is not None and c.speed and name in ("accelerate", "walk", "run"):
+                args.append(("to_speed", _speed_expr(c.speed)[0]))
+            if name == "change_lane":
+                side = (c.side[0] if c is not None and c.side else
+                        (last_side.group(1) if last_side else "left"))
+                args.append(("side", _q(side)))
+            if st is not None and st.after is not None:
+                args.append(("after", _num(min(st.after, 60.0))))
+            elif c is not None and c.time is not None and c.time > 0:
+                args.append(("start", _num(min(c.time, self.duration))))
+            if times > 1:
+                args.append(("times", str(times)))
+            if (name in ("brake", "emergency_stop", "stop") and not a.is_ego and a.cls != "pedestrian"
+                    and (w.calls and w.calls[-1] in ("cut_in", "then") or a.lane in (None, "same"))):
+                args.append(("contact", "True"))       # it brakes in front of the ego: the ego reacts
+                self._auto_react = True
+            w.call("then", args)
+
     def _parked(self, w: _Writer, a: Actor, cls: str) -> None:
         side = a.side[0] if a.side else "right"
         args = [(None, _q(cls)), ("side", _q(side))] + self._opt([("ahead", self._ahead(a))])
@@ -576,12 +810,22 @@ class OfflineInterpreter:
         for _ in range(a.count):
             a.var = w.var(a.head)
             ahead = self._opt([("ahead", self._ahead(a))])
+            child = [("child", "True")] if "child" in a.modifiers else []
+            if m in ("walk", "stand") or ("sidewalk" in a.road and m in (None, "static", "forward")):
+                walk_side = _q(a.side[0] if a.side else "right")
+                standing = m in ("stand", "static")
+                args = [("side", walk_side)] + self._opt([("speed", "0.0" if standing else speed)]) + ahead
+                if a.position == "oncoming":
+                    args.append(("direction", _q("opposite")))
+                w.call("sidewalk_walk", args + child, a.var)
+                self._followups(w, a, m, notes, primary_written=True)
+                continue
             if m == "run_out" or "between_parked" in a.road:
                 between = "between_parked" in a.road or "child" in a.modifiers
                 args = [("side", side)] + self._opt([("speed", speed)]) + ahead + self._start(a)
                 if not between:
                     args.append(("between_parked", "False"))
-                w.call("run_out", args + self._contact(a), a.var)
+                w.call("run_out", args + self._contact(a) + child, a.var)
             elif m == "jaywalk" or "midblock" in a.road:
                 w.call("jaywalk", [("side", side)] + self._opt([("speed", speed)]) + ahead + self._start(a)
                        + self._contact(a), a.var)
@@ -592,7 +836,8 @@ class OfflineInterpreter:
                 if m not in (None, "crossing", "forward"):
                     notes.append(f"{a.head}: '{m}' is not something a pedestrian does here; made it cross")
                 w.call("pedestrian_crossing", [("side", side)] + self._opt([("speed", speed)]) + ahead
-                       + self._start(a) + self._contact(a), a.var)
+                       + self._start(a) + self._contact(a) + child, a.var)
+            self._followups(w, a, m, notes, primary_written=False)
 
     def _static_objects(self, w: _Writer, a: Actor, notes: list[str]) -> None:
         lane = self._lane(a, "right") if (a.lane or a.side or a.position) else "right"

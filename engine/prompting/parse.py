@@ -74,6 +74,10 @@ def _table() -> dict[tuple[str, ...], tuple[str, object]]:
     add(L.MANEUVERS, "MANEUVER")
     add(L.SIDE_PHRASES, "SIDE")
     add(L.class_phrases(), "CLASS")
+    add({**{w: ("animal", False, w) for w in L.ANIMAL_WORDS},
+         **{w + "s": ("animal", True, w) for w in L.ANIMAL_WORDS if not w.endswith(("s", "deer", "cattle"))}},
+        "CLASS")
+    add({p: f"repeat:{n}" for p, n in L.REPEAT_WORDS.items()}, "MOD")
     add(L.TIME_OF_DAY, "TOD")
     add(L.WEATHER, "WEATHER")
     add({p: "sudden" for p in L.SUDDEN_WORDS}, "MOD")

@@ -18,7 +18,9 @@ from engine.prompting.asks import Ask, asks_of
 from engine.prompting.offline import Interpretation, OfflineInterpreter
 from engine.prompting.repair import MAX_TRIES, repair_script
 from engine.prompting.review import Review, problem_sentences, review_scenario
-from engine.sandbox.runner import RunOptions, run_script
+from engine.sandbox.executor import run_bounded
+from engine.sandbox.policy import SandboxLimits
+from engine.sandbox.runner import RunOptions
 from engine.scenario.model import Scenario
 
 
@@ -44,8 +46,9 @@ class PromptResult:
 
     @property
     def matches_prompt(self) -> bool:
-        """Whether the checks found nothing that contradicts the prompt."""
-        return not self.findings
+        """Whether the checks found nothing that contradicts the prompt and no part of it was dropped
+        or not understood (H16)."""
+        return not self.findings and not self.not_understood
 
 
 def _options(prompt: str, options: RunOptions | None) -> RunOptions:
@@ -59,14 +62,16 @@ def check_against_prompt(scenario: Scenario, prompt: str | None, config: CheckCo
 
 
 def run_checked_script(script: str, options: RunOptions, prompt: str | None = None, *, repair: bool = True,
-                       config: CheckConfig | None = None, max_tries: int = MAX_TRIES) -> PromptResult:
+                       config: CheckConfig | None = None, max_tries: int = MAX_TRIES,
+                       limits: SandboxLimits | None = None) -> PromptResult:
     """Run `script` (from any source: an interpreter, the editor, a file), check the result against
     `prompt` (default: `options.prompt`) and, with `repair`, repair it deterministically.
 
-    Raises ScriptRefused / ScriptFailed when the script itself cannot run (nothing is made).
+    Raises ScriptRefused / ScriptFailed when the script itself cannot run (nothing is made). The
+    script runs in the bounded executor (`limits`: default SandboxLimits()).
     """
     prompt = options.prompt if prompt is None else prompt
-    scenario = run_script(script, options)
+    scenario = run_bounded(script, options, limits or SandboxLimits())
     asks = asks_of(prompt or "")
     return _checked(script, scenario, options, asks, config, max_tries if repair else 0)
 
@@ -106,7 +111,9 @@ def prompt_to_scenario(prompt: str, interpreter: str = "offline", options: RunOp
     opts = _options(prompt, options)
     if interpreter == "offline":
         interp: Interpretation = OfflineInterpreter(opts.duration).interpret(prompt)
-        scenario = run_script(interp.script, opts)
+        if interp.duration is not None and opts.duration == RunOptions().duration:   # H16: "for 10 seconds"
+            opts = replace(opts, duration=interp.duration)
+        scenario = run_bounded(interp.script, opts)
         if not check:
             return PromptResult(scenario, interp.script, interp.not_understood, interp.notes, asks=interp.asks)
         return _checked(interp.script, scenario, opts, interp.asks, check_config, max_tries,

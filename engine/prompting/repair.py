@@ -22,6 +22,7 @@ Everything is a pure function of (script, options, asks): the same inputs give t
 """
 from __future__ import annotations
 
+import time
 import zlib
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -35,10 +36,13 @@ from engine.prompting.asks import CONTACT, Ask
 from engine.prompting.review import Review, review_scenario
 from engine.prompting.scriptedit import CallSite, agents_by_call, call_sites, with_keywords
 from engine.sandbox.errors import ScriptError
-from engine.sandbox.runner import RunOptions, run_script
+from engine.sandbox.executor import ScriptCancelled, run_bounded
+from engine.sandbox.policy import SandboxLimits
+from engine.sandbox.runner import RunOptions
 from engine.scenario.model import EGO_ID, Agent, Scenario
 
 MAX_TRIES = 12          # variants run after the first result, at most
+REPAIR_BUDGET_S = 30.0  # wall-clock seconds for all variants together (each runs in the bounded executor)
 SEED_TRIES = 3          # of them kept for seeds derived from the user's (the unedited script)
 CROSSING_FUNCTIONS = frozenset({"pedestrian_crossing", "jaywalk", "cyclist_crossing", "run_out"})
 CONTACT_FUNCTIONS = CROSSING_FUNCTIONS | {"cut_in", "overtake"}
@@ -81,7 +85,8 @@ def derived_seed(seed: int, k: int) -> int:
 def repair_script(script: str, options: RunOptions, asks: Sequence[Ask], first: Review,
                   config: CheckConfig | None = None, max_tries: int = MAX_TRIES) -> RepairOutcome:
     """Try the variants of `script` for the problems of `first` (the review of its result) and
-    return the best; `first.ok` returns the original at once."""
+    return the best; `first.ok` returns the original at once. At most `max_tries` variants and
+    REPAIR_BUDGET_S seconds in all, each in the bounded executor; a cancel propagates."""
     best = RepairOutcome(first.scenario, script, first, options.seed)
     if first.ok:
         return best
@@ -89,11 +94,19 @@ def repair_script(script: str, options: RunOptions, asks: Sequence[Ask], first: 
     fixed = {_key(f) for f in first.problems if not repairable(f, first.scenario, sites)}
     tries = 0
     queue = deque(variants(script, options, first, max_tries))
+    deadline = time.monotonic() + REPAIR_BUDGET_S
     while queue and tries < max_tries:
+        left = deadline - time.monotonic()
+        if left < 0.5:
+            break                                      # the repair budget is spent: keep the best so far
         v = queue.popleft()
         tries += 1
+        limits = SandboxLimits()
+        limits = replace(limits, max_seconds=min(limits.max_seconds, left))
         try:
-            scenario = run_script(v.script, replace(options, seed=v.seed))
+            scenario = run_bounded(v.script, replace(options, seed=v.seed), limits)
+        except ScriptCancelled:
+            raise
         except ScriptError:
             continue
         review = review_scenario(scenario, asks, config)

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.realscene.densify import METHODS, beam_gap_pixels, densify_depth
-from engine.realscene.lidar_depth import lidar_sparse_depth
+from engine.realscene.box_depth import box_depth, frame_boxes, fuse_box_depth, points_in_boxes
+from engine.realscene.densify import METHODS, beam_gap_pixels, densify_depth, supported_mask
+from engine.realscene.lidar_depth import points_in_camera, sparse_depth
 from engine.realscene.mono_depth import DepthModelError, align_to_sparse, configured_model_dir, load_depth_model
 from engine.rig.camera import Camera
 from engine.rig.rig import CameraRig
@@ -46,6 +47,7 @@ class RealDepthSettings:
     densify: str = "ipbasic"
     max_depth: float = 100.0
     model_dir: str | None = None
+    boxes: bool = True             # fuse the recorded objects' annotated boxes into the depth (`box_depth`)
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -60,11 +62,21 @@ class RealDepthSettings:
 
 @dataclass(frozen=True)
 class RealDepth:
-    """Depth of one real image: `depth` and `lidar` (sparse) are (H, W) float32 metres, 0 = unknown."""
+    """Depth of one real image: `depth` and `lidar` (sparse) are (H, W) float32 metres, 0 = unknown.
+
+    `valid` (H, W) bool says where the depth is backed by a sensor (a LiDAR return nearby, an annotated
+    box, or the monocular model when configured): the sky and what lies beyond the LiDAR's range are not.
+    """
 
     depth: np.ndarray
     lidar: np.ndarray
     source: str            # 'lidar', 'mono' or 'mono+lidar' (mono aligned with LiDAR)
+    boxes: bool = False    # the recorded objects' annotated boxes are fused in (`engine.realscene.box_depth`)
+
+    @property
+    def valid(self) -> np.ndarray:
+        """(H, W) bool: depth known here."""
+        return self.depth > 0
 
 
 @dataclass(frozen=True)
@@ -111,21 +123,40 @@ def real_depth(scene: NuScenesScene, index: int, camera: Camera, image: np.ndarr
     """
     frame = scene.frame(index, camera.name)
     sweeps = scene.sweeps_for(frame, settings.num_sweeps)
-    sparse = lidar_sparse_depth(sweeps, frame, camera) if sweeps else np.zeros((camera.height, camera.width), np.float32)
+    points = points_in_camera(sweeps, frame, camera) if sweeps else np.zeros((3, 0))
+    sparse = sparse_depth(points, camera)
+    boxes, rest = None, sparse
+    if settings.boxes:
+        box_list, world_from_ego = frame_boxes(scene, index, camera.name)
+        if box_list:
+            cam_from_world = camera.camera_from_world(world_from_ego)
+            b = box_depth(box_list, camera, cam_from_world)
+            if b.any():   # the annotated objects' own returns: their boxes stand in for them (exact outlines)
+                boxes = b
+                rest = sparse_depth(points[:, ~points_in_boxes(points, box_list, cam_from_world)], camera)
+    # LiDAR depth, densified only where returns support it; an object's returns are replaced by its box and
+    # the rest densified alone, so the object's depth is not smeared into its surroundings (the LiDAR, above
+    # and behind the camera, also sees objects where the camera sees the background next to them)
+    gap = beam_gap_pixels(camera.K[1, 1])
+    dense = densify_depth(rest, settings.densify, gap, settings.max_depth, supported_mask(sparse, gap)) \
+        if sweeps else None
     model = _model(settings) if settings.source in ("auto", "mono") else None
+    source = "lidar"
     if model is not None:
         img = image if image is not None else scene.image(index, camera.name, camera.size)
         aligned = align_to_sparse(model.predict(img), sparse, model.kind, settings.max_depth)
-        if aligned is not None:
-            return RealDepth(aligned, sparse, "mono+lidar" if sweeps else "mono")
-        if settings.source == "mono":
+        if aligned is not None:   # the model fills what the LiDAR did not reach (far structure, above the beams)
+            source = "mono+lidar" if sweeps else "mono"
+            dense = aligned if dense is None else np.where(dense > 0, dense, aligned).astype(np.float32)
+        elif settings.source == "mono":
             raise DepthModelError(f"{camera.name} frame {index}: the model predicts relative depth and too few "
                                   "LiDAR points fall in the image to scale it to metres")
-    if not sweeps:
+    if dense is None:
         raise SceneSourceError(f"{scene.source.scene}: no LiDAR sweep for {camera.name} frame {index}, and no "
                                "depth model configured")
-    dense = densify_depth(sparse, settings.densify, beam_gap_pixels(camera.K[1, 1]), settings.max_depth)
-    return RealDepth(dense, sparse, "lidar")
+    if boxes is None:
+        return RealDepth(dense, sparse, source)
+    return RealDepth(fuse_box_depth(dense, boxes, rest, reach_px=int(round(gap))), sparse, source, boxes=True)
 
 
 def real_backgrounds(scene: NuScenesScene, index: int, rig: CameraRig,
@@ -164,7 +195,7 @@ def real_frame_maps(scene: NuScenesScene, index: int, rig: CameraRig,
 
 class RealBackgroundSource:
     """Frame index -> {camera: Background} of a real scene, the `backgrounds` argument of
-    `engine.worldmodel.conditions_for_scenario`. Frames past the recorded clip have none (None)."""
+    `engine.conditions.clip_conditions`. Frames past the recorded clip have none (None)."""
 
     def __init__(self, scene: NuScenesScene, rig: CameraRig, settings: RealDepthSettings = RealDepthSettings()) -> None:
         self.scene = scene
@@ -191,20 +222,17 @@ def without_recorded(scenario):
 
 def real_conditions(scenario, size: tuple[int, int] = (448, 256),
                     settings: RealDepthSettings = RealDepthSettings()):
-    """World-model conditions of an edited real scenario: its own rig, its real frames and depth as
-    backgrounds (the naive backend then composites the inserted assets into the real video).
-
-    The recorded (locked) agents are in the real images already: the renderer does not paint them
-    over the real frames, but they are in the boxes / BEV layout maps and in each frame's `agents`
-    (``inserted=False``). Frames past the recorded clip have no background and are fully synthetic.
-    SceneSourceError when the scenario has no source scene or its dataset cannot be opened.
+    """World-model conditions of an edited real scenario: `engine.conditions.clip_conditions`, the one
+    path every consumer uses (its log's rig, its real frames and depth as backgrounds; recorded agents
+    are not painted over their own footage but stay in the boxes / BEV maps and in each frame's
+    `agents` with ``inserted=False``). SceneSourceError when the scenario has no source scene or its
+    dataset cannot be opened.
     """
-    from engine.sources.nuscenes_scene import scene_for_scenario
-    from engine.worldmodel.scenario_conditions import conditions_for_scenario
+    from engine.conditions import clip_conditions
 
-    scene = scene_for_scenario(scenario)
-    rig = real_rig(scene, size)
-    return conditions_for_scenario(scenario, size=None, rig=rig, backgrounds=RealBackgroundSource(scene, rig, settings))
+    if scenario.source is None:
+        raise SceneSourceError(f"scenario {scenario.name!r} has no source scene")
+    return clip_conditions(scenario, size, depth_settings=settings)
 
 
 def render_real_frame(renderer, scene: NuScenesScene, index: int,

@@ -10,6 +10,12 @@ apart) scaled by `beam_gap_px`, the expected pixel distance between neighbouring
 image (`beam_gap_pixels`). Unlike the paper, nothing is extrapolated above the highest return:
 pixels no fill reaches (sky, beyond range) stay 0 = unknown.
 
+`supported_mask` says where a dense value is backed by the measurement: LiDAR returns lie above
+and below the pixel within about one beam gap (after closing the small horizontal gaps along each
+beam). Everything else (the sky, beyond the LiDAR's range, the band between a near object's top beam
+and a far building's) is left unknown (0) by `densify_depth`: no depth is invented where no return
+supports it, and a pixel's validity is simply ``depth > 0``.
+
 Method 'nearest' copies to every empty pixel the depth of the nearest measured pixel within
 `max_gap_px` (a Voronoi fill; sharp but blocky).
 
@@ -83,11 +89,43 @@ def densify_nearest(sparse: np.ndarray, max_gap_px: float = 40.0) -> np.ndarray:
     return out.astype(np.float32)
 
 
+SUPPORT_REACH_GAPS = 1.6     # a pixel is supported by returns at most this many beam gaps above and below it
+
+
+def supported_mask(sparse: np.ndarray, beam_gap_px: float = KITTI_BEAM_GAP_PX,
+                   reach_gaps: float = SUPPORT_REACH_GAPS) -> np.ndarray:
+    """(H, W) bool: pixels with LiDAR returns both above and below within `reach_gaps` beam gaps.
+
+    Returns along one beam are closed horizontally over about two beam gaps first (the azimuth spacing
+    is finer than the beam spacing), so the mask covers the surfaces the LiDAR swept and nothing
+    above its highest return or beyond its range.
+    """
+    valid = (np.asarray(sparse) > 0.1).astype(np.uint8)
+    h, w = valid.shape
+    if not valid.any():
+        return np.zeros((h, w), bool)
+    # close the gaps along a beam (a closing: it bridges gaps between returns, never extends past the last one)
+    valid = cv2.dilate(valid, np.ones((3, 1), np.uint8))         # the returns of one beam wander by a pixel
+    valid = cv2.morphologyEx(valid, cv2.MORPH_CLOSE, np.ones((1, _odd(2 * beam_gap_px)), np.uint8)).astype(bool)
+    rows = np.arange(h, dtype=np.int32)[:, None]
+    big = np.int32(1 << 28)
+    above = np.maximum.accumulate(np.where(valid, rows, -big), axis=0)              # last return at or above
+    below = np.minimum.accumulate(np.where(valid, rows, big)[::-1], axis=0)[::-1]   # next return at or below
+    below = np.where(below >= big, h - 1 + np.int32(0) * below, below)              # the ground runs on below the frame
+    reach = max(1.0, reach_gaps * beam_gap_px)
+    return (rows - above <= reach) & (below - rows <= reach)
+
+
 def densify_depth(sparse: np.ndarray, method: str = "ipbasic", beam_gap_px: float = KITTI_BEAM_GAP_PX,
-                  max_depth: float = 100.0) -> np.ndarray:
-    """(H, W) float32 dense depth by `method` ('ipbasic' or 'nearest'); ValueError names a bad method."""
+                  max_depth: float = 100.0, support: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) float32 dense depth by `method` ('ipbasic' or 'nearest'), 0 where no return supports a value
+    (`supported_mask`, or the given `support` (H, W) bool); ValueError names a bad method."""
     if method == "ipbasic":
-        return densify_ipbasic(sparse, beam_gap_px, max_depth)
-    if method == "nearest":
-        return densify_nearest(sparse, max_gap_px=8 * max(beam_gap_px, 1.0))
-    raise ValueError(f"unknown densification method {method!r}; expected one of {', '.join(METHODS)}")
+        dense = densify_ipbasic(sparse, beam_gap_px, max_depth)
+    elif method == "nearest":
+        dense = densify_nearest(sparse, max_gap_px=8 * max(beam_gap_px, 1.0))
+    else:
+        raise ValueError(f"unknown densification method {method!r}; expected one of {', '.join(METHODS)}")
+    if support is None:
+        support = supported_mask(sparse, beam_gap_px)
+    return np.where(support, dense, np.float32(0.0)).astype(np.float32)

@@ -49,6 +49,8 @@ class BevRasterizer:
         self.crossings = [c.array for c in road_map.ped_crossings if len(c.array) >= 3]
         self.dividers = [d.array for d in road_map.lane_dividers if len(d.array) >= 2]
         self.boundaries = [b.array for b in road_map.lane_boundaries if len(b.array) >= 2]
+        self.boundaries += [np.asarray(sg.stop_line, dtype=np.float64)           # H16: signal stop lines
+                            for sg in getattr(road_map, "signals", ())]
         self._classes = class_names()
 
     @staticmethod

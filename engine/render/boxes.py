@@ -45,8 +45,9 @@ def _clip_edges(corners: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarra
 
 
 def render_boxes(boxes: list[tuple[int, np.ndarray]], camera: Camera, num_classes: int,
-                 out: np.ndarray | None = None) -> np.ndarray:
-    """(H, W, num_classes) uint8 box image of one camera, drawn into `out` when given.
+                 out: np.ndarray | None = None, out_is_zero: bool = False) -> np.ndarray:
+    """(H, W, num_classes) uint8 box image of one camera, drawn into `out` when given
+    (`out_is_zero`: `out` is known to be all zeros already, e.g. fresh from np.zeros, so it is not cleared).
 
     `boxes`: (class index, (3, 8) camera-frame corners in `Box.corners` order), ordered far to near.
     Every pixel is painted in one (H, W) uint16 image as (class + 1) * 256 + value, so that a nearer
@@ -95,7 +96,8 @@ def render_boxes(boxes: list[tuple[int, np.ndarray]], camera: Camera, num_classe
             cv2.fillConvexPoly(paint, face, base + FRONT_VALUE, cv2.LINE_8, SHIFT)
         cv2.polylines(paint, list(segs), False, base + EDGE_VALUE, thickness, cv2.LINE_8, SHIFT)
     img = np.zeros((h, w, num_classes), np.uint8) if out is None else out
-    img[:] = 0
+    if out is not None and not out_is_zero:
+        img[:] = 0
     flat = np.flatnonzero(paint)
     p = paint.ravel()[flat]
     img.reshape(-1, num_classes)[flat, (p >> 8).astype(np.intp) - 1] = (p & 255).astype(np.uint8)

@@ -42,10 +42,11 @@ from engine.render.depth_normals import normals_from_depth
 from engine.render.frame import ALL_MAPS, CameraMaps, GuidanceFrame, encode_normals, resolve_maps
 from engine.render.gl_tiles import Lighting, TileRenderer, TileView, projection_matrix
 from engine.render.hdmap import MapSegments, render_hdmap
-from engine.render.scene_geometry import BuildingStyle, build_scene_geometry
-from engine.rig.pose import agent_present, ego_pose
-from engine.render.placement import Placement
-from engine.render.postprocess import finish_maps
+from engine.render.scene_geometry import BuildingStyle
+from engine.render.static_cache import static_scene
+from engine.rig.pose import pose_matrix
+from engine.render.placement import Placement, PoseCache
+from engine.render.postprocess import finish_maps, finish_stack
 from engine.rig.projection import NEAR, silhouette_bbox
 from engine.rig.rig import CameraRig
 from engine.scenario.model import Agent, Scenario
@@ -112,6 +113,7 @@ class GuidanceRenderer:
         self._dirty_agents: set[str] = set()
         self._removed_corners: dict[str, np.ndarray] = {}   # where removed agents were at the last render
         self._full_dirty = True
+        self._pose_cache: PoseCache | None = None
 
     # ---- lifetime ----------------------------------------------------------------------
     def _current(self):
@@ -163,11 +165,10 @@ class GuidanceRenderer:
     def _set_scenario(self, scenario: Scenario) -> None:
         key = scenario.map
         if self._static_key is None or not (self._static_key is key or self._static_key == key):
-            geom = build_scene_geometry(scenario.map, _ego_bounds(scenario), self.settings.buildings)
-            m = geom.combined()
-            self._gl.set_static(np.asarray(m.vertices), np.asarray(m.visual.vertex_colors), np.asarray(m.faces))
-            self._segments = MapSegments.from_map(scenario.map)
-            self._bev = BevRasterizer(scenario.map, self.settings.bev)
+            st = static_scene(scenario.map, _ego_bounds(scenario), self.settings.buildings, self.settings.bev)
+            self._gl.set_static(st.vertices, st.colors, st.faces)
+            self._segments = st.segments
+            self._bev = st.bev
             self._static_key = key
             self._full_dirty = True
             self._last_map_cache = None
@@ -315,9 +316,28 @@ class GuidanceRenderer:
             return set(self._inserted_override)
         return {a.id for a in self._scenario.agents if not a.locked}
 
+    def _poses(self) -> PoseCache:
+        """The pose cache on the scenario's frame times (rebuilt when the frame grid changes)."""
+        times = self._scenario.frame_times()
+        cache = self._pose_cache
+        if cache is None or cache.times.shape != times.shape or not np.array_equal(cache.times, times):
+            cache = self._pose_cache = PoseCache(times)
+        return cache
+
+    def _ego_pose(self, t: float) -> np.ndarray:
+        """(4, 4) world_from_ego at t (as `engine.rig.pose.ego_pose`, from the pose cache on frame times)."""
+        (x, y, yaw), = self._poses().poses([self._scenario.ego.trajectory], t)[0]
+        return pose_matrix(float(x), float(y), float(yaw))
+
     def _placement(self, t: float, world_from_ego: np.ndarray) -> "Placement":
-        agents = [a for a in self._scenario.agents if a.id in self._agents and agent_present(a, t)]
-        return Placement.build(agents, t, self.rig, world_from_ego, self.lighting.shadow_reach)
+        cache = self._poses()
+        known = [a for a in self._scenario.agents if a.id in self._agents]
+        trajs = [a.trajectory for a in known]
+        if len(cache) > 2 * len(trajs) + 8:      # edited agents left stale entries behind
+            cache.forget_unused(trajs + [self._scenario.ego.trajectory])
+        poses, present = cache.poses(trajs, t)
+        agents = [a for a, p in zip(known, present) if p]
+        return Placement.build(agents, t, self.rig, world_from_ego, self.lighting.shadow_reach, poses=poses[present])
 
     def _views(self, pl: "Placement") -> list[TileView]:
         views = []
@@ -372,13 +392,13 @@ class GuidanceRenderer:
         self._last_map_cache = (t, hd, bev_map)
         return (hd if want_hdmap else None), (bev_map if want_bev else None)
 
-    def _boxes(self, k: int, pl: "Placement", out: np.ndarray) -> None:
+    def _boxes(self, k: int, pl: "Placement", out: np.ndarray, out_is_zero: bool = False) -> None:
         idx = np.flatnonzero(pl.visible[k])
         cfw = pl.cam_from_world[k]
         cam_corners = pl.corners[idx] @ cfw[:3, :3].T + cfw[:3, 3]           # (n, 8, 3)
         order = np.argsort(-np.linalg.norm(cam_corners.mean(axis=1), axis=1))  # far to near
         items = [(class_index(pl.agents[idx[j]].cls), cam_corners[j].T) for j in order]
-        render_boxes(items, self.rig.cameras[k], len(class_names()), out=out)
+        render_boxes(items, self.rig.cameras[k], len(class_names()), out=out, out_is_zero=out_is_zero)
 
     def _bev_frame(self, pl: "Placement", bev_map: np.ndarray) -> np.ndarray:
         foot = [(a.cls, pl.corners[i, [0, 4, 5, 1], :2]) for i, a in enumerate(pl.agents)]
@@ -411,15 +431,15 @@ class GuidanceRenderer:
         n = len(self.rig)
         w, h = self.rig.size
         ncls = len(class_names())
-        pl = self._placement(t, ego_pose(self._scenario, t))
+        pl = self._placement(t, self._ego_pose(t))
         self._draw(pl)
         # CPU-only maps while the rasteriser works
         hd, bev_map = self._map_layers(t, pl, "hdmap" in want, "bev" in want)
         boxes = None
         if "boxes" in want:
-            boxes = np.empty((n, h, w, ncls), np.uint8)
+            boxes = np.zeros((n, h, w, ncls), np.uint8)     # fresh zero pages: no clearing pass per camera
             for k in range(n):
-                self._boxes(k, pl, boxes[k])
+                self._boxes(k, pl, boxes[k], out_is_zero=True)
         bev = self._bev_frame(pl, bev_map) if "bev" in want else None
         if want & {"object", "edge"}:
             want = want | {"rgb"}    # both are made from the shaded pass (kept: partial updates need it)
@@ -445,8 +465,9 @@ class GuidanceRenderer:
         for k, cam in enumerate(self.rig):
             maps[cam.name] = CameraMaps(cam.name, at(rgb, k), at(depth, k), at(normal, k), at(edge, k), at(obj, k),
                                         instance[k], inserted[k], at(hd, k), at(boxes, k))
-        for k, cam in enumerate(self.rig):
-            self._post(k, maps[cam.name], None, lut)
+        st = self.settings
+        finish_stack(rgb, depth, normal, edge, obj, instance, inserted, lut, self._background_edges,
+                     st.canny_low, st.canny_high, st.edge_blank_dilate if st.blank_inserted else None)
         self._remember(pl)
         return GuidanceFrame(t, self.rig, pl.world_from_ego, maps, bev, bev_channels(), self._frame_ids(),
                              tuple(self._warnings.values()), want)

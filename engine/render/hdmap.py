@@ -42,6 +42,11 @@ class MapSegments:
                     p = np.column_stack([a, np.zeros(len(a))])
                     segs.append(np.stack([p[:-1], p[1:]], 1))
                     chans.append(np.full(len(a) - 1, ch))
+        for sg in getattr(road_map, "signals", ()):     # H16: stop lines on the ground and signal poles
+            (ax, ay), (bx, by) = sg.stop_line
+            hx, hy = sg.position
+            segs.append(np.array([[[ax, ay, 0.0], [bx, by, 0.0]], [[hx, hy, 0.0], [hx, hy, 3.0]]]))
+            chans.append(np.full(2, BOUNDARY_CHANNEL))
         crossings = tuple(np.column_stack([c.array, np.zeros(len(c.array))]) for c in road_map.ped_crossings
                           if len(c.array) >= 3)
         return cls(np.concatenate(segs) if segs else np.zeros((0, 2, 3)),

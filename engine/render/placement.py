@@ -31,9 +31,13 @@ class Placement:
     visible: np.ndarray
 
     @classmethod
-    def build(cls, agents: list[Agent], t: float, rig: CameraRig, world_from_ego: np.ndarray, reach: float) -> "Placement":
+    def build(cls, agents: list[Agent], t: float, rig: CameraRig, world_from_ego: np.ndarray, reach: float,
+              poses: np.ndarray | None = None) -> "Placement":
+        """`poses` (A, 3) [x, y, yaw] of `agents` at t when already known (e.g. from a `PoseCache`)."""
         n = len(agents)
-        poses = np.array([a.trajectory.pose_at(t) for a in agents], dtype=np.float64).reshape(n, 3)
+        if poses is None:
+            poses = np.array([a.trajectory.pose_at(t) for a in agents], dtype=np.float64).reshape(n, 3)
+        poses = np.asarray(poses, dtype=np.float64).reshape(n, 3)
         sizes = np.array([a.size for a in agents], dtype=np.float64).reshape(n, 3)
         c, s = np.cos(poses[:, 2]), np.sin(poses[:, 2])
         rot = np.zeros((n, 3, 3))
@@ -49,14 +53,74 @@ class Placement:
         grow[:, 0] = (lwh[:, 0] + 2 * reach) / np.maximum(lwh[:, 0], 1e-9)
         grow[:, 1] = (lwh[:, 1] + 2 * reach) / np.maximum(lwh[:, 1], 1e-9)
         grown = np.einsum("aij,akj->aki", models[:, :3, :3], UNIT_BOX_CORNERS[None] * grow[:, None, :]) + trans
-        cam_from_world = [cam.camera_from_world(world_from_ego) for cam in rig]
+        ego_from_world = _rigid_inverse(world_from_ego)
+        cam_from_world = [cam.camera_from_ego @ ego_from_world for cam in rig]
         w, h = rig.size
         visible = np.zeros((len(rig), n), bool)
         if n:
             for k, cam in enumerate(rig):
                 visible[k] = in_view(grown, cam_from_world[k], cam.K, w, h)
-        return cls(agents, world_from_ego, np.linalg.inv(world_from_ego), cam_from_world, poses, sizes, models,
+        return cls(agents, world_from_ego, ego_from_world, cam_from_world, poses, sizes, models,
                    corners, grown, visible)
+
+
+def _rigid_inverse(m: np.ndarray) -> np.ndarray:
+    """(4, 4) inverse of a rigid transform: [R^T, -R^T t] (what `Camera.camera_from_world` uses)."""
+    from engine.rig.camera import _rigid_inverse as inverse
+
+    return inverse(m)
+
+
+class PoseCache:
+    """Poses and presence of trajectories on a fixed time grid (the scenario's frames), evaluated once.
+
+    `lookup(trajectory, t)` gives (x, y, yaw wrapped to [-pi, pi)) and whether the trajectory covers t,
+    exactly what `trajectory.pose_at(t)` / `trajectory.covers(t)` give, from one vectorised sample of
+    the whole grid per trajectory; times off the grid fall through to those calls. Entries are keyed
+    by trajectory identity, so an edited agent (a new Trajectory object) is re-sampled.
+    """
+
+    def __init__(self, times: np.ndarray) -> None:
+        self.times = np.asarray(times, dtype=np.float64)
+        self._entries: dict[int, tuple[object, np.ndarray, np.ndarray]] = {}
+
+    def _entry(self, traj) -> tuple[np.ndarray, np.ndarray]:
+        e = self._entries.get(id(traj))
+        if e is None or e[0] is not traj:
+            from engine.scenario.trajectory import wrap_angle
+
+            smp = traj.sample(self.times)
+            poses = np.stack([smp.x, smp.y, wrap_angle(smp.yaw)], axis=1).astype(np.float64)
+            e = (traj, poses, np.asarray(traj.covers(self.times), bool).reshape(-1))
+            self._entries[id(traj)] = e
+        return e[1], e[2]
+
+    def index(self, t: float) -> int | None:
+        """The grid index of time t, or None when t is not on the grid."""
+        i = int(np.searchsorted(self.times, t))
+        return i if i < self.times.size and self.times[i] == t else None
+
+    def poses(self, trajs: list, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 3) poses and (N,) presence of `trajs` at t."""
+        i = self.index(t)
+        n = len(trajs)
+        if i is None:
+            return (np.array([tr.pose_at(t) for tr in trajs], dtype=np.float64).reshape(n, 3),
+                    np.array([bool(tr.covers(t)) for tr in trajs], bool))
+        out, present = np.empty((n, 3)), np.empty(n, bool)
+        for k, tr in enumerate(trajs):
+            p, c = self._entry(tr)
+            out[k], present[k] = p[i], c[i]
+        return out, present
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def forget_unused(self, trajs: list) -> None:
+        """Drop entries of trajectories not in `trajs` (after edits)."""
+        keep = {id(t) for t in trajs}
+        for k in [k for k in self._entries if k not in keep]:
+            del self._entries[k]
 
 
 def in_view(corners: np.ndarray, cam_from_world: np.ndarray, K: np.ndarray, w: int, h: int) -> np.ndarray:

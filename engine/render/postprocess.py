@@ -57,3 +57,43 @@ def finish_maps(m: CameraMaps, region: tuple[int, int, int, int] | None, inserte
             m.depth[sl][ins] = 0.0
         if m.normal_encoded is not None:
             m.normal_encoded[sl][ins] = 0
+
+
+def finish_stack(rgb: np.ndarray | None, depth: np.ndarray | None, normal_encoded: np.ndarray | None,
+                 edge: np.ndarray | None, obj: np.ndarray | None, instance: np.ndarray, inserted: np.ndarray,
+                 inserted_lut: np.ndarray, edge_sources: dict[int, np.ndarray], canny_low: int, canny_high: int,
+                 blank_dilate: int | None) -> None:
+    """`finish_maps` for all C cameras of a full render at once, in place, on the stacked arrays.
+
+    rgb (C, H, W, 3) uint8, depth (C, H, W) float32, normal_encoded (C, H, W, 3) uint8, edge (C, H, W)
+    uint8, obj (C, H, W, 3) uint8, instance (C, H, W) int32, inserted (C, H, W) bool (None = not
+    wanted, as in `finish_maps`); edge_sources: camera index -> (H, W) precomputed edges. The
+    per-pixel steps (mask, object colour, blanking, grey conversion) run once over the stack;
+    Canny and the mask dilation run per camera (they look at neighbours and must not cross tiles).
+    Same results as `finish_maps(m, None, ...)` camera by camera.
+    """
+    n = instance.shape[0]
+    np.copyto(inserted, _inserted(inserted_lut, instance))
+    any_cam = inserted.reshape(n, -1).any(axis=1)                       # (C,) any inserted pixel per camera
+    if obj is not None:
+        np.multiply(rgb, inserted[..., None], out=obj)
+    blank = blank_dilate is not None
+    if edge is not None:
+        need_canny = [k for k in range(n) if k not in edge_sources]
+        grey = None
+        if need_canny:
+            grey = cv2.cvtColor(rgb.reshape(n * rgb.shape[1], rgb.shape[2], 3), cv2.COLOR_RGB2GRAY).reshape(rgb.shape[:3])
+        kernel = np.ones((2 * blank_dilate + 1, 2 * blank_dilate + 1), np.uint8) if blank and blank_dilate > 0 else None
+        for k in range(n):
+            if k in edge_sources:
+                edge[k] = edge_sources[k]
+            else:
+                cv2.Canny(grey[k], canny_low, canny_high, edges=edge[k])
+            if blank and any_cam[k]:
+                grown = cv2.dilate(inserted[k].view(np.uint8), kernel) if kernel is not None else inserted[k]
+                edge[k][grown.view(bool)] = 0
+    if blank and any_cam.any():
+        if depth is not None:
+            depth[inserted] = 0.0
+        if normal_encoded is not None:
+            normal_encoded[inserted] = 0

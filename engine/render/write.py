@@ -38,10 +38,10 @@ ENCODINGS = {
 }
 
 
-def encode_png(rgb: np.ndarray) -> bytes:
-    """PNG bytes of an (H, W, 3) RGB or (H, W) grey uint8 image."""
+def encode_png(rgb: np.ndarray, level: int = 6) -> bytes:
+    """PNG bytes of an (H, W, 3) RGB or (H, W) grey uint8 image (zlib `level` 0-9; lossless at every level)."""
     img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if rgb.ndim == 3 else rgb
-    ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, int(level)])
     if not ok:
         raise RuntimeError("PNG encoding failed")
     return buf.tobytes()

@@ -14,6 +14,7 @@ import ast
 import difflib
 import io
 import tokenize
+import unicodedata
 from typing import Iterable
 
 from engine.sandbox.errors import Problem
@@ -44,6 +45,41 @@ def _non_ascii_names(source: str) -> list[Problem]:
     return out
 
 
+#: characters that change how text is displayed without being seen (bidirectional overrides and
+#: isolates, zero-width and other format characters): refused so that what is reviewed is what runs
+_BIDI = {0x202A: "LEFT-TO-RIGHT EMBEDDING", 0x202B: "RIGHT-TO-LEFT EMBEDDING", 0x202C: "POP DIRECTIONAL FORMATTING",
+         0x202D: "LEFT-TO-RIGHT OVERRIDE", 0x202E: "RIGHT-TO-LEFT OVERRIDE", 0x2066: "LEFT-TO-RIGHT ISOLATE",
+         0x2067: "RIGHT-TO-LEFT ISOLATE", 0x2068: "FIRST STRONG ISOLATE", 0x2069: "POP DIRECTIONAL ISOLATE",
+         0x200E: "LEFT-TO-RIGHT MARK", 0x200F: "RIGHT-TO-LEFT MARK", 0x061C: "ARABIC LETTER MARK"}
+
+
+def invisible_characters(source: str) -> list[Problem]:
+    """Every bidirectional-control, invisible format (Unicode category Cf, e.g. zero-width space),
+    line/paragraph-separator or control character (other than tab, newline, carriage return) with
+    its 1-based line and column. Linear in the length of the source."""
+    if source.isascii() and all(c >= " " or c in "\t\n\r" for c in source if c < " "):
+        return []
+    out: list[Problem] = []
+    line, col = 1, 0
+    for ch in source:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+            continue
+        code = ord(ch)
+        if code < 0x80 and (ch >= " " or ch in "\t\r") and code != 0x7F:
+            continue
+        cat = unicodedata.category(ch)
+        if code in _BIDI or cat in ("Cf", "Cc", "Zl", "Zp"):
+            name = _BIDI.get(code) or unicodedata.name(ch, "control character")
+            kind = "bidirectional control" if code in _BIDI else "invisible or control"
+            out.append(Problem(line, col, f"{kind} character U+{code:04X} {name} is not allowed in scripts "
+                                          f"(what is reviewed must be what runs)"))
+            if len(out) >= 20:
+                break
+    return out
+
+
 def _depth(node: ast.AST, limit: int) -> int:
     """Nesting depth of the tree (stops counting past `limit`)."""
     best = 0
@@ -70,6 +106,9 @@ def parse_script(source: str, limits: SandboxLimits = SandboxLimits()) -> tuple[
     if "\x00" in source:
         line = source[: source.index("\x00")].count("\n") + 1
         return None, [Problem(line, 0, "the script contains a NUL character")]
+    hidden = invisible_characters(source)
+    if hidden:
+        return None, hidden
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as e:

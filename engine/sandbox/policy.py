@@ -8,7 +8,9 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class SandboxLimits:
     """Bounds on a script: its size, its parse tree, the steps and wall-clock time it may run, the
-    size of the values it makes. `max_memory_mb` applies to the isolated (child-process) run."""
+    size of the values it makes. `max_memory_mb` (address space added to the worker's size),
+    `max_output_bytes` (the scenario's JSON) and the hard kill at `max_seconds + kill_grace_seconds`
+    apply to the bounded executor's worker process (`engine.sandbox.executor`)."""
 
     max_source_chars: int = 20_000
     max_lines: int = 600
@@ -21,6 +23,8 @@ class SandboxLimits:
     max_seq: int = 1_000
     max_range: int = 1_000
     max_memory_mb: int = 1_024
+    max_output_bytes: int = 16_000_000
+    kill_grace_seconds: float = 1.0
 
 
 #: Statement and expression node types a script may contain.

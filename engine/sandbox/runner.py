@@ -1,9 +1,10 @@
 """Check a script, run it on a fresh `ScenarioBuilder`, and return the scenario it describes.
 
 `run_script` runs in this process under the evaluator's step, size and wall-clock bounds (the
-library checks the deadline too). `run_script_isolated` runs the same thing in a forked child
-process with an address-space limit and kills it at the wall-clock bound: a hard stop even if
-something inside the library were to hang.
+library checks the deadline too); it is what the bounded executor's worker runs. Untrusted scripts
+go through `engine.sandbox.executor.run_bounded` (`run_script_isolated` is the same): a warm worker
+process with an address-space limit, an output limit, killed at the wall-clock bound: a hard stop
+even if a single operation never returns.
 """
 from __future__ import annotations
 
@@ -82,72 +83,13 @@ def run_script(source: str, options: RunOptions = RunOptions(), limits: SandboxL
     return scenario
 
 
-def _child(conn: Any, source: str, options: RunOptions, limits: SandboxLimits) -> None:
-    import resource
-
-    from engine.scenario.io import to_document
-
-    try:
-        soft = _current_vm_bytes() + limits.max_memory_mb * 2 ** 20
-        resource.setrlimit(resource.RLIMIT_AS, (soft, soft))
-    except (ValueError, OSError):
-        pass
-    try:
-        conn.send(("ok", to_document(run_script(source, options, limits))))
-    except (ScriptRefused, ScriptFailed) as e:
-        conn.send(("refused" if isinstance(e, ScriptRefused) else "failed",
-                   [(p.line, p.col, p.reason) for p in e.problems]))
-    except MemoryError:
-        conn.send(("failed", [(0, 0, "the script ran out of memory")]))
-    except BaseException as e:  # noqa: BLE001 - report anything, never hang the parent
-        conn.send(("failed", [(0, 0, f"internal error: {type(e).__name__}: {e}")]))
-    finally:
-        conn.close()
-
-
-def _current_vm_bytes() -> int:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 def run_script_isolated(source: str, options: RunOptions = RunOptions(),
                         limits: SandboxLimits = SandboxLimits()) -> Scenario:
-    """`run_script` in a forked child with a memory limit, killed at `limits.max_seconds` + 2 s."""
-    import multiprocessing as mp
+    """`run_script` in a worker process of the bounded executor (`engine.sandbox.executor.run_bounded`):
+    killed at `limits.max_seconds + limits.kill_grace_seconds`, with a memory and an output limit."""
+    from engine.sandbox.executor import run_bounded
 
-    from engine.scenario.io import from_document
-
-    check_or_refuse(source, limits)          # refuse before forking
-    try:
-        ctx = mp.get_context("fork")
-    except ValueError:                       # no fork on this platform: in-process bounds only
-        return run_script(source, options, limits)
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, source, options, limits), daemon=True)
-    proc.start()
-    child.close()
-    try:
-        if not parent.poll(limits.max_seconds + 2.0):
-            raise ScriptFailed([Problem(0, 0, f"the script ran longer than {limits.max_seconds:g} s and was stopped")])
-        try:
-            status, payload = parent.recv()
-        except EOFError:
-            raise ScriptFailed([Problem(0, 0, "the script's process died (memory limit?)")]) from None
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(1.0)
-        parent.close()
-    if status == "ok":
-        return from_document(payload)
-    problems = [Problem(*p) for p in payload]
-    raise (ScriptRefused if status == "refused" else ScriptFailed)(problems)
+    return run_bounded(source, options, limits)
 
 
 def available_names() -> list[str]:

@@ -15,12 +15,15 @@ from typing import Any
 from engine.fileio import atomic_write_text
 from engine.paths import SCENARIO_SCHEMA
 from engine.scenario.errors import Problem, ScenarioFormatError, format_path
-from engine.scenario.model import EGO_ID, Agent, Environment, Intent, Scenario, SceneSource, default_ego
-from engine.scenario.roadmap import Crossing, Lane, Polyline, RoadMap
+from engine.scenario.limits import LIMITS, limit_problems
+from engine.scenario.model import EGO_ID, Agent, Environment, Intent, Maneuver, Scenario, SceneSource, default_ego
+from engine.scenario.roadmap import Crossing, Lane, Polyline, RoadMap, SignalPhase, TrafficSignal
 from engine.scenario.trajectory import Trajectory, Waypoint
 
-FORMAT_VERSION = 1
-MAX_FILE_BYTES = 256 * 1024 * 1024
+FORMAT_VERSION = 2
+#: Versions this studio reads; older ones are upgraded by `migrate_document` before validation.
+READABLE_VERSIONS = (1, 2)
+MAX_FILE_BYTES = LIMITS.max_file_bytes
 
 
 # ---------------------------------------------------------------------------------- writing
@@ -49,7 +52,25 @@ def _agent_to_dict(a: Agent, is_ego: bool = False) -> dict[str, Any]:
         d["behavior_params"] = dict(a.behavior_params)
     if a.locked and not is_ego:
         d["locked"] = True
+    if a.maneuvers:
+        d["maneuvers"] = [_maneuver_to_dict(m) for m in a.maneuvers]
+    if a.category and not is_ego:
+        d["category"] = a.category
     return d
+
+
+def _maneuver_to_dict(m: Maneuver) -> dict[str, Any]:
+    d: dict[str, Any] = {"function": m.function, "params": dict(m.params), "start": m.start,
+                         "trigger": dict(m.trigger)}
+    if m.end is not None:
+        d["end"] = m.end
+    return d
+
+
+def _signal_to_dict(sg: TrafficSignal) -> dict[str, Any]:
+    return {"id": sg.id, "kind": sg.kind, "position": list(sg.position), "yaw": sg.yaw,
+            "stop_line": [list(p) for p in sg.stop_line], "controls": sg.controls,
+            "phases": [{"t": ph.t, "state": ph.state} for ph in sg.phases]}
 
 
 def _map_to_dict(m: RoadMap) -> dict[str, Any]:
@@ -59,6 +80,7 @@ def _map_to_dict(m: RoadMap) -> dict[str, Any]:
         "lane_dividers": [{"id": b.id, "points": [list(p) for p in b.points], "style": b.style} for b in m.lane_dividers],
         "ped_crossings": [{"id": c.id, "polygon": [list(p) for p in c.polygon]} for c in m.ped_crossings],
         "drivable_area": [[list(p) for p in poly] for poly in m.drivable_area],
+        **({"signals": [_signal_to_dict(sg) for sg in m.signals]} if m.signals else {}),
     }
 
 
@@ -227,6 +249,35 @@ def _trajectory_from_list(items: list[dict[str, Any]]) -> Trajectory:
     ))
 
 
+def migrate_document(doc: Any) -> Any:
+    """Upgrade a parsed document to FORMAT_VERSION (returns a new dict; the input is not changed).
+
+    Version 1 -> 2: nothing is removed or reinterpreted; agents keep their `behavior` and, having no
+    stored manoeuvre sequence, read it as a single manoeuvre (`Agent.maneuver_sequence`). Maps have
+    no signals. Documents that are not version-1 objects are returned as they are (validation then
+    reports them).
+    """
+    if not isinstance(doc, dict) or doc.get("format_version") != 1:
+        return doc
+    out = dict(doc)
+    out["format_version"] = 2
+    return out
+
+
+def _maneuvers_from(items: Any) -> tuple[Maneuver, ...]:
+    return tuple(Maneuver(m["function"], dict(m.get("params", {})), float(m.get("start", 0.0)),
+                          None if m.get("end") is None else float(m["end"]), dict(m.get("trigger", {"kind": "time"})))
+                 for m in (items or []))
+
+
+def _signals_from(items: Any) -> tuple[TrafficSignal, ...]:
+    return tuple(TrafficSignal(
+        sg["id"], (float(sg["position"][0]), float(sg["position"][1])), float(sg.get("yaw", 0.0)),
+        tuple((float(p[0]), float(p[1])) for p in sg["stop_line"]),
+        tuple(SignalPhase(float(ph["t"]), ph["state"]) for ph in sg["phases"]),
+        sg.get("kind", "light"), sg.get("controls", "")) for sg in (items or []))
+
+
 def _build(doc: dict[str, Any]) -> Scenario:
     from engine.classes import default_size
 
@@ -240,6 +291,7 @@ def _build(doc: dict[str, Any]) -> Scenario:
         asset=ego_d.get("asset", ""),
         behavior=ego_d.get("behavior", "manual"),
         behavior_params=dict(ego_d.get("behavior_params", {})),
+        maneuvers=_maneuvers_from(ego_d.get("maneuvers")),
     )
     agents = tuple(
         Agent(
@@ -250,6 +302,8 @@ def _build(doc: dict[str, Any]) -> Scenario:
             behavior=a.get("behavior", "manual"),
             behavior_params=dict(a.get("behavior_params", {})),
             locked=bool(a.get("locked", False)),
+            maneuvers=_maneuvers_from(a.get("maneuvers")),
+            category=a.get("category", ""),
         )
         for a in doc["agents"]
     )
@@ -260,6 +314,7 @@ def _build(doc: dict[str, Any]) -> Scenario:
         lane_dividers=tuple(Polyline(b["id"], _points(b["points"]), b.get("style", "dashed")) for b in m.get("lane_dividers", [])),
         ped_crossings=tuple(Crossing(c["id"], _points(c["polygon"])) for c in m.get("ped_crossings", [])),
         drivable_area=tuple(_points(p) for p in m.get("drivable_area", [])),
+        signals=_signals_from(m.get("signals")),
     )
     src = doc.get("source")
     return Scenario(
@@ -291,6 +346,13 @@ def validate_document(doc: Any) -> list[Problem]:
     if version > FORMAT_VERSION:
         return [Problem("format_version", f"version {version} is newer than this studio reads ({FORMAT_VERSION}); "
                                            "open it with a newer release")]
+    if version not in READABLE_VERSIONS:
+        return [Problem("format_version", f"version {version} is not a scenario format version "
+                                           f"(this studio reads {', '.join(map(str, READABLE_VERSIONS))})")]
+    limited = limit_problems(doc)            # input limits first: counts, then values (engine.scenario.limits)
+    if limited:
+        return limited
+    doc = migrate_document(doc)
     problems = _nonfinite_numbers(doc)
     problems += [_schema_problem(e) for e in _validator().iter_errors(doc)]
     problems += _semantic_problems(doc)
@@ -327,7 +389,7 @@ def from_document(doc: Any, source: str | None = None) -> Scenario:
     if problems:
         raise ScenarioFormatError(problems, source)
     try:
-        return _build(doc)
+        return _build(migrate_document(doc))
     except (KeyError, TypeError, ValueError, IndexError, OverflowError) as e:  # defensive: schema should prevent it
         raise ScenarioFormatError([Problem("", f"could not build the scenario: {e}")], source) from None
 

@@ -28,6 +28,32 @@ class Environment:
     weather: str = "clear"
 
 
+TRIGGER_KINDS = ("time", "after", "ttc", "distance", "reach", "signal")
+
+
+@dataclass(frozen=True)
+class Maneuver:
+    """One step of an agent's motion: a library manoeuvre with its parameters.
+
+    `start` is when it begins (s, resolved at authoring time), `end` when it is over (s; None when
+    it lasts to the end of the clip). `trigger` says why it starts then, for exporters and the
+    editor: {"kind": "time"} (at `start`), {"kind": "after"} (when the previous one ends),
+    {"kind": "ttc", "other": id, "value": s}, {"kind": "distance", "other": id, "value": m},
+    {"kind": "reach", "other": id, "x": m, "y": m, "radius": m} (that agent reaches the point),
+    {"kind": "signal", "signal": id, "state": "green"}.
+    """
+
+    function: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    start: float = 0.0
+    end: float | None = None
+    trigger: Mapping[str, Any] = field(default_factory=lambda: {"kind": "time"})
+
+    @property
+    def trigger_kind(self) -> str:
+        return str(self.trigger.get("kind", "time"))
+
+
 @dataclass(frozen=True)
 class Agent:
     """A traffic participant or object.
@@ -36,6 +62,8 @@ class Agent:
     `asset` names the mesh (``builtin:<class>`` or a path to a GLB/OBJ file).
     `behavior` names how the trajectory was made (a library function name, or ``manual``),
     `behavior_params` its arguments. `locked` agents come from a real scene and are not editable.
+    `maneuvers` is the sequence of manoeuvres the trajectory was made from (format 2); the first
+    one repeats `behavior`. Empty for hand-drawn and version-1 agents (see `maneuver_sequence`).
     """
 
     id: str
@@ -46,11 +74,22 @@ class Agent:
     behavior: str = "manual"
     behavior_params: Mapping[str, Any] = field(default_factory=dict)
     locked: bool = False
+    maneuvers: tuple[Maneuver, ...] = field(default_factory=tuple)
+    category: str = ""              # nuScenes category override (e.g. human.pedestrian.child, animal); "" = the class's
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "size", tuple(float(s) for s in self.size))
+        object.__setattr__(self, "maneuvers", tuple(self.maneuvers))
         if not self.asset:
             object.__setattr__(self, "asset", f"builtin:{self.cls}")
+
+    def maneuver_sequence(self) -> tuple[Maneuver, ...]:
+        """The manoeuvres, or one made from `behavior` for agents without a stored sequence."""
+        if self.maneuvers:
+            return self.maneuvers
+        start = float(self.behavior_params.get("start", 0.0) or 0.0) if isinstance(
+            self.behavior_params.get("start", 0.0), (int, float)) else 0.0
+        return (Maneuver(self.behavior, dict(self.behavior_params), start),)
 
     @property
     def width(self) -> float:

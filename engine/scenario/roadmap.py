@@ -53,6 +53,56 @@ class Crossing:
         return np.asarray(self.polygon, dtype=np.float64).reshape(-1, 2)
 
 
+SIGNAL_STATES = ("red", "yellow", "green", "off")
+
+
+@dataclass(frozen=True)
+class SignalPhase:
+    """From time `t` (s) on, the head shows `state` (one of SIGNAL_STATES) until the next phase."""
+
+    t: float
+    state: str
+
+
+@dataclass(frozen=True)
+class TrafficSignal:
+    """A signal head at an intersection approach, with its state timeline.
+
+    `position` (x, y) is the head (at the kerb-side corner of the stop line); `yaw` the direction
+    traffic it controls drives in (rad); `stop_line` the two ends of the line where that traffic
+    must stop. `phases` are sorted by time; before the first phase the first state holds.
+    `kind`: 'light' (a three-aspect traffic light) or 'stop_sign'. `controls` names the lane ids
+    (or direction prefix like 'EB') it governs.
+    """
+
+    id: str
+    position: Point2
+    yaw: float
+    stop_line: tuple[Point2, Point2]
+    phases: tuple[SignalPhase, ...] = (SignalPhase(0.0, "green"),)
+    kind: str = "light"
+    controls: str = ""
+
+    def state_at(self, t: float) -> str:
+        """The state shown at time t (s)."""
+        state = self.phases[0].state
+        for ph in self.phases:
+            if ph.t <= t + 1e-9:
+                state = ph.state
+            else:
+                break
+        return state
+
+    def first_time(self, state: str, after: float = 0.0) -> float | None:
+        """The first time >= after at which the head shows `state` (None if never)."""
+        if self.state_at(after) == state:
+            return after
+        for ph in self.phases:
+            if ph.t > after and ph.state == state:
+                return ph.t
+        return None
+
+
 @dataclass(frozen=True)
 class RoadMap:
     """HD-map layers. `drivable_area` is a list of polygons whose union is drivable."""
@@ -62,6 +112,14 @@ class RoadMap:
     lane_dividers: tuple[Polyline, ...] = field(default_factory=tuple)
     ped_crossings: tuple[Crossing, ...] = field(default_factory=tuple)
     drivable_area: tuple[tuple[Point2, ...], ...] = field(default_factory=tuple)
+    signals: tuple[TrafficSignal, ...] = field(default_factory=tuple)
+
+    def signal(self, signal_id: str) -> TrafficSignal:
+        """The signal with this id; KeyError names it when absent."""
+        for sg in self.signals:
+            if sg.id == signal_id:
+                return sg
+        raise KeyError(f"no traffic signal with id {signal_id!r}")
 
     @property
     def is_empty(self) -> bool:

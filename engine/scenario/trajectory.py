@@ -11,7 +11,6 @@ from functools import cached_property
 from typing import NamedTuple, Sequence
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 
 @dataclass(frozen=True)
@@ -137,6 +136,8 @@ class Trajectory:
     def _interpolants(self) -> tuple | None:
         if len(self.points) < 2:
             return None
+        from scipy.interpolate import PchipInterpolator   # lazy: scipy.interpolate costs start-up time
+
         t = self.times
         return (
             PchipInterpolator(t, self.key_xy[:, 0]),

@@ -126,14 +126,18 @@ def load_nuscenes(dataroot: str | os.PathLike, version: str):
     os.environ.setdefault("MPLBACKEND", "Agg")     # the devkit imports pyplot
     from nuscenes.nuscenes import NuScenes
 
+    from engine.sources.table_checks import check_devkit_tables, check_raw_tables
+
     try:
         nusc = NuScenes(version=version, dataroot=str(table_dir.parent), verbose=False)
-    except AssertionError as e:
-        raise SceneSourceError(f"{table_dir}: nuscenes-devkit refused the dataset: {e}") from None
-    except KeyError as e:
-        raise SceneSourceError(f"{table_dir}: a record refers to a missing token {e}") from None
     except Exception as e:  # noqa: BLE001 - the devkit raises bare Exception for some table problems
+        check_raw_tables(table_dir)                 # names table, record and field when the tables say why
+        if isinstance(e, AssertionError):
+            raise SceneSourceError(f"{table_dir}: nuscenes-devkit refused the dataset: {e}") from None
+        if isinstance(e, KeyError):
+            raise SceneSourceError(f"{table_dir}: a record refers to a missing token {e}") from None
         raise SceneSourceError(f"{table_dir}: nuscenes-devkit could not load the dataset: {e}") from None
+    check_devkit_tables(table_dir, nusc)            # shapes, finite numbers, dangling tokens
     with _cache_lock:
         while len(_cache) >= CACHE_SIZE:
             _cache.pop(next(iter(_cache)))

@@ -6,15 +6,19 @@ Layout of OUT (names by nuScenes camera name):
     frames/<CAMERA>/<frame:04d>.jpg           every frame of every camera
     generation.json                           what was generated, how, and the file list
 
-Everything is written into a hidden staging folder inside OUT first and moved into place only when
-all of it succeeded, so a failing job leaves the outputs of an earlier run intact. Other files in
-OUT are never touched.
+Everything is written into a hidden staging folder beside OUT (`.generate-<OUT name>-<id>`, locked
+by this run) and committed by ONE directory rename: the new folder replaces OUT atomically (Linux
+renameat2 RENAME_EXCHANGE; elsewhere OUT is moved aside first), so a reader sees the old outputs
+or all of the new ones, and a failing or killed job leaves the earlier outputs intact. Other files
+in OUT are carried over (hard links, else copies). Staging folders of killed runs are removed by the
+next run (`engine.fileio.clean_stale_staging`).
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
-import tempfile
+import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.fileio import atomic_write_json
+from engine.fileio import StagingDir, atomic_write_json, clean_stale_staging
 from engine.video.mp4 import write_mp4
 
 MANIFEST = "generation.json"
@@ -58,12 +62,20 @@ def write_jpeg(path: Path, image: np.ndarray, quality: int = 92) -> None:
     path.write_bytes(buf.tobytes())
 
 
+STAGE_PREFIX = ".generate-"
+
+
 def write_clip_outputs(clip, out_dir: str | os.PathLike, jpeg_quality: int = 92,
                        extra_manifest: dict[str, Any] | None = None) -> ClipFiles:
-    """Write a GeneratedClip's videos, JPEGs and manifest into `out_dir` (see the module docstring)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".generate-", dir=out))
+    """Write a GeneratedClip's videos, JPEGs and manifest into `out_dir` (see the module docstring).
+
+    Raises OSError (e.g. ENOSPC, EACCES, ENOTDIR) with nothing of OUT changed."""
+    out = Path(out_dir).absolute()
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a folder", str(out))
+    clean_stale_staging(out, STAGE_PREFIX)          # old layout: staging folders inside OUT
+    stage_dir = StagingDir.create(out.parent, f"{STAGE_PREFIX}{out.name}-")
+    stage = stage_dir.path
     try:
         names = list(clip.camera_names)
         for i, name in enumerate(names):
@@ -86,32 +98,74 @@ def write_clip_outputs(clip, out_dir: str | os.PathLike, jpeg_quality: int = 92,
             "metadata": _jsonable(clip.metadata), **_jsonable(extra_manifest or {}),
         }
         atomic_write_json(stage / MANIFEST, manifest)
-        _commit(stage, out, [*(f"{n}.mp4" for n in names), PANORAMA, FRAMES_DIR, MANIFEST])
+        _carry_over(out, stage)
+        commit_dir(stage, out)
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        stage_dir.release()
     return ClipFiles(out, {n: out / f"{n}.mp4" for n in names}, out / PANORAMA,
                      {n: [out / r for r in images[n]] for n in names}, out / MANIFEST)
 
 
-def _commit(stage: Path, out: Path, entries: list[str]) -> None:
-    """Move the staged entries into `out`: files by atomic rename, folders by swapping (old one removed)."""
-    for entry in entries:
-        src, dst = stage / entry, out / entry
-        if src.is_dir():
-            old = None
-            if dst.exists():
-                old = out / f".{entry}.old-{uuid.uuid4().hex[:8]}"
-                os.replace(dst, old)
-            try:
-                os.replace(src, dst)
-            except BaseException:
-                if old is not None:
-                    os.replace(old, dst)
-                raise
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+def _carry_over(out: Path, stage: Path) -> None:
+    """Link (else copy) every entry of OUT that this run does not write into the staging folder."""
+    if not out.is_dir():
+        return
+    for entry in out.iterdir():
+        dst = stage / entry.name
+        if entry.name.startswith(STAGE_PREFIX) or dst.exists() or dst.is_symlink():
+            continue
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry), dst)
+        elif entry.is_dir():
+            shutil.copytree(entry, dst, symlinks=True, copy_function=_link_or_copy)
         else:
-            os.replace(src, dst)
+            _link_or_copy(entry, dst)
+
+
+def _link_or_copy(src, dst) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False when not supported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def commit_dir(stage: Path, out: Path) -> None:
+    """Make the folder `stage` become `out` by one directory rename (the old `out`, if any, ends up
+    at `stage` and is removed by the caller's cleanup)."""
+    if not out.exists():
+        os.rename(stage, out)
+        return
+    if _exchange(stage, out):
+        return
+    old = out.with_name(f"{STAGE_PREFIX}{out.name}-old-{uuid.uuid4().hex[:8]}")
+    os.rename(out, old)                       # not atomic for a moment: OUT is absent, never partial
+    try:
+        os.rename(stage, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    os.rename(old, stage)                     # removed with the staging folder
 
 
 def _jsonable(obj: Any) -> Any:

@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Iterator
 
-from engine.worldmodel.conditions import ClipConditions
+from engine.conditions.clip import ClipConditions
 from engine.worldmodel.errors import GenerationCancelled, WorldModelError
 from engine.worldmodel.events import GeneratedClip, GenerationDone, GenerationEvent
 

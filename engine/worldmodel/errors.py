@@ -14,8 +14,7 @@ class ModelLoadError(WorldModelError):
     """A model folder is missing, unreadable or incompatible; the message names the folder and the part."""
 
 
-class ConditionsError(WorldModelError, ValueError):
-    """Conditions with a wrong shape or type; the message names the field, the frame and the expected shape."""
+from engine.conditions.errors import ConditionsError  # noqa: E402,F401  (defined below the world models)
 
 
 class DeviceError(WorldModelError):

@@ -5,7 +5,7 @@ import os
 
 from engine.worldmodel.base import WorldModel
 
-BACKEND_NAMES: tuple[str, ...] = ("naive", "diffusion")
+BACKEND_NAMES: tuple[str, ...] = ("naive", "diffusion", "cosmos", "magicdrive")
 DEFAULT_BACKEND = "naive"
 
 
@@ -13,7 +13,9 @@ def create_backend(name: str = DEFAULT_BACKEND, model_dir: str | os.PathLike | N
     """A world model by name.
 
     naive: the embedded default, needs no model. diffusion: needs `model_dir`, a local pipeline folder
-    (ModelNotConfiguredError without one, ModelLoadError for a bad one). ValueError names an unknown backend.
+    (ModelNotConfiguredError without one, ModelLoadError for a bad one); options: DiffusionOptions fields
+    (controlnet_scales, noise_sharing, ...). cosmos: a local Cosmos-Transfer2.5 folder.
+    ValueError names an unknown backend.
     """
     if name == "naive":
         from engine.worldmodel.naive.backend import NaiveBackend
@@ -23,4 +25,12 @@ def create_backend(name: str = DEFAULT_BACKEND, model_dir: str | os.PathLike | N
         from engine.worldmodel.diffusion.backend import DiffusionBackend
 
         return DiffusionBackend(model_dir, **options)
+    if name == "cosmos":  # Cosmos-Transfer2.5 from a local folder, per camera (engine/worldmodel/cosmos)
+        from engine.worldmodel.cosmos.backend import CosmosBackend
+
+        return CosmosBackend(model_dir, **options)
+    if name == "magicdrive":  # MagicDrive's six-view model from a converted folder (engine/worldmodel/magicdrive)
+        from engine.worldmodel.magicdrive.backend import MagicDriveBackend
+
+        return MagicDriveBackend(model_dir, **options)
     raise ValueError(f"unknown world-model backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}")

@@ -77,6 +77,13 @@ def make_window(qtbot, tmp_path, demo_copy, monkeypatch):
             qtbot.waitUntil(win.isActiveWindow, timeout=2000)
         except Exception:
             pass
+        # the first check report changes the status bar (and so the layout): let it arrive before a test
+        # computes pixel positions
+        try:
+            qtbot.waitUntil(lambda: win.checks.report is not None, timeout=30000)
+        except Exception:
+            pass
+        qtbot.wait(20)
         made.append(win)
         return win
 

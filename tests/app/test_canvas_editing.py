@@ -93,7 +93,8 @@ def test_dragging_a_waypoint_moves_it_is_one_undo_step_and_the_preview_updates(m
     a = win.canvas.world_to_widget(wp.x, wp.y)
     b = win.canvas.world_to_widget(wp.x + 2.0, wp.y + 2.0)
     shown_before = preview.shown_id
-    mouse_drag(qtbot, win.canvas.viewport(), a, b, steps=12)
+    # the car's box sits on this waypoint at t = 1.5: a plain drag would move the whole car, Alt takes the waypoint
+    mouse_drag(qtbot, win.canvas.viewport(), a, b, steps=12, mods=Qt.AltModifier)
     after = doc.scenario.agent("car_1").trajectory
     px = win.canvas.pixel_size()
     assert after.points[6].x == pytest.approx(wp.x + 2.0, abs=3 * px)
@@ -102,7 +103,7 @@ def test_dragging_a_waypoint_moves_it_is_one_undo_step_and_the_preview_updates(m
     for i in (0, 3, 9, 11):
         assert (after.points[i].x, after.points[i].y) == (old.points[i].x, old.points[i].y)
     assert len(doc.undo_stack) == 1
-    assert doc.undo_stack.undo_label() == "Undo Move waypoint 6 of car_1"
+    assert doc.undo_stack.undo_label() == "Undo Move waypoint 7 of car_1"  # numbered from 1
     assert doc.selected_waypoint == ("car_1", 6)
     # the preview repaints the edited scene without being asked again
     qtbot.waitUntil(lambda: preview.shown_id > shown_before and preview.shown.request.scenario is doc.scenario,
@@ -200,15 +201,20 @@ def test_speed_profile_drag_retimes_in_one_undo_step(main_window, qtbot):
     before = doc.scenario
     old = before.agent("truck_1").trajectory
     start = plot.mapFromScene(plot.point_scene_pos(5))
-    end = plot.mapFromScene(plot._vb.mapViewToScene(QPointF(float(old.times[5]), 2.0)))
+    # a small change, within what a truck can do between waypoints 0.25 s apart
+    end = plot.mapFromScene(plot._vb.mapViewToScene(QPointF(float(old.times[5]), 7.7)))
     mouse_drag(qtbot, plot.viewport(), QPointF(start), QPointF(end))
     new = doc.scenario.agent("truck_1").trajectory
     i = int(np.argmin(np.abs(new.key_xy[:, 0] - old.points[5].x)))
-    assert new.points[i].v == pytest.approx(2.0, abs=0.3)
-    # two 2 m segments at (8 + 2) / 2 m/s instead of 8 m/s: 0.3 s longer
-    assert new.end_time == pytest.approx(old.end_time + 0.3, abs=0.06)
+    v = new.points[i].v
+    assert v == pytest.approx(7.7, abs=0.15) and v < 8.0
+    # two 2 m segments at (8 + v) / 2 m/s instead of 8 m/s take longer; the clip's time range stays, so
+    # the truck is cut at its old end time and gets that much less far (it drives west at 8 m/s)
+    extra = 2 * 2.0 * (2.0 / (8.0 + v) - 1.0 / 8.0)
+    assert new.end_time == pytest.approx(old.end_time, abs=1e-9)
+    assert new.points[-1].x - old.points[-1].x == pytest.approx(8.0 * extra, abs=0.03)
     assert new.points[0].t == old.points[0].t
-    assert len(doc.undo_stack) == 1 and doc.undo_stack.undo_label() == "Undo Change speed of truck_1"
+    assert len(doc.undo_stack) == 1 and doc.undo_stack.undo_label() == "Undo Change speed of truck_1 at waypoint 6"
     doc.undo()
     assert doc.scenario == before
 
@@ -232,7 +238,7 @@ def test_inspector_edits_class_size_and_waypoint_table(main_window, qtbot):
     n = len(doc.undo_stack)
     table.item(3, 0).setText("0.1")  # t before waypoint 2: refused, shown inline
     assert len(doc.undo_stack) == n
-    assert "must come after waypoint 2" in ins.error.text() and ins.error.isVisibleTo(ins)
+    assert "waypoint 4: t = 0.100 s must come after waypoint 3" in ins.error.text() and ins.error.isVisibleTo(ins)
     qtbot.waitUntil(lambda: table.item(3, 0).text() == "0.750", timeout=2000)
 
 

@@ -59,7 +59,7 @@ def test_cancel_leaves_nothing_behind(installed, qtbot, tmp_path):
     dlg.out_dir.setText(str(tmp_path / "ds"))
     dlg.size.setCurrentText("224x128")
     dlg.export_button.click()
-    dlg.reject()  # Cancel while running: cancels, keeps the dialog open
+    dlg.cancel_button.click()  # Cancel while running: cancels (it was asked for), keeps the dialog open
     qtbot.waitUntil(lambda: dlg.result is not None or dlg.error is not None, timeout=120000)
     assert dlg.error == "cancelled" and "nothing was added" in dlg.status.text()
     assert not (tmp_path / "ds" / "v1.0-cornercase").exists()

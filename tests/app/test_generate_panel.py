@@ -151,26 +151,23 @@ def test_backend_exception_is_shown_as_a_message_and_editing_goes_on(main_window
 
 
 def test_missing_model_folder_is_explained_and_naive_still_works(main_window, qtbot):
-    from dataclasses import replace
-
     panel = _install(main_window)
     opts = panel.settings_panel.options()
 
-    panel.settings_panel.set_options(replace(opts, backend="diffusion", model_dir=""))
+    panel.settings_panel.set_options(opts.replace(backend="diffusion", model_dir=""))
     kind, message = _wait_outcome(qtbot, panel)
     assert kind == "failed" and panel.last_error[0] == "No model folder"
     assert "naive backend works" in message
     panel.error_box.close()
-    panel.settings_panel.set_options(replace(opts, backend="naive"))
+    panel.settings_panel.set_options(opts.replace(backend="naive"))
     kind, _ = _wait_outcome(qtbot, panel)
     assert kind == "done" and panel.player.clip is not None
 
 
 def test_bad_size_is_refused_before_starting(main_window, qtbot):
-    from dataclasses import replace
-
     panel = _install(main_window)
-    panel.settings_panel.set_options(replace(panel.settings_panel.options(), size="big"))
+    panel.settings_panel.set_options(panel.settings_panel.options())
+    panel.settings_panel.size.setCurrentText("big")     # typed into the editable size box
     assert not panel.generate()
     assert panel.last_error[0] == "Check the generation settings" and "448x256" in panel.last_error[1]
     assert panel.job is None

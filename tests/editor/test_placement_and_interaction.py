@@ -42,7 +42,12 @@ def test_hit_test_prefers_handles_of_the_selection_then_small_agents(demo):
     x, y, _ = demo.agent("car_1").trajectory.pose_at(t)
     assert hit_test(demo, t, x, y) == Hit("agent", "car_1")
     p = demo.agent("car_1").trajectory.points[4]
-    assert hit_test(demo, t, p.x, p.y, ("car_1",), radius=0.3) == Hit("waypoint", "car_1", 4)
+    assert p.t == t  # the car's box sits on this waypoint now: grabbing there takes the body (whole path) ...
+    assert hit_test(demo, t, p.x, p.y, ("car_1",), radius=0.3) == Hit("agent", "car_1")
+    # ... unless the waypoint is asked for (Alt), and a waypoint away from the box is a waypoint anyway
+    assert hit_test(demo, t, p.x, p.y, ("car_1",), radius=0.3, prefer_waypoint=True) == Hit("waypoint", "car_1", 4)
+    q = demo.agent("car_1").trajectory.points[9]
+    assert hit_test(demo, t, q.x, q.y, ("car_1",), radius=0.3) == Hit("waypoint", "car_1", 9)
     hx, hy = rotate_handle_position(demo, "car_1", t, gap=1.5)
     assert hit_test(demo, t, hx, hy, ("car_1",)).kind == "rotate"
     assert hit_test(demo, t, -40.0, 30.0) is None

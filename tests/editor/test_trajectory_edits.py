@@ -21,7 +21,7 @@ def test_move_waypoint_turns_the_neighbours_along_the_new_path():
     assert out.points[4].yaw > 0.1  # climbing towards the moved point
     assert out.points[6].yaw < -0.1  # descending after it
     assert out.points[0].yaw == 0.0 and out.points[9].yaw == 0.0
-    with pytest.raises(ValueError, match="waypoint 12 does not exist"):
+    with pytest.raises(ValueError, match="waypoint 13 does not exist"):
         te.move_waypoint(traj, 12, 0.0, 0.0)
 
 
@@ -58,7 +58,7 @@ def test_rotation_about_a_pivot_turns_positions_and_yaws():
 
 def test_set_waypoint_fields_rejects_times_out_of_order():
     traj = straight_agent("a").trajectory
-    with pytest.raises(ValueError, match="waypoint 3: t = 0.200 s must come after waypoint 2"):
+    with pytest.raises(ValueError, match="waypoint 4: t = 0.200 s must come after waypoint 3"):
         te.set_waypoint_fields(traj, 3, t=0.2)
     with pytest.raises(ValueError, match="unknown waypoint field"):
         te.set_waypoint_fields(traj, 3, z=1.0)
@@ -80,7 +80,7 @@ def test_retiming_keeps_the_path_and_follows_the_speeds():
     assert len(stop.points) > 3  # intermediate waypoints keep the interpolation on the ramp
     with pytest.raises(ValueError, match="expected 3 speeds"):
         sp.retimed(traj, [1.0, 2.0])
-    with pytest.raises(ValueError, match="waypoint 1: speed must be"):
+    with pytest.raises(ValueError, match="waypoint 2: speed must be"):
         sp.retimed(traj, [1.0, -2.0, 1.0])
 
 

@@ -5,3 +5,4 @@ Modules by category: setup (environment, road), vehicles (ego and vehicle motion
 and cyclists), static (parked vehicles, cones, barriers, work zones).
 """
 from engine.library.functions import interactions, intersection, setup, static, vehicles, vulnerable  # noqa: F401
+from engine.library.functions import sequences, traffic, world  # noqa: F401,E402

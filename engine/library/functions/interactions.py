@@ -21,6 +21,7 @@ from engine.library.placing import (
 )
 from engine.library.profiles import LateralShift
 from engine.library.registry import library_function
+from engine.library.sequence import LanePlan
 from engine.roadmap.layout import MAIN_ROAD, OPPOSITE, LaneRef, Ramp
 from engine.scenario.model import Intent
 
@@ -128,7 +129,14 @@ def cut_in(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = 
         probe = lane_motion(frame, 0.0, ctx.layout.lane_lat(lane.number), prof, shifts, _times_to(ctx, t_g))
         ds = float(frame.from_world(probe.key_xy[-1:])[0][0])
         s_target = _s_at(ctx, tgt, base, t_g)
-        return lambda g: lane_trajectory(ctx, lane, s_target + g + (length + tgt.size[1]) / 2 - ds, prof, shifts)
+
+        def make(g: float):
+            s0 = s_target + g + (length + tgt.size[1]) / 2 - ds
+            plans[(t0, g)] = LanePlan(cls, lane, s0, v, (), tuple(shifts))
+            return lane_trajectory(ctx, lane, s0, prof, shifts)
+        return make
+
+    plans: dict[tuple[float, float], LanePlan] = {}
 
     if gap is not None:
         gaps = [float(gap)]
@@ -156,9 +164,11 @@ def cut_in(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = 
         raise first_error
     t0, chosen, traj = found
     _note_gap(ctx, key, tgt, chosen, v_t, contact)
-    return ctx.add_agent(cls, traj, lane=lane, depends_on={tgt.id}, contact_with=exclude, conflict_checked=True,
-                         params={"target": tgt.id, "speed": round(v, 3), "gap": round(chosen, 3),
-                                 "start": round(t0, 3), "duration": round(dur, 3), "from_lane": lane.id})
+    h = ctx.add_agent(cls, traj, lane=lane, depends_on={tgt.id}, contact_with=exclude, conflict_checked=True,
+                      params={"target": tgt.id, "speed": round(v, 3), "gap": round(chosen, 3),
+                              "start": round(t0, 3), "duration": round(dur, 3), "from_lane": lane.id})
+    ctx.record(h).plan = plans.get((t0, chosen))          # then(h, "brake", ...) continues the cut-in
+    return h
 
 
 def _times_to(ctx: ScenarioBuilder, t: float):

@@ -21,6 +21,7 @@ from engine.library.placing import (
 )
 from engine.library.profiles import LateralShift, SpeedChange, min_shift_duration
 from engine.library.registry import library_function
+from engine.library.sequence import LanePlan
 from engine.roadmap.layout import CROSS_ROAD, LaneRef
 
 Plan = Callable[[float, LaneRef], tuple[list[SpeedChange], list[LateralShift], dict]]
@@ -54,7 +55,9 @@ def drive(ctx: ScenarioBuilder, who: AgentHandle | str, speed: float | None, lan
         x0, y0, _ = rec.trajectory.pose_at(0.0)
         s0 = float(ctx.layout.frame(rec.lane.direction).from_world([[x0, y0]])[0][0])
         traj = lane_trajectory(ctx, rec.lane, s0, plan_profile(ctx, rec.cls, v0, changes), shifts)
-        return ctx.set_motion(w.handle, traj, lane=rec.lane, params={"speed": round(v0, 3), **extra})
+        h = ctx.set_motion(w.handle, traj, lane=rec.lane, params={"speed": round(v0, 3), **extra})
+        rec.plan = LanePlan(rec.cls, rec.lane, s0, v0, tuple(changes), tuple(shifts))
+        return h
 
     cls = w.cls
     r = ref_record(ctx, ref)
@@ -76,8 +79,11 @@ def drive(ctx: ScenarioBuilder, who: AgentHandle | str, speed: float | None, lan
     hint = "; try another `ahead`" if ahead is not None else ""
     ctx.check_limits(cls, make(cands[0]), key)
     a, traj = search(ctx, cls, cands, make, what=key, hint=hint)
-    return ctx.add_agent(cls, traj, lane=lane_ref, conflict_checked=True,
-                         params={"speed": round(v0, 3), "ahead": round(a, 3), "lane": lane_ref.id, **extra})
+    h = ctx.add_agent(cls, traj, lane=lane_ref, conflict_checked=True,
+                      params={"speed": round(v0, 3), "ahead": round(a, 3), "lane": lane_ref.id, **extra})
+    ctx.record(h).plan = LanePlan(cls, lane_ref, anchor_s(ctx, r, lane_ref, a, length), v0, tuple(changes),
+                                  tuple(shifts))
+    return h
 
 
 # --------------------------------------------------------------------------------------------

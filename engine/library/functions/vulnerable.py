@@ -178,7 +178,7 @@ def _cross(ctx: ScenarioBuilder, cls: str, side: str, ahead: float | None, speed
 @library_function("vulnerable road users")
 def pedestrian_crossing(ctx: ScenarioBuilder, side: str = "right", ahead: float | None = None,
                         speed: float | None = None, start: float | None = None, ref: AgentHandle | None = None,
-                        contact: bool = False) -> AgentHandle:
+                        contact: bool = False, child: bool = False) -> AgentHandle:
     """A pedestrian crosses the road at a crosswalk (one is added to the map where needed).
 
     Args:
@@ -190,9 +190,20 @@ def pedestrian_crossing(ctx: ScenarioBuilder, side: str = "right", ahead: float 
             crossing at t=0). Default: the first safe time early in the clip.
         ref: the agent `ahead` is measured from (default: the ego).
         contact: True to allow the ego to hit the pedestrian.
+        child: True for a child (smaller box; nuScenes category human.pedestrian.child).
     Returns: the pedestrian.
     """
-    return _cross(ctx, "pedestrian", side, ahead, speed, start, ref, "crosswalk", (1.2, 1.6), contact)
+    return _childish(ctx, _cross(ctx, "pedestrian", side, ahead, speed, start, ref, "crosswalk", (1.2, 1.6),
+                                 contact), child)
+
+
+def _childish(ctx: ScenarioBuilder, h: AgentHandle, child: bool) -> AgentHandle:
+    """Make pedestrian `h` a child (box and nuScenes category) when `child`."""
+    if child:
+        from engine.library.functions.world import CHILD_CATEGORY, CHILD_SIZE, _set_category
+
+        _set_category(ctx, h, CHILD_SIZE, CHILD_CATEGORY)
+    return h
 
 
 @library_function("vulnerable road users")
@@ -221,7 +232,7 @@ def cyclist_crossing(ctx: ScenarioBuilder, side: str = "left", ahead: float | No
 @library_function("vulnerable road users")
 def run_out(ctx: ScenarioBuilder, side: str = "right", ahead: float | None = None, speed: float | None = None,
             start: float | None = None, between_parked: bool = True, ref: AgentHandle | None = None,
-            contact: bool = False) -> AgentHandle:
+            contact: bool = False, child: bool = False) -> AgentHandle:
     """A pedestrian (a child, say) runs out onto the road, by default from between two parked cars
     that hide them, away from any crosswalk.
 
@@ -234,6 +245,7 @@ def run_out(ctx: ScenarioBuilder, side: str = "right", ahead: float | None = Non
         between_parked: add the two parked cars (a kerbside parking lane) they run out from.
         ref: the agent `ahead` is measured from (default: the ego).
         contact: True to allow the ego to hit them.
+        child: True for a child (smaller box; nuScenes category human.pedestrian.child).
     Returns: the pedestrian (the parked cars are added with behavior 'parked').
     """
     choice(ctx, "side", side, ("left", "right"))
@@ -281,9 +293,10 @@ def run_out(ctx: ScenarioBuilder, side: str = "right", ahead: float | None = Non
                     h = ctx.add_agent("car", c, role="parked", behavior="parked",
                                       params={"by": "run_out", "side": side})
                     parked_ids.append(h.id)
-                return ctx.add_agent(cls, traj, role="jaywalk", contact_with=exclude, agent_id=ctx.new_id(cls),
-                                     params={"speed": v, "x": round(x, 3), "start": round(st, 3), "side": side,
-                                             "parked": parked_ids})
+                return _childish(ctx, ctx.add_agent(
+                    cls, traj, role="jaywalk", contact_with=exclude, agent_id=ctx.new_id(cls),
+                    params={"speed": v, "x": round(x, 3), "start": round(st, 3), "side": side,
+                            "parked": parked_ids}), child)
             if first_failure is None:
                 first_failure = enc
         ctx.check_deadline()

@@ -11,6 +11,7 @@ import numpy as np
 from engine.worldmodel.base import CancelToken, GenerationSettings, WorldModel
 from engine.worldmodel.conditions import ClipConditions
 from engine.worldmodel.device import resolve_device
+from engine.worldmodel.diffusion.options import DiffusionOptions
 from engine.worldmodel.errors import (
     ConditionsError,
     GenerationOutOfMemory,
@@ -41,7 +42,59 @@ def check_model_folder(model_dir: str | os.PathLike | None) -> Path:
     for part in ("vae", "unet", "controlnet", "scheduler"):
         if not (path / part).is_dir():
             raise ModelLoadError(f"{path}: the '{part}' subfolder is missing")
+    try:
+        import json
+
+        index = json.loads((path / "model_index.json").read_text())
+    except (OSError, ValueError) as e:
+        raise ModelLoadError(f"{path}/model_index.json is not readable JSON ({e})") from None
+    if index.get("_class_name") != "WorldModelPipeline":
+        raise ModelLoadError(f"{path} holds a {index.get('_class_name')}, not a product WorldModelPipeline; "
+                             "convert public Stable Diffusion + ControlNet folders with `main.py model convert` "
+                             "(see `main.py model check DIR`)")
+    if index.get("controlnet", [None, None])[1] != "MultiControlNetModel":
+        raise ModelLoadError(f"{path} is in the old single-ControlNet format (9/16 condition channels), which no "
+                             "public checkpoint fits; rebuild it with `main.py model convert` or "
+                             "tools/make_tiny_pipeline.py")
     return path
+
+
+def controlnet_folders(path: Path) -> list[Path]:
+    """controlnet/, controlnet_1/, ... in MultiControlNetModel order."""
+    out, i = [], 0
+    folder = path / "controlnet"
+    while folder.is_dir():
+        out.append(folder)
+        i += 1
+        folder = path / f"controlnet_{i}"
+    return out
+
+
+def preflight_configs(path: Path) -> None:
+    """Check the components' config.json files against each other before any weight is read; ModelLoadError
+    names the subfolder and the mismatch."""
+    import json
+
+    from engine.worldmodel.diffusion.convert import compatibility_problems
+
+    def cfg(folder: Path) -> dict:
+        try:
+            return json.loads((folder / "config.json").read_text())
+        except (OSError, ValueError) as e:
+            raise ModelLoadError(f"{folder}/config.json is missing or unreadable ({e})") from None
+
+    unet = cfg(path / "unet")
+    public_unet = {**unet, "in_channels": (int(unet.get("in_channels", 9)) - 1) // 2}
+    index = json.loads((path / "model_index.json").read_text())
+    nets = controlnet_folders(path)
+    controls = index.get("controls") or []
+    if len(controls) != len(nets):
+        raise ModelLoadError(f"{path}: model_index.json names {len(controls)} controls but there are {len(nets)} "
+                             f"ControlNet folders ({', '.join(n.name for n in nets)})")
+    for folder in nets:
+        problems = compatibility_problems(public_unet, cfg(folder))
+        if problems:
+            raise ModelLoadError(f"{folder}: this ControlNet does not fit the unet: " + "; ".join(problems))
 
 
 def load_pipeline(model_dir: str | os.PathLike, torch_dtype=None):
@@ -54,6 +107,7 @@ def load_pipeline(model_dir: str | os.PathLike, torch_dtype=None):
     from engine.worldmodel.diffusion.pipeline import WorldModelPipeline
 
     path = check_model_folder(model_dir)
+    preflight_configs(path)
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.disable_progress_bar()
     try:
@@ -73,11 +127,16 @@ class DiffusionBackend(WorldModel):
     name = "diffusion"
     uses_steps = True
 
-    def __init__(self, model_dir: str | os.PathLike | None, noise_sharing: float = 0.0,
-                 controlnet_conditioning_scale: float = 1.0) -> None:
+    def __init__(self, model_dir: str | os.PathLike | None, options: DiffusionOptions | dict | None = None,
+                 **option_fields) -> None:
+        """options: DiffusionOptions or a dict of its fields (also accepted as keyword arguments, e.g.
+        noise_sharing=1.0, controlnet_scales={"depth": 0.8}); ValueError names a bad one."""
         self.model_dir = check_model_folder(model_dir)
-        self.noise_sharing = float(noise_sharing)
-        self.controlnet_conditioning_scale = float(controlnet_conditioning_scale)
+        if isinstance(options, DiffusionOptions):
+            base = {f: getattr(options, f) for f in options.__dataclass_fields__}
+        else:
+            base = dict(options or {})
+        self.options = DiffusionOptions.from_mapping({**base, **option_fields})
         self._pipe = None
         self._placement = None
         self._lock = threading.Lock()
@@ -116,6 +175,10 @@ class DiffusionBackend(WorldModel):
         if cancel is not None:
             cancel.raise_if_cancelled()
         pipe = self.pipeline(settings.device, settings.dtype)
+        try:
+            pipe.resolve_scales(self.options)
+        except ValueError as e:
+            raise ConditionsError(f"{self.model_dir}: {e}") from None
         views = pipe.config.num_views
         if conditions.num_views != views:
             raise ConditionsError(f"the model in {self.model_dir} generates {views} views; the rig has "
@@ -128,8 +191,7 @@ class DiffusionBackend(WorldModel):
         frames: list[np.ndarray] = []
         steps = pipe.iter_frames(
             controls, prompt_text(conditions.text, conditions.environment), settings.steps,
-            settings.guidance_scale, generator, controlnet_conditioning_scale=self.controlnet_conditioning_scale,
-            noise_sharing=self.noise_sharing, preview_every=settings.preview_every,
+            settings.guidance_scale, generator, options=self.options, preview_every=settings.preview_every,
             should_stop=(lambda: cancel.cancelled) if cancel is not None else None)
         try:
             for ev in steps:
@@ -154,6 +216,7 @@ class DiffusionBackend(WorldModel):
                              conditions.times.copy(),
                              {"model": str(self.model_dir), "steps": settings.steps,
                               "guidance_scale": settings.guidance_scale, "device": str(pipe.device),
+                              "controlnet_scales": dict(zip(pipe.control_names, pipe.resolve_scales(self.options))),
                               "dtype": str(pipe.unet.dtype).replace("torch.", "")})
         yield GenerationDone(clip)
 

@@ -7,18 +7,14 @@ a He-normal init, so that the conditions visibly reach the output of an untraine
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import torch
 from diffusers import AutoencoderKL, ControlNetModel, DDIMScheduler, DPMSolverMultistepScheduler, UNet2DConditionModel
 
-from engine.worldmodel.diffusion.pipeline import (
-    ENV_DIM,
-    GUIDANCE_CONTROL_CHANNELS,
-    LAYOUT_CONTROL_CHANNELS,
-    WorldModelPipeline,
-)
+from engine.worldmodel.diffusion.pipeline import WorldModelPipeline
 
 KINDS = ("tiny", "realistic")
 
@@ -39,7 +35,18 @@ def byte_level_tokenizer(max_length: int):
     return tok
 
 
+MANIFEST_CONFIGS = Path(__file__).resolve().parents[3] / "resources" / "manifests" / "configs"
+DEFAULT_CONTROLNETS = ("depth", "canny")
+
+
+def published_config(name: str) -> dict[str, Any]:
+    """A published config written down in resources/manifests/configs/NAME.json (keys starting '_' dropped)."""
+    data = json.loads((MANIFEST_CONFIGS / f"{name}.json").read_text())
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
 def _configs(kind: str) -> dict[str, dict[str, Any]]:
+    """Configs of the PUBLIC pieces (SD 1.x unet with 4 input channels, no class embedding)."""
     if kind == "tiny":
         return {
             # attention only at 1/4 of the latent resolution (and none in the VAE): a 2688x256 panorama
@@ -47,12 +54,11 @@ def _configs(kind: str) -> dict[str, dict[str, Any]]:
             "vae": dict(in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1, norm_num_groups=4,
                         block_out_channels=(8, 8, 16, 16), sample_size=256, mid_block_add_attention=False,
                         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4),
-            "unet": dict(sample_size=8, in_channels=9, out_channels=4, layers_per_block=1, norm_num_groups=8,
+            "unet": dict(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, norm_num_groups=8,
                          block_out_channels=(16, 32, 32),
                          down_block_types=("DownBlock2D", "DownBlock2D", "CrossAttnDownBlock2D"),
                          up_block_types=("CrossAttnUpBlock2D", "UpBlock2D", "UpBlock2D"), cross_attention_dim=16,
-                         attention_head_dim=8, class_embed_type="projection",
-                         projection_class_embeddings_input_dim=ENV_DIM),
+                         attention_head_dim=8),
             "controlnet_embedding": dict(conditioning_embedding_out_channels=(8, 8, 8, 16)),
             "text": dict(vocab_size=514, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
                          num_attention_heads=2, max_position_embeddings=32, projection_dim=16,
@@ -60,20 +66,12 @@ def _configs(kind: str) -> dict[str, dict[str, Any]]:
             "scheduler": dict(cls="DDIM"),
         }
     if kind == "realistic":
+        cn = published_config("controlnet_v11_sd15")
         return {
-            "vae": dict(in_channels=3, out_channels=3, latent_channels=4, layers_per_block=2, norm_num_groups=32,
-                        block_out_channels=(128, 256, 512, 512), sample_size=512,
-                        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4),
-            "unet": dict(sample_size=64, in_channels=9, out_channels=4, layers_per_block=2, norm_num_groups=32,
-                         block_out_channels=(320, 640, 1280, 1280),
-                         down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
-                         up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3, cross_attention_dim=768,
-                         attention_head_dim=8, class_embed_type="projection",
-                         projection_class_embeddings_input_dim=ENV_DIM),
-            "controlnet_embedding": dict(conditioning_embedding_out_channels=(16, 32, 96, 256)),
-            "text": dict(vocab_size=49408, hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
-                         num_attention_heads=12, max_position_embeddings=77, projection_dim=768,
-                         bos_token_id=0, eos_token_id=1, pad_token_id=1),
+            "vae": published_config("sd15_vae"),
+            "unet": published_config("sd15_unet"),
+            "controlnet_embedding": dict(conditioning_embedding_out_channels=tuple(cn["conditioning_embedding_out_channels"])),
+            "text": {**published_config("sd15_text_encoder"), "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1},
             "scheduler": dict(cls="DPM"),
         }
     raise ValueError(f"unknown pipeline kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -100,34 +98,75 @@ def _randomise_for_untrained_use(net: ControlNetModel, generator: torch.Generato
             conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator, device="cpu") * std)
 
 
-def build_pipeline(kind: str = "tiny", seed: int = 0, with_text_encoder: bool = True,
-                   with_layout_controlnet: bool = True) -> WorldModelPipeline:
-    """A WorldModelPipeline with seeded random weights (float32, CPU)."""
+def build_public(kind: str = "tiny", seed: int = 0, controlnets: tuple[str, ...] = DEFAULT_CONTROLNETS,
+                 with_text_encoder: bool = True, meta: bool = False):
+    """Seeded random-weight PUBLIC-layout pieces (SD 1.x + stock ControlNets), as `convert.PublicModels`.
+
+    The ControlNets' zero convolutions get random values so that, like trained nets, they affect the output.
+    meta: build on the meta device (shapes only, for manifests)."""
     from transformers import CLIPTextConfig, CLIPTextModel
+
+    from engine.worldmodel.diffusion.convert import PublicModels
 
     cfg = _configs(kind)
     torch.manual_seed(seed)
     gen = torch.Generator("cpu").manual_seed(seed)
-    vae = AutoencoderKL(**cfg["vae"])
-    unet = UNet2DConditionModel(**cfg["unet"])
-    controlnet = ControlNetModel.from_unet(unet, conditioning_channels=GUIDANCE_CONTROL_CHANNELS,
-                                           **cfg["controlnet_embedding"])
-    _randomise_for_untrained_use(controlnet, gen)
-    layout = None
-    if with_layout_controlnet:
-        layout = ControlNetModel.from_unet(unet, conditioning_channels=LAYOUT_CONTROL_CHANNELS,
-                                           **cfg["controlnet_embedding"])
-        _randomise_for_untrained_use(layout, gen)
+    ctx = torch.device("meta") if meta else torch.device("cpu")
+    with ctx:
+        vae = AutoencoderKL(**cfg["vae"])
+        unet = UNet2DConditionModel(**cfg["unet"])
+    nets = {}
+    for name in controlnets:
+        with ctx:
+            net = ControlNetModel.from_unet(unet, conditioning_channels=3, load_weights_from_unet=not meta,
+                                            **cfg["controlnet_embedding"])
+        if not meta:
+            _randomise_for_untrained_use(net, gen)
+        nets[name] = net
     text_encoder = tokenizer = None
     if with_text_encoder:
         tcfg = CLIPTextConfig(**cfg["text"])
-        text_encoder = CLIPTextModel(tcfg)
+        with ctx:
+            text_encoder = CLIPTextModel(tcfg)
         tokenizer = byte_level_tokenizer(tcfg.max_position_embeddings)
     with torch.device("cpu"):  # schedulers keep CPU tables, whatever the default device of the caller
         scheduler = _scheduler(cfg["scheduler"]["cls"])
-    pipe = WorldModelPipeline(vae=vae, unet=unet, controlnet=controlnet, scheduler=scheduler,
-                              layout_controlnet=layout, text_encoder=text_encoder, tokenizer=tokenizer)
-    pipe.check_components(f"{kind} pipeline")
+    return PublicModels(unet.eval(), vae.eval(), scheduler, nets, text_encoder, tokenizer, {"built": f"{kind} seed {seed}"})
+
+
+def write_public_folders(root, kind: str = "tiny", seed: int = 0,
+                         controlnets: tuple[str, ...] = DEFAULT_CONTROLNETS) -> tuple[Path, dict[str, Path]]:
+    """Write seeded public-layout folders: ROOT/sd (StableDiffusionPipeline.save_pretrained) and
+    ROOT/controlnet_NAME (ControlNetModel.save_pretrained). Returns (sd_dir, {name: dir})."""
+    import diffusers
+    import transformers
+    from diffusers import StableDiffusionPipeline
+
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()
+    root = Path(root)
+    public = build_public(kind, seed, controlnets)
+    sd = StableDiffusionPipeline(vae=public.vae, text_encoder=public.text_encoder, tokenizer=public.tokenizer,
+                                 unet=public.unet, scheduler=public.scheduler, safety_checker=None,
+                                 feature_extractor=None, requires_safety_checker=False)
+    sd.save_pretrained(root / "sd", safe_serialization=True)
+    dirs = {}
+    for name, net in public.controlnets.items():
+        net.save_pretrained(root / f"controlnet_{name}", safe_serialization=True)
+        dirs[name] = root / f"controlnet_{name}"
+    return root / "sd", dirs
+
+
+def build_pipeline(kind: str = "tiny", seed: int = 0, with_text_encoder: bool = True,
+                   with_layout_controlnet: bool = True,
+                   controlnets: tuple[str, ...] = DEFAULT_CONTROLNETS) -> WorldModelPipeline:
+    """A product WorldModelPipeline converted (in memory) from seeded random public pieces (float32, CPU)."""
+    from engine.worldmodel.diffusion.convert import assemble
+
+    public = build_public(kind, seed, controlnets, with_text_encoder)
+    pipe = assemble(public, layout=with_layout_controlnet)
+    if with_layout_controlnet:  # random output convolutions so that the layout reaches an untrained model too
+        _randomise_for_untrained_use(pipe.layout_controlnet, torch.Generator("cpu").manual_seed(seed + 1))
     return pipe
 
 

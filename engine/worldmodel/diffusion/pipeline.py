@@ -1,42 +1,49 @@
 """`WorldModelPipeline`: a diffusers pipeline that generates a six-view clip one panorama frame at a time.
 
+Format 2 (docs/world_model_diffusion.md): Stable Diffusion 1.x + N stock ControlNets, as diffusers'
+StableDiffusionControlNetPipeline runs them, plus zero-initialised additions that keep a folder
+converted from public checkpoints exact before any training.
+
 Components (registered, saved with `save_pretrained`, one subfolder each, loaded with `from_pretrained`):
     vae               AutoencoderKL; slicing and tiling are enabled (the panorama is 6x as wide as a view)
     unet              UNet2DConditionModel with in_channels = 2 * latent + 1: the noisy latent, the previous
-                      frame's clean latent and a "has previous frame" plane (temporal conditioning)
-    controlnet        ControlNetModel over the dense guidance maps (conditioning_channels = 9: D, N, E, O, M),
-                      or over all 25 channels (guidance + layout) when there is no layout_controlnet
+                      frame's clean latent and a "has previous frame" plane; environment (7-d one-hot) through
+                      class_embed_type="projection"
+    controlnet        MultiControlNetModel of stock ControlNetModels (in_channels = latent, 3-channel condition
+                      images), each fed by a channel selector (`selectors.py`) named in the config `controls`
     layout_controlnet optional ControlNetModel over projected boxes, HD map and camera rays (16 channels)
     scheduler         any diffusers scheduler (DDIM, DPM-Solver, ...)
     text_encoder      optional CLIPTextModel, with its tokenizer
-Environment (time of day, weather) enters as a 7-d one-hot through the UNet's and ControlNets'
-``class_embed_type="projection"`` embedding when they have one.
 
 Panorama (DriveDreamer-2's UniMVM): the V views are stitched side by side into one latent of width
 V * w, in the order FL, F, FR, BR, B, BL; the panorama also wraps around (BL's right edge meets FL's
 left edge), which the pipeline honours by padding the latent circularly by a few columns.
 
-Classifier-free guidance: the unconditional branch drops the text, the environment and the control
-residuals (the previous frame stays), so the guidance scale amplifies everything the user authored.
+Classifier-free guidance as diffusers: the unconditional half gets the empty prompt; ControlNets, the
+previous frame and the environment go to both halves.
 """
 from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
-from diffusers import AutoencoderKL, ControlNetModel, DiffusionPipeline, UNet2DConditionModel
+from diffusers import AutoencoderKL, ControlNetModel, DiffusionPipeline, MultiControlNetModel, UNet2DConditionModel
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from diffusers.utils import BaseOutput
 
 from engine.worldmodel.conditions import GUIDANCE_CHANNELS, LAYOUT_CHANNELS
+from engine.worldmodel.diffusion import selectors
+from engine.worldmodel.diffusion.options import DiffusionOptions
 from engine.worldmodel.errors import GenerationCancelled, ModelLoadError
 
+FORMAT_VERSION = 2
 ENV_DIM = 7  # one-hot time of day (3) + weather (4)
-GUIDANCE_CONTROL_CHANNELS = len(GUIDANCE_CHANNELS)  # 9: D, N, E, O, M
+GUIDANCE_CONTROL_CHANNELS = len(GUIDANCE_CHANNELS)  # 9: D, N, E, O, M (the stack selectors read)
 LAYOUT_CONTROL_CHANNELS = len(LAYOUT_CHANNELS) + 3  # 16: boxes (10 classes), HD map (3), camera ray xyz (3)
+CONTROL_IMAGE_CHANNELS = 3  # what every public SD-1.x ControlNet takes
 # Approximate latent -> RGB map of the SD-1.x VAE, for cheap step previews (4-channel latents only).
 _SD_LATENT_RGB = torch.tensor([
     [0.3512, 0.2297, 0.3227],
@@ -67,10 +74,11 @@ class PipelineStep:
 
 @dataclass
 class PipelineFrame:
-    """A frame finished: image (H, V*W, 3) uint8 panorama."""
+    """A frame finished: image (H, V*W, 3) uint8 panorama; latents (1, C, h, V*w) the clean latent."""
 
     frame: int
     image: np.ndarray
+    latents: torch.Tensor | None = None
 
 
 class WorldModelPipelineOutput(BaseOutput):
@@ -79,8 +87,26 @@ class WorldModelPipelineOutput(BaseOutput):
     frames: np.ndarray
 
 
+def _as_multi(controlnet) -> MultiControlNetModel:
+    if isinstance(controlnet, MultiControlNetModel):
+        return controlnet
+    if isinstance(controlnet, ControlNetModel):
+        return MultiControlNetModel([controlnet])
+    if isinstance(controlnet, (list, tuple)):
+        return MultiControlNetModel(list(controlnet))
+    raise ModelLoadError(f"controlnet must be a ControlNetModel, a list of them or a MultiControlNetModel, "
+                         f"got {type(controlnet).__name__}")
+
+
+def default_controls(n: int) -> list[dict[str, Any]]:
+    """Config entries for n nets without names: depth, canny, normal, seg, then ch:0,0,0."""
+    names = list(selectors.SELECTORS)
+    return [{"name": names[i] if i < len(names) else f"net{i}", "selector": names[i] if i < len(names) else "ch:0,0,0",
+             "scale": 1.0} for i in range(n)]
+
+
 class WorldModelPipeline(DiffusionPipeline):
-    """Six-view panorama video diffusion with ControlNet guidance and temporal conditioning (see module doc)."""
+    """Six-view panorama video diffusion: SD 1.x + N ControlNets + temporal/env inputs (see module doc)."""
 
     model_cpu_offload_seq = "text_encoder->controlnet->layout_controlnet->unet->vae"
     _optional_components = ["layout_controlnet", "text_encoder", "tokenizer"]
@@ -89,23 +115,29 @@ class WorldModelPipeline(DiffusionPipeline):
         self,
         vae: AutoencoderKL,
         unet: UNet2DConditionModel,
-        controlnet: ControlNetModel,
+        controlnet: MultiControlNetModel,
         scheduler: SchedulerMixin,
         layout_controlnet: ControlNetModel | None = None,
         text_encoder=None,
         tokenizer=None,
         num_views: int = 6,
+        controls: list | None = None,
+        layout_scale: float = 1.0,
+        format_version: int = FORMAT_VERSION,
     ) -> None:
         super().__init__()
+        controlnet = _as_multi(controlnet)
+        controls = [dict(c) for c in (controls or default_controls(len(controlnet.nets)))]
         self.register_modules(vae=vae, unet=unet, controlnet=controlnet, scheduler=scheduler,
                               layout_controlnet=layout_controlnet, text_encoder=text_encoder, tokenizer=tokenizer)
-        self.register_to_config(num_views=num_views)
+        self.register_to_config(num_views=num_views, controls=controls, layout_scale=float(layout_scale),
+                                format_version=int(format_version))
         self.vae_scale_factor = 2 ** (len(vae.config.block_out_channels) - 1)
         self._interrupt = False
         vae.enable_slicing()
         vae.enable_tiling()
 
-    # ---- checks ------------------------------------------------------------------------
+    # ---- description -------------------------------------------------------------------
     @property
     def latent_channels(self) -> int:
         return int(self.vae.config.latent_channels)
@@ -115,54 +147,77 @@ class WorldModelPipeline(DiffusionPipeline):
         """Total down-sampling of the UNet (2 per down block but the last)."""
         return 2 ** (len(self.unet.config.block_out_channels) - 1)
 
+    @property
+    def control_names(self) -> list[str]:
+        return [str(c["name"]) for c in self.config.controls]
+
+    @property
+    def control_selectors(self) -> list[str]:
+        return [str(c["selector"]) for c in self.config.controls]
+
+    @property
+    def control_scales(self) -> list[float]:
+        return [float(c.get("scale", 1.0)) for c in self.config.controls]
+
     def check_components(self, where: str = "pipeline") -> None:
         """Raise ModelLoadError naming the component and the mismatch when the parts do not fit together."""
         c = self.latent_channels
         problems = []
+        if int(self.config.get("format_version", FORMAT_VERSION)) != FORMAT_VERSION:
+            problems.append(f"format_version is {self.config.format_version}; this product reads {FORMAT_VERSION}")
         want_in = 2 * c + 1
-        if self.unet.config.in_channels != want_in:
-            problems.append(f"unet.in_channels is {self.unet.config.in_channels}; this pipeline needs {want_in} "
-                            f"(noisy latent {c} + previous-frame latent {c} + 1 flag plane)")
-        if self.unet.config.out_channels != c:
-            problems.append(f"unet.out_channels is {self.unet.config.out_channels}, the VAE latent has {c}")
-        nets = [("controlnet", self.controlnet)]
+        ucfg = self.unet.config
+        if ucfg.in_channels != want_in:
+            problems.append(f"unet.in_channels is {ucfg.in_channels}; this pipeline needs {want_in} "
+                            f"(noisy latent {c} + previous-frame latent {c} + 1 flag plane); convert public "
+                            "checkpoints with `main.py model convert`")
+        if ucfg.out_channels != c:
+            problems.append(f"unet.out_channels is {ucfg.out_channels}, the VAE latent has {c}")
+        nets = [(f"controlnet[{i}] ({n})", net) for i, (n, net) in
+                enumerate(zip(self.control_names, self.controlnet.nets))]
+        if len(self.config.controls) != len(self.controlnet.nets):
+            problems.append(f"the config names {len(self.config.controls)} controls but controlnet has "
+                            f"{len(self.controlnet.nets)} nets")
+        for spec in self.control_selectors:
+            try:
+                selectors.check_selector(spec)
+            except ValueError as e:
+                problems.append(str(e))
         if self.layout_controlnet is not None:
             nets.append(("layout_controlnet", self.layout_controlnet))
-        for name, net in nets:
-            cfg = net.config
-            if cfg.in_channels != self.unet.config.in_channels:
-                problems.append(f"{name}.in_channels is {cfg.in_channels}, the unet takes {self.unet.config.in_channels}")
-            f = 2 ** (len(cfg.conditioning_embedding_out_channels) - 1)
-            if f != self.vae_scale_factor:
-                problems.append(f"{name} down-samples its condition by {f}, the VAE by {self.vae_scale_factor}")
-            if cfg.cross_attention_dim != self.unet.config.cross_attention_dim:
-                problems.append(f"{name}.cross_attention_dim {cfg.cross_attention_dim} != unet's "
-                                f"{self.unet.config.cross_attention_dim}")
-            if list(cfg.block_out_channels) != list(self.unet.config.block_out_channels):
-                problems.append(f"{name}.block_out_channels {list(cfg.block_out_channels)} differ from the unet's")
-        dense_c = self.controlnet.config.conditioning_channels
-        if self.layout_controlnet is None:
-            if dense_c not in (GUIDANCE_CONTROL_CHANNELS, GUIDANCE_CONTROL_CHANNELS + LAYOUT_CONTROL_CHANNELS):
-                problems.append(f"controlnet.conditioning_channels is {dense_c}; expected {GUIDANCE_CONTROL_CHANNELS} "
-                                f"(guidance maps) or {GUIDANCE_CONTROL_CHANNELS + LAYOUT_CONTROL_CHANNELS} (with layout)")
-        else:
-            if dense_c != GUIDANCE_CONTROL_CHANNELS:
-                problems.append(f"controlnet.conditioning_channels is {dense_c}, expected {GUIDANCE_CONTROL_CHANNELS}")
             lc = self.layout_controlnet.config.conditioning_channels
             if lc != LAYOUT_CONTROL_CHANNELS:
                 problems.append(f"layout_controlnet.conditioning_channels is {lc}, expected {LAYOUT_CONTROL_CHANNELS}")
+        for name, net in nets:
+            cfg = net.config
+            if cfg.in_channels != c:
+                old = " (the old 9-channel format: rebuild the folder with `main.py model convert`)" \
+                    if cfg.in_channels == want_in else ""
+                problems.append(f"{name}.in_channels is {cfg.in_channels}, expected the latent's {c}{old}")
+            if name != "layout_controlnet" and cfg.conditioning_channels != CONTROL_IMAGE_CHANNELS:
+                problems.append(f"{name}.conditioning_channels is {cfg.conditioning_channels}, expected "
+                                f"{CONTROL_IMAGE_CHANNELS} (an RGB control image)")
+            f = 2 ** (len(cfg.conditioning_embedding_out_channels) - 1)
+            if f != self.vae_scale_factor:
+                problems.append(f"{name} down-samples its condition by {f}, the VAE by {self.vae_scale_factor}")
+            if cfg.cross_attention_dim != ucfg.cross_attention_dim:
+                problems.append(f"{name}.cross_attention_dim {cfg.cross_attention_dim} != unet's "
+                                f"{ucfg.cross_attention_dim}")
+            if list(cfg.block_out_channels) != list(ucfg.block_out_channels):
+                problems.append(f"{name}.block_out_channels {list(cfg.block_out_channels)} differ from the unet's "
+                                f"{list(ucfg.block_out_channels)}")
+            if cfg.class_embed_type is not None:
+                problems.append(f"{name} has a class embedding ({cfg.class_embed_type}); ControlNets take none here")
         if self.text_encoder is not None:
             if self.tokenizer is None:
                 problems.append("text_encoder is present but tokenizer is missing")
             hid = self.text_encoder.config.hidden_size
-            if hid != self.unet.config.cross_attention_dim:
-                problems.append(f"text_encoder.hidden_size {hid} != unet.cross_attention_dim "
-                                f"{self.unet.config.cross_attention_dim}")
-        if self.unet.config.class_embed_type not in (None, "projection"):
-            problems.append(f"unet.class_embed_type {self.unet.config.class_embed_type!r} unsupported "
+            if hid != ucfg.cross_attention_dim:
+                problems.append(f"text_encoder.hidden_size {hid} != unet.cross_attention_dim {ucfg.cross_attention_dim}")
+        if ucfg.class_embed_type not in (None, "projection"):
+            problems.append(f"unet.class_embed_type {ucfg.class_embed_type!r} unsupported "
                             "(use 'projection' with projection_class_embeddings_input_dim=7, or none)")
-        elif self.unet.config.class_embed_type == "projection" and \
-                self.unet.config.projection_class_embeddings_input_dim != ENV_DIM:
+        elif ucfg.class_embed_type == "projection" and ucfg.projection_class_embeddings_input_dim != ENV_DIM:
             problems.append(f"unet.projection_class_embeddings_input_dim must be {ENV_DIM} (environment one-hot)")
         if problems:
             raise ModelLoadError(f"{where}: incompatible components:\n  " + "\n  ".join(problems))
@@ -188,35 +243,52 @@ class WorldModelPipeline(DiffusionPipeline):
         ids = self.tokenizer([prompt, ""], padding="max_length", max_length=max_len, truncation=True,
                              return_tensors="pt").input_ids.to(device)
         emb = self.text_encoder(ids)[0].to(dtype)
-        return emb[1:2], emb[0:1]
+        return emb[0:1], emb[1:2]  # tokenized as [prompt, ""]
 
-    def _control_residuals(self, unet_in, t, text, ctrl: FrameControl, scale: float, pad_px: int):
-        """Summed down/mid residuals of the ControlNet(s) for the conditional branch."""
-        dense = ctrl.dense
-        nets: list[tuple[ControlNetModel, torch.Tensor]] = []
-        if self.layout_controlnet is None:
-            if self.controlnet.config.conditioning_channels == dense.shape[1]:
-                nets.append((self.controlnet, dense))
-            else:
-                if ctrl.layout is None:
-                    raise ModelLoadError("this model's controlnet expects guidance and layout channels; no layout given")
-                nets.append((self.controlnet, torch.cat([dense, ctrl.layout], dim=1)))
-        else:
-            nets.append((self.controlnet, dense))
-            if ctrl.layout is not None:
-                nets.append((self.layout_controlnet, ctrl.layout))
-        down_sum, mid_sum = None, None
-        for net, cond in nets:
-            cond = _wrap_pad(cond, pad_px)
-            labels = ctrl.env if net.config.class_embed_type is not None else None
-            down, mid = net(unet_in, t, encoder_hidden_states=text, controlnet_cond=cond, conditioning_scale=scale,
-                            class_labels=labels, return_dict=False)
-            if down_sum is None:
-                down_sum, mid_sum = list(down), mid
-            else:
-                down_sum = [a + b for a, b in zip(down_sum, down)]
-                mid_sum = mid_sum + mid
-        return down_sum, mid_sum
+    def control_images(self, dense: torch.Tensor) -> list[torch.Tensor]:
+        """(B, 9, H, W) guidance stack in [0, 1] -> one (B, 3, H, W) image per ControlNet (its selector)."""
+        return [selectors.select(spec, dense) for spec in self.control_selectors]
+
+    def resolve_scales(self, options: DiffusionOptions | None = None) -> list[float]:
+        """Per-ControlNet scales: the folder's, overridden by name, times the global multiplier."""
+        options = options or DiffusionOptions()
+        unknown = sorted(set(options.controlnet_scales) - set(self.control_names))
+        if unknown:
+            raise ValueError(f"no ControlNet named {', '.join(unknown)} in this model (it has "
+                             f"{', '.join(self.control_names)})")
+        return [options.controlnet_scales.get(n, s) * options.controlnet_conditioning_scale
+                for n, s in zip(self.control_names, self.control_scales)]
+
+    def predict_noise(self, sample: torch.Tensor, t, text: torch.Tensor, context: torch.Tensor | None,
+                      images: Sequence[torch.Tensor], scales: Sequence[float] | None = None,
+                      layout: torch.Tensor | None = None, env: torch.Tensor | None = None,
+                      layout_scale: float | None = None) -> torch.Tensor:
+        """The noise prediction (B, C, h, w), diffusers' StableDiffusionControlNetPipeline code path.
+
+        sample: (B, C, h, w) scheduler-scaled noisy latent; t: timestep; text: (B, L, D) embeddings;
+        context: (B, C + 1, h, w) previous clean latent + flag plane (None: zeros); images: one
+        (B, 3, H, W) control image in [0, 1] per ControlNet; scales: per ControlNet (None: the folder's);
+        layout: (B, 16, H, W) for the layout ControlNet (ignored without one); env: (B, 7) (None: zeros).
+        """
+        scales = list(self.control_scales if scales is None else scales)
+        down, mid = self.controlnet(sample, t, encoder_hidden_states=text, controlnet_cond=list(images),
+                                    conditioning_scale=scales, return_dict=False)
+        if self.layout_controlnet is not None and layout is not None:
+            ls = self.config.layout_scale if layout_scale is None else layout_scale
+            l_down, l_mid = self.layout_controlnet(sample, t, encoder_hidden_states=text, controlnet_cond=layout,
+                                                   conditioning_scale=float(ls), return_dict=False)
+            down = [a + b for a, b in zip(down, l_down)]
+            mid = mid + l_mid
+        b, c, h, w = sample.shape
+        if context is None:
+            context = sample.new_zeros(b, self.unet.config.in_channels - c, h, w)
+        labels = None
+        if self.unet.config.class_embed_type is not None:
+            labels = env if env is not None else sample.new_zeros(b, ENV_DIM)
+            labels = labels.to(sample.dtype)
+        return self.unet(torch.cat([sample, context], dim=1), t, encoder_hidden_states=text, class_labels=labels,
+                         down_block_additional_residuals=down, mid_block_additional_residual=mid,
+                         return_dict=False)[0]
 
     # ---- sampling -------------------------------------------------------------------------
     def _noise(self, shape, generator: torch.Generator | None, device, dtype) -> torch.Tensor:
@@ -228,6 +300,17 @@ class WorldModelPipeline(DiffusionPipeline):
         """Latent columns borrowed from the other end of the panorama on each side."""
         return self.unet_downsampling if self.config.num_views > 1 else 0
 
+    def _initial_noise(self, shape, generator, device, base_noise, options: DiffusionOptions):
+        """Frame noise: mixed with the clip's shared noise and the views' shared tile (unit variance kept)."""
+        fresh = self._noise(shape, generator, device, torch.float32)
+        rv = float(options.view_noise_sharing)
+        views = int(self.config.num_views)
+        if rv > 0 and views > 1 and shape[-1] % views == 0:
+            tile = fresh[..., : shape[-1] // views].repeat(1, 1, 1, views)
+            fresh = rv ** 0.5 * tile + (1.0 - rv) ** 0.5 * fresh
+        rho = float(options.noise_sharing)
+        return rho ** 0.5 * base_noise + (1.0 - rho) ** 0.5 * fresh
+
     @torch.no_grad()
     def iter_frames(
         self,
@@ -236,26 +319,38 @@ class WorldModelPipeline(DiffusionPipeline):
         num_inference_steps: int = 20,
         guidance_scale: float = 4.0,
         generator: torch.Generator | None = None,
-        controlnet_conditioning_scale: float = 1.0,
-        noise_sharing: float = 0.0,
+        options: DiffusionOptions | None = None,
         preview_every: int = 1,
         should_stop: Callable[[], bool] | None = None,
         callback_on_step_end: Callable | None = None,
+        controlnet_conditioning_scale: float | None = None,
+        noise_sharing: float | None = None,
     ) -> Iterator[PipelineStep | PipelineFrame]:
         """Generate frame after frame; yields PipelineStep per step and PipelineFrame per frame.
 
-        controls: one FrameControl per frame (consumed lazily). noise_sharing in [0, 1): part of the
-        initial noise shared by all frames (PYoCo-style mixed noise). Raises GenerationCancelled
-        before the next step once `interrupt()` was called or `should_stop()` is true.
+        controls: one FrameControl per frame (consumed lazily); options: DiffusionOptions (scales and the
+        consistency techniques; controlnet_conditioning_scale / noise_sharing override the same fields).
+        Raises GenerationCancelled before the next step once `interrupt()` was called or `should_stop()` is true.
         """
+        options = options or DiffusionOptions()
+        over = {}
+        if controlnet_conditioning_scale is not None:
+            over["controlnet_conditioning_scale"] = float(controlnet_conditioning_scale)
+        if noise_sharing is not None:
+            over["noise_sharing"] = float(noise_sharing)
+        if over:
+            options = DiffusionOptions(**{**{f: getattr(options, f) for f in options.__dataclass_fields__}, **over})
+        scales = self.resolve_scales(options)
+        layout_scale = self.config.layout_scale if options.layout_scale is None else options.layout_scale
         self._interrupt = False
         device = self._execution_device
         dtype = self.unet.dtype
         do_cfg = guidance_scale > 1.0
         cond_text, uncond_text = self.encode_prompt(prompt, device, dtype)
+        text = torch.cat([uncond_text, cond_text]) if do_cfg else cond_text
         c = self.latent_channels
         f = self.vae_scale_factor
-        pad = self._wrap_columns()
+        pad = self._wrap_columns() if options.wrap else 0
         step_kwargs = {}
         if "generator" in inspect.signature(self.scheduler.step).parameters:
             step_kwargs["generator"] = generator
@@ -268,41 +363,39 @@ class WorldModelPipeline(DiffusionPipeline):
                 raise ValueError(f"image size {width // self.config.num_views}x{height} per view must be a multiple "
                                  f"of the VAE factor {f}")
             shape = (1, c, height // f, width // f)
-            ctrl = FrameControl(ctrl.dense.to(device, dtype),
-                                None if ctrl.layout is None else ctrl.layout.to(device, dtype),
-                                None if ctrl.env is None else ctrl.env.to(device, dtype))
+            images = [_wrap_pad(im, pad * f) for im in self.control_images(ctrl.dense.to(device, dtype))]
+            layout = None if ctrl.layout is None else _wrap_pad(ctrl.layout.to(device, dtype), pad * f)
+            env = None if ctrl.env is None else ctrl.env.to(device, dtype)
             if base_noise is None:
                 base_noise = self._noise(shape, generator, device, torch.float32)
-            fresh = self._noise(shape, generator, device, torch.float32)
-            rho = float(noise_sharing)
-            noise = (rho ** 0.5) * base_noise + ((1.0 - rho) ** 0.5) * fresh
+            noise = self._initial_noise(shape, generator, device, base_noise, options)
             self.scheduler.set_timesteps(num_inference_steps, device=device)
             timesteps = self.scheduler.timesteps
-            latents = (noise * self.scheduler.init_noise_sigma).to(dtype)
+            if prev is not None and options.temporal_strength < 1.0:
+                order = getattr(self.scheduler, "order", 1)
+                skip = min(int(round(num_inference_steps * (1.0 - options.temporal_strength))), num_inference_steps - 1)
+                timesteps = timesteps[skip * order:]
+                if hasattr(self.scheduler, "set_begin_index"):
+                    self.scheduler.set_begin_index(skip * order)
+                latents = self.scheduler.add_noise(prev.float(), noise, timesteps[:1]).to(dtype)
+            else:
+                latents = (noise * self.scheduler.init_noise_sigma).to(dtype)
             if prev is None:
                 context = torch.zeros(1, c + 1, *shape[2:], device=device, dtype=dtype)
             else:
                 context = torch.cat([prev, torch.ones(1, 1, *shape[2:], device=device, dtype=dtype)], dim=1)
-            env = ctrl.env
+            context = _wrap_pad(context, pad)
+            n_batch = 2 if do_cfg else 1
+            images_b = [im.repeat(n_batch, 1, 1, 1) for im in images]
+            layout_b = None if layout is None else layout.repeat(n_batch, 1, 1, 1)
+            env_b = None if env is None else env.repeat(n_batch, 1)
+            context_b = context.repeat(n_batch, 1, 1, 1)
             for si, t in enumerate(timesteps):
                 if self._interrupt or (should_stop is not None and should_stop()):
                     raise GenerationCancelled(f"cancelled at frame {fi}, step {si}")
-                x = self.scheduler.scale_model_input(latents, t)
-                unet_in = _wrap_pad(torch.cat([x, context], dim=1), pad)
-                down, mid = self._control_residuals(unet_in, t, cond_text, ctrl, controlnet_conditioning_scale, pad * f)
-                labels = env if self.unet.config.class_embed_type is not None else None
-                if do_cfg:
-                    unet_in = torch.cat([unet_in, unet_in])
-                    text = torch.cat([uncond_text, cond_text])
-                    down = [torch.cat([torch.zeros_like(d), d]) for d in down]
-                    mid = torch.cat([torch.zeros_like(mid), mid])
-                    if labels is not None:
-                        labels = torch.cat([torch.zeros_like(labels), labels])
-                else:
-                    text = cond_text
-                pred = self.unet(unet_in, t, encoder_hidden_states=text, class_labels=labels,
-                                 down_block_additional_residuals=down, mid_block_additional_residual=mid,
-                                 return_dict=False)[0]
+                x = _wrap_pad(self.scheduler.scale_model_input(latents, t), pad)
+                x = torch.cat([x] * n_batch)
+                pred = self.predict_noise(x, t, text, context_b, images_b, scales, layout_b, env_b, layout_scale)
                 if pad:
                     pred = pred[..., pad:-pad]
                 if do_cfg:
@@ -310,6 +403,12 @@ class WorldModelPipeline(DiffusionPipeline):
                     pred = p_uncond + guidance_scale * (p_cond - p_uncond)
                 out = self.scheduler.step(pred, t, latents, **step_kwargs, return_dict=True)
                 latents = out.prev_sample.to(dtype)
+                if prev is not None and options.prev_blend > 0:
+                    if si + 1 < len(timesteps):
+                        target = self.scheduler.add_noise(prev.float(), noise, timesteps[si + 1:si + 2]).to(dtype)
+                    else:
+                        target = prev
+                    latents = latents + float(options.prev_blend) * (target - latents)
                 if callback_on_step_end is not None:
                     res = callback_on_step_end(self, global_step, t, {"latents": latents, "frame": fi}) or {}
                     latents = res.get("latents", latents)
@@ -320,7 +419,7 @@ class WorldModelPipeline(DiffusionPipeline):
                     preview = latent_preview(x0 if x0 is not None else latents)
                 yield PipelineStep(fi, si + 1, len(timesteps), preview)
             prev = latents
-            yield PipelineFrame(fi, self.decode_latents(latents))
+            yield PipelineFrame(fi, self.decode_latents(latents), latents)
 
     @torch.no_grad()
     def decode_latents(self, latents: torch.Tensor) -> np.ndarray:

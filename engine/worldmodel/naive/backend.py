@@ -17,6 +17,7 @@ from engine.worldmodel.errors import ConditionsError
 from engine.worldmodel.events import FrameReady, GeneratedClip, GenerationDone, GenerationEvent, StepProgress
 from engine.worldmodel.naive.effects import EnvironmentPass, composite_over_background
 from engine.worldmodel.naive.geometry import RigGeometry
+from engine.worldmodel.naive.insertion import InsertionMatcher, visible_inserted
 from engine.worldmodel.naive.look import look_for
 from engine.worldmodel.scenario_conditions import frames_with_maps
 
@@ -45,6 +46,7 @@ class NaiveBackend(WorldModel):
         n = conditions.num_frames
         frames: list[np.ndarray] = []
         frame = frames_with_maps(conditions, self.required_fields)
+        matcher = InsertionMatcher(seed=settings.seed)   # inserted assets matched to the real footage
         for i in range(n):
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -55,6 +57,7 @@ class NaiveBackend(WorldModel):
             if fc.background is not None:
                 shaded, depth = composite_over_background(fc.shaded, fc.depth, fc.inserted, fc.background,
                                                           fc.background_depth)
+                shaded = matcher.apply(shaded, fc.background, visible_inserted(fc), rig=conditions.rig)
             real = conditions.real_background or fc.background is not None
             if real not in passes:
                 passes[real] = EnvironmentPass(geometry, look, settings.seed, contact_shadows=real)

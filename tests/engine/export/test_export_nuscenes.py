@@ -106,10 +106,10 @@ def test_chains_and_timestamps(exported):
             assert len(chain) == n_frames
             assert np.allclose(np.diff([c["timestamp"] for c in chain]), 1e6 / 12, atol=1)
             assert [c["is_key_frame"] for c in chain] == [i % 6 == 0 for i in range(n_frames)]
-            # a sweep belongs to the nearest key frame's sample
+            # a sweep belongs to the NEXT key frame's sample (as in nuScenes), the last ones to the last sample
             for c in chain:
-                nearest = min(samples, key=lambda s: (abs(s["timestamp"] - c["timestamp"]), s["timestamp"]))
-                assert c["sample_token"] == nearest["token"]
+                later = [s for s in samples if s["timestamp"] >= c["timestamp"]]
+                assert c["sample_token"] == (later[0] if later else samples[-1])["token"]
             # the ego pose of each frame is the ego trajectory at that time
             for i, c in enumerate(chain):
                 pose = nusc.get("ego_pose", c["ego_pose_token"])
@@ -337,3 +337,40 @@ def test_bad_clip_is_refused_before_anything_is_written(exported, tmp_path):
     with pytest.raises(ValueError, match="3 frames but 2 frame times"):
         export_clip(exported["scenario"], clip, tmp_path / "ds")
     assert not any(p.is_file() for p in (tmp_path / "ds").rglob("*") if p.name != ".lock")
+
+
+def test_every_sweep_box_from_the_devkit_is_where_the_scenario_puts_it(exported):
+    """nuscenes-devkit's get_boxes interpolates a sweep's boxes between its sample's prev and the sample:
+    every box it returns is within 0.1 m of the scenario's agent at that sweep's timestamp."""
+    nusc, scenario = exported["nusc"], exported["scenario"]
+    result = exported["first"]
+    manifest = _manifest(result)
+    agent_of = {tok: aid for tok, aid in manifest["instances"].items()}
+    samples = _scene_samples(nusc, result.scene_token)
+    t0 = samples[0]["timestamp"]
+    key_t = np.array([(s["timestamp"] - t0) / 1e6 for s in samples])
+    errors = []
+    for cam in ("CAM_FRONT", "CAM_BACK_LEFT"):
+        sd = nusc.get("sample_data", samples[0]["data"][cam])
+        while True:
+            if samples[0]["timestamp"] < sd["timestamp"] < samples[-1]["timestamp"] and not sd["is_key_frame"]:
+                t = (sd["timestamp"] - t0) / 1e6
+                j = int(np.searchsorted(key_t, t))           # the key frames around the sweep: j - 1, j
+                u = (t - key_t[j - 1]) / (key_t[j] - key_t[j - 1])
+                for box in nusc.get_boxes(sd["token"]):
+                    ann = nusc.get("sample_annotation", box.token)
+                    agent = next(a for a in scenario.agents if a.id == agent_of[ann["instance_token"]])
+                    # exactly the straight line between the agent's key-frame positions (correct linking) ...
+                    (xa, ya, _), (xb, yb, _) = agent.trajectory.pose_at(key_t[j - 1]), agent.trajectory.pose_at(key_t[j])
+                    lerp = (xa + u * (xb - xa), ya + u * (yb - ya))
+                    assert np.hypot(box.center[0] - lerp[0], box.center[1] - lerp[1]) < 0.01, (cam, t, agent.id)
+                    # ... and so close to where the scenario has the agent at the sweep's own time
+                    x, y, _ = agent.trajectory.pose_at(t)
+                    errors.append(np.hypot(box.center[0] - x, box.center[1] - y))
+            if not sd["next"]:
+                break
+            sd = nusc.get("sample_data", sd["next"])
+    errors = np.array(errors)
+    assert errors.size > 20
+    # the rest is the devkit's linear interpolation over 0.5 s of a curving, accelerating path
+    assert np.percentile(errors, 90) < 0.1 and errors.max() < 0.25, (np.percentile(errors, 90), errors.max())

@@ -25,4 +25,11 @@ RECIPES: dict[str, str] = {
     "static_object": 'a = static_object("barrier", lane="same")\n',
     "cone_row": 'a = cone_row(lane="right")\n',
     "work_zone": 'a = work_zone(lane="right", with_vehicle=True)\n',
+    "then": 'a = forward("car", lane="left", speed=9.0)\nthen(a, "brake", to_speed=4.0)\nthen(a, "accelerate", to_speed=8.0)\n',
+    "traffic_light": 'traffic_light(main="green")\na = forward("car", lane="left")\n',
+    "ego_reacts": 'a = cut_in(ego, side="left")\nthen(a, "brake", to_speed=2.0, contact=True)\nego_reacts()\n',
+    "sidewalk_walk": 'a = sidewalk_walk(side="right", child=True)\nthen(a, "stop")\nb = sidewalk_walk(side="left", speed=0.0)\n',
+    "pull_out": 'a = pull_out("car", side="right")\n',
+    "animal": 'a = animal("deer", lane="left", ahead=60.0)\n',
+    "stop_at_light": 'traffic_light(main="red")\nstop_at_light(ego)\na = stop_at_light("car", lane="left")\n',
 }

@@ -46,7 +46,13 @@ def test_function_limits_timing_and_safe_distance(name, duration, fps):
     s = _run(name, duration=duration, fps=fps)
     times = s.frame_times()
     assert len(times) == s.num_frames
-    if name not in ("set_environment", "set_road"):
+    if name == "then":                       # a sequence: some agent has more than one manoeuvre
+        assert any(len(a.maneuvers) > 1 for a in s.all_agents)
+    elif name == "ego_reacts":
+        assert s.ego.maneuvers[-1].function == "ego_reacts"
+    elif name == "traffic_light":
+        assert len(s.map.signals) == 4
+    elif name not in ("set_environment", "set_road"):
         assert any(a.behavior == name for a in s.all_agents), [a.behavior for a in s.all_agents]
     for a in s.all_agents:
         # one waypoint per frame, at the frame times

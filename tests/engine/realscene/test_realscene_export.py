@@ -238,8 +238,9 @@ def test_locked_agents_are_not_drawn_over_real_frames_but_stay_in_the_boxes_map(
         assert box.any(), "the recorded lead car is in the boxes map"
         assert g.bev[..., g.bev_channels.index("car")].any(), "and in the BEV layout"
         assert lead.id in g.instance_ids
-        # an unlocked copy of the same car is an insertion: drawn over the real image
-        r.set_scenario(scene.scenario.with_agent(replace(lead, id="lead_copy", locked=False)))
+        # an unlocked copy of the same car is an insertion: drawn over the real image (a lane to the left: at
+        # the very same place it would be inside the real car, which its annotated box now hides)
+        r.set_scenario(scene.scenario.with_agent(_shifted(lead, "lead_copy", forward=0.0, left=3.5)))
         g2 = r.render_frame(0)
         assert g2.instance_mask("lead_copy", "CAM_FRONT").sum() > 20
         # synthetic cameras keep drawing every agent: CAM_FRONT without a background shows the locked car

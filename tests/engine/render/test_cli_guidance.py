@@ -29,26 +29,51 @@ def _run_in_process(*args) -> int:
     return ns._module.run(ns)
 
 
-def test_guidance_writes_every_map_of_every_camera(tmp_path):
+def test_guidance_streams_one_array_file_and_a_sheet_per_frame(tmp_path):
     r = _run(DEMO_SCENARIO, "-o", tmp_path, "--frames", "4:6", "--size", "224x128")
     rig = CameraRig.default((224, 128))
     assert r.returncode == 0, r.stderr
     for i in (4, 5):
         folder = tmp_path / f"frame_{i:04d}"
         assert (folder / "contact_sheet.png").stat().st_size > 10_000
-        for cam in PANORAMA_ORDER:
-            for m in MAP_NAMES:
-                assert (folder / cam / f"{m}.png").is_file(), f"{cam}/{m}.png"
-            with np.load(folder / cam / "maps.npz") as z:
-                assert z["depth"].shape == (128, 224) and z["depth"].dtype == np.float32
-                assert z["normal"].shape == (128, 224, 3) and z["boxes"].shape == (128, 224, 10)
-                assert z["instance"].dtype == np.int32
-                np.testing.assert_allclose(z["K"], rig[cam].K)
+        assert (folder / "bev.png").is_file()
+        assert not (folder / "CAM_FRONT").exists()          # per-camera PNGs only with --png
+        with np.load(folder / "maps.npz") as z:
+            assert z["depth"].shape == (6, 128, 224) and z["depth"].dtype == np.float32
+            assert z["normal_encoded"].shape == (6, 128, 224, 3) and z["boxes"].shape == (6, 128, 224, 10)
+            assert z["instance"].dtype == np.int32
+            for k, cam in enumerate(PANORAMA_ORDER):
+                np.testing.assert_allclose(z["K"][k], rig[cam].K)
     assert not (tmp_path / "frame_0003").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]    # no staging folders left
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert [f["index"] for f in manifest["frames"]] == [4, 5]
     assert [c["name"] for c in manifest["cameras"]] == list(PANORAMA_ORDER)
     assert manifest["image_size"] == [224, 128]
+
+
+def test_guidance_png_flag_writes_every_map_of_every_camera(tmp_path):
+    assert _run_in_process(DEMO_SCENARIO, "-o", tmp_path, "--frames", "7", "--size", "224x128", "--png") == 0
+    for cam in PANORAMA_ORDER:
+        for m in MAP_NAMES:
+            assert (tmp_path / "frame_0007" / cam / f"{m}.png").is_file(), f"{cam}/{m}.png"
+
+
+def test_streamed_arrays_equal_a_direct_render(tmp_path):
+    """What `guidance` writes is what the renderer makes for that frame (same maps, bit for bit)."""
+    from engine.render.guidance import GuidanceRenderer
+    from engine.scenario.io import load_scenario
+
+    assert _run_in_process(DEMO_SCENARIO, "-o", tmp_path, "--frames", "10", "--size", "224x128") == 0
+    s = load_scenario(DEMO_SCENARIO)
+    with GuidanceRenderer(CameraRig.default((224, 128))) as r:
+        r.set_scenario(s)
+        f = r.render_frame(10)
+        with np.load(tmp_path / "frame_0010" / "maps.npz") as z:
+            for k, cam in enumerate(PANORAMA_ORDER):
+                for key in ("rgb", "depth", "normal_encoded", "edge", "object", "instance", "inserted", "hdmap", "boxes"):
+                    np.testing.assert_array_equal(z[key][k], getattr(f[cam], key), err_msg=f"{cam} {key}")
+            np.testing.assert_array_equal(z["bev"], f.bev)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -79,3 +104,16 @@ def test_frame_and_size_parsing():
     assert parse_size("448x256") == (448, 256)
     with pytest.raises(ValueError, match="between 16 and 8192"):
         parse_size("4x4")
+
+
+def test_a_write_failure_exits_1_with_the_reason_and_no_manifest(tmp_path, capsys, monkeypatch):
+    import engine.render.stream as stream
+
+    def full_disk(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(stream, "write_frame_files", full_disk)
+    assert _run_in_process(DEMO_SCENARIO, "-o", tmp_path, "--frames", "0:3", "--size", "64x32") == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert not (tmp_path / "manifest.json").exists()
+    assert not any(p.name.startswith("frame_") for p in tmp_path.iterdir())

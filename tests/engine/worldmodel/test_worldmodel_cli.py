@@ -60,7 +60,7 @@ def test_generate_naive_writes_videos_frames_and_manifest(short_demo, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--size", "448by256"], "448x256"),
-    (["--size", "4x4"], "between 16 and 4096"),
+    (["--size", "4x4"], "between 16 and 8192"),
     (["--backend", "diffusion"], "needs a model folder"),
     (["--backend", "diffusion", "--model", "/nonexistent/model"], "does not exist"),
     (["--steps", "0"], "steps"),

@@ -1,0 +1,74 @@
+"""Start-up time of each subcommand: `python main.py SUB --help` and a real small run, lazy vs. eager CLI.
+
+    python benchmarks/bench_startup.py [--runs 7]
+
+Rows (median wall seconds of fresh processes, interleaved so that machine load hits both alike):
+    eager   the previous start-up: every subcommand module imported to build the parser
+            (`engine.cli.subcommand_modules()` before `main.main(...)`)
+    lazy    `python main.py ...` now: subcommand metadata read from the sources, only the chosen
+            subcommand's module imported
+Real small runs: `validate` and `check` on the bundled demo scenario, `prompt` with the offline
+interpreter (one sentence, written to a temporary file). Python's own start-up (`python -c pass`)
+is printed for reference.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+EAGER = ("import sys; sys.path.insert(0, {repo!r}); from engine.cli import subcommand_modules; "
+         "subcommand_modules(); import main; sys.exit(main.main({argv!r}))")
+
+
+def _time(cmd: list[str], env: dict) -> float:
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dt = time.perf_counter() - t0
+    if r.returncode not in (0, 1):   # check exits 1 when it has findings
+        raise RuntimeError(f"{' '.join(cmd)} exited {r.returncode}")
+    return dt
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=7)
+    args = p.parse_args(argv)
+    from engine.cli import subcommands
+    from engine.paths import DEMO_SCENARIO
+
+    env = dict(os.environ, MPLBACKEND="Agg", PYOPENGL_PLATFORM="egl")
+    py = sys.executable
+    tmp = Path(tempfile.mkdtemp(prefix="bench_startup_"))
+    cases: list[tuple[str, list[str]]] = [(f"{s.command} --help", [s.command, "--help"]) for s in subcommands()]
+    cases += [
+        ("validate demo", ["validate", str(DEMO_SCENARIO)]),
+        ("check demo", ["check", str(DEMO_SCENARIO)]),
+        ("prompt (offline)", ["prompt", "a truck cuts in from the left at night", "-o", str(tmp / "p.json")]),
+    ]
+    bare = statistics.median(_time([py, "-c", "pass"], env) for _ in range(args.runs))
+    rows = []
+    for label, argv_ in cases:
+        eager, lazy = [], []
+        for _ in range(args.runs):
+            eager.append(_time([py, "-c", EAGER.format(repo=str(REPO), argv=argv_)], env))
+            lazy.append(_time([py, "main.py", *argv_], env))
+        rows.append((label, statistics.median(eager), statistics.median(lazy)))
+    print(f"start-up, median of {args.runs} fresh processes (python -c pass: {bare:.3f} s; "
+          f"load average {os.getloadavg()[0]:.2f})")
+    print(f"{'command':28s} {'eager s':>8s} {'lazy s':>8s} {'speed-up':>9s} {'< 0.5 s':>8s}")
+    for label, e, lz in rows:
+        print(f"{label:28s} {e:8.3f} {lz:8.3f} {e / lz:8.1f}x {'yes' if lz < 0.5 else 'no':>8s}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
