@@ -193,7 +193,9 @@ class BatchDialog(QDialog):
             if key:
                 sweep[key] = values
         formats = [f for f, box in (("nuscenes", self.nuscenes), ("openscenario", self.openscenario)) if box.isChecked()]
-        w, h = (int(v) for v in self.size.currentText().split("x"))
+        from engine.config import parse_size
+
+        w, h = parse_size(self.size.currentText())
         return {
             "name": self.name.text().strip() or "batch", "base": "base_scenario.json",
             "seeds": {"start": self.seed_start.value(), "count": self.seed_count.value()},

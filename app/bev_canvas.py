@@ -169,7 +169,6 @@ class BevCanvas(pg.PlotWidget):
         self._label_items: dict[str, pg.TextItem] = {}
         self._drawn: dict[str, Agent] = {}
         self._path_cache: dict[str, tuple] = {}
-        self._metrics: dict = {}
         self._placed: dict[str, tuple[Agent, float]] = {}
         self._ids: set[str] = set()
         self._dots_key: tuple = ()
@@ -298,15 +297,6 @@ class BevCanvas(pg.PlotWidget):
         self._declutter_labels()
         self.repaints += 1
 
-    def _label_metrics(self, label):
-        from PySide6.QtGui import QFontMetricsF
-
-        key = label.textItem.font().key()
-        fm = self._metrics.get(key)
-        if fm is None:
-            fm = self._metrics[key] = QFontMetricsF(label.textItem.font())
-        return fm
-
     def _declutter_labels(self) -> None:
         """Hide agent labels that would overlap a more important one on screen.
 
@@ -335,9 +325,8 @@ class BevCanvas(pg.PlotWidget):
             pos = label.pos()
             c = self.world_to_widget(pos.x(), pos.y())
             # the label's box on screen: its text's size, placed by its anchor (above the agent)
-            fm = self._label_metrics(label)
-            w = fm.horizontalAdvance(label.toPlainText()) + 8.0
-            h = fm.height() + 4.0
+            br = label.textItem.boundingRect()   # screen pixels (labels ignore the view's scale)
+            w, h = br.width() + 2.0, br.height() + 2.0
             ax, ay = label.anchor.x(), label.anchor.y()
             box = (c.x() - ax * w, c.y() - ay * h, c.x() + (1 - ax) * w, c.y() + (1 - ay) * h)
             clash = any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed)

@@ -8,7 +8,7 @@ from app.workers import LatestOnlyWorker, preload
 from editor.document import Document
 from engine.scenario.model import Scenario
 
-LIVE_INTERVAL_MS = 200   # while dragging, the checks run at most this often
+LIVE_INTERVAL_MS = 400   # while dragging, the checks run at most this often (they share the GIL with the UI)
 
 
 def _check(_state, scenario: Scenario):

@@ -176,7 +176,9 @@ class ExportDialog(QDialog):
         from engine.export.pipeline import ExportSettings
         from engine.worldmodel.base import CancelToken
 
-        w, h = (int(v) for v in self.size.currentText().split("x"))
+        from engine.config import parse_size
+
+        w, h = parse_size(self.size.currentText())
         settings = ExportSettings(
             size=(w, h), frames=self.frames.value() or None,
             generation=GenerationOptions(self.backend.currentText(), self.model_dir.text().strip() or None,

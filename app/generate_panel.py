@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -40,10 +41,10 @@ class ModelSummary(QGroupBox):
 
     def __init__(self, parent=None) -> None:
         super().__init__("Model", parent)
-        self.text = QLabel("no model folder chosen")
-        self.text.setObjectName("panelHint")
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.text = QPlainTextEdit("no model folder chosen")
+        self.text.setReadOnly(True)
+        self.text.setMinimumHeight(170)
+        self.text.setToolTip("what the folder is, as `main.py model check DIR` prints it")
         mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
         mono.setPointSizeF(max(7.0, mono.pointSizeF() - 1.5))
         self.text.setFont(mono)
@@ -63,7 +64,7 @@ class ModelSummary(QGroupBox):
         from engine.worldmodel.diffusion.inspect_folder import describe
 
         if backend == "naive" or not folder:
-            self.text.setText("the naive backend needs no model" if backend == "naive" else "no model folder chosen")
+            self.text.setPlainText("the naive backend needs no model" if backend == "naive" else "no model folder chosen")
             self._set_scales([], scales)
             self.ok = backend == "naive"
             self._folder = None
@@ -72,7 +73,7 @@ class ModelSummary(QGroupBox):
         lines = [" ".join(ln.split()) for ln in report.lines]  # compact: the panel is narrow
         if report.problems:
             lines.append("cannot be used: " + "; ".join(report.problems))
-        self.text.setText("\n".join(lines) if lines else "")
+        self.text.setPlainText("\n".join(lines) if lines else "")
         self.ok = not report.problems
         controls = []
         if report.kind == "world-model":
@@ -86,6 +87,10 @@ class ModelSummary(QGroupBox):
         if folder != self._folder or [c.get("name") for c in controls] != list(self.scale_spins):
             self._set_scales(controls, scales)
         self._folder = folder
+
+    def summary(self) -> str:
+        """The summary text shown."""
+        return self.text.toPlainText()
 
     def _set_scales(self, controls: list, overrides: dict | None) -> None:
         while self.scales_form.rowCount():

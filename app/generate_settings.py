@@ -170,7 +170,7 @@ class GenerateSettingsPanel(QWidget):
         self._update_enabled()
 
     def _update_enabled(self) -> None:
-        diffusion = self.backend.currentText() == "diffusion"
+        diffusion = self.backend.currentText() != "naive"  # every other backend needs a model folder
         for w in (self.model_dir, self.steps, self.guidance):
             w.setEnabled(diffusion)
         self.seed.setEnabled(not self.use_scenario_seed.isChecked())

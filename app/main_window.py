@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.document = document or Document()
         self.ui_state = UiState()
         self._heavy_started = not defer_heavy
+        self._layout_restored = False
         self._after_paint: list = []
         self.first_paint_at: float | None = None   # perf_counter time of the first paint
         self.resize(1600, 950)
@@ -209,7 +210,13 @@ class MainWindow(QMainWindow):
             before = set(self.docks.values())
             self._install_features()
             for dock in set(self.docks.values()) - before:
-                self.restoreDockWidget(dock)
+                # docks added to a shown window start hidden: show them unless the saved layout hides them
+                restored = self._layout_restored and self.restoreDockWidget(dock)
+                if not restored or not dock.isHidden():
+                    dock.show()
+            self.inspector_dock.raise_()
+            if self.preview_dock is not None:
+                self.preview_dock.raise_()
         self.checks.start()
         if self.preview is not None:
             self.preview.start_worker()
@@ -232,6 +239,8 @@ class MainWindow(QMainWindow):
             # the player shares the preview's place; it is raised when a clip is ready
             self.tabifyDockWidget(self.preview_dock, self.player_dock)
             self.preview_dock.raise_()
+            if hasattr(self.generation, "player"):   # its Compare row shows the preview's guidance
+                self.generation.player.set_guidance_source(self.preview)
         install_export(self)
         install_nuscenes(self)
 
@@ -516,7 +525,7 @@ class MainWindow(QMainWindow):
         if isinstance(geo, QByteArray):
             self.restoreGeometry(geo)
         if isinstance(state, QByteArray):
-            self.restoreState(state, LAYOUT_VERSION)
+            self._layout_restored = bool(self.restoreState(state, LAYOUT_VERSION))
 
     def _save_layout(self) -> None:
         self.ui_state.set_value("window/geometry", self.saveGeometry())

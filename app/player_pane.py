@@ -51,6 +51,16 @@ class PlayerPane(QWidget):
         for t in self.tiles.values():
             t.note = "no video yet: Generate (Ctrl+G)"
         self.strip = TileRow(list(self.tiles.values()))
+        # compare: the guidance the clip was conditioned on, at the same time, under the generated views
+        self.guide_tiles = {name: CameraTile(name) for name in PANORAMA_ORDER}
+        for t in self.guide_tiles.values():
+            t.note = "guidance appears here (the camera preview renders it)"
+        self.guide_strip = TileRow(list(self.guide_tiles.values()))
+        self.guide_strip.hide()
+        self.compare_button = QToolButton(text="Compare")
+        self.compare_button.setCheckable(True)
+        self.compare_button.setToolTip("Show the guidance maps (the camera preview's map) under the generated views")
+        self.guidance_source = None
 
         self.play_button = QToolButton(text="▶")
         self.play_button.setCheckable(True)
@@ -72,11 +82,13 @@ class PlayerPane(QWidget):
         bar.addWidget(self.slider, 1)
         bar.addWidget(self.label)
         bar.addWidget(self.result_box)
+        bar.addWidget(self.compare_button)
         bar.addWidget(self.save_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addWidget(self.strip, 1)
+        lay.addWidget(self.guide_strip, 1)
         lay.addLayout(bar)
         lay.addWidget(self.status)
 
@@ -87,6 +99,7 @@ class PlayerPane(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         self.result_box.currentIndexChanged.connect(self._on_result_chosen)
         self.save_button.clicked.connect(self.save_dialog)
+        self.compare_button.toggled.connect(self.set_compare)
         self._bind(document)
         self._update_controls()
 
@@ -135,6 +148,30 @@ class PlayerPane(QWidget):
                 t.update()
             if self.clip is not None:
                 self._set_status()
+
+    # ---- compare with the guidance ------------------------------------------------------------
+    def set_guidance_source(self, preview) -> None:
+        """The camera preview (`app.preview_pane.PreviewPane`) whose pictures the compare row shows."""
+        self.guidance_source = preview
+        preview.frame_shown.connect(lambda *_a: self._show_guidance())
+
+    def set_compare(self, on: bool) -> None:
+        """Show (or hide) the guidance row under the generated views, at the document's time."""
+        self.compare_button.setChecked(on)
+        self.guide_strip.setVisible(on)
+        if on:
+            self._show_guidance()
+
+    def _show_guidance(self) -> None:
+        src = self.guidance_source
+        if not self.guide_strip.isVisible() or src is None or src.shown is None:
+            return
+        res = src.shown
+        for k, name in enumerate(res.names):
+            if name in self.guide_tiles:
+                self.guide_tiles[name].set_image(res.images[k], res.boxes.get(name))
+                self.guide_tiles[name].map_label = res.request.map_for(name)
+        self.guide_strip.set_aspect(res.images.shape[2] / res.images.shape[1])
 
     # ---- clips ---------------------------------------------------------------------------
     def add_clip(self, clip: GeneratedClip, label: str | None = None, scenario=None) -> None:

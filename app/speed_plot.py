@@ -114,6 +114,8 @@ class SpeedProfilePlot(pg.PlotWidget):
             self.curve.setData([], [])
             self.points.setData([], [])
             self.active.setData([], [])
+            self.setXRange(0.0, max(self.document.t_max, 1.0), padding=0.03)
+            self.setYRange(0.0, 10.0, padding=0.0)   # not an empty range (its axis would read -1e-304)
             return
         traj = agent.trajectory
         speeds = waypoint_speeds(traj)

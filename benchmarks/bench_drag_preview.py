@@ -9,11 +9,11 @@ same). For every move, the latency is the time from when it was due to the repai
 preview whose render includes it.
 
 Designs, measured in the same run:
-  thread       the editor's default: a render worker thread owns the renderer, latest wins, and while
-               dragging it renders a reduced-resolution draft (full size when the drag ends) of only
-               the map on screen
-  thread-full  the same at full resolution while dragging (the editor before the draft preview)
-  process      the draft design with the renderer's thread in a child process (no shared GIL, GL
+  thread       the editor's default: a render worker thread owns the renderer, latest wins, and it
+               renders only the map on screen
+  thread-draft the same with "Fast while dragging" on: a reduced-resolution draft while dragging (a
+               second renderer, made on the first drag), full size when the drag ends
+  process      the editor's design with the renderer's thread in a child process (no shared GIL, GL
                crashes isolated; CORNERCASE_RENDER_BACKEND=process)
   sync         the baseline: the UI thread renders (full size, every map) and repaints the preview
                inside each drag event
@@ -124,7 +124,7 @@ def run_once(mode: str, seconds: float, rate: float) -> dict[str, np.ndarray]:
         sync = SyncPreview(pane, doc)
     else:
         assert pane.backend == mode.split("-")[0], (pane.backend, mode)
-        pane.draft_box.setChecked(mode != "thread-full")
+        pane.draft_box.setChecked(mode.endswith("-draft"))
         pane.frame_shown.connect(lambda rid, lat: paints.append((pane.shown.request.submitted, time.perf_counter())))
     # warm up: the renderer has built the scene and rendered once
     t_end = time.perf_counter() + 60
@@ -261,7 +261,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--rate", type=float, default=60.0, help="mouse moves per second")
     ap.add_argument("--startup-runs", type=int, default=2, help="start-up measurements per design (0: skip)")
-    ap.add_argument("--modes", default="thread,thread-full,process,sync")
+    ap.add_argument("--modes", default="thread,thread-draft,process,sync")
     ap.add_argument("--switch-interval", type=float, default=None,
                     help="sys.setswitchinterval in seconds (Python's default is 0.005)")
     args = ap.parse_args()

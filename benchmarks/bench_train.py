@@ -138,7 +138,7 @@ def pretrain_vae(model: Path, cache: Path, out: Path, minutes: float) -> dict:
         std = float(vae.encode(x).latent_dist.mean.std())
     vae.register_to_config(scaling_factor=1.0 / std)
     vae.save_pretrained(str(out / "vae"))
-    return {"steps": steps, "loss": float(loss), "latent_std": std}
+    return {"steps": steps, "loss": float(loss.detach()), "latent_std": std}
 
 
 def bench_quality(tmp: Path, model: Path, cache: Path, minutes: float, eval_steps: int) -> dict:
@@ -149,7 +149,7 @@ def bench_quality(tmp: Path, model: Path, cache: Path, minutes: float, eval_step
     # time one step, then size the run to the budget
     probe = tmp / "probe"
     shutil.rmtree(probe, ignore_errors=True)
-    r = train(TrainConfig(init=str(model), cache=str(cache), out=str(probe), steps=4, batch_size=4, lr=3e-4,
+    r = train(TrainConfig(init=str(model), cache=str(cache), out=str(probe), steps=4, batch_size=4, lr=1e-3,
                           trainable=("unet", "controlnets"), checkpoint_every=10 ** 6, device="cpu"), progress=False)
     recs = [json.loads(x) for x in r.metrics.read_text().splitlines()][1:]
     step_s = sorted(4 / x["samples_per_s"] for x in recs)[len(recs) // 2]
@@ -157,7 +157,7 @@ def bench_quality(tmp: Path, model: Path, cache: Path, minutes: float, eval_step
     out = tmp / "quality"
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
-    res = train(TrainConfig(init=str(model), cache=str(cache), out=str(out), steps=steps, batch_size=4, lr=3e-4,
+    res = train(TrainConfig(init=str(model), cache=str(cache), out=str(out), steps=steps, batch_size=4, lr=1e-3,
                             lr_warmup=20, trainable=("unet", "controlnets"), checkpoint_every=10 ** 6, device="cpu"),
                 progress=False)
     train_s = time.perf_counter() - t0
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         _table(f"held-out reconstruction (scene-0003, {a.num_samples} samples, {args.eval_steps} DDIM steps, "
                f"guidance 1; tiny VAE fitted for {args.vae_minutes:g} min first, {vae_info['steps']} steps): "
                f"UNet + ControlNets trained {q['train_s'] / 60:.1f} min ({q['steps']} steps, batch 4, "
-               f"unet+controlnets, lr 3e-4); loss {q['loss_first']:.3f} -> {q['loss_last']:.3f}",
+               f"unet+controlnets, lr 1e-3); loss {q['loss_first']:.3f} -> {q['loss_last']:.3f}",
                ["model", "PSNR dB", "SSIM"],
                [["untrained (seeded random)", f"{b.psnr:.2f}", f"{b.ssim:.4f}"],
                 ["trained", f"{a.psnr:.2f}", f"{a.ssim:.4f}"],

@@ -211,9 +211,10 @@ def speed_bounds(traj: Trajectory, cls: str, index: int, fps: float, t_end: floa
     """How far the speed at waypoint `index` can be dragged within the class's kinematic limits.
 
     A speed is allowed when no limited quantity of the retimed (and, with `t_end`, cut) trajectory
-    gets worse than max(its limit, its value now) — a trajectory already over a limit may be edited
-    but not made worse — and, with `t_end`, waypoint `index` is still reached by `t_end`. Found by
-    bisection between the current speed and 0 / `v_cap` (default: the class's top speed).
+    goes above max(`LIMIT_MARGIN` x its limit, its value now) — a trajectory already over a limit may
+    be edited but not made worse — and, with `t_end`, waypoint `index` is still reached by `t_end`.
+    Found by bisection between the current speed and 0 / `v_cap` (default: the class's top speed);
+    the reasons name what is violated just beyond each bound.
     """
     from engine.library.limits import limits_for
 
@@ -224,7 +225,12 @@ def speed_bounds(traj: Trajectory, cls: str, index: int, fps: float, t_end: floa
     v0 = float(speeds[index])
     lim = limits_for(cls)
     cap = float(v_cap if v_cap is not None else max(lim.max_speed, v0))
-    base = limit_ratios(traj, cls, fps)
+    # the motion as retiming gives it now (retiming smooths a little differently from the stored timing)
+    try:
+        now = retimed_in_clip(traj, speeds, t_end)
+    except ValueError:
+        now = traj
+    base = limit_ratios(now, cls, fps)
     # a margin below each limit: finite differences on another time grid read a little higher
     allowed = {q: max(LIMIT_MARGIN, r + 1e-6) for q, r in base.items()}
 
@@ -254,8 +260,9 @@ def speed_bounds(traj: Trajectory, cls: str, index: int, fps: float, t_end: floa
         good, bad = v0, target
         for _ in range(iterations):
             mid = 0.5 * (good + bad)
-            if problem(mid):
-                bad = mid
+            why = problem(mid)
+            if why:
+                bad, reason = mid, why
             else:
                 good = mid
         return good, reason

@@ -69,8 +69,10 @@ def ego_response_findings(scenario: Scenario) -> list[Finding]:
     from engine.roadmap.signals import red_light_violations
 
     out: list[Finding] = []
-    r = ego_response(scenario)
-    if r.reacts and r.unreacted_contact is not None:
+    # H19: the per-agent gaps are only reported for a reacting ego; skip them otherwise (O(agents) work)
+    reacts = any(m.function == "ego_reacts" for m in scenario.ego.maneuvers)
+    r = ego_response(scenario) if reacts else None
+    if r is not None and r.reacts and r.unreacted_contact is not None:
         who, t = r.unreacted_contact
         if r.avoided:
             out.append(Finding("ego_avoided", Severity.INFO, t, t, ("ego", who),

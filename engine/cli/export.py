@@ -103,8 +103,15 @@ def _nuscenes(scenario, args) -> int:
             bar = bars[p.stage] = TextProgress(p.total, p.stage)
         bar.update(p.done, p.message)
 
+    from engine.sources.errors import SceneSourceError
+
     try:
         res = export_nuscenes(scenario, args.out, settings, progress)
+    except SceneSourceError as e:   # the real scene the scenario edits cannot be read: bad input
+        for b in bars.values():
+            b.close()
+        print(f"{args.scenario}: {e}; the dataset is unchanged", file=sys.stderr)
+        return 2
     except Exception as e:  # the message is for the user; the dataset is left as it was
         for b in bars.values():
             b.close()

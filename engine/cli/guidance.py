@@ -32,7 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rig", default=None, help="camera rig JSON (default: the bundled nuScenes rig)")
 
 
-from engine.config.size import parse_size  # noqa: E402  (the one size parser)
+def parse_size(text: str) -> tuple[int, int]:
+    """'448x256' -> (448, 256): `engine.config.size.parse_size` (the one size parser), imported when
+    called so that `guidance --help` does not load pydantic."""
+    from engine.config.size import parse_size as parse
+
+    return parse(text)
 
 
 def parse_frames(text: str | None, num_frames: int) -> list[int]:

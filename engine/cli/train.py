@@ -46,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--depth", choices=("lidar", "auto"), default="lidar",
                    help="real depth: LiDAR densified (default), or 'auto' (a configured monocular model first)")
     p.add_argument("--model", default=None, help="pipeline folder whose VAE encodes the latents (default: no latents)")
+    p.add_argument("--device", default="cpu", help="where the VAE encodes latents: cpu (default) or cuda")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=1, help="local worker processes, one scene each (default 1)")
     p.add_argument("--ray", metavar="ADDRESS", default=None,
@@ -113,7 +114,7 @@ def _prepare(args: argparse.Namespace) -> int:
     try:
         settings = PrepareSettings(size=args.size, stride=args.stride, insert_share=args.insert_share,
                                    seed=args.seed, shard_size=args.shard_size, val_share=args.val_share,
-                                   model=args.model, depth=args.depth)
+                                   model=args.model, depth=args.depth, device=args.device)
         if args.model:
             from engine.worldmodel.diffusion.backend import check_model_folder
 

@@ -108,6 +108,8 @@ def clip_conditions(scenario: Scenario, config: SizeLike = (448, 256), *, frames
 
     if frames is None:
         frames = getattr(config, "frames", None)
+    if depth_settings is None and callable(getattr(config, "depth_settings", None)):   # a RenderConfig
+        depth_settings = config.depth_settings()
     inputs = scene_inputs(scenario, config, rig=rig, depth_settings=depth_settings)
     conditions = conditions_for_scenario(scenario, size=None, rig=inputs.rig, backgrounds=inputs.backgrounds)
     if frames is not None:

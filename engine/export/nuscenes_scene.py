@@ -12,7 +12,10 @@ Records (nuScenes v1.0 schema), per scene:
 Boxes are in the global frame (the scenario's world frame): centre at z = h/2, size [w, l, h],
 rotation the quaternion of the yaw about +z. ``num_lidar_pts`` and ``num_radar_pts`` are 0:
 there is no lidar or radar (see the manifest notes). Timestamps are microseconds; every camera of a
-frame shares the frame's timestamp. Sweeps belong to the nearest key frame's sample (ties: the earlier).
+synthetic frame shares the frame's timestamp, while an edited real scene keeps each camera's own capture
+time and the log's ego pose at it (`camera_poses`). As in nuScenes, a sweep belongs to the NEXT key
+frame's sample (the last ones to the last sample): nuscenes-devkit's `get_boxes` interpolates a sweep's
+boxes between that sample's prev and the sample, at the sweep's own timestamp.
 
 Edited real scenes (``recorded=RecordedLabels``, `engine.realscene.labels`): key frames are the clip
 frames nearest the source scene's samples; recorded agents keep their nuScenes category

@@ -62,7 +62,7 @@ PHRASES: dict[str, PhraseSpec] = {
                                    {"side": _SIDE, "speed": _SPEED}),
     "pedestrian_crossing": PhraseSpec("crossing", ("cross", "walk across"), ("crosswalk",),
                                       {"side": _SIDE, "ahead": _AHEAD, "speed": _SPEED, "start": _START}),
-    "jaywalk": PhraseSpec("jaywalk", ("jaywalk",), ("jaywalker",), {"side": _SIDE, "ahead": _AHEAD}),
+    "jaywalk": PhraseSpec("jaywalk", ("jaywalk",), ("jaywalking",), {"side": _SIDE, "ahead": _AHEAD}),
     "cyclist_crossing": PhraseSpec("crossing", ("ride across",), (), {"side": _SIDE, "ahead": _AHEAD}),
     "run_out": PhraseSpec("run_out", ("run out", "dart out", "dash out"), (), {"side": _SIDE, "ahead": _AHEAD}),
     "parked": PhraseSpec("parked", ("park",), ("parked",), {"side": _SIDE, "count": ("a count ('three')", ())}),

@@ -118,6 +118,8 @@ def simulate_reaction(ego: Trajectory, ego_size: tuple, others: list[tuple[str, 
                 if acc < worst:
                     worst, reacted = acc, lead
             acc = float(np.clip(acc, -min(params.aeb_decel, lim.max_decel * 0.95), lim.max_accel * 0.95))
+            if acc < 0:                      # ease off the brake when coming to a standstill (no jerk spike at v=0)
+                acc = max(acc, -math.sqrt(2.0 * lim.max_jerk * 0.8 * max(v, 0.0)))
             jmax = lim.max_jerk * 0.9 * dt
             a = float(np.clip(acc, a - jmax, a + jmax))
             if v <= 0.0 and a < 0:

@@ -1,4 +1,7 @@
-"""A bounded HTTP client for OpenAI-compatible `/chat/completions` endpoints (standard library only).
+"""A bounded client for OpenAI-compatible `/chat/completions` endpoints.
+
+The openai client builds the request and maps the answer; it sends through
+`engine.prompting.openai_transport.BoundedTransport`, whose wire (`exchange`, standard library) is here.
 
 Every request has a TOTAL deadline (not a per-read timeout): a watchdog shuts the socket down when
 it passes, so an endpoint that hangs, or drips one byte every few seconds, is abandoned at the
@@ -88,39 +91,55 @@ def post_chat(base_url: str | None, api_key: str | None, body: dict[str, Any], d
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ChatHTTPError(f"the language model endpoint {where!r} is not an http(s) URL")
-    path = (parts.path or "") + "/chat/completions"
-    payload = json.dumps(body).encode("utf-8")
-    headers = {"Content-Type": "application/json", "Accept": "application/json",
-               "Authorization": f"Bearer {api_key or 'not-needed'}", "Content-Length": str(len(payload))}
     total = limit_s if limit_s is not None else round(max(0.0, deadline - time.monotonic()), 1)
-    for attempt in range(1 + max_retries):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise ChatHTTPError(f"the language model at {where} did not answer within {total:g} s")
-        status, resp_headers, data = _one_request(parts, path, payload, headers, deadline, max_bytes, where,
-                                                  total, cancel)
-        if status == 200:
+    import httpx2
+    import openai
+
+    from engine.prompting.openai_transport import BoundedTransport
+
+    transport = BoundedTransport(deadline, max_bytes=max_bytes, where=where, total=total, cancel=cancel)
+    with httpx2.Client(transport=transport) as http:
+        client = openai.OpenAI(base_url=base, api_key=api_key or "not-needed", max_retries=0,
+                               timeout=max(0.01, deadline - time.monotonic()), http_client=http)
+        for attempt in range(1 + max_retries):
+            if deadline - time.monotonic() <= 0:
+                raise ChatHTTPError(f"the language model at {where} did not answer within {total:g} s")
             try:
-                return json.loads(data)
-            except (ValueError, RecursionError):
-                raise ChatHTTPError(f"the language model at {where} answered with invalid JSON") from None
-        message = _error_text(data)
-        retryable = status == 429 or status >= 500
-        if retryable and attempt < max_retries:
-            wait = _retry_after(resp_headers.get("retry-after"), time.time())
-            wait = min(0.5 * 2 ** attempt, 4.0) if wait is None else wait
-            if time.monotonic() + wait >= deadline:
-                raise ChatHTTPError(f"the language model at {where} answered HTTP {status}"
-                                    f"{' (rate limited)' if status == 429 else ''} and asks to retry in "
-                                    f"{wait:g} s, after the {total:g} s deadline: {message}")
-            if cancel is not None:
-                if cancel.wait(wait):
-                    raise ChatHTTPError(f"the request to {where} was cancelled")
+                raw = client.chat.completions.with_raw_response.create(**body)
+                data = raw.http_response.content
+            except ChatHTTPError:
+                raise
+            except openai.APIStatusError as e:
+                status, resp_headers = e.status_code, {k.lower(): v for k, v in e.response.headers.items()}
+                message = _error_text(e.response.content)
+            except openai.APIConnectionError as e:  # includes APITimeoutError
+                if isinstance(e.__cause__, ChatHTTPError):
+                    raise e.__cause__ from None
+                raise ChatHTTPError(f"cannot reach the language model at {where}: "
+                                    f"{_short(str(e.__cause__ or e)) or type(e).__name__}") from None
+            except openai.OpenAIError as e:
+                raise ChatHTTPError(f"the language model at {where} could not be used: {_short(str(e))}") from None
             else:
-                time.sleep(wait)
-            continue
-        raise ChatHTTPError(f"the language model endpoint {where} answered HTTP {status}"
-                            f"{' (rate limited)' if status == 429 else ''}: {message}")
+                try:
+                    return json.loads(data)
+                except (ValueError, RecursionError):
+                    raise ChatHTTPError(f"the language model at {where} answered with invalid JSON") from None
+            retryable = status == 429 or status >= 500
+            if retryable and attempt < max_retries:
+                wait = _retry_after(resp_headers.get("retry-after"), time.time())
+                wait = min(0.5 * 2 ** attempt, 4.0) if wait is None else wait
+                if time.monotonic() + wait >= deadline:
+                    raise ChatHTTPError(f"the language model at {where} answered HTTP {status}"
+                                        f"{' (rate limited)' if status == 429 else ''} and asks to retry in "
+                                        f"{wait:g} s, after the {total:g} s deadline: {message}")
+                if cancel is not None:
+                    if cancel.wait(wait):
+                        raise ChatHTTPError(f"the request to {where} was cancelled")
+                else:
+                    time.sleep(wait)
+                continue
+            raise ChatHTTPError(f"the language model endpoint {where} answered HTTP {status}"
+                                f"{' (rate limited)' if status == 429 else ''}: {message}")
     raise ChatHTTPError(f"the language model at {where} failed")  # pragma: no cover - loop always returns/raises
 
 
@@ -172,14 +191,20 @@ def _connection(parts, path: str, timeout: float) -> tuple[http.client.HTTPConne
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout), path
 
 
-def _one_request(parts, path: str, payload: bytes, headers: dict[str, str], deadline: float, max_bytes: int,
-                 where: str, total: float, cancel: threading.Event | None) -> tuple[int, dict[str, str], bytes]:
+def exchange(parts, method: str, path: str, payload: bytes, headers: dict[str, str], deadline: float,
+             max_bytes: int, where: str, total: float,
+             cancel: threading.Event | None) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP exchange that ends by `deadline` (time.monotonic()): (status, lower-case headers, body).
+
+    parts: the endpoint URL split (`urllib.parse.urlsplit`); path: the request path with its query.
+    At most `max_bytes` of body are read. Raises ChatHTTPError naming `where`.
+    """
     left = max(0.01, deadline - time.monotonic())
     conn, path = _connection(parts, path, left)
     dog = _Watchdog(conn, deadline, cancel)
     try:
         conn.connect()
-        conn.request("POST", path, body=payload, headers=headers)
+        conn.request(method, path, body=payload, headers=headers)
         resp = conn.getresponse()
         length = resp.getheader("Content-Length")
         if length is not None and length.isdigit() and int(length) > max_bytes:

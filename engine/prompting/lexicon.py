@@ -190,7 +190,11 @@ _MANEUVER_VERBS: dict[str, str] = {
     "run a red": "run_red", "blow through the intersection": "crossing_traffic",
     "blow the light": "run_red", "ignore the red light": "run_red", "jump the red light": "run_red",
     "jump the lights": "run_red", "go through the red light": "run_red", "drive through the red light": "run_red",
-    "run the light": "run_red", "run a stop sign": "crossing_traffic",
+    "run the light": "run_red", "run a stop sign": "crossing_traffic", "run the stop sign": "crossing_traffic",
+    "run through the stop sign": "crossing_traffic", "ignore the stop sign": "crossing_traffic",
+    "blow through the stop sign": "crossing_traffic", "roll through the stop sign": "crossing_traffic",
+    "step into the road": "crossing", "step onto the road": "crossing", "step off the kerb": "crossing",
+    "step off the curb": "crossing", "step into the street": "crossing",
     "stop at the red light": "stop_at_light", "stop at the light": "stop_at_light",
     "stop at the traffic light": "stop_at_light", "stop at the traffic lights": "stop_at_light",
     "wait at the red light": "stop_at_light", "wait at the light": "stop_at_light",
@@ -210,7 +214,8 @@ _MANEUVER_VERBS: dict[str, str] = {
     "stand at the curb": "stand", "stand by the road": "stand", "stand beside the road": "stand",
     "run along": "walk", "run along the sidewalk": "walk", "run along the pavement": "walk",
     "jog along the sidewalk": "walk", "jog along the pavement": "walk", "run it": "run_red",
-    "run through it": "run_red", "run the red": "run_red", "react": "react", "brake to avoid": "react", "stop in time": "react",
+    "run through it": "run_red", "run the red": "run_red", "play": "stand", "chat": "stand",
+    "wait for the bus": "stand", "loiter": "stand", "hang around": "stand", "react": "react", "brake to avoid": "react", "stop in time": "react",
     "swerve to avoid": "react", "avoid": "react", "evade": "react",
 }
 _MANEUVER_NOUNS: dict[str, str] = {
@@ -223,7 +228,7 @@ _MANEUVER_NOUNS: dict[str, str] = {
     "creeping": "stop_and_go", "lane change": "change_lane", "lane-change": "change_lane",
     "left turn": "turn_left", "right turn": "turn_right", "u-turn": "u_turn", "u turn": "u_turn",
     "parked": "parked", "parking": "parked",
-    "crossing": "crossing", "jaywalking": "jaywalk", "jaywalker": "jaywalk",
+    "crossing": "crossing", "jaywalking": "jaywalk",
     "red light runner": "run_red", "red-light runner": "run_red", "red light violation": "run_red",
     "cross traffic": "crossing_traffic", "crossing traffic": "crossing_traffic",
     "broken down": "static", "broken-down": "static", "stalled": "static", "stopped": "static",
@@ -340,7 +345,7 @@ POSITION_PHRASES: dict[str, str] = {
     "across the centre line": "oncoming", "across the center line": "oncoming",
     "next to us": "alongside", "alongside": "alongside", "alongside us": "alongside", "beside us": "alongside",
     "beside": "alongside", "adjacent": "alongside", "in the next lane": "alongside", "in the adjacent lane": "alongside",
-    "next to me": "alongside", "in the lane next to us": "alongside",
+    "next to me": "alongside", "in the lane next to us": "alongside", "next to": "alongside",
 }
 LANE_PHRASES: dict[str, str] = {
     "in our lane": "same", "in my lane": "same", "our lane": "same", "my lane": "same", "same lane": "same",
@@ -467,5 +472,5 @@ markings sign signs signal signals green red yellow amber close closer near near
 right-of-way priority view visible visibility hidden sight mirror mirrors blind spot spots environment weather
 conditions condition setting sky test testing case edge situation sudden unexpected dangerous risky tricky
 during stroller pram buggy pushing carrying holding walking wearing its hazard hazards
-scenario-like like same exactly around about approximately roughly almost nearly
+scenario-like like same exactly around about approximately roughly almost nearly towing tows tow hauling
 """.split())

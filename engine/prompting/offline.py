@@ -17,10 +17,13 @@ from engine.prompting import lexicon as L
 VEHICLE_CLASSES = ("car", "truck", "bus", "trailer", "construction_vehicle", "motorcycle", "bicycle")
 MAX_COUNT = 10
 #: Manoeuvres that describe part of another one (a red-light runner "crosses"; a cut-in "changes lanes").
+_WAIT_FIRST = {"stand", "static", "walk", "brake"}     # crossers wait at the kerb before they set off
 SAME_MOTION = {"run_red": {"crossing", "crossing_traffic"}, "crossing_traffic": {"crossing", "run_red"},
-               "run_out": {"crossing", "jaywalk"}, "jaywalk": {"crossing"}, "crossing": {"jaywalk", "run_out"},
-               "cut_in": {"change_lane"}, "merge": {"change_lane"}, "overtake": {"change_lane", "accelerate"},
-               "pull_out": {"accelerate"}, "u_turn": {"turn_left"}}
+               "run_out": {"crossing", "jaywalk"} | _WAIT_FIRST, "jaywalk": {"crossing"} | _WAIT_FIRST,
+               "crossing": {"jaywalk", "run_out"} | _WAIT_FIRST,
+               "cut_in": {"change_lane", "overtake"}, "merge": {"change_lane"},
+               "overtake": {"change_lane", "accelerate"}, "pull_out": {"accelerate", "cut_in", "merge"},
+               "u_turn": {"turn_left"}, "stop_at_light": {"accelerate", "forward", "brake", "static", "pull_out"}}
 SEQUENCE_DURATION = 12.0     # s: the clip length for prompts with manoeuvre sequences that do not say one
 SLOW_SPEED = {"pedestrian": 0.9, "bicycle": 2.5, "motorcycle": 5.0}
 FAST_SPEED = {"pedestrian": 3.0, "bicycle": 7.0, "motorcycle": 20.0, "car": 17.0, "truck": 14.0, "bus": 13.0}
@@ -89,6 +92,10 @@ class Actor:
         if not new and "running" in c.modifiers and self.cls == "pedestrian" and self.steps and c.subject is None:
             new = ["run_out"]                          # "... and then runs"
             c.maneuvers = c.maneuvers + new
+        if (not new and c.side and c.subject is None and self.steps and self.steps[-1].maneuver == "change_lane"
+                and c.joiner in ("then", "and then", "after that", ",", "and")):
+            new = ["change_lane"]                      # "... changes lanes to the left and then back to the right"
+            c.maneuvers = c.maneuvers + new
         if not new and c.time is not None and self.steps and c.joiner in ("after", "then", ","):
             self.steps[-1].after = c.time           # "... then brakes, after 3 seconds"
             return
@@ -135,6 +142,8 @@ class Actor:
         if not ms:
             return None
         starters = [m for m in ms if m not in self.followups and m != "forward"]
+        if "pull_out" in starters and set(starters) <= {"pull_out"} | SAME_MOTION["pull_out"]:
+            return "pull_out"                  # "leaves the bus stop and merges into our lane"
         if starters:
             return min(starters, key=L.MANEUVER_PRIORITY.index)
         ordered = [st for st in self.steps if st.maneuver not in ("forward", "react")]
@@ -156,9 +165,6 @@ class Actor:
                 for mod in st.clause.modifiers:
                     if mod.startswith("repeat:"):
                         return int(mod.split(":")[1])
-        for mod in self.modifiers:
-            if mod.startswith("repeat:"):
-                return int(mod.split(":")[1])
         return 1
 
 
@@ -295,6 +301,8 @@ class OfflineInterpreter:
                     a.implicit = False
                     return a
         a = Actor(m.cls, min(m.count, MAX_COUNT), m.head or m.cls)
+        if m.head in ("jaywalker", "jaywalkers"):
+            a.maneuvers.append("jaywalk")          # "a jaywalker" says what the pedestrian does
         if m.child:
             a.modifiers.add("child")
         if m.count > MAX_COUNT:
@@ -335,6 +343,8 @@ class OfflineInterpreter:
             for c in cls_list:
                 c.unknown = [u for u in c.unknown if u not in VOCABULARY]
         ego, actors, env, unknown, notes = self._gather(cls_list)
+        self._actors = actors
+        self._towing: set[str] = set()
         self._mark_contacts(actors, asks, notes)
         w = _Writer()
         road = set(ego.road)
@@ -381,12 +391,22 @@ class OfflineInterpreter:
         # the ego first (agents are placed relative to its motion); a leader it follows before it
         if ego_m == "follow" or (ego_m is None and ego.target is not None):
             leader = ego.target or Actor("car", 1, "car", implicit=True)
+            ego.target = leader
             if leader in actors:
                 actors.remove(leader)
             leader.position = leader.position or "ahead"
             if ego.speed and not leader.speed:
                 leader.speed, ego.speed = ego.speed, None
+            tailgating = any("tailgat" in st.clause.text for st in ego.steps)
+            if tailgating and leader.distance is None:    # a short time gap: about 0.45 s plus 2 m
+                v = _speed_expr(leader.speed)[1] if leader.speed else 10.0
+                leader.distance = round(2.0 + 0.45 * v, 1)
             self._agent(w, leader, notes)
+        for a in actors:                       # "a car tailgates us at 100 km/h": both drive at that speed
+            if (actor_ms.get(id(a)) == "follow" and (a.target is None or a.target.is_ego) and a.speed
+                    and not ego.speed and ego_m in (None, "forward")):
+                ego.speed = a.speed
+                ego_m = "forward"
         self._ego(w, ego, ego_m, notes)
         for a in actors:
             m = actor_ms.get(id(a))
@@ -441,6 +461,8 @@ class OfflineInterpreter:
 
     @staticmethod
     def _group(a: Actor, m: str | None) -> int:
+        if a.cls == "trailer":
+            return 4                          # after the truck that tows it
         if a.cls in ("traffic_cone", "barrier") or m in ("parked", "static") or "work_zone" in a.road:
             return 0
         if m == "run_out":
@@ -582,6 +604,9 @@ class OfflineInterpreter:
                     [("speed", self._speed(a, cls, notes)), ("ahead", self._ahead(a))]) + self._start(a)
                     + self._contact(a), a.var)
             return
+        if cls == "trailer" and m not in ("parked", "static"):
+            self._trailer(w, a, m, notes)
+            return
         if m == "parked" and a.lane:
             m = "static"                         # "double parked in our lane": stands in the lane
         if m == "parked" or (m == "static" and a.side and not a.lane and a.position is None):
@@ -619,8 +644,12 @@ class OfflineInterpreter:
         to = _speed_expr(a.to_speed)[0] if a.to_speed else None
         side = a.side[0] if a.side else None
         who = _q(cls)
+        ahead = self._ahead(a)
+        if ahead is None and cls == "truck" and any(t.cls == "trailer" for t in self._actors) \
+                and a.position != "behind":
+            ahead = "25.0"                      # room for the trailer it tows
         place = self._opt([("lane", _q(self._lane(a)) if self._lane(a) != "same" else None),
-                           ("ahead", self._ahead(a))])
+                           ("ahead", ahead)])
         if "contact" in a.modifiers and m in (None, "forward") and a.target is None:
             if "rear_end" in a.modifiers or a.position == "behind":
                 notes.append(f"{a.head}: the library has no rear-end contact; it follows closely and the checks "
@@ -702,7 +731,8 @@ class OfflineInterpreter:
             args += [("lane", _q(lane))] if lane != "same" else []
             w.call("u_turn", args + self._opt([("ahead", self._ahead(a))]) + self._start(a), a.var)
         elif m == "follow" or (m in (None, "forward") and a.position == "behind" and a.distance is None):
-            gap = _num(a.distance) if a.distance is not None else ("3.0" if "close" in a.modifiers else None)
+            close = "close" in a.modifiers or any("tailgat" in st.clause.text for st in a.steps)
+            gap = _num(a.distance) if a.distance is not None else ("3.0" if close else None)
             w.call("follow", [(None, self._target(a)), ("who", who)] + self._opt([("gap", gap)]), a.var)
         elif m == "crossing_traffic" or (m == "crossing" and cls != "bicycle"):
             w.call("crossing_traffic", [("cls", who), ("side", _q(self._cross_side(a, "left")))]
@@ -741,7 +771,9 @@ class OfflineInterpreter:
                     todo.append(("walk" if a.cls == "pedestrian" else "accelerate", st, 1))
                     prev = "accelerate"
                 continue
-            if i == first or mm == primary or mm in SAME_MOTION.get(primary or "", ()):
+            same_clause = first is not None and st.order == a.steps[first].order
+            if i == first or (mm == primary and (same_clause or mm not in a.followups)) \
+                    or mm in SAME_MOTION.get(primary or "", ()):
                 continue                                 # the same manoeuvre said twice ("merges from the on-ramp")
             if first is None or i < first:
                 if mm not in ("forward", "react") and mm != primary:
@@ -789,6 +821,29 @@ class OfflineInterpreter:
                 args.append(("contact", "True"))       # it brakes in front of the ego: the ego reacts
                 self._auto_react = True
             w.call("then", args)
+
+    def _trailer(self, w: _Writer, a: Actor, m: str | None, notes: list[str]) -> None:
+        """A trailer is towed: it follows a truck 1 m behind (the prompt's truck, or one added for it)."""
+        for _ in range(a.count):
+            tow = next((t for t in reversed(self._actors) if t.cls == "truck" and t.var
+                        and t.var not in self._towing), None)
+            if tow is not None and tow.maneuver() not in (None, "forward", "brake", "accelerate", "stop_and_go",
+                                                          "merge", "emergency_stop", "follow"):
+                self._dropped.append(f"{a.head}: towing is written for trucks driving along their lane "
+                                     f"(this truck does: {tow.maneuver().replace('_', ' ')})")
+                return
+            if tow is None:
+                truck = Actor("truck", 1, "truck", maneuvers=list(a.maneuvers), side=a.side, position=a.position,
+                              lane=a.lane, speed=a.speed, distance=a.distance, modifiers=set(a.modifiers),
+                              steps=list(a.steps))
+                truck.var = w.var("truck")
+                self._vehicle(w, truck, m, "truck", notes)
+                notes.append(f"{a.head}: a truck tows it")
+                tow = truck
+            self._towing.add(tow.var)
+            a.var = w.var(a.head)
+            w.call("follow", [(None, tow.var), ("who", _q("trailer")), ("gap", "1.0")], a.var,
+                   comment="towed")
 
     def _parked(self, w: _Writer, a: Actor, cls: str) -> None:
         side = a.side[0] if a.side else "right"

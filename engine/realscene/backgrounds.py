@@ -27,7 +27,7 @@ import numpy as np
 
 from engine.realscene.box_depth import box_depth, frame_boxes, fuse_box_depth, points_in_boxes
 from engine.realscene.densify import METHODS, beam_gap_pixels, densify_depth, supported_mask
-from engine.realscene.lidar_depth import points_in_camera, sparse_depth
+from engine.realscene.lidar_depth import MIN_DISTANCE, points_in_camera, sparse_depth
 from engine.realscene.mono_depth import DepthModelError, align_to_sparse, configured_model_dir, load_depth_model
 from engine.rig.camera import Camera
 from engine.rig.rig import CameraRig
@@ -124,6 +124,7 @@ def real_depth(scene: NuScenesScene, index: int, camera: Camera, image: np.ndarr
     frame = scene.frame(index, camera.name)
     sweeps = scene.sweeps_for(frame, settings.num_sweeps)
     points = points_in_camera(sweeps, frame, camera) if sweeps else np.zeros((3, 0))
+    points = points[:, (points[2] > MIN_DISTANCE) & (points[2] <= settings.max_depth)]   # in front, within range
     sparse = sparse_depth(points, camera)
     boxes, rest = None, sparse
     if settings.boxes:
@@ -155,8 +156,14 @@ def real_depth(scene: NuScenesScene, index: int, camera: Camera, image: np.ndarr
         raise SceneSourceError(f"{scene.source.scene}: no LiDAR sweep for {camera.name} frame {index}, and no "
                                "depth model configured")
     if boxes is None:
-        return RealDepth(dense, sparse, source)
-    return RealDepth(fuse_box_depth(dense, boxes, rest, reach_px=int(round(gap))), sparse, source, boxes=True)
+        return RealDepth(_within(dense, settings.max_depth), sparse, source)
+    fused = fuse_box_depth(dense, boxes, rest, reach_px=int(round(gap)))
+    return RealDepth(_within(fused, settings.max_depth), sparse, source, boxes=True)
+
+
+def _within(depth: np.ndarray, max_depth: float) -> np.ndarray:
+    """Depth beyond `max_depth` is unknown (0)."""
+    return np.where(depth <= max_depth, depth, np.float32(0.0)).astype(np.float32)
 
 
 def real_backgrounds(scene: NuScenesScene, index: int, rig: CameraRig,

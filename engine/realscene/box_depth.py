@@ -31,7 +31,7 @@ def box_depth(boxes: list[tuple[np.ndarray, tuple[float, float, float]]], camera
     """
     w, h = camera.size
     out = np.full((h, w), np.inf, np.float32)
-    k_inv = np.linalg.inv(camera.K)
+    k_inv = _k_inverse(camera.K)
     for world_from_box, size in boxes:
         cam_from_box = camera_from_world @ world_from_box
         half = np.array([size[1] / 2, size[0] / 2, size[2] / 2])
@@ -51,7 +51,7 @@ def box_depth(boxes: list[tuple[np.ndarray, tuple[float, float, float]]], camera
             u0, v0, u1, v1 = 0, 0, w - 1, h - 1
         uu, vv = np.meshgrid(np.arange(u0, u1 + 1, dtype=np.float64), np.arange(v0, v1 + 1, dtype=np.float64))
         rays = k_inv @ np.stack([uu.ravel(), vv.ravel(), np.ones(uu.size)])        # (3, N), camera z = 1
-        box_from_cam = np.linalg.inv(cam_from_box)
+        box_from_cam = _rigid_inverse(cam_from_box)
         o = box_from_cam[:3, 3]
         d = box_from_cam[:3, :3] @ rays
         d = np.where(np.abs(d) < 1e-12, 1e-12, d)
@@ -65,6 +65,20 @@ def box_depth(boxes: list[tuple[np.ndarray, tuple[float, float, float]]], camera
         np.minimum(region, z, out=region)
     out[~np.isfinite(out)] = 0.0
     return out
+
+
+def _rigid_inverse(m: np.ndarray) -> np.ndarray:
+    """(4, 4) inverse of a rotation + translation (no general matrix inverse: small and exact)."""
+    out = np.eye(4)
+    out[:3, :3] = m[:3, :3].T
+    out[:3, 3] = -m[:3, :3].T @ m[:3, 3]
+    return out
+
+
+def _k_inverse(k: np.ndarray) -> np.ndarray:
+    """(3, 3) inverse of pinhole intrinsics [[fx, s, cx], [0, fy, cy], [0, 0, 1]]."""
+    fx, s, cx, fy, cy = k[0, 0], k[0, 1], k[0, 2], k[1, 1], k[1, 2]
+    return np.array([[1 / fx, -s / (fx * fy), (s * cy - cx * fy) / (fx * fy)], [0, 1 / fy, -cy / fy], [0, 0, 1.0]])
 
 
 def recorded_boxes(scenario, t: float) -> list[tuple[np.ndarray, tuple[float, float, float]]]:
@@ -107,7 +121,7 @@ def points_in_boxes(points_cam: np.ndarray, boxes: list[tuple[np.ndarray, tuple[
     (nuscenes-devkit `points_in_box` with a margin for the sweep-to-image time difference)."""
     inside = np.zeros(points_cam.shape[1], bool)
     for world_from_box, size in boxes:
-        box_from_cam = np.linalg.inv(camera_from_world @ world_from_box)
+        box_from_cam = _rigid_inverse(camera_from_world @ world_from_box)
         local = box_from_cam[:3, :3] @ points_cam + box_from_cam[:3, 3:4]
         half = np.array([size[1] / 2, size[0] / 2, size[2] / 2])[:, None] + margin
         inside |= (np.abs(local) <= half).all(axis=0)

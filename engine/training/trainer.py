@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -345,4 +345,4 @@ def export_final(pipe, dest: Path, ema, params, provenance: dict) -> Path:
     return dest
 
 
-__all__ = ["TrainConfig", "TrainError", "TrainResult", "train", "export_final", "replace"]
+__all__ = ["TrainConfig", "TrainError", "TrainResult", "train", "export_final"]

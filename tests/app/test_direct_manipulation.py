@@ -47,6 +47,8 @@ def test_alt_drag_on_the_same_spot_moves_only_that_waypoint(main_window, qtbot):
     car = doc.scenario.agent("car_1")
     x, y, _ = car.trajectory.pose_at(0.0)
     vp = win.canvas.viewport()
+    win.canvas.frame_agent("car_1", radius=10)  # 1.5 m must be more than Qt's drag distance in pixels
+    qtbot.wait(20)
     mouse_click(qtbot, vp, win.canvas.world_to_widget(x, y))
     messages = []
     win.controller.message.connect(messages.append)

@@ -32,7 +32,7 @@ def test_summary_and_scales_follow_the_chosen_folder(main_window, qtbot, convert
     panel = _install(main_window, backend)
     panel.settings_panel.backend.setCurrentText("diffusion")
     _type_folder(panel, converted_tiny)
-    text = panel.model_summary.text.text()
+    text = panel.model_summary.summary()
     assert "WorldModelPipeline" in text and "controlnet[0] depth" in text and "<- E (edges)" in text
     assert list(panel.model_summary.scale_spins) == ["depth", "canny"]
     assert panel.model_summary.ok
@@ -49,5 +49,5 @@ def test_summary_and_scales_follow_the_chosen_folder(main_window, qtbot, convert
 
     (tmp_path / "junk").mkdir()
     _type_folder(panel, tmp_path / "junk")
-    assert "not a folder the product knows" in panel.model_summary.text.text()
+    assert "not a folder the product knows" in panel.model_summary.summary()
     assert not panel.model_summary.ok and not panel.model_summary.scale_spins

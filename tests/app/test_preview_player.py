@@ -45,7 +45,9 @@ def test_double_click_enlarges_a_camera_and_back(make_window, qtbot):
     assert all(pane.tiles[n].isVisible() for n in PANORAMA)  # the others stay as thumbnails
     QTest.mouseDClick(back, Qt.LeftButton, Qt.NoModifier, QPoint(back.width() // 2, back.height() // 2))
     qtbot.wait(20)
-    assert pane.row.focus is None and abs(back.width() - widths["CAM_BACK"]) <= 2
+    after = [pane.tiles[n].width() for n in PANORAMA]
+    assert pane.row.focus is None and max(after) - min(after) <= 2   # one row of equal tiles again
+    assert back.width() < 0.6 * max(widths.values()) * 2.5
 
 
 def test_map_per_camera_and_box_overlay(make_window, qtbot):
@@ -129,6 +131,27 @@ def test_the_window_paints_before_the_heavy_parts_start(qtbot, tmp_path, demo_co
     qtbot.waitUntil(lambda: win.first_paint_at is not None, timeout=10000)
     qtbot.waitUntil(lambda: win.preview.worker is not None and win.checks.worker is not None, timeout=30000)
     assert hasattr(win, "generation") and win.player_dock is not None
+    # the docks added after the window was shown are there (tabbed with the preview and the inspector)
+    assert not win.generation_dock.isHidden() and not win.player_dock.isHidden()
+    assert win.player_dock in win.tabifiedDockWidgets(win.preview_dock)
     qtbot.waitUntil(lambda: win.checks.report is not None, timeout=30000)
     win.document.undo_stack.set_clean()
     win.shutdown()
+
+
+def test_compare_shows_the_guidance_under_the_generated_views(make_window, qtbot):
+    win = make_window(enable_preview=True)
+    player, pane, doc = win.generation.player, win.preview, win.document
+    player.add_clip(_clip(3, frames=33))
+    doc.set_time(1.0)
+    qtbot.waitUntil(lambda: pane.shown is not None and pane.shown.request.t == 1.0, timeout=60000)
+    win.player_dock.raise_()
+    QTest.mouseClick(player.compare_button, Qt.LeftButton)
+    assert player.guide_strip.isVisible()
+    names = list(pane.shown.names)
+    for name, tile in player.guide_tiles.items():
+        img = pane.shown.images[names.index(name)]
+        c = tile.image.pixelColor(img.shape[1] // 2, img.shape[0] // 2)
+        assert (c.red(), c.green(), c.blue()) == tuple(int(v) for v in img[img.shape[0] // 2, img.shape[1] // 2])
+    # generated frame 12 (t = 1.0 s at 12 fps) above, the guidance at 1.0 s below
+    assert player.shown_frame == 12

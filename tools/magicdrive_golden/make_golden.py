@@ -14,7 +14,7 @@ It builds tiny, seeded MagicDrive modules from the original classes (UNet2DCondi
 BEVControlNetModel with ContinuousBBoxWithTextEmbedding, StableDiffusionBEVControlNetPipeline),
 saves their weights with the original `save_pretrained` (unet/, controlnet/: config.json +
 safetensors, the released checkpoints' layout) and the inputs and outputs of: the box embedder, the
-ControlNet forward, the UNet forward, and the pipeline (1 and 3 UniPC steps with classifier-free
+ControlNet forward, the UNet forward, the adaptive-pool map encoder (weights in the npz), and the pipeline (1 and 3 UniPC steps with classifier-free
 guidance) in golden.npz. The test (tests/engine/worldmodel/magicdrive/test_golden.py) loads the
 same weights into the port and compares. The original code itself is not committed.
 """
@@ -138,6 +138,16 @@ def main() -> int:
         arrays["out_unet"] = noise.numpy()
         # 3b. UNet alone (no residuals)
         arrays["out_unet_plain"] = unet(sample.flatten(0, 1), t, encoder_hidden_states=ctx).sample.numpy()
+
+    # ---- 3c. the adaptive-pool map encoder of the 272x736 release -----------------------
+    from magicdrive.networks.map_embedder import BEVControlNetConditioningEmbeddingPlus
+
+    plus = BEVControlNetConditioningEmbeddingPlus((8, 14), 16, (8, 200, 200), (4, 8, 8, 16))
+    randomise(plus, gen)
+    with torch.no_grad():
+        arrays["out_map_plus"] = plus(bev_map).numpy()
+    for k, v in plus.state_dict().items():
+        arrays[f"plus_weights/{k}"] = v.numpy()
 
     # ---- 4. the pipeline ----------------------------------------------------------------
     vae = AutoencoderKL(block_out_channels=(4, 4, 4, 4), down_block_types=("DownEncoderBlock2D",) * 4,

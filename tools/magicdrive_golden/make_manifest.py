@@ -1,10 +1,11 @@
-"""Write resources/manifests/magicdrive_224x400.json: the state-dict keys and shapes of MagicDrive's
-released 224x400 checkpoint (SDv1.5mv-rawbox_2023-09-07_18-39_224x400), derived at development time
+"""Write resources/manifests/magicdrive_<variant>.json: the state-dict keys and shapes of MagicDrive's
+released checkpoints (224x400: SDv1.5mv-rawbox_2023-09-07_18-39_224x400; 272x736 and 424x800: the
+Hugging Face releases, configs/exp/272x736.yaml and 424x800abox0.1_nockpt.yaml), derived at development time
 from the ORIGINAL module definitions with the released config (configs/model/SDv1.5mv_rawbox.yaml,
 configs/dataset/Nuscenes.yaml, SD1.5's UNet config), instantiated on the meta device (no weights).
 
     /work/md_env/bin/python tools/magicdrive_golden/make_manifest.py --magicdrive MAGICDRIVE \
-        --out resources/manifests/magicdrive_224x400.json
+        --variant 224x400 --out resources/manifests/magicdrive_224x400.json
 
 (see make_golden.py for the environment). The configs it records are what the original code's
 `save_pretrained` writes as unet/config.json and controlnet/config.json.
@@ -46,6 +47,18 @@ CONTROLNET_EXTRA = {
 }
 
 
+# what configs/exp/<variant>.yaml changes on top of the model config
+VARIANTS = {
+    "224x400": ("SDv1.5mv-rawbox_2023-09-07_18-39_224x400", [224, 400], {}),
+    "272x736": ("flymin/MagicDrive-272x736-400ep", [272, 736], {
+        "map_size": None,
+        "map_embedder_cls": "magicdrive.networks.map_embedder.BEVControlNetConditioningEmbeddingPlus",
+        "map_embedder_param": {"conditioning_embedding_size": [34, 92], "conditioning_size": [8, 200, 200],
+                               "block_out_channels": [16, 32, 96, 256]}}),
+    "424x800": ("flymin/MagicDrive-424x800-450ep", [424, 800], {"map_size": [8, 400, 400]}),
+}
+
+
 def jsonable(cfg) -> dict:
     return json.loads(json.dumps({k: v for k, v in dict(cfg).items() if not k.startswith("_")}, default=list))
 
@@ -53,6 +66,7 @@ def jsonable(cfg) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--magicdrive", required=True)
+    ap.add_argument("--variant", choices=sorted(VARIANTS), default="224x400")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     sys.path.insert(0, str(Path(args.magicdrive).resolve()))
@@ -61,15 +75,18 @@ def main() -> int:
     from magicdrive.networks.unet_2d_condition_multiview import UNet2DConditionModelMultiview
     from magicdrive.networks.unet_addon_rawbox import BEVControlNetModel
 
+    name, size, cn_changes = VARIANTS[args.variant]
     with torch.device("meta"):
         base = UNet2DConditionModel(**SD15_UNET)
-        unet = UNet2DConditionModelMultiview.from_unet_2d_condition(base, load_weights_from_unet=False, **UNET_EXTRA)
-        controlnet = BEVControlNetModel.from_unet(base, load_weights_from_unet=False, **CONTROLNET_EXTRA)
+        unet = UNet2DConditionModelMultiview.from_unet_2d_condition(
+            base, load_weights_from_unet=False, **{**UNET_EXTRA, "img_size": size})
+        controlnet = BEVControlNetModel.from_unet(base, load_weights_from_unet=False,
+                                                  **{**CONTROLNET_EXTRA, **cn_changes})
     manifest = {
-        "checkpoint": "SDv1.5mv-rawbox_2023-09-07_18-39_224x400",
+        "checkpoint": name,
         "derived_from": "github.com/cure-lab/MagicDrive main (original module definitions, diffusers "
                         f"{diffusers.__version__} fork), tools/magicdrive_golden/make_manifest.py",
-        "image_size": [224, 400],
+        "image_size": size,
         "unet_config": jsonable(unet.config),
         "controlnet_config": jsonable(controlnet.config),
         "unet": {k: list(v.shape) for k, v in unet.state_dict().items()},

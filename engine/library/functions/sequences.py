@@ -102,8 +102,13 @@ def then(ctx: ScenarioBuilder, agent: AgentHandle, maneuver: Any = "brake", star
         if name in ("brake", "stop", "emergency_stop"):
             target = 0.0 if name != "brake" or to_speed is None else speed_arg(ctx, "to_speed", to_speed, rec.cls)
             if v <= target + 1e-6:
-                raise ctx.error(f"{rec.id} is at {v:g} m/s by then; it cannot {name.replace('_', ' ')} to "
-                                f"{target:g} m/s")
+                # already that slow (braking "twice"): first pick up the speed it had before braking
+                v_back = max([new_plan.v0] + [ch.target for ch in new_plan.changes])
+                if v_back <= target + 1e-6:
+                    raise ctx.error(f"{rec.id} is at {v:g} m/s by then; it cannot {name.replace('_', ' ')} to "
+                                    f"{target:g} m/s")
+                new_plan = new_plan.with_change(SpeedChange(t_k, v_back, lim.comfort_accel))
+                t_k = new_plan.end_time(ctx) + 0.5
             if decel is not None:
                 d = rate_arg(ctx, "decel", decel, rec.cls, "decel")
             elif name == "emergency_stop":

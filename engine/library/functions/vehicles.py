@@ -72,8 +72,20 @@ def drive(ctx: ScenarioBuilder, who: AgentHandle | str, speed: float | None, lan
     prof = plan_profile(ctx, cls, v0, changes)
     length = default_size(cls)[1]
 
+    obey = bool(ctx.signals) and not changes and not shifts     # plain driving obeys the traffic lights
+    obeyed: dict[float, LanePlan] = {}
+
     def make(a: float):
-        return lane_trajectory(ctx, lane_ref, anchor_s(ctx, r, lane_ref, a, length), prof, shifts)
+        s0 = anchor_s(ctx, r, lane_ref, a, length)
+        if obey:
+            from engine.library.functions.traffic import _stop_plan
+
+            try:
+                obeyed[a] = _stop_plan(ctx, cls, lane_ref, s0, v0, False)[0]
+                return obeyed[a].trajectory(ctx)
+            except LimitError:
+                obeyed.pop(a, None)                   # too close to stop: it goes on, as a driver would
+        return lane_trajectory(ctx, lane_ref, s0, prof, shifts)
 
     cands = [ahead] if ahead is not None else default_ahead_candidates(ctx, r, lane_ref, key)
     hint = "; try another `ahead`" if ahead is not None else ""
@@ -81,8 +93,8 @@ def drive(ctx: ScenarioBuilder, who: AgentHandle | str, speed: float | None, lan
     a, traj = search(ctx, cls, cands, make, what=key, hint=hint)
     h = ctx.add_agent(cls, traj, lane=lane_ref, conflict_checked=True,
                       params={"speed": round(v0, 3), "ahead": round(a, 3), "lane": lane_ref.id, **extra})
-    ctx.record(h).plan = LanePlan(cls, lane_ref, anchor_s(ctx, r, lane_ref, a, length), v0, tuple(changes),
-                                  tuple(shifts))
+    ctx.record(h).plan = obeyed.get(a) or LanePlan(cls, lane_ref, anchor_s(ctx, r, lane_ref, a, length), v0,
+                                                   tuple(changes), tuple(shifts))
     return h
 
 

@@ -103,6 +103,10 @@ def describe(path: str | Path) -> FolderReport:
             from engine.worldmodel.cosmos.folder import describe_cosmos
 
             return describe_cosmos(path, index)
+    from engine.worldmodel.magicdrive.folder import folder_report, is_magicdrive_folder  # issue 14
+
+    if is_magicdrive_folder(path):
+        return folder_report(path)
     if config is not None and config.get("_class_name") == "ControlNetModel":
         rep = FolderReport(path, "controlnet")
         rep.lines.append(f"{path}: a public ControlNetModel folder (convert it with the base: main.py model convert "

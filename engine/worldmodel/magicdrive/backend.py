@@ -59,6 +59,14 @@ class LoadedMagicDrive:
             raise
         except (OSError, ValueError, KeyError, RuntimeError, EnvironmentError) as exc:
             raise ModelLoadError(f"{folder}: could not load the Stable Diffusion parts: {exc}") from None
+        emb = controlnet.controlnet_cond_embedding
+        self.map_channels = int(emb.conv_in.in_channels)
+        self.map_cells = int((controlnet.config.get("map_size") or
+                              (controlnet.config.get("map_embedder_param") or {}).get("conditioning_size")
+                              or (8, 200, 200))[1])
+        if self.map_channels != len(mdc.MAP_CLASSES):
+            raise ModelLoadError(f"{folder}: the ControlNet takes {self.map_channels} map channels; MagicDrive's "
+                                 f"released models take {len(mdc.MAP_CLASSES)} ({', '.join(mdc.MAP_CLASSES)})")
         self.sampler = MagicDriveSampler(unet, controlnet, magicdrive_scheduler(sched_cfg), vae, text_encoder,
                                          tokenizer)
         self.device, self.dtype = torch.device(device), dtype
@@ -119,7 +127,8 @@ class MagicDriveBackend(WorldModel):
         fc = frame if frame is not None else conditions.frame(index)
         params, lidar2cam = mdc.camera_params(conditions.rig)
         boxes = mdc.box_conditions(fc.agents, lidar2cam)
-        bev = mdc.bev_map(self._road_map(conditions), fc.world_from_ego)
+        cells = self._loaded.map_cells if self._loaded is not None else 200
+        bev = mdc.bev_map(self._road_map(conditions), fc.world_from_ego, cells=cells)
         env = conditions.environment
         loc = self.location or (self._loaded.location if self._loaded else "boston-seaport")
         prompt = mdc.prompt_for(env.time_of_day, env.weather, conditions.text, loc)

@@ -10,8 +10,8 @@ nuScenes LIDAR_TOP frame (x right, y forward, z up; origin at the roof LiDAR), n
   bottom (the corners span [z_c, z_c + h]) - the model was trained on that, so we keep it.
   Each view keeps the boxes with at least one corner in front of its camera (z > 0 in the camera
   frame), padded to the largest count over views; classes in MagicDrive's order `OBJECT_CLASSES`.
-- map: 8 binary layers `MAP_CLASSES` on a 200 x 200 grid of 0.5 m cells covering [-50, 50) m in
-  LiDAR x and y, indexed map[c, i, j] with i along LiDAR x (right) and j along LiDAR y (forward).
+- map: 8 binary layers `MAP_CLASSES` on a 200 x 200 grid of 0.5 m cells (400 x 400 of 0.25 m for the
+  424x800 model) covering [-50, 50) m in LiDAR x and y, indexed map[c, i, j] with i along LiDAR x (right) and j along LiDAR y (forward).
 - cameras: (V, 3, 7) = [K for the 1600x900 nuScenes image | camera2lidar[:3, :4]], views in
   `VIEW_ORDER` (the studio's panorama order is the same).
 - prompt: "A driving scene image at {location}. {description}." with the time of day and weather first.
@@ -118,10 +118,12 @@ def box_conditions(agents: Iterable, lidar2cam: np.ndarray) -> BoxConditions:
     return BoxConditions(bboxes, classes, masks)
 
 
-def map_grid_world(world_from_ego: np.ndarray) -> np.ndarray:
-    """(200, 200, 2) world x, y of the centre of each BEV cell [i, j] (module docstring)."""
-    lo, hi, step = MAP_BOUND
-    n = int(round((hi - lo) / step))
+def map_grid_world(world_from_ego: np.ndarray, cells: int = 200) -> np.ndarray:
+    """(cells, cells, 2) world x, y of the centre of each BEV cell [i, j] (module docstring); the grid
+    always spans [-50, 50) m (200 cells of 0.5 m for the 224x400 model, 400 of 0.25 m for 424x800)."""
+    lo, hi, _ = MAP_BOUND
+    n = int(cells)
+    step = (hi - lo) / n
     c = lo + step * (np.arange(n) + 0.5)
     xl, yl = np.meshgrid(c, c, indexing="ij")  # i -> LiDAR x, j -> LiDAR y
     pts = np.stack([xl, yl, np.zeros_like(xl)], axis=-1).reshape(-1, 3)
@@ -130,11 +132,12 @@ def map_grid_world(world_from_ego: np.ndarray) -> np.ndarray:
 
 
 def _inside(polygon: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    from matplotlib.path import Path as MplPath
+    import shapely
+    from shapely.geometry import Polygon
 
     if len(polygon) < 3:
         return np.zeros(len(pts), dtype=bool)
-    return MplPath(polygon).contains_points(pts)
+    return np.asarray(shapely.contains_xy(Polygon(polygon).buffer(0), pts[:, 0], pts[:, 1]), dtype=bool)
 
 
 def _near_polyline(line: np.ndarray, pts: np.ndarray, radius: float) -> np.ndarray:
@@ -155,12 +158,12 @@ def _near_polyline(line: np.ndarray, pts: np.ndarray, radius: float) -> np.ndarr
     return out
 
 
-def bev_map(road_map, world_from_ego: np.ndarray, line_radius: float = 0.5) -> np.ndarray:
-    """(8, 200, 200) float32 {0, 1} map layers `MAP_CLASSES` around the ego from a studio RoadMap
+def bev_map(road_map, world_from_ego: np.ndarray, line_radius: float = 0.5, cells: int = 200) -> np.ndarray:
+    """(8, cells, cells) float32 {0, 1} map layers `MAP_CLASSES` around the ego from a studio RoadMap
     (world frame). drivable_area, ped_crossing: polygons; road_divider: 'double' dividers (the
     centre line); lane_divider: the other dividers; stop_line: the signals' stop lines. The studio's
     maps have no walkway, car park or road-block layers: those stay empty."""
-    grid = map_grid_world(world_from_ego)
+    grid = map_grid_world(world_from_ego, cells)
     n = grid.shape[0]
     pts = grid.reshape(-1, 2)
     out = np.zeros((len(MAP_CLASSES), n * n), dtype=bool)

@@ -38,27 +38,35 @@ def _is_release(path: Path) -> bool:
         (path / "controlnet" / "config.json").read_text(errors="replace")
 
 
-def describe_folder(path: str | os.PathLike) -> str | None:
-    """One line about a MagicDrive folder (the studio's or a release), None when it is neither."""
-    p = Path(path).expanduser()
+def _summary(p: Path) -> tuple[str, list[str]] | None:
+    """(one line, problems) for a studio MagicDrive folder or a release; None when it is neither."""
     try:
         if (p / MARKER).is_file():
             try:
                 info = read_marker(p)
             except ModelLoadError as exc:
-                return f"MagicDrive folder that cannot be used as is: {exc}"
+                return f"MagicDrive folder {p}", [str(exc)]
             h, w = info.get("image_size", DEFAULT_IMAGE_SIZE)
             head = f"MagicDrive model ({info.get('checkpoint', 'unnamed')}), {h}x{w} per view, six views"
             problems = folder_problems(p)
             if problems:
-                return f"{head}; cannot be used as is: " + "; ".join(problems)
-            return f"{head}; keys and shapes fit the port; backend: --backend magicdrive --model {p}"
+                return head, problems
+            return f"{head}; keys and shapes fit the port; backend: --backend magicdrive --model {p}", []
         if p.is_dir() and _is_release(p):
             return ("MagicDrive release (unet/ + controlnet/); convert it once with "
-                    f"`main.py model convert --magicdrive {p} --base SD15_DIR -o OUT`")
-    except (OSError, ModelLoadError):
+                    f"`main.py model convert --magicdrive {p} --base SD15_DIR -o OUT`"), []
+    except OSError:
         return None
     return None
+
+
+def describe_folder(path: str | os.PathLike) -> str | None:
+    """One line about a usable MagicDrive folder or a release (what to do with it); None when it is
+    neither, or when it is a studio MagicDrive folder with problems (`folder_report` names them)."""
+    summary = _summary(Path(path).expanduser())
+    if summary is None or summary[1]:
+        return None
+    return summary[0]
 
 
 def folder_problems(path: str | os.PathLike) -> list[str]:
@@ -226,3 +234,25 @@ def convert_release(src: str | os.PathLike, out: str | os.PathLike, sd15: str | 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_p
+
+
+def folder_report(path: str | os.PathLike):
+    """The folder summary `engine.worldmodel.diffusion.inspect_folder.describe` shows (GUI and
+    `model check`): kind 'magicdrive' or 'magicdrive-release', problems empty when it loads."""
+    from engine.worldmodel.diffusion.inspect_folder import FolderReport
+
+    p = Path(path).expanduser()
+    summary = _summary(p) or (f"{p} is not a MagicDrive folder", [f"{p} is not a MagicDrive folder"])
+    if (p / MARKER).is_file():
+        return FolderReport(p, "magicdrive", [summary[0]], list(summary[1]))
+    return FolderReport(p, "magicdrive-release", [summary[0]], [
+        f"a MagicDrive release must be converted once: main.py model convert --magicdrive {p} --base SD15_DIR -o OUT"])
+
+
+def is_magicdrive_folder(path: str | os.PathLike) -> bool:
+    """True for the studio's MagicDrive folders and for MagicDrive releases."""
+    p = Path(path).expanduser()
+    try:
+        return (p / MARKER).is_file() or (p.is_dir() and _is_release(p))
+    except OSError:
+        return False

@@ -310,3 +310,30 @@ def test_every_library_function_declares_its_phrases_and_slots():
         for verb in spec.verbs:
             if spec.maneuver is not None:
                 assert verb in lexicon.MANEUVERS, verb        # the interpreter reads every declared phrase
+
+
+def test_plain_drivers_obey_the_light():
+    b, L = _lib(duration=12.0)
+    L["traffic_light"](main="red", change_at=9.0)
+    L["forward"]("car", lane="left", ahead=5.0, speed=8.0)
+    L["forward"]("truck", lane="oncoming", ahead=60.0, speed=7.0)
+    s = b.build()
+    assert red_light_violations(s) == []
+    t = s.frame_times()
+    v = s.agent("car_1").trajectory.sample(t).speed
+    assert v[(t > 8.0) & (t < 9.0)].max() < 0.1 and v[-1] > 1.0       # waits for green, then goes
+
+
+def test_signal_trigger_exports_and_replays(tmp_path):
+    b, L = _lib(duration=12.0)
+    L["traffic_light"](main="red", change_at=6.0)
+    car = L["stop_at_light"]("car", lane="left", ahead=0.0, speed=0.0)
+    L["then"](car, "accelerate", to_speed=6.0, signal="signal_EB", state="green")
+    s = b.build()
+    m = s.agent("car_1").maneuvers[-1]
+    assert m.start == pytest.approx(6.0, abs=1 / 12) and m.trigger["kind"] == "signal"
+    p = tmp_path / "sig.xosc"
+    p.write_bytes(openscenario_bytes(s))
+    assert "TrafficSignalCondition" in p.read_text()
+    (trig,) = read_openscenario(p, fps_replay=s.fps).triggers
+    assert trig.kind == "signal" and trig.fired_at == pytest.approx(m.start, abs=1e-6)

@@ -92,3 +92,51 @@ def test_guidance_generate_and_export_show_the_same_recorded_background(real_sce
     # and the car is drawn by all three where the guidance mask says
     for name, img in (("guidance", guided), ("generate", gen.astype(int)), ("export", exp.astype(int))):
         assert np.abs(img[inserted] - truth[inserted]).mean() > 10, name
+
+
+@pytest.mark.parametrize("command", ["guidance", "generate", "export"])
+def test_a_real_scene_whose_dataset_is_gone_is_bad_input_everywhere(real_scenario, tmp_path, capsys, command):
+    """Never silently rendered as a synthetic scene: exit 2 naming the dataset, nothing written."""
+    text = real_scenario.read_text()
+    doc = json.loads(text)
+    doc["source"]["dataroot"] = str(tmp_path / "moved_away")
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(doc))
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert _cli(command, broken, "-o", out, "--size", "64x32") == 2
+    assert "moved_away" in capsys.readouterr().err
+    assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
+
+
+def test_scene_inputs_use_the_logs_rig_for_real_scenes_and_the_given_one_for_synthetic(real_scenario, nuscenes_dataset):
+    from dataclasses import replace
+
+    from engine.conditions import scene_inputs
+    from engine.rig import CameraRig
+
+    real = load_scenario(real_scenario)
+    inputs = scene_inputs(real, "160x90")
+    ref = nuscenes_dataset.calibration[nuscenes_dataset.scene("scene-0001").log.name][CAM]
+    assert inputs.real and inputs.rig.size == (160, 90)
+    assert np.allclose(inputs.rig[CAM].translation, ref["translation"])
+    assert set(inputs.backgrounds_at(0)) == set(inputs.rig.names) and inputs.backgrounds_at(10_000) is None
+    with pytest.raises(ValueError, match="log's own camera calibration"):
+        scene_inputs(real, "160x90", rig=CameraRig.default(None))
+    synthetic = scene_inputs(replace(real, source=None), "160x90")
+    assert not synthetic.real and synthetic.rig == CameraRig.default((160, 90))
+    assert synthetic.backgrounds_at(0) is None
+
+
+def test_render_config_depth_settings_reach_the_conditions(real_scenario):
+    from engine.conditions import clip_conditions
+    from engine.config import RenderConfig
+
+    real = load_scenario(real_scenario)
+    with clip_conditions(real, RenderConfig(size="160x90", frames=1, max_depth=20.0)) as c:
+        assert c.num_frames == 1
+        f = c.frame(0)
+    k = c.camera_names.index(CAM)
+    assert f.background is not None and f.depth_valid is not None
+    known = f.background_depth[k][f.background_depth[k] > 0]
+    assert known.size and known.max() <= 20.0 + 1e-3      # the config's max_depth was used for the real depth

@@ -209,3 +209,46 @@ def test_worker_processes_write_the_same_samples(nuscenes_dataset, prepared, tmp
         ref = np.load(cache / name)
         for k in arrays:
             assert np.array_equal(arrays[k], ref[k]), (name, k)
+
+
+def test_latents_are_the_vaes_posterior_means_of_the_stitched_panoramas(nuscenes_dataset, tiny_model, tmp_path):
+    """--model: latent = (mean - shift) * scaling_factor of diffusers' AutoencoderKL on the six views side by side."""
+    import torch
+    from diffusers import AutoencoderKL
+
+    from engine.training.prepare import prepare_cache
+    from engine.training.samples import PrepareSettings
+
+    settings = PrepareSettings(size=SIZE, stride=18, insert_share=0.0, model=str(tiny_model))
+    rep = prepare_cache(str(nuscenes_dataset.dataroot), nuscenes_dataset.version, tmp_path / "c", settings,
+                        scenes=["scene-0002"], progress=False)
+    assert rep.index.has_latents
+    _, a = shard_arrays(tmp_path / "c")[0]
+    vae = AutoencoderKL.from_pretrained(str(tiny_model / "vae")).eval()
+    assert a["latent"].shape == (3, 4, H // 8, V * W // 8) and a["latent"].dtype == np.float16
+    for r in range(3):
+        for key, img in (("latent", a["image"][r]), ("prev_latent", a["prev_image"][r])):
+            if key == "prev_latent" and not a["has_prev"][r]:
+                assert not a[key][r].any()
+                continue
+            pano = np.concatenate(list(img), axis=1)                       # (H, V*W, 3), views side by side
+            x = torch.from_numpy(pano).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+            with torch.no_grad():
+                ref = vae.encode(x).latent_dist.mean[0].numpy() * vae.config.scaling_factor
+            assert np.allclose(a[key][r].astype(np.float32), ref, atol=2e-3 * max(1.0, np.abs(ref).max())), (r, key)
+
+
+@pytest.mark.slow
+def test_prepare_on_ray_writes_the_same_samples(nuscenes_dataset, prepared, tmp_path):
+    from engine.training.prepare import prepare_cache
+    from engine.training.samples import PrepareSettings
+
+    cache, _ = prepared
+    settings = PrepareSettings(size=SIZE, insert_share=0.6, shard_size=4, seed=3)
+    rep = prepare_cache(str(nuscenes_dataset.dataroot), nuscenes_dataset.version, tmp_path / "ray", settings,
+                        scenes=["scene-0002"], ray_address="local", workers=2, progress=False)
+    assert rep.written == 7
+    for name, arrays in shard_arrays(tmp_path / "ray"):
+        ref = np.load(cache / name)
+        for k in arrays:
+            assert np.array_equal(arrays[k], ref[k]), (name, k)

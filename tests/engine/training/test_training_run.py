@@ -216,3 +216,16 @@ def test_cli_run_refuses_bad_input(tiny_model, prepared, tmp_path, capsys):
     assert main(["train", "run", "--init", str(tiny_model), "--cache", str(tmp_path / "nocache"), "-o",
                  str(tmp_path / "r2"), "--device", "cpu", "-q"]) == 2
     assert "nocache" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ray_train_with_one_worker_takes_the_same_steps(tiny_model, prepared, tmp_path):
+    """`--ray local --num-workers 1` runs the same loop: the same losses as the in-process run."""
+    from engine.training.ray_train import train_with_ray
+    from engine.training.trainer import train
+
+    cache, _ = prepared
+    local = train(_cfg(tiny_model, cache, tmp_path / "local", steps=2), progress=False)
+    ray_res = train_with_ray(_cfg(tiny_model, cache, tmp_path / "ray", steps=2), "local", num_workers=1)
+    assert ray_res.losses == pytest.approx(local.losses, abs=1e-6)
+    assert (tmp_path / "ray" / "final" / "model_index.json").is_file()

@@ -79,7 +79,13 @@ def test_weights_that_do_not_fit_are_named(tiny_magicdrive, tmp_path):
     save_file(state, str(f))
     problems = folder_problems(bad)
     assert len(problems) == 1 and "conv_in.weight" in problems[0] and "extra.weight" in problems[0]
-    assert "cannot be used as is" in describe_folder(bad)
+    assert describe_folder(bad) is None  # `model check` then reports the problem and exits 2
+    from engine.worldmodel.diffusion.inspect_folder import describe
+
+    assert describe(bad).problems == problems
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "model", "check", str(bad)], capture_output=True,
+                       text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 2 and "conv_in.weight" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_convert_release_round_trips_the_tensors(tiny_magicdrive, tmp_path):
@@ -123,3 +129,13 @@ def test_cli_convert_and_check(tiny_magicdrive, tmp_path):
     assert r.returncode == 2 and "already exists" in r.stderr and "Traceback" not in r.stderr
     r = run("convert", "--magicdrive", str(tmp_path / "nothing"), "--base", str(sd), "-o", str(tmp_path / "o2"))
     assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_generic_folder_summary_delegates(tiny_magicdrive, tmp_path):
+    """The Generate panel's and `model check`'s summary (inspect_folder.describe) knows MagicDrive folders."""
+    from engine.worldmodel.diffusion.inspect_folder import describe
+
+    rep = describe(tiny_magicdrive)
+    assert rep.kind == "magicdrive" and rep.problems == [] and "MagicDrive model" in rep.lines[0]
+    rep = describe(_fake_release(tiny_magicdrive, tmp_path / "rel"))
+    assert rep.kind == "magicdrive-release" and "convert" in rep.problems[0]

@@ -118,3 +118,16 @@ def test_pipeline_steps_match_original(golden, name):
     steps = list(sampler.sample(inputs, _t(data["latents"]), int(data[f"steps_pipe_{name}"]), guidance_scale=2.0))
     assert [i for i, _ in steps] == list(range(int(data[f"steps_pipe_{name}"])))
     _close(steps[-1][1], data[f"out_pipe_{name}"], f"pipeline latents ({name})", atol=5e-5)
+
+
+def test_adaptive_pool_map_encoder_matches_original(golden):
+    """The map encoder of the 272x736 release (BEVControlNetConditioningEmbeddingPlus)."""
+    from engine.worldmodel.magicdrive.map_embedder import BEVMapEmbedding
+
+    data, _, _ = golden
+    enc = BEVMapEmbedding(16, (8, 200, 200), (4, 8, 8, 16), plus=True, conditioning_embedding_size=(8, 14))
+    state = {k.split("/", 1)[1]: _t(v) for k, v in data.items() if k.startswith("plus_weights/")}
+    enc.load_state_dict(state, strict=True)
+    with torch.no_grad():
+        out = enc(_t(data["bev_map"]).float())
+    _close(out, data["out_map_plus"], "adaptive-pool map encoder")

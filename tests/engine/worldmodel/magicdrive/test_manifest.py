@@ -13,12 +13,12 @@ from engine.paths import RESOURCES_DIR
 from engine.worldmodel.magicdrive.controlnet import BEVControlNet
 from engine.worldmodel.magicdrive.unet import build_multiview_unet
 
-MANIFEST = RESOURCES_DIR / "manifests" / "magicdrive_224x400.json"
+VARIANTS = ("224x400", "272x736", "424x800")
 
 
-@pytest.fixture(scope="module")
-def manifest():
-    return json.loads(MANIFEST.read_text())
+@pytest.fixture(scope="module", params=VARIANTS)
+def manifest(request):
+    return json.loads((RESOURCES_DIR / "manifests" / f"magicdrive_{request.param}.json").read_text())
 
 
 def _shapes(module: torch.nn.Module) -> dict[str, list[int]]:
@@ -43,10 +43,22 @@ def test_unet_keys_and_shapes_match_release(manifest):
 
 
 def test_controlnet_keys_and_shapes_match_release(manifest):
+    h, w = manifest["image_size"]
     with torch.device("meta"):
-        net = BEVControlNet(manifest["controlnet_config"])
+        net = BEVControlNet(manifest["controlnet_config"], latent_size=(h // 8, w // 8))
     ours = _shapes(net)
     assert ours == manifest["controlnet"], _diff(ours, manifest["controlnet"])
     assert ours["bbox_embedder._class_tokens"] == [10, 768]
     assert ours["cam2token.weight"] == [768, 189]
     assert ours["controlnet_cond_embedding.conv_in.weight"] == [16, 8, 3, 3]
+
+
+def test_map_encoder_reaches_the_latent_grid(manifest):
+    """The BEV map (200x200, or 400x400 for 424x800) lands exactly on the checkpoint's latent grid."""
+    h, w = manifest["image_size"]
+    cfg = manifest["controlnet_config"]
+    with torch.device("meta"):
+        net = BEVControlNet(cfg, latent_size=(h // 8, w // 8))
+        cells = (cfg.get("map_size") or cfg["map_embedder_param"]["conditioning_size"])[1]
+        out = net.controlnet_cond_embedding(torch.zeros(1, 8, cells, cells))
+    assert tuple(out.shape) == (1, 320, h // 8, w // 8)
