@@ -169,8 +169,13 @@ class PaletteWidget(QWidget):
         return len(entries)
 
     def _add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Asset folder (one sub-folder per class)")
+        from app.ui_state import UiState
+
+        state = UiState()
+        folder = QFileDialog.getExistingDirectory(self, "Asset folder (one sub-folder per class)",
+                                                  state.last_folder("assets"))
         if folder:
+            state.set_last_folder("assets", folder)
             self.add_folder(folder)
 
     def _on_double(self, item: QListWidgetItem) -> None:

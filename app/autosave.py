@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
@@ -38,7 +39,9 @@ class AutosaveController(QObject):
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(debounce_ms)
         self.debounce.timeout.connect(self.tick)
-        self.autosaver = Autosaver(self.store, document, on_edit=self.edit_finished)
+        # writes happen on one background thread: the UI never waits for serialisation or the disk
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
+        self.autosaver = Autosaver(self.store, document, on_edit=self.edit_finished, executor=self._writer)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.tick)
@@ -66,6 +69,7 @@ class AutosaveController(QObject):
         self.timer.stop()
         self.debounce.stop()
         self.autosaver.close()
+        self._writer.shutdown(wait=True)
 
     def orphans(self) -> list[RecoveryRecord]:
         return self.store.orphans()

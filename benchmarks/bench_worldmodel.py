@@ -177,7 +177,7 @@ def bench_realistic_cuda(steps: int, frames: int, size: tuple[int, int], dtype_n
            ["clip", "steps", "dtype", "s/clip", "s/frame", "s/step (median)", "peak GiB"], rows)
 
 
-def bench_realistic_cpu(sizes: list[tuple[int, int]], steps: int) -> None:
+def bench_realistic_cpu(sizes: list[tuple[int, int]], steps: int, guidances: tuple[float, ...] = (1.0,)) -> None:
     """Seconds per six-camera frame of the converted SD-1.5 + 2 ControlNet architecture (random weights) on the CPU."""
     import torch
 
@@ -189,13 +189,15 @@ def bench_realistic_cpu(sizes: list[tuple[int, int]], steps: int) -> None:
     params = {n: sum(p.numel() for p in getattr(pipe, n).parameters()) / 1e6
               for n in ("unet", "controlnet", "vae", "text_encoder")}
     rows = []
+    print(f"built the realistic pipeline in {build_s:.0f} s", flush=True)
     for size in sizes:
-        for guidance in (1.0, 4.0):
+        for guidance in guidances:
             per_step, total = _step_times(pipe, size, 1, steps, guidance, "cpu", torch.float32)
             step_s = statistics.median(per_step)
             rows.append([f"{size[0]}x{size[1]}", str(steps), "off (batch 1)" if guidance <= 1 else "on (batch 2)",
                          f"{total:.1f}", f"{step_s:.1f}", f"{total - step_s * steps:.1f}",
                          f"{(step_s * 20 + total - step_s * steps) / 60:.1f}"])
+            print("  row: " + "  ".join(rows[-1]), flush=True)
     _table(f"converted SD-1.5 + depth + canny ControlNets (random weights), CPU float32, {torch.get_num_threads()} "
            f"torch threads; one six-camera frame (params M: " + ", ".join(f"{k} {v:.0f}" for k, v in params.items())
            + f"; built in {build_s:.0f} s)",
@@ -253,6 +255,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=("naive", "diffusion", "realistic-cpu", "consistency"), default=None)
     ap.add_argument("--cpu-sizes", default="448x256,768x432", help="sizes for --only realistic-cpu")
+    ap.add_argument("--cpu-cfg", action="store_true", help="--only realistic-cpu: also time guidance on (batch 2)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--frames", type=int, default=12, help="demo frames for the naive benchmark")
     ap.add_argument("--size", default="448x256")
@@ -275,7 +278,8 @@ def main() -> int:
     if args.only in (None, "diffusion"):
         bench_tiny_cpu(max(1, args.runs // 2), size)
     if args.only == "realistic-cpu":
-        bench_realistic_cpu([parse_size(s) for s in args.cpu_sizes.split(",")], min(args.steps, 2))
+        bench_realistic_cpu([parse_size(s) for s in args.cpu_sizes.split(",")], min(args.steps, 2),
+                            (1.0, 4.0) if args.cpu_cfg else (1.0,))
     if args.only == "consistency":
         bench_consistency(size, min(args.frames, 6), min(args.steps, 4))
     return 0

@@ -8,6 +8,8 @@ next start. No Qt here: the app drives `Autosaver.tick` from a timer.
 """
 from __future__ import annotations
 
+import concurrent.futures
+
 import json
 import os
 import socket
@@ -161,8 +163,13 @@ class Autosaver:
     """
 
     def __init__(self, store: RecoveryStore, document: Document,
-                 on_edit: "Callable[[], None] | None" = None) -> None:
+                 on_edit: "Callable[[], None] | None" = None,
+                 executor: "concurrent.futures.Executor | None" = None) -> None:
         self.store = store
+        #: None: write on the calling thread; else a single-worker executor that does every write and
+        #: discard in order, so the UI thread never waits for serialisation or the disk (the scenario is
+        #: immutable, so handing it to another thread is safe)
+        self.executor = executor
         self.document: Document | None = None
         self._last_written: Scenario | None = None
         self.writes = 0
@@ -190,8 +197,30 @@ class Autosaver:
 
     def _on_dirty(self, dirty: bool) -> None:
         if not dirty:
-            self.store.discard()
+            self._submit(self.store.discard)
             self._last_written = None
+
+    def _submit(self, fn: "Callable[[], object]") -> None:
+        if self.executor is None:
+            fn()
+        else:
+            self.executor.submit(fn)
+
+    def _write(self, scenario: Scenario, path: "Path | None") -> None:
+        t0 = time.perf_counter()
+        try:
+            self.store.write(scenario, path)
+        except OSError as e:  # a full disk must not break editing; the app shows last_error
+            self.last_error = f"autosave failed: {e}"
+            return
+        self.last_write_s = time.perf_counter() - t0
+        self.last_error = None
+        self.writes += 1
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every submitted write has finished (no-op without an executor)."""
+        if self.executor is not None:
+            self.executor.submit(lambda: None).result(timeout)
 
     def tick(self) -> bool:
         """Write the recovery file if there is unsaved work not written yet; True when it wrote."""
@@ -200,21 +229,20 @@ class Autosaver:
             return False
         if not doc.is_dirty:
             if self._last_written is not None or self.store.own_file.exists():
-                self.store.discard()
+                self._submit(self.store.discard)
                 self._last_written = None
             return False
         if doc.scenario is self._last_written:
             return False
-        t0 = time.perf_counter()
-        try:
-            self.store.write(doc.scenario, doc.path)
-            self.last_write_s = time.perf_counter() - t0
-        except OSError as e:  # a full disk must not break editing; the app shows last_error
-            self.last_error = f"autosave failed: {e}"
-            return False
-        self.last_error = None
-        self._last_written = doc.scenario
-        self.writes += 1
+        scenario, path = doc.scenario, doc.path
+        self._last_written = scenario
+        if self.executor is None:
+            self._write(scenario, path)
+            if self.last_error is not None:
+                self._last_written = None
+                return False
+            return True
+        self.executor.submit(self._write, scenario, path)
         return True
 
     def close(self) -> None:
@@ -222,4 +250,5 @@ class Autosaver:
         if self.document is not None:
             self.document.events.edit_finished.disconnect(self._on_edit)
             self.document.events.dirty_changed.disconnect(self._on_dirty)
+        self.flush()
         self.store.discard()

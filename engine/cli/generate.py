@@ -37,7 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-from engine.config.size import parse_size  # noqa: E402,F401  (kept for callers: the one size parser)
+def parse_size(text: str) -> tuple[int, int]:
+    """'448x256' -> (448, 256): `engine.config.size.parse_size` (the one size parser), imported when
+    called so that the command line's start-up does not load pydantic."""
+    from engine.config.size import parse_size as parse
+
+    return parse(text)
 
 
 def config_from_args(args: argparse.Namespace):

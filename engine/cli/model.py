@@ -118,8 +118,8 @@ def _check(args: argparse.Namespace) -> int:
             pipe = load_pipeline(args.folder)
         except (ModelLoadError, ModelNotConfiguredError) as e:
             return _fail(str(e))
-        print(f"loads: yes (all components, {sum(p.numel() for p in pipe.unet.parameters()) / 1e6:.2f} M-parameter "
-              f"unet, dtype {str(pipe.unet.dtype).replace('torch.', '')}); backend: --backend diffusion --model {args.folder}")
+        print(f"loads: yes (all components checked together; loaded on the CPU as "
+              f"{str(pipe.unet.dtype).replace('torch.', '')}); backend: --backend diffusion --model {args.folder}")
     elif report.kind == "cosmos":
         from engine.worldmodel.cosmos.folder import check_cosmos_folder
         from engine.worldmodel.errors import ModelLoadError

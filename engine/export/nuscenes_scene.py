@@ -203,11 +203,15 @@ class SceneWriter:
 
     # ---- frames --------------------------------------------------------------------------
     def add_frame(self, index: int, images: np.ndarray, instance: np.ndarray | None = None,
-                  instance_ids: Mapping[str, int] | None = None, depth: np.ndarray | None = None) -> None:
+                  instance_ids: Mapping[str, int] | None = None, depth: np.ndarray | None = None,
+                  own_pixels: Mapping[str, int] | None = None) -> None:
         """Write frame `index`: images (V, H, W, 3) uint8 in `rig.names` order.
 
         Key frames also need `instance` (V, H, W) int32 with `instance_ids` (agent id -> mask id) for the
         visibility bins; `depth` (V, H, W) float32 metres (0 = none) lets the static scene count as occluder.
+        `own_pixels` (agent id -> pixels of the agent's own full silhouette over all cameras, rendered alone)
+        makes an agent's visibility its visible pixels over its own silhouette (nuScenes: the visible part of
+        the object), instead of over the part of its box not left empty by the mesh (too low for thin objects).
         """
         if index != len(self._frames):
             raise ValueError(f"frames must be added in order: expected frame {len(self._frames)}, got {index}")
@@ -232,7 +236,11 @@ class SceneWriter:
             counts = visibility_counts(self.scenario.agents, t, self.rig, world_from_ego, instance,
                                        instance_ids, depth)
             for aid, (vis, tot) in counts.items():
-                self._visibility[(index, aid)] = vis / tot if tot else 0.0
+                own = int((own_pixels or {}).get(aid, 0))
+                if own > 0:
+                    self._visibility[(index, aid)] = min(1.0, vis / own)
+                else:
+                    self._visibility[(index, aid)] = vis / tot if tot else 0.0
             self._recorded_visibility(index, t, world_from_ego, instance, instance_ids)
             self._annotate(frame)
         folder = "samples" if is_key else "sweeps"

@@ -268,6 +268,7 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
                              else None)
         scene_dir = staging / EXTRA_DIR / writer.log_name
         guidance_dir = scene_dir / "guidance"
+        own = own_silhouette_pixels(scenario, rig, times, sorted(writer.key_frames), real is not None)
         renderer = GuidanceRenderer(rig)
         io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="guidance")
         guidance_jobs: list = []
@@ -280,7 +281,7 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
                         renderer.set_backgrounds(real.backgrounds(float(t), rig))
                     gf = renderer.render(float(t))
                     writer.add_frame(i, frames[i], camera_stack(gf, "instance"), gf.instance_ids,
-                                     camera_stack(gf, "depth"))
+                                     camera_stack(gf, "depth"), own.get(i) if i in writer.key_frames else None)
                 else:
                     writer.add_frame(i, frames[i])
                 if settings.guidance:  # compressed on a helper thread (zlib releases the GIL)
@@ -313,6 +314,38 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
              "scenario": scenario.name, "backend": clip.backend, "seed": int(clip.seed), "frames": t_count}
     return StagedScene(staging, settings.nuscenes.version, writer.scene_name, writer.scene_token, writer.log_name,
                        t_count, entry, timings)
+
+
+def own_silhouette_pixels(scenario: Scenario, rig: CameraRig, times: np.ndarray, key_frames: list[int],
+                          real: bool = False) -> dict[int, dict[str, int]]:
+    """{key frame index: {agent id: pixels of the agent rendered alone, over all cameras}}: each agent's own
+    full silhouette, the denominator of its visibility. Recorded agents of a real scene (drawn by the
+    footage, not the renderer) are left out. One renderer, one scenario per agent, instance map only."""
+    from dataclasses import replace
+
+    from engine.render.guidance import GuidanceRenderer
+    from engine.rig.pose import agent_present
+
+    out: dict[int, dict[str, int]] = {i: {} for i in key_frames}
+    agents = [a for a in scenario.agents if not (real and a.locked)]
+    if not agents or not key_frames:
+        return out
+    renderer = GuidanceRenderer(rig)
+    try:
+        for agent in agents:
+            present = [i for i in key_frames if i < len(times) and agent_present(agent, float(times[i]))]
+            if not present:
+                continue
+            renderer.set_scenario(replace(scenario, agents=(agent,)))
+            own_id = renderer.instance_ids.get(agent.id)
+            if own_id is None:
+                continue
+            for i in present:
+                g = renderer.render(float(times[i]), {"instance"})
+                out[i][agent.id] = int(sum(int((g[name].instance == own_id).sum()) for name in rig.names))
+    finally:
+        renderer.release()
+    return out
 
 
 @dataclass(frozen=True)

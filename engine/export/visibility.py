@@ -12,6 +12,11 @@ box's projected silhouette (the convex hull of its corners, clipped at the near 
 
 fraction = sum(visible) / sum(visible + occluded) over all cameras; 0 when nothing of the box lands
 in any image. Pixels are counted at the export size, so tiny far boxes are coarse.
+
+The exporter prefers the object's own silhouette as the denominator when it has it
+(`pipeline.own_silhouette_pixels`: the agent rendered alone): visible pixels / own pixels, which
+does not undercount thin objects (pedestrians, bicycles) whose box is mostly empty; this
+box-based measure remains the fallback.
 """
 from __future__ import annotations
 

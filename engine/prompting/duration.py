@@ -50,3 +50,43 @@ def clip_duration(prompt: str, default: float = 2.75) -> float:
 def strip_duration(prompt: str) -> str:
     """The prompt without its clip-length phrase (so the interpreter does not read it as a start time)."""
     return DURATION_RE.sub(" ", prompt or "")
+
+
+_SEC = r"(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)\b"
+#: "when we are 2 seconds away", "when the TTC is 2 s", "at a time to collision of 1.5 seconds"
+TTC_TRIGGER_RE = re.compile(
+    rf"\b(?:(?:when|once|as soon as|as)\s+(?:we are|we're|the ego is|it is|it's|they are|the gap is)\s+(?:only\s+)?{_SEC}\s+away"
+    rf"|(?:when|once|as soon as|as)\s+(?:the\s+)?(?:ttc|time[\s-]to[\s-]collision)\s+(?:is|drops to|falls to|reaches|"
+    rf"falls below|drops below|gets to|hits)\s+{_SEC}"
+    rf"|at\s+(?:a\s+)?(?:ttc|time[\s-]to[\s-]collision)\s+of\s+{_SEC})",
+    re.IGNORECASE)
+
+
+def ttc_trigger_in_prompt(prompt: str) -> tuple[float | None, str]:
+    """(the time to collision a manoeuvre should start at, the prompt without that phrase)."""
+    m = TTC_TRIGGER_RE.search(prompt or "")
+    if not m:
+        return None, prompt
+    value = next(float(g) for g in m.groups() if g is not None)
+    return value, (prompt[:m.start()] + " " + prompt[m.end():])
+
+
+_MET = r"(\d+(?:\.\d+)?)\s*(?:m|metres|meters)\b"
+#: "when we are 20 m away", "when we are 15 metres behind it", "when the gap is 10 m"
+DISTANCE_TRIGGER_RE = re.compile(
+    rf"\b(?:when|once|as soon as|as)\s+(?:we are|we're|the ego is|it is|it's|they are|we get|we come)\s+"
+    rf"(?:only\s+|within\s+)?{_MET}\s+(?:away|behind it|behind them|from it|from them|behind)"
+    rf"|\b(?:when|once|as soon as)\s+the\s+gap\s+(?:is|shrinks to|drops to|falls to)\s+{_MET}",
+    re.IGNORECASE)
+
+
+def trigger_in_prompt(prompt: str) -> tuple[tuple[str, float] | None, str]:
+    """(("ttc" | "distance", value) a manoeuvre should start at, the prompt without that phrase)."""
+    value, rest = ttc_trigger_in_prompt(prompt)
+    if value is not None:
+        return ("ttc", value), rest
+    m = DISTANCE_TRIGGER_RE.search(prompt or "")
+    if not m:
+        return None, prompt
+    d = next(float(g) for g in m.groups() if g is not None)
+    return ("distance", d), (prompt[:m.start()] + " " + prompt[m.end():])

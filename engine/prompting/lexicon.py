@@ -276,7 +276,7 @@ FOLLOWUPS_VEHICLE = {"brake": "brake", "emergency_stop": "emergency_stop", "acce
 FOLLOWUPS_WALKER = {"walk": "walk", "brake": "stop", "static": "stop", "emergency_stop": "stop", "run_out": "run",
                     "accelerate": "run", "stand": "stop"}
 #: Library functions whose agents take further manoeuvres (engine.library.functions.sequences).
-SEQUENCEABLE = {"forward", "accelerate", "brake", "emergency_stop", "change_lane", "stop_and_go", "cut_in",
+SEQUENCEABLE = {"forward", "accelerate", "brake", "emergency_stop", "change_lane", "stop_and_go", "cut_in", "merge",
                 "stop_at_light", "pull_out", "sidewalk_walk", "ego"}
 
 # ---------------------------------------------------------------------------------- animals

@@ -21,7 +21,7 @@ _WAIT_FIRST = {"stand", "static", "walk", "brake"}     # crossers wait at the ke
 SAME_MOTION = {"run_red": {"crossing", "crossing_traffic"}, "crossing_traffic": {"crossing", "run_red"},
                "run_out": {"crossing", "jaywalk"} | _WAIT_FIRST, "jaywalk": {"crossing"} | _WAIT_FIRST,
                "crossing": {"jaywalk", "run_out"} | _WAIT_FIRST,
-               "cut_in": {"change_lane", "overtake"}, "merge": {"change_lane"},
+               "cut_in": {"change_lane", "overtake", "accelerate"}, "merge": {"change_lane"},
                "overtake": {"change_lane", "accelerate"}, "pull_out": {"accelerate", "cut_in", "merge"},
                "u_turn": {"turn_left"}, "stop_at_light": {"accelerate", "forward", "brake", "static", "pull_out"}}
 SEQUENCE_DURATION = 12.0     # s: the clip length for prompts with manoeuvre sequences that do not say one
@@ -336,7 +336,11 @@ class OfflineInterpreter:
             else self._base_duration
         self._dropped = []
         self._auto_react = False
-        text = strip_duration(prompt)
+        self._clip_final = asked_duration if asked_duration is not None else max(self._base_duration,
+                                                                                 SEQUENCE_DURATION)
+        from engine.prompting.duration import trigger_in_prompt
+
+        trigger, text = trigger_in_prompt(strip_duration(prompt))
         cls_list = clauses(text)
         asks = asks_of(text)
         if asks:                               # words the ask reader used are understood
@@ -344,6 +348,15 @@ class OfflineInterpreter:
                 c.unknown = [u for u in c.unknown if u not in VOCABULARY]
         ego, actors, env, unknown, notes = self._gather(cls_list)
         self._actors = actors
+        if trigger is not None:           # the cut-in, lane change or braking starts on that condition
+            kind, value = trigger
+            starter = next((a for a in actors if a.maneuver() in ("cut_in", "change_lane", "merge", "brake",
+                                                                   "emergency_stop")), None)
+            if starter is None:
+                unit = "s time to collision" if kind == "ttc" else "m distance"
+                unknown.append(f"a {value:g} {unit} trigger (no cut-in, lane change or braking to start on it)")
+            else:
+                starter.modifiers.add(f"{kind}:{value:g}")
         self._towing: set[str] = set()
         self._mark_contacts(actors, asks, notes)
         w = _Writer()
@@ -426,7 +439,7 @@ class OfflineInterpreter:
         if "react" in ego.maneuvers or self._auto_react:
             w.call("ego_reacts", [], comment="the ego brakes for what happens ahead")
             if self._auto_react and "react" not in ego.maneuvers:
-                notes.append("the ego reacts (car following and emergency braking) to the braking ahead")
+                notes.append("the ego reacts (car following and emergency braking) to what happens ahead")
         unknown += self._dropped
         if unknown:
             w.lines.insert(2, "# not understood: " + "; ".join(unknown))
@@ -463,6 +476,8 @@ class OfflineInterpreter:
     def _group(a: Actor, m: str | None) -> int:
         if a.cls == "trailer":
             return 4                          # after the truck that tows it
+        if a.cls == "pedestrian" and m in ("static", "stand", "walk"):
+            return 3                          # after parked vehicles (they may add the parking lane)
         if a.cls in ("traffic_cone", "barrier") or m in ("parked", "static") or "work_zone" in a.road:
             return 0
         if m == "run_out":
@@ -679,6 +694,32 @@ class OfflineInterpreter:
             w.call("pull_out", [(None, who), ("side", _q(side))] + self._opt([("ahead", self._ahead(a))])
                    + self._start(a) + ([("from_spot", _q(spot))] if spot != "parking" else []), a.var)
             return
+        trig = next(((x.split(":")[0], float(x.split(":")[1])) for x in a.modifiers
+                     if x.startswith(("ttc:", "distance:"))), None)
+        if trig is not None and m in ("cut_in", "change_lane", "merge", "brake", "emergency_stop") \
+                and a.target is None:
+            # 3 m/s slower than the ego, far enough ahead that the condition holds about 3 s into the clip;
+            # the manoeuvre starts on the condition (an OpenSCENARIO start trigger)
+            kind, value = trig
+            ahead = 3.0 * value + 9.0 if kind == "ttc" else value + 9.0
+            if m in ("brake", "emergency_stop"):
+                # in the ego's lane: 1 m/s slower and far enough ahead that the ego does not reach it
+                # within the clip unless it brakes (the condition holds before that)
+                clip = self._clip_final
+                ahead = max(value + 4.0, clip + 1.0)
+                w.call("forward", [(None, who)] + ([("lane", _q(self._lane(a)))] if self._lane(a) != "same" else [])
+                       + [("ahead", _num(ahead)), ("speed", "max(ego.speed - 1.0, 1.0)")], a.var)
+                name = "emergency_stop" if (m == "emergency_stop" or "sudden" in a.modifiers) else "brake"
+                w.call("then", [(None, a.var), (None, _q(name)), (kind, _num(value)), ("contact", "True")])
+            else:
+                from_side = side or ("right" if m == "merge" else "left")
+                back = "right" if from_side == "left" else "left"
+                w.call("forward", [(None, who), ("lane", _q(from_side)), ("ahead", _num(ahead)),
+                                   ("speed", "max(ego.speed - 3.0, 1.0)")], a.var)
+                w.call("then", [(None, a.var), (None, _q("change_lane")), ("side", _q(back)), (kind, _num(value)),
+                                ("contact", "True")])
+            self._auto_react = True
+            return
         if m == "cut_in":
             gap = _num(a.distance) if a.distance is not None else ("2.5" if "close" in a.modifiers else None)
             args = [(None, self._target(a)), ("side", _q(side or "left")), ("cls", who)]
@@ -757,7 +798,21 @@ class OfflineInterpreter:
 
         todo: list[tuple[str, Step | None, int]] = []
         rep = a.repeat(primary) if primary else 1
-        if rep > 1 and primary in a.followups:
+        if rep > 1 and primary == "change_lane":
+            # "changes lanes three times": the same way while there are lanes (3), then back
+            side0 = (re.search(r'side="(left|right)"', w.lines[-1]) or [None, "left"])[1] if w.lines else "left"
+            lane_m = re.search(r'lane="(left|right|same)"', w.lines[-1]) if w.lines else None
+            cur = {"left": 1, "same": 2, "right": 3}[lane_m.group(1) if lane_m else "same"]
+            cur += -1 if side0 == "left" else 1
+            side = side0
+            for _ in range(rep - 1):
+                nxt = cur - 1 if side == "left" else cur + 1
+                if not 1 <= nxt <= 3:
+                    side = "right" if side == "left" else "left"
+                    nxt = cur - 1 if side == "left" else cur + 1
+                todo.append((f"change_lane:{side}", None, 1))
+                cur = nxt
+        elif rep > 1 and primary in a.followups:
             todo.append((a.followups[primary], None, rep - 1))
         prev = primary
         dropped: list[str] = []
@@ -798,6 +853,9 @@ class OfflineInterpreter:
         var = "ego" if a.is_ego else a.var
         last_side = re.search(r'side="(left|right)"', w.lines[-1]) if w.lines else None
         for name, st, times in todo:
+            forced_side = None
+            if name.startswith("change_lane:"):
+                name, forced_side = name.split(":")
             c = st.clause if st is not None else None
             if c is not None and name == "brake" and "sudden" in c.modifiers:
                 name = "emergency_stop"
@@ -807,8 +865,8 @@ class OfflineInterpreter:
             elif c is not None and c.speed and name in ("accelerate", "walk", "run"):
                 args.append(("to_speed", _speed_expr(c.speed)[0]))
             if name == "change_lane":
-                side = (c.side[0] if c is not None and c.side else
-                        (last_side.group(1) if last_side else "left"))
+                side = forced_side or (c.side[0] if c is not None and c.side else
+                                       (last_side.group(1) if last_side else "left"))
                 args.append(("side", _q(side)))
             if st is not None and st.after is not None:
                 args.append(("after", _num(min(st.after, 60.0))))

@@ -34,6 +34,7 @@ def test_a_finished_drag_is_autosaved_at_once(main_window, qtbot):
     _drag_truck(win, qtbot, -5.0)
     moved = win.document.scenario.agent("truck_1").trajectory.points[0].x
     assert abs(moved - before) > 2.0                                  # the drag moved the truck
+    win.autosave.autosaver.flush(5)                                   # written in the background
     assert win.autosave.store.own_file.exists()                       # written on release, no timer
     assert _recovered(win).agent("truck_1").trajectory.points[0].x == moved
 
@@ -43,6 +44,7 @@ def test_slow_writes_are_debounced_to_about_two_seconds(main_window, qtbot):
     win.action_snap.setChecked(False)
     saver = win.autosave.autosaver
     _drag_truck(win, qtbot, -3.0)                                     # first write (quick)
+    saver.flush(5)
     saver.last_write_s = 1.0                                          # pretend writes became slow
     writes = saver.writes
     t0 = time.monotonic()
@@ -90,6 +92,7 @@ for k in range(1, 6):                      # a short drag: five steps, about a s
     doc.drag_to(doc.scenario.with_agent(replace(truck, trajectory=truck.trajectory.translated(-k, 0.0))))
 doc.end_drag()
 qa.processEvents()
+import time; time.sleep(2.0)              # the write runs in the background: the crash comes 2 s later
 print("x_after_drag", doc.scenario.agent("truck_1").trajectory.points[0].x, flush=True)
 os._exit(9)                               # the crash, right after the drag ended
 """

@@ -90,6 +90,7 @@ qa.processEvents()
 win.controller.drop("truck", "builtin:truck", 5.0, -5.0)
 win.environment.tod_buttons["night"].click()
 qa.processEvents()
+win.autosave.autosaver.flush(5)  # wait for the background writer (the edits submitted the write)
 print("recovery file written:", win.autosave.store.own_file.exists(), flush=True)
 os._exit(9)  # the crash: no close, no cleanup
 """
@@ -115,8 +116,10 @@ def test_a_crash_during_editing_is_followed_by_a_successful_restore(make_window,
     assert "truck_2" in doc.scenario.agent_ids() and doc.scenario.environment.time_of_day == "night"
     assert doc.is_dirty and doc.path == demo_copy and win.isWindowModified()
     assert win.autosave.orphans() == []  # the orphan is gone; this session's own file holds the work
+    win.autosave.autosaver.flush(5)      # recovery files are written on a background thread
     assert win.autosave.store.own_file.exists()
     assert win.save()
+    win.autosave.autosaver.flush(5)
     assert not win.autosave.store.own_file.exists()
     from engine.scenario.io import load_scenario
 

@@ -308,8 +308,15 @@ def merge(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = "
         probe = lane_motion(frame, 0.0, lat_from, prof, shifts, _times_to(ctx, t_g))
         ds = float(frame.from_world(probe.key_xy[-1:])[0][0])
         s_target = _s_at(ctx, tgt, base, t_g)
-        return lambda g: lane_motion(frame, s_target + sign * (g + (length + tgt.size[1]) / 2) - ds, lat_from, prof,
-                                     shifts, ctx.times)
+
+        def make(g: float):
+            s0 = s_target + sign * (g + (length + tgt.size[1]) / 2) - ds
+            merge_plans[(t0, g)] = LanePlan(cls, LaneRef(base.direction, base.number), s0, v, (), tuple(shifts),
+                                            lat_offset=lat_from - ctx.layout.lane_lat(base.number))
+            return lane_motion(frame, s0, lat_from, prof, shifts, ctx.times)
+        return make
+
+    merge_plans: dict[tuple[float, float], LanePlan] = {}
 
     first = safe_gap(max(v, v_t)) + float(rng.uniform(1.0, 5.0)) if gap is None else float(gap)
     gaps = [first] if gap is not None else candidates_around(first, 2.0, 12)
@@ -335,8 +342,10 @@ def merge(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = "
             ctx.fix_lanes("merge added an on-ramp")
         s_end = float(frame.from_world(extrapolated_pose(traj, t_g)[0])[0][0]) + 10.0
         ctx.set_layout(ctx.layout.with_ramp(Ramp(base.direction, s_end)))
-    return ctx.add_agent(cls, traj, lane=None if ramp else lane, depends_on={tgt.id}, conflict_checked=True,
-                         params={"target": tgt.id, "speed": round(v, 3), "gap": round(chosen, 3),
-                                 "position": position, "start": round(t0, 3),
-                                 "from_lane": f"{base.direction}_merge" if ramp else lane.id,
-                                 "on_ramp": ramp})
+    h = ctx.add_agent(cls, traj, lane=None if ramp else lane, depends_on={tgt.id}, conflict_checked=True,
+                      params={"target": tgt.id, "speed": round(v, 3), "gap": round(chosen, 3),
+                              "position": position, "start": round(t0, 3),
+                              "from_lane": f"{base.direction}_merge" if ramp else lane.id,
+                              "on_ramp": ramp})
+    ctx.record(h).plan = merge_plans.get((t0, chosen))      # then(h, ...) continues after the merge
+    return h

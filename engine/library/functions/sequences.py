@@ -45,7 +45,7 @@ def then(ctx: ScenarioBuilder, agent: AgentHandle, maneuver: Any = "brake", star
 
     Args:
         agent: an agent made by forward, accelerate, brake, emergency_stop, change_lane, stop_and_go,
-            pull_out, sidewalk_walk (or the ego).
+            cut_in, merge, stop_at_light, pull_out, sidewalk_walk (or the ego).
         maneuver: for vehicles 'brake' (to `to_speed`, default stop), 'stop', 'emergency_stop',
             'accelerate' (to `to_speed`, default +5 m/s), 'change_lane' (to `side`), 'cruise'/'wait'
             (keep the speed for `wait` seconds); for pedestrians 'walk', 'run', 'stop', 'wait'.

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -157,7 +156,3 @@ class CosmosBackend(WorldModel):
                               "control": self.control, "controls_conditioning_scale": self.scale,
                               "views": "generated independently per camera"})
         yield GenerationDone(clip)
-
-
-def folder_path(model_dir) -> Path:
-    return Path(model_dir).expanduser()

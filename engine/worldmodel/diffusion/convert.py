@@ -132,8 +132,7 @@ def _diffusers_model(cls, folder: Path):
 def load_public(base: str | os.PathLike, controlnets: Mapping[str, str | os.PathLike],
                 require_text_encoder: bool = True) -> PublicModels:
     """Load and check an SD 1.x diffusers folder and ControlNet folders; ConversionError on any problem."""
-    from diffusers import AutoencoderKL, ControlNetModel, SchedulerMixin, UNet2DConditionModel  # noqa: F401
-    from diffusers.schedulers import KarrasDiffusionSchedulers  # noqa: F401
+    from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
 
     base = Path(base).expanduser()
     if not base.is_dir():
@@ -343,7 +342,14 @@ def convert_public(base: str | os.PathLike, controlnets: Mapping[str, str | os.P
         public.scheduler = cls.from_config(public.scheduler.config)
     pipe = assemble(public, layout=layout, scales=scales)
     if dtype:
-        pipe.to(dtype={"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}[dtype])
+        import diffusers
+
+        level = diffusers.utils.logging.get_verbosity()
+        diffusers.utils.logging.set_verbosity_error()  # "modules that should be kept in float32: []" is noise here
+        try:
+            pipe.to(dtype={"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}[dtype])
+        finally:
+            diffusers.utils.logging.set_verbosity(level)
     extra = {"format_version": FORMAT_VERSION, "sources": public.sources, "dtype": dtype or "float32",
              "zero_initialised": ["unet.conv_in.weight[:, 4:9] (previous-frame latent, flag)",
                                   "unet.class_embedding.linear_2 (environment)"]

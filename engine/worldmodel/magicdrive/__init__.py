@@ -11,7 +11,9 @@ released `unet/` and `controlnet/` weights:
     controlnet.py     the BEV ControlNet (camera tokens, box tokens, map), SD1.5-shaped encoder
     unet.py           the SD1.5 UNet with a cross-view attention block after each cross-attention
     pipeline.py       classifier-free-guided sampling, one denoising step at a time
+    loading.py        strict loading of unet/ and controlnet/ (keys and shapes checked)
     conditions.py     a studio frame -> MagicDrive's conditions (LiDAR frame, 10 classes, 8 map layers)
-    folder.py         recognising and converting model folders
+    folder.py         recognising, checking and converting model folders
+    convert.py        `main.py model convert --magicdrive ...`
     backend.py        the `magicdrive` world model
 """

@@ -4,7 +4,7 @@ Per frame: the scenario's agents become LiDAR-frame boxes (filtered per camera),
 200x200 BEV raster around the ego, the rig MagicDrive's camera parameters and the environment a
 caption; the sampler denoises at the checkpoint's resolution (224x400 for the released base model)
 and the views are resized to the requested size. The released checkpoints are image models: frames
-are independent (same seed stream, no temporal attention).
+are generated independently (no temporal attention), all from the same initial noise.
 """
 from __future__ import annotations
 
@@ -82,7 +82,11 @@ class MagicDriveBackend(WorldModel):
     name = "magicdrive"
     uses_steps = True
 
-    def __init__(self, model_dir: str | os.PathLike | None, location: str | None = None, road_map=None) -> None:
+    def __init__(self, model_dir: str | os.PathLike | None, location: str | None = None, road_map=None,
+                 **unknown) -> None:
+        if unknown:
+            raise ValueError(f"the magicdrive backend has no option {', '.join(sorted(unknown))} "
+                             "(those are diffusion-backend settings)")
         self.model_dir = check_folder(model_dir)
         self.location = location
         self.road_map = road_map
@@ -154,6 +158,9 @@ class MagicDriveBackend(WorldModel):
         num_frames = conditions.num_frames
         read = self._frame_reader(conditions)
         generator = torch.Generator("cpu").manual_seed(settings.seed)
+        # one initial noise for the whole clip (shared by the six views, as MagicDrive does, and by the
+        # frames, which keeps still parts of the scene from flickering between independent frames)
+        noise = torch.randn((1, 4, h // 8, w // 8), generator=generator).to(dev, dt)
         frames: list[np.ndarray] = []
         try:
             for fi in range(num_frames):
@@ -168,7 +175,6 @@ class MagicDriveBackend(WorldModel):
                     "masks": torch.from_numpy(b.masks)[None].to(dev)}
                 sin = SamplerInputs(prompt.to(dt), negative.to(dt), torch.from_numpy(inputs["bev_map"])[None].to(dev, dt),
                                     torch.from_numpy(inputs["camera_param"])[None].to(dev, dt), boxes)
-                noise = torch.randn((1, 4, h // 8, w // 8), generator=generator).to(dev, dt)
                 latents = None
                 for step, latents in sampler.sample(sin, noise, settings.steps, settings.guidance_scale):
                     preview = None

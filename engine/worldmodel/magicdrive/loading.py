@@ -85,8 +85,12 @@ def build_unet(folder: Path):
     """The multi-view UNet its config.json describes (random weights; use under torch.device('meta'))."""
     from engine.worldmodel.magicdrive.unet import build_multiview_unet
 
+    cfg = read_config(folder)
+    if "video_length" in cfg or str(cfg.get("_class_name", "")).endswith("MultiviewT"):
+        raise ModelLoadError(f"{folder} is a MagicDrive-t video checkpoint (temporal attention); only the "
+                             "image models (224x400, 272x736, 424x800) are supported")
     try:
-        return build_multiview_unet(read_config(folder))
+        return build_multiview_unet(cfg)
     except (TypeError, ValueError, KeyError) as exc:
         raise ModelLoadError(f"{Path(folder) / 'config.json'} is not a MagicDrive multi-view UNet config: {exc}") from None
 

@@ -102,4 +102,11 @@ def test_command_line_maps_onto_the_config():
 def test_one_size_parser_everywhere():
     from engine.cli import generate, guidance
 
-    assert generate.parse_size is parse_size and guidance.parse_size is parse_size
+    for module in (generate, guidance):   # the same parser (directly or through a lazy wrapper)
+        assert module.parse_size("320 x 180") == (320, 180)
+        for bad in ("4x4", "big", "1x2x3"):
+            with pytest.raises(ValueError) as theirs:
+                module.parse_size(bad)
+            with pytest.raises(ValueError) as ours:
+                parse_size(bad)
+            assert str(theirs.value) == str(ours.value)

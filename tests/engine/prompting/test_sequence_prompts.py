@@ -131,6 +131,22 @@ CASES: list[tuple[str, dict]] = [
       "env": ("night", "snow")}),
     ("in heavy rain, a truck changes lanes to the right and then slows down",
      {"agents": {"truck:change_lane": 1}, "seq": {"truck": ["change_lane", "brake"]}, "env": ("day", "rain")}),
+    # ---- triggers said in words
+    ("a car cuts in when we are 2 seconds away",
+     {"seq": {"car": ["forward", "change_lane"]}, "trigger": {"car": ("ttc", 2.0)}, "ego": ["forward", "ego_reacts"]}),
+    ("a truck cuts in from the right when the time to collision is 1.5 seconds",
+     {"seq": {"truck": ["forward", "change_lane"]}, "trigger": {"truck": ("ttc", 1.5)}}),
+    ("a van changes into our lane at a TTC of 2 s",
+     {"seq": {"car": ["forward", "change_lane"]}, "trigger": {"car": ("ttc", 2.0)}}),
+    ("a car cuts in when we are 20 m away",
+     {"seq": {"car": ["forward", "change_lane"]}, "trigger": {"car": ("distance", 20.0)}}),
+    ("the car ahead brakes hard when we are 15 m behind it",
+     {"seq": {"car": ["forward", "emergency_stop"]}, "trigger": {"car": ("distance", 15.0)},
+      "ego": ["forward", "ego_reacts"]}),
+    ("a truck in front of us brakes when the TTC is 3 s",
+     {"seq": {"truck": ["forward", "brake"]}, "trigger": {"truck": ("ttc", 3.0)}}),
+    ("a car ahead brakes when we are 10 m away, for 20 seconds",
+     {"seq": {"car": ["forward", "brake"]}, "trigger": {"car": ("distance", 10.0)}, "duration": 20.0}),
     # ---- everyday phrasing found while probing
     ("we follow a car that brakes hard twice",
      {"agents": {"car:emergency_stop": 1}, "seq": {"car": ["emergency_stop", "emergency_stop"]}}),
@@ -140,6 +156,10 @@ CASES: list[tuple[str, dict]] = [
     ("a truck with a trailer drives ahead of us", {"agents": {"truck:forward": 1, "trailer:follow": 1}}),
     ("a trailer drives in the left lane", {"agents": {"truck:forward": 1, "trailer:follow": 1}}),
     ("a car tailgates us at 100 km/h", {"agents": {"car:follow": 1}, "speed": {"ego": 100 * KMH}}),
+    ("tailgating at 100 km/h on the highway",
+     {"ego": ["follow"], "agents": {"car:forward": 1}, "speed": {"car": 100 * KMH}}),
+    ("two kids play on the sidewalk", {"agents": {"pedestrian:sidewalk_walk": 2}, "speed": {"pedestrian": 0.0},
+                                       "category": {"pedestrian": "human.pedestrian.child"}}),
     ("a lorry ahead changes lanes to the left and then back to the right",
      {"agents": {"truck:change_lane": 1}, "seq": {"truck": ["change_lane", "change_lane"]}}),
     ("we are waiting at a red light; when it turns green we pull away", {"ego": ["stop_at_light"], "signals": 4}),
@@ -181,6 +201,9 @@ def test_prompt_means_what_it_says(prompt, expect):
         assert agent.trajectory.speed_at(0.0) == pytest.approx(v, abs=0.05), r.script
     for cls, d in expect.get("ahead", {}).items():
         assert _first(s, cls).behavior_params.get("ahead") == pytest.approx(d, abs=0.01), r.script
+    for cls, (kind, value) in expect.get("trigger", {}).items():
+        m = _first(s, cls).maneuvers[-1]
+        assert m.trigger["kind"] == kind and m.trigger["value"] == value, m
     for cls, cat in expect.get("category", {}).items():
         assert _first(s, cls).category == cat
     if expect.get("complete", True):

@@ -130,3 +130,14 @@ def test_bad_options_are_refused():
         StreamOptions(fsync="sometimes")
     with pytest.raises(ValueError, match="queue_size"):
         StreamOptions(queue_size=0)
+
+
+@pytest.mark.parametrize("mode", ["frame", "none"])
+def test_every_flush_mode_writes_whole_frames(tmp_path, frames, mode):
+    (f0, f1), s = frames
+    with GuidanceStreamWriter(tmp_path, StreamOptions(fsync=mode, sheets=False)) as w:
+        w.submit(0, f0)
+        w.submit(1, f1)
+    for i, f in enumerate((f0, f1)):
+        np.testing.assert_array_equal(read_frame_arrays(tmp_path / f"frame_{i:04d}")["depth"], f.stack("depth"))
+    assert json.loads((tmp_path / "manifest.json").read_text())["frames"][1]["index"] == 1

@@ -123,3 +123,21 @@ def test_per_controlnet_scales_match_diffusers_multicontrolnet(public_and_conver
     assert (only_depth - ref).abs().max().item() < 1e-5
     both = pipe.predict_noise(sample, 300, text, None, images, scales=[0.9, 1.0])
     assert (both - ref).abs().max().item() > 1e-4
+
+
+def test_added_layout_controlnet_starts_at_zero(public_and_converted):
+    """`model convert --layout` adds a layout ControlNet copied from the UNet with zero output convolutions:
+    with any layout input the prediction is still the public models' one."""
+    from engine.worldmodel.diffusion.convert import assemble, load_public
+
+    sd, nets, pipe = public_and_converted
+    with_layout = assemble(load_public(sd, {"depth": nets["depth"], "canny": nets["canny"]}), layout=True)
+    g = torch.Generator().manual_seed(4)
+    sample = torch.randn(1, 4, H // 8, W // 8, generator=g)
+    text = torch.randn(1, 3, pipe.unet.config.cross_attention_dim, generator=g)
+    images = pipe.control_images(_guidance(6))
+    layout = torch.rand(1, 16, H, W, generator=g)
+    a = pipe.predict_noise(sample, 700, text, None, images)
+    b = with_layout.predict_noise(sample, 700, text, None, images, layout=layout, layout_scale=1.0)
+    assert (a - b).abs().max().item() < 1e-6
+    assert with_layout.layout_controlnet.config.conditioning_channels == 16

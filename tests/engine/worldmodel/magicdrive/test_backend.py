@@ -33,7 +33,12 @@ def _settings(seed=0, steps=2, **kw):
     return GenerationSettings(steps=steps, guidance_scale=2.0, seed=seed, device="cpu", **kw)
 
 
-def test_registry_and_missing_folder(tmp_path):
+def test_registry_and_missing_folder(tiny_magicdrive, tmp_path):
+    from engine.worldmodel import BACKEND_NAMES
+
+    assert "magicdrive" in BACKEND_NAMES
+    with pytest.raises(ValueError, match="noise_sharing"):
+        create_backend("magicdrive", tiny_magicdrive, noise_sharing=0.5)
     with pytest.raises(ModelNotConfiguredError):
         create_backend("magicdrive", None)
     with pytest.raises(ModelLoadError, match="magicdrive.json"):

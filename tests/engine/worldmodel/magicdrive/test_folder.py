@@ -139,3 +139,13 @@ def test_generic_folder_summary_delegates(tiny_magicdrive, tmp_path):
     assert rep.kind == "magicdrive" and rep.problems == [] and "MagicDrive model" in rep.lines[0]
     rep = describe(_fake_release(tiny_magicdrive, tmp_path / "rel"))
     assert rep.kind == "magicdrive-release" and "convert" in rep.problems[0]
+
+
+def test_video_checkpoint_is_refused_by_name(tiny_magicdrive, tmp_path):
+    video = tmp_path / "video"
+    shutil.copytree(tiny_magicdrive, video)
+    cfg = json.loads((video / "unet" / "config.json").read_text())
+    cfg.update({"_class_name": "UNet2DConditionModelMultiviewT", "video_length": 16})
+    (video / "unet" / "config.json").write_text(json.dumps(cfg))
+    problems = folder_problems(video)
+    assert len(problems) == 1 and "video checkpoint" in problems[0]
