@@ -11,8 +11,9 @@ not the editor). Choose with the `backend` argument or the CORNERCASE_RENDER_BAC
 variable; benchmarks/bench_drag_preview.py measures both (on a busy 2-core machine the thread won).
 
 Real scenes (the scenario has a nuScenes `source`): the worker opens the scene once (cached per
-source, `engine.realscene.live.RealFrameCache`), renders with that log's rig and the recorded frame
-nearest the current time as background: the RGB preview is the real image with the inserted assets
+source, `engine.realscene.live.RealFrameCache`), takes its rig and backgrounds from
+`engine.conditions.real_scene_inputs` (the entry point of `guidance`, `generate` and `export`, so frame k
+of the preview is their frame k) and renders over the recorded frame nearest the current time: the RGB preview is the real image with the inserted assets
 composited (recorded agents are not drawn over it), depth is the real (LiDAR) depth, edges come from
 the real image; the boxes map still shows every agent. Past the recording, or when the dataset
 cannot be read (a warning says why), the preview is synthetic.
@@ -149,11 +150,10 @@ class PreviewRenderer:
         return renderer.render(t, maps=maps)
 
     def _render_real(self, scenario: Scenario, t: float, maps=None):
-        from engine.realscene.backgrounds import real_rig
-
         frames = self.real_frames
         scene = frames.scene(scenario)
-        rig = real_rig(scene, self.renderer.rig.size)
+        inputs = frames.inputs(scene, self.renderer.rig.size)   # engine.conditions.real_scene_inputs: the one path
+        rig = inputs.rig
         if self._real is None or self._real[0] != rig:
             if self._real is not None:
                 self._real[1].release()
@@ -169,7 +169,7 @@ class PreviewRenderer:
         k = frames.frame_index(scene, t)
         key = None if k is None else (scene.source, k)
         if key != self._background_key:     # a new background forces a full render: only when it changes
-            renderer.set_backgrounds(None if k is None else frames.backgrounds(scene, k, rig))
+            renderer.set_backgrounds(None if k is None else frames.backgrounds(scene, k, rig))  # = inputs.backgrounds_at(k)
             self._background_key = key
         renderer.set_scenario(scenario)
         return renderer.render(t if k is None else k / scene.scenario.fps, maps=maps)

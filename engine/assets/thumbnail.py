@@ -25,7 +25,7 @@ def render_thumbnail(mesh: trimesh.Trimesh, size: int = 128, background: tuple[i
     scene.add(pyrender.Mesh.from_trimesh(mesh, smooth=False))
     scene.add(pyrender.PerspectiveCamera(yfov=yfov, aspectRatio=1.0), pose=pose)
     scene.add(pyrender.DirectionalLight(intensity=3.0), pose=_look_at(centre + [2.0, 1.0, 4.0], centre, np.array([0.0, 0.0, 1.0])))
-    from engine.render.pyrender_util import release_offscreen
+    from engine.gl.pyrender_util import release_offscreen
 
     renderer = pyrender.OffscreenRenderer(size, size)
     try:

@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-# Footprint corners in the box frame, in `Agent.box_corners_2d` order: front-left, rear-left,
-# rear-right, front-right (multiplied by (hl, hw)).
-_CORNER_SIGNS = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+from engine.geometry import CORNER_SIGNS as _CORNER_SIGNS  # front-left, rear-left, rear-right, front-right
+from engine.geometry import footprint_corners
 
 
 def box_corners(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, hl: np.ndarray, hw: np.ndarray) -> np.ndarray:
     """Footprint corners, shape (..., 4, 2), for centres/yaws of shape (...) and half sizes broadcastable to it."""
-    x, y, yaw, hl, hw = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (x, y, yaw, hl, hw)))
-    c, s = np.cos(yaw)[..., None], np.sin(yaw)[..., None]
-    lx = _CORNER_SIGNS[:, 0] * hl[..., None]
-    ly = _CORNER_SIGNS[:, 1] * hw[..., None]
-    return np.stack([x[..., None] + c * lx - s * ly, y[..., None] + s * lx + c * ly], axis=-1)
+    return footprint_corners(x, y, yaw, hl, hw)
 
 
 def _trig(yaw_a, yaw_b, trig):

@@ -19,7 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", default=None, help="table folder, e.g. v1.0-mini (default: the only one found)")
     parser.add_argument("--scene", default=None, help="scene name or token; without it the scenes are listed")
     parser.add_argument("-o", "--out", default=None, help="scenario JSON to write (with --scene)")
-    parser.add_argument("--duration", type=float, default=None, help="seconds from the scene start (default: all)")
+    parser.add_argument("--start", type=float, default=0.0, metavar="SECONDS",
+                        help="seconds into the scene where the scenario starts (default 0: its first key frame)")
+    parser.add_argument("--duration", type=float, default=None,
+                        help="seconds from the start (default: the rest of the scene)")
     parser.add_argument("--insert", default=None, metavar="CLASS",
                         help="also insert one agent of this class at the best proposed collision-free place")
     parser.add_argument("--speed", type=float, default=None, help="speed of the inserted agent in m/s (2, 5 or 8 ...)")
@@ -44,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.out:
             print("--out is needed with --scene", file=sys.stderr)
             return 2
-        scene = open_nuscenes_scene(args.dataroot, version, args.scene, duration=args.duration)
+        scene = open_nuscenes_scene(args.dataroot, version, args.scene, duration=args.duration,
+                                    start=getattr(args, "start", 0.0))
     except SceneSourceError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -73,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
     save_scenario(scenario, args.out)
     locked = sum(a.locked for a in scenario.agents)
-    print(f"wrote {args.out}: {scene.scenario.source.scene} ({version}), {scenario.num_frames} frames, "
+    at = f" from {scene.source.start:g} s" if scene.source.start else ""
+    print(f"wrote {args.out}: {scene.scenario.source.scene} ({version}){at}, {scenario.num_frames} frames, "
           f"{locked} recorded agents, {len(scenario.agents) - locked} inserted")
     return 0

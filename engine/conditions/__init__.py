@@ -15,9 +15,10 @@ from engine.conditions.clip import (
     require_panorama_rig,
 )
 from engine.conditions.errors import ConditionsError
-from engine.conditions.scene import SceneInputs, clip_conditions, scene_inputs
+from engine.conditions.scene import SceneInputs, clip_conditions, real_scene_inputs, scene_inputs
 
 __all__ = [
     "DEPTH_SCALE", "GUIDANCE_CHANNELS", "LAYOUT_CHANNELS", "AgentState", "ClipConditions", "ConditionsError",
-    "FrameConditions", "FrameSource", "SceneInputs", "clip_conditions", "require_panorama_rig", "scene_inputs",
+    "FrameConditions", "FrameSource", "SceneInputs", "clip_conditions", "real_scene_inputs", "require_panorama_rig",
+    "scene_inputs",
 ]

@@ -47,6 +47,7 @@ class SceneInputs:
     rig: CameraRig
     backgrounds: BackgroundSource | None = None
     scene: object | None = None
+    depth_settings: object | None = None   # engine.realscene.RealDepthSettings of a real scene
 
     @property
     def real(self) -> bool:
@@ -56,6 +57,16 @@ class SceneInputs:
     def backgrounds_at(self, index: int) -> Mapping[str, object] | None:
         """{camera: Background} of frame `index`, or None (synthetic, or past the recording)."""
         return None if self.backgrounds is None else self.backgrounds(int(index))
+
+    def frame_maps(self, index: int, canny: tuple[int, int] | None = None) -> dict:
+        """{camera: `engine.realscene.RealFrameMaps`} (image, depth, normals, Canny edges) of recorded
+        frame `index` for the cameras of `self.rig`, with this input's depth settings: the same image
+        and depth the backgrounds carry (training-data preparation reads them). ValueError when synthetic."""
+        if self.scene is None:
+            raise ValueError(f"scenario {self.scenario.name!r} is synthetic: it has no recorded frames")
+        from engine.realscene.backgrounds import real_frame_maps
+
+        return real_frame_maps(self.scene, int(index), self.rig, self.depth_settings, canny=canny)
 
     def apply_to(self, renderer, index: int) -> None:
         """Give a GuidanceRenderer (made on `self.rig`) the backgrounds of frame `index` (none when synthetic)."""
@@ -87,12 +98,25 @@ def scene_inputs(scenario: Scenario, size: SizeLike = (448, 256), rig: CameraRig
     if rig is not None:
         raise ValueError(f"scenario {scenario.name!r} is an edited real scene: it is rendered with its log's own "
                          "camera calibration, not a given rig")
-    from engine.realscene.backgrounds import RealBackgroundSource, RealDepthSettings, real_rig
     from engine.sources.nuscenes_scene import scene_for_scenario
 
-    scene = scene_for_scenario(scenario)
+    return real_scene_inputs(scene_for_scenario(scenario), (w, h), depth_settings, scenario=scenario)
+
+
+def real_scene_inputs(scene, size: SizeLike = (448, 256), depth_settings=None,
+                      scenario: Scenario | None = None) -> SceneInputs:
+    """`scene_inputs` of an already opened real scene (`engine.sources.NuScenesScene`): its log's rig at
+    `size` and its recorded frames + depth as backgrounds. For code that holds the scene open itself (the
+    editor's preview cache, training-data preparation); scenario: the edited scenario (default: the
+    scene as recorded). Frame k is the recorded frame at clip time k / fps, exactly as in `scene_inputs`.
+    """
+    from engine.realscene.backgrounds import RealBackgroundSource, RealDepthSettings, real_rig
+
+    w, h = size_of(size).as_tuple()
+    settings = depth_settings or RealDepthSettings()
     real = real_rig(scene, (w, h))
-    return SceneInputs(scenario, real, RealBackgroundSource(scene, real, depth_settings or RealDepthSettings()), scene)
+    return SceneInputs(scenario if scenario is not None else scene.scenario, real,
+                       RealBackgroundSource(scene, real, settings), scene, settings)
 
 
 def clip_conditions(scenario: Scenario, config: SizeLike = (448, 256), *, frames: int | None = None,

@@ -49,6 +49,7 @@ from engine.export.nuscenes_schema import (
 )
 from engine.export.visibility import silhouette, visibility_counts
 from engine.fileio import atomic_write_json
+from engine.geometry import yaw_to_quaternion
 from engine.rig import CameraRig
 from engine.rig.pose import agent_present, ego_pose
 from engine.rig.projection import agent_box, transform_points
@@ -102,8 +103,7 @@ def keyframe_indices(times: np.ndarray, fps: float, key_hz: float = 2.0) -> list
 
 
 def _quat(yaw: float) -> list[float]:
-    q = Quaternion(axis=[0.0, 0.0, 1.0], angle=float(yaw))
-    return [float(q.w), float(q.x), float(q.y), float(q.z)]
+    return list(yaw_to_quaternion(yaw))
 
 
 def _safe(name: str) -> str:

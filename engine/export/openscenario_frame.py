@@ -16,11 +16,11 @@ linearly between vertices: a jump from +pi to -pi would spin the entity.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from engine.classes import VEHICLE_CLASSES
+from engine.geometry import wrap_angle
 
 REAR_AXLE_FRACTION = 0.3  # rear axle sits 0.3 * length behind the box centre (car: 1.38 m of 4.6 m)
 WHEELBASE_FRACTION = 0.6  # front axle 0.6 * length ahead of the rear axle
@@ -56,4 +56,4 @@ def reference_to_centre(x: np.ndarray | float, y: np.ndarray | float, heading: n
 
 def wrap_heading(h: float) -> float:
     """A heading in [-pi, pi) (the scenario's convention for single poses)."""
-    return (h + math.pi) % (2 * math.pi) - math.pi
+    return float(wrap_angle(h))

@@ -81,6 +81,7 @@ OVERRIDES: dict[str, dict[str, Bound]] = {
     "cone_row": {"count": Bound(2, 40, ""), "length": Bound(1.0, 200.0, "m"), "ahead": Bound(-200.0, 400.0, "m")},
     "work_zone": {"length": Bound(5.0, 300.0, "m"), "ahead": Bound(-200.0, 400.0, "m")},
     "static_object": {"ahead": Bound(-200.0, 400.0, "m")},
+    "roundabout": {"exit": Bound(1, 4, "")},
 }
 
 

@@ -92,11 +92,12 @@ CLASS_WORDS: dict[str, list[str]] = {
                    "worker", "construction worker", "road worker", "jaywalker", "toddler", "student", "guy", "lady",
                    "human", "passer-by", "passerby", "pedestrain", "cop", "police officer", "officer",
                    "schoolchild", "schoolkid", "mother", "father", "skater",
-                   "skateboarder", "dog walker", "tourist", "youngster", "infant", "senior", "wheelchair user"],
+                   "skateboarder", "dog walker", "tourist", "youngster", "infant", "senior", "wheelchair user",
+                   "delivery driver", "delivery man", "courier", "postman", "mail carrier", "pedestrian with a pram"],
     "motorcycle": ["motorcycle", "motorbike", "motorcyclist", "biker", "scooter", "moped", "motor bike",
                    "dirt bike", "motor cycle", "motocycle", "superbike", "vespa", "rider on a motorcycle",
                    "delivery scooter", "motor scooter"],
-    "bicycle": ["bicycle", "bike", "cyclist", "bicyclist", "bike rider", "e-bike", "ebike", "push bike", "pushbike",
+    "bicycle": ["e scooter", "electric scooter", "kick scooter", "e scooter rider", "bicycle", "bike", "cyclist", "bicyclist", "bike rider", "e-bike", "ebike", "push bike", "pushbike",
                 "cycle", "cargo bike", "bmx", "rider", "racing cyclist", "delivery cyclist", "bicycle rider"],
     "traffic_cone": ["cone", "traffic cone", "pylon", "safety cone", "road cone", "witch hat"],
     "barrier": ["barrier", "jersey barrier", "barricade", "road block", "roadblock", "bollard", "road barrier",
@@ -153,6 +154,9 @@ _MANEUVER_VERBS: dict[str, str] = {
     "swerve into our lane": "cut_in", "move into our lane": "cut_in", "pull into our lane": "cut_in",
     "change into our lane": "cut_in", "veer into our lane": "cut_in", "drift into our lane": "cut_in",
     "swerve into my lane": "cut_in", "move into my lane": "cut_in", "merge into our lane": "cut_in",
+    "cut us off": "cut_in", "cut me off": "cut_in", "cut the ego off": "cut_in", "cut in on us": "cut_in",
+    "weave through traffic": "change_lane", "weave between lanes": "change_lane", "weave": "change_lane",
+    "zigzag": "change_lane",
     "overtake": "overtake", "pass": "overtake", "zoom past": "overtake", "speed past": "overtake",
     "overtake us": "overtake", "get past": "overtake",
     "merge": "merge", "join the highway": "merge", "join the motorway": "merge", "join the freeway": "merge",
@@ -194,7 +198,8 @@ _MANEUVER_VERBS: dict[str, str] = {
     "run through the stop sign": "crossing_traffic", "ignore the stop sign": "crossing_traffic",
     "blow through the stop sign": "crossing_traffic", "roll through the stop sign": "crossing_traffic",
     "step into the road": "crossing", "step onto the road": "crossing", "step off the kerb": "crossing",
-    "step off the curb": "crossing", "step into the street": "crossing",
+    "step off the curb": "crossing", "step into the street": "crossing", "walk into the road": "crossing",
+    "walk into the street": "crossing", "walk out into the road": "crossing", "walk onto the road": "crossing",
     "stop at the red light": "stop_at_light", "stop at the light": "stop_at_light",
     "stop at the traffic light": "stop_at_light", "stop at the traffic lights": "stop_at_light",
     "wait at the red light": "stop_at_light", "wait at the light": "stop_at_light",
@@ -241,8 +246,8 @@ _MANEUVER_NOUNS: dict[str, str] = {
     "waiting at the light": "stop_at_light", "waiting at the red light": "stop_at_light",
     "stopped at the light": "stop_at_light", "stopped at the red light": "stop_at_light",
     "wrong way": "unsupported:wrong-way driving", "wrong-way": "unsupported:wrong-way driving",
-    "ghost driver": "unsupported:wrong-way driving", "roundabout": "unsupported:roundabouts",
-    "traffic circle": "unsupported:roundabouts", "drifting": "unsupported:drifting",
+    "ghost driver": "unsupported:wrong-way driving", "roundabout": "roundabout", "rotary": "roundabout",
+    "traffic circle": "roundabout", "drifting": "unsupported:drifting",
     "lane splitting": "unsupported:lane splitting", "filtering": "unsupported:lane splitting",
     "three-point turn": "unsupported:three-point turns", "tunnel": "unsupported:tunnels",
     "bridge": "unsupported:bridges", "parking lot": "unsupported:parking lots", "car park": "unsupported:car parks",
@@ -265,7 +270,7 @@ MANEUVERS: dict[str, str] = {**_expand(_DECLARED_VERBS, verbs=True), **_DECLARED
 
 #: When several manoeuvres are said of one agent, the more specific one wins.
 MANEUVER_PRIORITY = ["run_red", "crossing_traffic", "run_out", "jaywalk", "cut_in", "overtake", "merge", "u_turn",
-                     "turn_left", "turn_right", "stop_at_light", "emergency_stop", "stop_and_go", "change_lane",
+                     "roundabout", "turn_left", "turn_right", "stop_at_light", "emergency_stop", "stop_and_go", "change_lane",
                      "crossing", "follow", "pull_out", "brake", "accelerate", "walk", "stand", "static", "parked",
                      "forward", "react"]
 
@@ -280,14 +285,14 @@ SEQUENCEABLE = {"forward", "accelerate", "brake", "emergency_stop", "change_lane
                 "stop_at_light", "pull_out", "sidewalk_walk", "ego"}
 
 # ---------------------------------------------------------------------------------- animals
-ANIMAL_WORDS = {"deer": "deer", "stag": "deer", "doe": "deer", "moose": "deer", "elk": "deer", "dog": "dog",
+ANIMAL_WORDS = {"deer": "deer", "stag": "deer", "moose": "deer", "elk": "deer", "dog": "dog",
                 "puppy": "dog", "stray dog": "dog", "cat": "cat", "fox": "dog", "cow": "cow", "cattle": "cow",
                 "sheep": "dog", "goat": "dog", "horse": "horse", "pony": "horse", "animal": "animal",
                 "wild animal": "animal", "boar": "dog", "wild boar": "dog", "kangaroo": "deer"}
 
 # ---------------------------------------------------------------------------------- modifiers
 REPEAT_WORDS = {"twice": 2, "two times": 2, "three times": 3, "thrice": 3, "again": 2, "back and forth": 2}
-SUDDEN_WORDS = {"suddenly", "abruptly", "hard", "sharply", "unexpectedly", "without warning", "all of a sudden",
+SUDDEN_WORDS = {"harder", "suddenly", "abruptly", "hard", "sharply", "unexpectedly", "without warning", "all of a sudden",
                 "without signalling", "without signaling", "without indicating", "without looking",
                 "at the last moment", "at the last second", "violently", "aggressively", "recklessly",
                 "dangerously", "emergency", "panic", "urgently", "harshly"}

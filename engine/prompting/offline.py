@@ -23,7 +23,7 @@ SAME_MOTION = {"run_red": {"crossing", "crossing_traffic"}, "crossing_traffic": 
                "crossing": {"jaywalk", "run_out"} | _WAIT_FIRST,
                "cut_in": {"change_lane", "overtake", "accelerate"}, "merge": {"change_lane"},
                "overtake": {"change_lane", "accelerate"}, "pull_out": {"accelerate", "cut_in", "merge"},
-               "u_turn": {"turn_left"}, "stop_at_light": {"accelerate", "forward", "brake", "static", "pull_out"}}
+               "u_turn": {"turn_left"}, "change_lane": {"overtake", "merge", "cut_in"}, "stop_at_light": {"accelerate", "forward", "brake", "static", "pull_out"}}
 SEQUENCE_DURATION = 12.0     # s: the clip length for prompts with manoeuvre sequences that do not say one
 SLOW_SPEED = {"pedestrian": 0.9, "bicycle": 2.5, "motorcycle": 5.0}
 FAST_SPEED = {"pedestrian": 3.0, "bicycle": 7.0, "motorcycle": 20.0, "car": 17.0, "truck": 14.0, "bus": 13.0}
@@ -88,6 +88,8 @@ class Actor:
         return self.cls == "ego"
 
     def absorb(self, c: Clause) -> None:
+        if any(w in c.text for w in ("weav", "zigzag")) and "change_lane" in c.maneuvers:
+            c.modifiers.add("repeat:3")                 # weaving: lane changes back and forth
         new = [m for m in c.maneuvers if m in L.MANEUVER_PRIORITY]
         if not new and "running" in c.modifiers and self.cls == "pedestrian" and self.steps and c.subject is None:
             new = ["run_out"]                          # "... and then runs"
@@ -552,13 +554,19 @@ class OfflineInterpreter:
     # ---- the ego -----------------------------------------------------------------------------
     def _ego(self, w: _Writer, ego: Actor, m: str | None, notes: list[str]) -> None:
         n_calls = len(w.calls)
+        said = m
         speed = self._speed(ego, "car", notes)
         sp = [("speed", speed)] if speed else []
         to = [("to_speed", _speed_expr(ego.to_speed)[0])] if ego.to_speed else []
         side = ego.side[0] if ego.side else (ego.lane if ego.lane in ("left", "right") else None)
         if m in ("cut_in", "overtake", "merge"):
-            notes.append(f"the ego's {m.replace('_', ' ')} is written as a lane change")
-            m = "change_lane"
+            if "narrow" in ego.road or any("narrow" in a.road for a in self._actors):
+                self._dropped.append(f"the ego's {m.replace('_', ' ')} on a one-lane road (it would need the "
+                                     f"oncoming lane)")
+                m = None
+            else:
+                notes.append(f"the ego's {m.replace('_', ' ')} is written as a lane change")
+                m = "change_lane"
         if m == "stop_at_light":
             w.call("stop_at_light", [(None, "ego")] + sp)
         elif m == "brake":
@@ -575,6 +583,9 @@ class OfflineInterpreter:
             w.call(m, [(None, "ego")] + sp + self._start(ego, "enter_time"))
         elif m == "u_turn":
             w.call("u_turn", [(None, "ego")] + sp + self._start(ego))
+        elif m == "roundabout":
+            w.call("roundabout", [(None, "ego"), ("exit", str(_roundabout_exit(ego)))] + sp
+                   + self._start(ego, "enter_time"))
         elif m == "follow" or (m is None and ego.target is not None):
             leader = ego.target.var if ego.target and ego.target.var else None
             if leader:
@@ -588,7 +599,7 @@ class OfflineInterpreter:
             self._dropped.append("the ego does not pull out in this library (it starts in its lane)")
         if m is not None:
             ego.var = "ego"
-            self._followups(w, ego, m, notes,
+            self._followups(w, ego, said, notes,
                             primary_written=len(w.calls) == n_calls or w.calls[-1] in L.SEQUENCEABLE)
 
     # ---- other agents --------------------------------------------------------------------------
@@ -766,6 +777,15 @@ class OfflineInterpreter:
                 approach = "oncoming" if m == "turn_left" else "ahead"
             w.call(m, [(None, who)] + self._opt([("speed", speed)]) + [("approach", _q(approach))]
                    + self._start(a, "enter_time"), a.var)
+        elif m == "roundabout":
+            if a.position == "oncoming":
+                entry = "oncoming"
+            elif a.side and a.side[1] == "from":
+                entry = "from_left" if a.side[0] == "left" else "from_right"
+            else:
+                entry = "ahead"
+            w.call("roundabout", [(None, who), ("entry", _q(entry)), ("exit", str(_roundabout_exit(a)))]
+                   + self._opt([("speed", speed)]) + self._start(a, "enter_time"), a.var)
         elif m == "u_turn":
             lane = "oncoming" if a.position == "oncoming" else (a.lane or "same")
             args = [(None, who)] + self._opt([("speed", speed)])
@@ -874,7 +894,7 @@ class OfflineInterpreter:
                 args.append(("start", _num(min(c.time, self.duration))))
             if times > 1:
                 args.append(("times", str(times)))
-            if (name in ("brake", "emergency_stop", "stop") and not a.is_ego and a.cls != "pedestrian"
+            if (name in ("brake", "emergency_stop", "stop", "change_lane") and not a.is_ego and a.cls != "pedestrian"
                     and (w.calls and w.calls[-1] in ("cut_in", "then") or a.lane in (None, "same"))):
                 args.append(("contact", "True"))       # it brakes in front of the ego: the ego reacts
                 self._auto_react = True
@@ -979,6 +999,30 @@ class OfflineInterpreter:
             a.var = w.var(a.head)
             w.call("static_object", [(None, _q(a.cls)), ("lane", _q(lane))] + self._opt([("ahead", self._ahead(a))]),
                    a.var)
+
+
+_EXIT_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+                  "last": 3}
+
+
+def _roundabout_exit(a: Actor) -> int:
+    """The exit a roundabout prompt names for `a` ('takes the second exit', 'goes straight on',
+    'turns left at the roundabout'); 2 (straight on) when it names none."""
+    import re
+
+    text = " ".join(st.clause.text for st in a.steps).lower()
+    m = re.search(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|last)\s+exit", text)
+    if m:
+        return _EXIT_ORDINALS[m.group(1)]
+    if re.search(r"\bexit\s+([1-4])\b", text):
+        return int(re.search(r"\bexit\s+([1-4])\b", text).group(1))
+    if "full circle" in text or "all the way round" in text or "all the way around" in text or "comes back" in text:
+        return 4
+    if re.search(r"\b(turns?|turning|goes|going|heads?|heading) left\b", text):
+        return 3
+    if re.search(r"\b(turns?|turning|goes|going|heads?|heading) right\b", text):
+        return 1
+    return 2
 
 
 def interpret_offline(prompt: str, duration: float = 2.75) -> Interpretation:

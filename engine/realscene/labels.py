@@ -63,7 +63,7 @@ class RecordedInstance:
 class RecordedLabels:
     """What an export of an edited real scene keeps from the recording (see the module docstring).
 
-    t0_us: timestamp of the scene's first sample (clip time 0); location / vehicle / date_captured:
+    t0_us: clip time 0 (the scene's first sample + the source's start offset); location / vehicle / date_captured:
     the scene's log; key_frames: clip frame indices that become samples, ascending, 0 first;
     key_samples: key frame index -> source sample token (key frames past the recording have none);
     instances: agent id -> RecordedInstance; category_descriptions: category name -> description.
@@ -166,7 +166,7 @@ def recorded_labels(scenario: Scenario, times: np.ndarray | None = None) -> Reco
     while tok:
         samples.append(nusc.get("sample", tok))
         tok = samples[-1]["next"]
-    t0_us = int(samples[0]["timestamp"])
+    t0_us = int(samples[0]["timestamp"]) + int(round(float(getattr(source, "start", 0.0) or 0.0) * 1e6))  # clip time 0
     sample_times = np.array([(int(s["timestamp"]) - t0_us) / 1e6 for s in samples])
     keys = clip_key_frames(sample_times, times, scenario.fps)
     key_samples = {k: samples[i]["token"] for k, i in keys.items() if i >= 0}

@@ -3,8 +3,12 @@
     frames = RealFrameCache()
     scene = frames.scene(document.scenario)             # opened on first use, then the same object
     k = frames.frame_index(scene, t)                    # nearest recorded frame, None past the recording
-    bgs = frames.backgrounds(scene, k, real_rig(scene, (448, 256)))   # {camera: Background}, cached
+    inputs = frames.inputs(scene, (448, 256))           # engine.conditions.SceneInputs: rig + backgrounds
+    bgs = frames.backgrounds(scene, k, inputs.rig)      # {camera: Background} = inputs.backgrounds_at(k), cached
     renderer.set_backgrounds(bgs); renderer.render(k / scene.scenario.fps)
+
+The rig and the backgrounds come from `engine.conditions.real_scene_inputs`, the entry point `guidance`,
+`generate` and `export` go through, so the preview of frame k shows the very pixels they produce.
 
 No Qt: the editor's render worker (a thread or a child process) owns one cache, so the dataset is
 read off the UI thread. Opening a scene reads the whole nuScenes database and can take seconds; a
@@ -17,7 +21,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from engine.realscene.backgrounds import RealDepthSettings, real_backgrounds
+from engine.realscene.backgrounds import RealDepthSettings
 from engine.rig.rig import CameraRig
 from engine.scenario.model import Scenario, SceneSource
 from engine.sources.errors import SceneSourceError
@@ -41,6 +45,7 @@ class RealFrameCache:
         self._lock = threading.Lock()
         self._scenes: OrderedDict[tuple, NuScenesScene | SceneSourceError] = OrderedDict()
         self._frames: OrderedDict[tuple, dict] = OrderedDict()
+        self._inputs: OrderedDict[tuple, object] = OrderedDict()
         self.opened = 0          # how many times a scene was actually opened (cache misses)
 
     def scene(self, scenario: Scenario) -> NuScenesScene:
@@ -79,6 +84,8 @@ class RealFrameCache:
                 del self._scenes[key]
             for key in [k for k in self._frames if source is None or k[0] == source]:
                 del self._frames[key]
+            for key in [k for k in self._inputs if source is None or k[0] == source]:
+                del self._inputs[key]
 
     @staticmethod
     def frame_index(scene: NuScenesScene, t: float) -> int | None:
@@ -86,15 +93,38 @@ class RealFrameCache:
         k = int(np.floor(float(t) * scene.scenario.fps + 0.5))
         return k if 0 <= k < scene.num_frames else None
 
+    def inputs(self, scene: NuScenesScene, size: tuple[int, int]):
+        """The `engine.conditions.SceneInputs` of `scene` at `size` = (W, H): its log's rig at that size and
+        its backgrounds, made by `engine.conditions.real_scene_inputs` (the one path; cached per scene and size)."""
+        from engine.conditions.scene import real_scene_inputs
+
+        key = (scene.source, float(scene.scenario.fps), tuple(int(v) for v in size), id(scene))
+        with self._lock:
+            hit = self._inputs.get(key)
+            if hit is not None:
+                self._inputs.move_to_end(key)
+                return hit
+        made = real_scene_inputs(scene, tuple(size), self.settings)
+        with self._lock:
+            self._inputs[key] = made
+            while len(self._inputs) > 2 * self.scenes_kept:
+                self._inputs.popitem(last=False)
+        return made
+
     def backgrounds(self, scene: NuScenesScene, index: int, rig: CameraRig) -> dict:
-        """{camera: Background} of frame `index` for the cameras of `rig` (cached per frame and rig)."""
+        """{camera: Background} of frame `index` at the size of `rig` (the scene's own rig at that size),
+        from `self.inputs(scene, rig.size).backgrounds_at(index)`; cached per frame and rig."""
         key = (scene.source, float(scene.scenario.fps), int(index), rig)
         with self._lock:
             hit = self._frames.get(key)
             if hit is not None:
                 self._frames.move_to_end(key)
                 return hit
-        bgs = real_backgrounds(scene, int(index), rig, self.settings)
+        inputs = self.inputs(scene, rig.size)
+        if inputs.rig != rig:
+            raise ValueError(f"{scene.source.scene}: backgrounds are made for the scene's own rig at "
+                             f"{rig.size[0]}x{rig.size[1]}, not another rig")
+        bgs = inputs.backgrounds_at(int(index)) or {}
         with self._lock:
             self._frames[key] = bgs
             while len(self._frames) > self.frames_kept:

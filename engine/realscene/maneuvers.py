@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.geometry import wrap_angle
 from engine.realscene.ego_path import EgoPathFrame
 from engine.realscene.proposals import Conflict, insertion_conflicts
 from engine.scenario.model import EGO_ID, Agent, Scenario
@@ -57,7 +58,7 @@ def ego_lane_guess(scenario: Scenario) -> tuple[int, int]:
         j = min(i + 1, len(pts) - 1) if i + 1 < len(pts) else i - 1
         seg = pts[j] - pts[i] if j > i else pts[i] - pts[j]
         h = math.atan2(seg[1], seg[0])
-        if abs((h - yaw + math.pi) % (2 * math.pi) - math.pi) > SAME_DIRECTION or d[i] > 12.0:
+        if abs(wrap_angle(h - yaw)) > SAME_DIRECTION or d[i] > 12.0:
             continue
         lateral = -math.sin(yaw) * (pts[i, 0] - x) + math.cos(yaw) * (pts[i, 1] - y)
         total += 1

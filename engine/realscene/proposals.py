@@ -25,6 +25,7 @@ import shapely
 
 from engine.checks.geometry import obb_gap, obb_penetration
 from engine.classes import class_names, default_size
+from engine.geometry import wrap_angle
 from engine.realscene.ego_path import EgoPathFrame
 from engine.rig.pose import agent_present
 from engine.scenario.model import EGO_ID, Agent, Scenario
@@ -296,7 +297,7 @@ def propose_insertions(
                 continue
             rel = start[i, :2] - ego_xy
             dist = float(np.hypot(*rel))
-            bearing = float((math.atan2(rel[1], rel[0]) - eyaw + math.pi) % (2 * math.pi) - math.pi)
+            bearing = float(wrap_angle(math.atan2(rel[1], rel[0]) - eyaw))
             in_front = abs(bearing) <= front_half_angle
             score = (3.0 if in_front else 0.0) + min(float(g), 5.0) * 0.5 - 0.05 * abs(dist - 18.0)
             results.append((score, v, i, float(g), dist, bearing))

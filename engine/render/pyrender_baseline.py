@@ -15,7 +15,7 @@ import numpy as np
 from engine.assets.library import AssetLibrary
 from engine.render.depth_normals import normals_from_depth
 from engine.render.gl_tiles import FAR_PLANE, NEAR_PLANE
-from engine.render.pyrender_util import release_offscreen
+from engine.gl.pyrender_util import release_offscreen
 from engine.render.scene_geometry import build_scene_geometry
 from engine.rig.pose import agent_model_matrix, agent_present, ego_pose
 from engine.rig.rig import CameraRig

@@ -39,7 +39,7 @@ def _r(points) -> tuple[tuple[float, float], ...]:
 
 def standard_connectors(layout: RoadLayout) -> list[Connector]:
     """Left turns lane 1 -> 1 and right turns outermost -> outermost from every approach."""
-    if layout.intersection_x is None:
+    if layout.intersection_x is None or layout.roundabout:
         return []
     n = layout.lanes_per_direction
     out = []
@@ -53,7 +53,7 @@ def _main_road_segments(layout: RoadLayout, extent: MapExtent, clearance: float)
     """x ranges of the main road that keep `clearance` from the intersection box."""
     if layout.intersection_x is None:
         return [(extent.xmin, extent.xmax)]
-    cx, h = layout.intersection_x, layout.half_width
+    cx, h = layout.intersection_x, layout.box_half
     segs = [(extent.xmin, cx - h - clearance), (cx + h + clearance, extent.xmax)]
     return [(a, b) for a, b in segs if b - a > 1.0]
 
@@ -188,7 +188,13 @@ def fitted_road_map(layout: RoadLayout, extent: MapExtent, connectors: Sequence[
 
     sweep = dict(sweep or {})
     n, w = layout.lanes_per_direction, layout.lane_width
-    if layout.intersection_x is not None:
+    island = None
+    if layout.roundabout:
+        from engine.roadmap.roundabout import roundabout_base
+
+        base, rbt_area, island = roundabout_base(layout, extent.xmin, extent.xmax, extent.ymax)
+        lanes = list(base.lanes)
+    elif layout.intersection_x is not None:
         base = intersection_map(IntersectionLayout(
             center_x=layout.intersection_x, lanes_per_direction=n, lane_width=w,
             west_extent=extent.xmin, east_extent=extent.xmax, cross_extent=extent.ymax))
@@ -198,7 +204,7 @@ def fitted_road_map(layout: RoadLayout, extent: MapExtent, connectors: Sequence[
         lanes = list(base.lanes)
     dividers = list(base.lane_dividers)
     crossings = list(base.ped_crossings) + _midblock_crosswalks(layout)
-    areas = [Polygon(p) for p in base.drivable_area]
+    areas = [Polygon(p) for p in base.drivable_area] + ([rbt_area] if island is not None else [])
 
     conns: dict[str, Connector] = {c.id: c for c in standard_connectors(layout)}
     conns.update({c.id: c for c in connectors})
@@ -216,8 +222,14 @@ def fitted_road_map(layout: RoadLayout, extent: MapExtent, connectors: Sequence[
     # close small notches where widened connectors meet the kerbs, fill enclosed pockets
     area = area.buffer(CLOSING_RADIUS, join_style=1).buffer(-CLOSING_RADIUS, join_style=1)
     area = unary_union([Polygon(p.exterior) for p in (area.geoms if hasattr(area, "geoms") else [area])])
+    if island is not None:
+        area = area.difference(island)             # the roundabout's central island is not drivable
     area = area.simplify(0.005)
     area_polys = list(area.geoms) if hasattr(area, "geoms") else [area]
+    if island is not None:
+        from engine.roadmap.roundabout import split_holes
+
+        area_polys = split_holes(area)
     drivable = tuple(_r(list(p.exterior.coords)[:-1]) for p in area_polys if not p.is_empty)
     return RoadMap(
         lanes=tuple(lanes),

@@ -100,6 +100,7 @@ class RoadLayout:
     parking: frozenset[str] = field(default_factory=frozenset)     # directions with a kerbside parking lane
     crosswalks: tuple[float, ...] = ()                            # mid-block crosswalk centres (x) on the main road
     ramps: tuple[Ramp, ...] = ()
+    roundabout: bool = False                                      # the intersection is a roundabout
 
     # ---- lanes ----------------------------------------------------------------------
     @property
@@ -146,11 +147,20 @@ class RoadLayout:
         return -self.kerb_lat(OPPOSITE[direction])
 
     # ---- intersection ---------------------------------------------------------------
+    @property
+    def box_half(self) -> float:
+        """Half size of the junction: the intersection box, or the roundabout's outer ring radius."""
+        if self.roundabout:
+            from engine.roadmap.roundabout import outer_radius
+
+            return outer_radius(self)
+        return self.half_width
+
     def box(self) -> tuple[float, float, float, float] | None:
         """(xmin, xmax, ymin, ymax) of the intersection box (where the two roads overlap), or None."""
         if self.intersection_x is None:
             return None
-        cx, h = self.intersection_x, self.half_width
+        cx, h = self.intersection_x, self.box_half
         return (cx - h, cx + h, -h, h)
 
     def box_entry_s(self, direction: str) -> float:
@@ -158,10 +168,10 @@ class RoadLayout:
         if self.intersection_x is None:
             raise ValueError("the layout has no intersection")
         if direction == "EB":
-            return self.intersection_x - self.half_width
+            return self.intersection_x - self.box_half
         if direction == "WB":
-            return -(self.intersection_x + self.half_width)
-        return -self.half_width                       # NB / SB frames are centred on the intersection
+            return -(self.intersection_x + self.box_half)
+        return -self.box_half                         # NB / SB frames are centred on the intersection
 
     def box_exit_s(self, direction: str) -> float:
         """s (in `direction`'s frame) where traffic travelling that way leaves the intersection box."""
@@ -175,7 +185,7 @@ class RoadLayout:
         """x of every crosswalk across the main road (mid-block ones and the intersection's west/east arms)."""
         xs = list(self.crosswalks)
         if self.intersection_x is not None:
-            d = self.half_width + INTERSECTION_CROSSWALK_GAP + INTERSECTION_CROSSWALK_WIDTH / 2
+            d = self.box_half + INTERSECTION_CROSSWALK_GAP + INTERSECTION_CROSSWALK_WIDTH / 2
             xs += [self.intersection_x - d, self.intersection_x + d]
         return sorted(xs)
 
@@ -187,7 +197,7 @@ class RoadLayout:
         """Whether main-road position x lies within `margin` of the intersection box."""
         if self.intersection_x is None:
             return False
-        return abs(x - self.intersection_x) < self.half_width + margin
+        return abs(x - self.intersection_x) < self.box_half + margin
 
     # ---- edits (return new layouts) ---------------------------------------------------
     def with_lanes(self, n: int) -> "RoadLayout":
@@ -195,6 +205,10 @@ class RoadLayout:
 
     def with_intersection(self, x: float) -> "RoadLayout":
         return replace(self, intersection_x=float(x))
+
+    def with_roundabout(self, x: float) -> "RoadLayout":
+        """A roundabout centred at (x, 0) in place of the intersection."""
+        return replace(self, intersection_x=float(x), roundabout=True)
 
     def with_parking(self, direction: str) -> "RoadLayout":
         return replace(self, parking=frozenset(self.parking | {direction}))

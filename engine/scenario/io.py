@@ -100,7 +100,8 @@ def to_document(s: Scenario) -> dict[str, Any]:
         "prompt": s.prompt,
         "script": s.script,
         "source": None if s.source is None else {
-            "kind": s.source.kind, "dataroot": s.source.dataroot, "version": s.source.version, "scene": s.source.scene},
+            "kind": s.source.kind, "dataroot": s.source.dataroot, "version": s.source.version, "scene": s.source.scene,
+            **({"start": s.source.start} if s.source.start else {})},
         "intents": [{"kind": i.kind, "agents": list(i.agents), "params": dict(i.params)} for i in s.intents],
     }
 
@@ -329,7 +330,8 @@ def _build(doc: dict[str, Any]) -> Scenario:
         map=road,
         prompt=doc.get("prompt"),
         script=doc.get("script"),
-        source=None if src is None else SceneSource(src["kind"], src.get("dataroot", ""), src.get("version", ""), src.get("scene", "")),
+        source=None if src is None else SceneSource(src["kind"], src.get("dataroot", ""), src.get("version", ""), src.get("scene", ""),
+                                                    float(src.get("start", 0.0))),
         intents=tuple(Intent(i["kind"], tuple(i.get("agents", [])), dict(i.get("params", {}))) for i in doc.get("intents", [])),
     )
 

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from engine.geometry import footprint_corners
 from engine.scenario.roadmap import RoadMap
 from engine.scenario.trajectory import Trajectory
 
@@ -106,11 +107,7 @@ class Agent:
     def box_corners_2d(self, t: float | np.ndarray) -> np.ndarray:
         """Footprint corners at time(s) t: (N, 4, 2), order front-left, rear-left, rear-right, front-right."""
         s = self.trajectory.sample(t)
-        w, l = self.size[0], self.size[1]
-        local = np.array([[l / 2, w / 2], [-l / 2, w / 2], [-l / 2, -w / 2], [l / 2, -w / 2]])
-        c, sn = np.cos(s.yaw), np.sin(s.yaw)
-        rot = np.stack([np.stack([c, -sn], -1), np.stack([sn, c], -1)], -2)  # (N, 2, 2)
-        return np.einsum("nij,kj->nki", rot, local) + s.xy[:, None, :]
+        return footprint_corners(s.x, s.y, s.yaw, self.size[1] / 2, self.size[0] / 2)
 
     def box_corners_3d(self, t: float) -> np.ndarray:
         """The 8 box corners at time t in the world frame, (3, 8), in nuscenes-devkit `Box.corners` order."""
@@ -136,12 +133,16 @@ class Intent:
 
 @dataclass(frozen=True)
 class SceneSource:
-    """A real scene the scenario edits (the file refers to it; images are not copied)."""
+    """A real scene the scenario edits (the file refers to it; images are not copied).
+
+    start: seconds into the recording (from its first key frame) where the scenario's time 0 lies.
+    """
 
     kind: str = "nuscenes"
     dataroot: str = ""
     version: str = ""
     scene: str = ""
+    start: float = 0.0
 
 
 def default_ego(trajectory: Trajectory | None = None) -> Agent:

@@ -5,12 +5,13 @@ metres, seconds, radians, yaw counter-clockwise from +x.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple, Sequence
 
 import numpy as np
+
+from engine.geometry import wrap_angle  # also imported from here by editor/ and engine/render/
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,6 @@ class TrajectorySample(NamedTuple):
 def unwrap_yaw(yaw: Sequence[float] | np.ndarray) -> np.ndarray:
     """(N,) yaw made continuous (no jumps of more than pi between neighbours)."""
     return np.unwrap(np.asarray(yaw, dtype=np.float64))
-
-
-def wrap_angle(a: np.ndarray | float) -> np.ndarray | float:
-    """Angle(s) wrapped to [-pi, pi)."""
-    return (np.asarray(a) + math.pi) % (2 * math.pi) - math.pi
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@
 
 The scenario file refers to the scene (`Scenario.source`); it never copies images. Reopen the real
 data of a saved scenario with `scene_for_scenario(scenario)`. Frame k of the scenario is at
-``t0 + k / fps`` (t0 = the scene's first key frame); the clip always starts at the scene's start
-because `SceneSource` records no start offset.
+``t0 + k / fps`` where t0 = the scene's first key frame + `SceneSource.start` (seconds into the log,
+default 0): frames, ego poses, annotated tracks and the labels of an export all count from there.
 """
 from __future__ import annotations
 
@@ -162,10 +162,12 @@ def open_nuscenes_scene(
     duration: float | None = None,
     map_source: str = "auto",
     map_margin: float = 60.0,
+    start: float = 0.0,
 ) -> NuScenesScene:
     """Open `scene` (name or token) of the dataset at `dataroot` / `version`.
 
-    duration: seconds of clip from the scene start (default: all of it, as far as every camera
+    start: seconds into the recording (from its first key frame) where the clip begins (default 0);
+    duration: seconds of clip from there (default: all of the rest, as far as every camera
     reaches); fps: scenario frame rate (nuScenes cameras: 12 Hz); map_source: 'auto',
     'expansion' or 'traffic' (see `engine.sources.scene_map`). Raises SceneSourceError.
     """
@@ -173,13 +175,20 @@ def open_nuscenes_scene(
         raise SceneSourceError(f"fps must be a positive number (got {fps!r})")
     if duration is not None and not (duration > 0 and np.isfinite(duration)):
         raise SceneSourceError(f"duration must be a positive number of seconds (got {duration!r})")
+    start = float(start)
+    if not (start >= 0 and np.isfinite(start)):
+        raise SceneSourceError(f"start must be a number of seconds >= 0 into the scene (got {start!r})")
     nusc = load_nuscenes(dataroot, version)
     rec = _find_scene(nusc, scene, dataroot, version)
     log = nusc.get("log", rec["log_token"])
-    t0_us = int(nusc.get("sample", rec["first_sample_token"])["timestamp"])
+    first_us = int(nusc.get("sample", rec["first_sample_token"])["timestamp"])
     t_last = int(nusc.get("sample", rec["last_sample_token"])["timestamp"])
     info = SceneInfo(rec["name"], rec["token"], rec.get("description", ""), log.get("location", ""),
-                     log.get("logfile", ""), int(rec.get("nbr_samples", 0)), (t_last - t0_us) / 1e6, t0_us)
+                     log.get("logfile", ""), int(rec.get("nbr_samples", 0)), (t_last - first_us) / 1e6, first_us)
+    t0_us = first_us + int(round(start * 1e6))      # clip time 0
+    if t0_us > t_last:
+        raise SceneSourceError(f"{rec['name']}: start {start:g} s is past the end of the scene "
+                               f"({info.duration:g} s of key frames)")
     records = channel_records(nusc, rec)
     cameras = panorama_sorted(camera_channels(nusc, records))
     if not cameras:
@@ -220,7 +229,7 @@ def open_nuscenes_scene(
     road, map_used, w = scene_road_map(Path(nusc.dataroot), log["location"], ego, agents, times,
                                        source=map_source, margin=map_margin)
     warnings += w
-    source = SceneSource(SOURCE_KIND, str(Path(dataroot).expanduser().resolve()), version, rec["name"])
+    source = SceneSource(SOURCE_KIND, str(Path(dataroot).expanduser().resolve()), version, rec["name"], start)
     scenario = Scenario(
         name=rec["name"], description=rec.get("description", ""), fps=float(fps), duration=n / fps,
         ego=ego, agents=tuple(agents), map=road, source=source,
@@ -242,7 +251,7 @@ def open_scene_source(source: SceneSource, fps: float = DEFAULT_FPS, duration: f
         if key in _scene_cache:
             return _scene_cache[key]
     scene = open_nuscenes_scene(source.dataroot, source.version, source.scene, fps=fps, duration=duration,
-                                map_source=map_source)
+                                map_source=map_source, start=float(getattr(source, "start", 0.0) or 0.0))
     with _scene_lock:
         _scene_cache.clear()
         _scene_cache[key] = scene

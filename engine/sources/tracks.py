@@ -149,6 +149,9 @@ def _track_agent(cls: str, category: str, inst_token: str, anns: list[_Ann], t_e
     inside = [a for a in anns if a.t <= t_end + 1e-6]
     if not inside or t[0] > t_end + 1e-6:
         return None
+    hold = SINGLE_KEY_HOLD if len(anns) == 1 else 0.0
+    if t[-1] + hold < 0.0:       # seen only before the clip starts (a scene opened at a start offset)
+        return None
     size = tuple(float(np.median([a.wlh[i] for a in anns])) for i in range(3))
     attr = Counter(a.attribute for a in anns if a.attribute).most_common(1)
     spread = float(np.max(np.hypot(x - np.median(x), y - np.median(y))))
@@ -164,7 +167,7 @@ def _track_agent(cls: str, category: str, inst_token: str, anns: list[_Ann], t_e
         if clipped is None:
             return None
         traj = _trajectory(*clipped)
-    tokens = [a.token for a in anns if a.t <= t_end + 1e-6]
+    tokens = [a.token for a in anns if -1e-6 <= a.t <= t_end + 1e-6]
     params = {
         "category": category,
         "detection_name": detection_name(category),

@@ -4,8 +4,9 @@
         for k in sp.targets():
             sample = sp.sample(k)        # dict of arrays, the layout of `engine.training.cache`
 
-D, N, E come from the real frame (LiDAR depth densified by `engine.realscene`, normals from that depth,
-Canny on the image); boxes and HD map from the guidance renderer over the real frames; for a share of
+D, N, E come from the real frame through the one path (`engine.conditions.real_scene_inputs`: the log's
+rig at the size, the recorded image and its LiDAR depth densified by `engine.realscene`, normals from that
+depth, Canny on the image); boxes and HD map from the guidance renderer over the real frames; for a share of
 samples one recorded object is rendered into O/M (`engine.training.insertion`) and E is blanked inside
 M (D and N are blanked by `FrameConditions.guidance` when the sample is read, as at generation time).
 """
@@ -100,7 +101,8 @@ class ScenePreparer:
     """Makes the samples of one scene (opens it, owns a guidance renderer on the calling thread)."""
 
     def __init__(self, dataroot: str, version: str, scene: str, settings: PrepareSettings, encoder=None) -> None:
-        from engine.realscene import RealDepthSettings, real_rig
+        from engine.conditions import real_scene_inputs
+        from engine.realscene import RealDepthSettings
         from engine.render.guidance import GuidanceRenderer, RenderSettings
         from engine.sources import open_nuscenes_scene
 
@@ -115,8 +117,11 @@ class ScenePreparer:
             from engine.sources import SceneSourceError
 
             raise SceneSourceError("; ".join(fatal))
-        self.rig = real_rig(self.scene, tuple(settings.size))
         self.depth_settings = RealDepthSettings(source=settings.depth)
+        # the one path (`engine.conditions`): the log's rig at the size and the recorded frames with their depth,
+        # exactly what the preview, `guidance`, `generate` and `export` use for this scene
+        self.inputs = real_scene_inputs(self.scene, tuple(settings.size), self.depth_settings)
+        self.rig = self.inputs.rig
         self.render_settings = RenderSettings()
         t0 = time.perf_counter()
         self.renderer = GuidanceRenderer(self.rig, settings=RenderSettings(blank_inserted=False))
@@ -173,7 +178,6 @@ class ScenePreparer:
     def sample(self, k: int) -> dict[str, np.ndarray]:
         """The sample of scenario frame k (see `engine.training.cache` for the arrays)."""
         from engine.render.frame import encode_normals
-        from engine.realscene import real_frame_maps
         from engine.rig.pose import ego_pose
         from engine.training.insertion import blank_edges
 
@@ -181,8 +185,7 @@ class ScenePreparer:
         names = rig.names
         t = k / scene.scenario.fps
         t0 = time.perf_counter()
-        maps = real_frame_maps(scene, k, rig, self.depth_settings,
-                               canny=(self.render_settings.canny_low, self.render_settings.canny_high))
+        maps = self.inputs.frame_maps(k, canny=(self.render_settings.canny_low, self.render_settings.canny_high))
         tm.add("real maps (image, LiDAR depth, normals, Canny)", time.perf_counter() - t0)
 
         t0 = time.perf_counter()

@@ -239,6 +239,10 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
         (out / "config.json").write_text(json.dumps(cfg.to_json(), indent=1) + "\n")
     writer = _tensorboard(out, accelerator, notes)
     metrics_path = out / "metrics.jsonl"
+    if accelerator.is_main_process and metrics_path.is_file():
+        # steps after the checkpoint we resume from (or all, when starting over) are done again: drop their lines
+        kept = [ln for ln in metrics_path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= start]
+        metrics_path.write_text("".join(ln + "\n" for ln in kept))
     texts = _TextEmbeddings(pipe, device, torch.float32)
     rank, world = accelerator.process_index, accelerator.num_processes
     losses: list[float] = []

@@ -6,3 +6,4 @@ and cyclists), static (parked vehicles, cones, barriers, work zones).
 """
 from engine.library.functions import interactions, intersection, setup, static, vehicles, vulnerable  # noqa: F401
 from engine.library.functions import sequences, traffic, world  # noqa: F401,E402
+from engine.library.functions import roundabout  # noqa: F401,E402

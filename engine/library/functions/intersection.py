@@ -36,6 +36,9 @@ def ensure_intersection(ctx: ScenarioBuilder, entry_x: float | None) -> float:
     ego is late in the clip) if there is none yet. Keeps clear of crosswalks and parked objects."""
     lay = ctx.layout
     if lay.intersection_x is not None:
+        if lay.roundabout:
+            raise ctx.error("this needs a 4-way intersection and the road has a roundabout; "
+                            "use roundabout(who, exit=...) there", PlacementError)
         return lay.intersection_x
     h = lay.half_width
     if entry_x is None:
@@ -134,6 +137,9 @@ def _turn(ctx: ScenarioBuilder, who: AgentHandle | str, turn: str, speed: float 
           enter_time: float | None) -> AgentHandle:
     choice(ctx, "approach", approach, APPROACHES)
     number(ctx, "enter_time", enter_time, -ctx.duration, ctx.duration)
+    if ctx.layout.roundabout:
+        raise ctx.error(f"the road has a roundabout; turn {turn} there with roundabout(who, exit="
+                        f"{1 if turn == 'right' else 3})", PlacementError)
     w = resolve_who(ctx, who)
     cls = w.cls
     lim = limits_for(cls)

@@ -25,7 +25,7 @@ def set_environment(ctx: ScenarioBuilder, time_of_day: str = "day", weather: str
 
 @library_function("setup")
 def set_road(ctx: ScenarioBuilder, lanes: int | None = None, ego_lane: int | None = None,
-             lane_width: float | None = None, intersection: bool = False) -> None:
+             lane_width: float | None = None, intersection: bool = False, roundabout: bool = False) -> None:
     """Shape the road; call it first, before any agent is placed.
 
     The ego drives east in lane `ego_lane` of the main road (lane 1 is next to the centre line,
@@ -37,7 +37,10 @@ def set_road(ctx: ScenarioBuilder, lanes: int | None = None, ego_lane: int | Non
         ego_lane: the ego's lane number, 1 to `lanes`.
         lane_width: metres, 2.75 to 4.5 (default 3.5).
         intersection: True puts a 4-way intersection ahead of the ego.
+        roundabout: True puts a single-ring roundabout ahead of the ego instead (4 arms).
     """
+    if intersection and roundabout:
+        raise ctx.error("set_road: choose intersection=True or roundabout=True, not both")
     if len(ctx.records()) > 1 or not ctx.record("ego").provisional or ctx.layout.intersection_x is not None:
         raise ctx.error("set_road must come before any other agent, the ego's motion or an intersection is placed",
                         PlacementError)
@@ -65,3 +68,7 @@ def set_road(ctx: ScenarioBuilder, lanes: int | None = None, ego_lane: int | Non
         from engine.library.functions.intersection import ensure_intersection
 
         ensure_intersection(ctx, None)
+    if roundabout:
+        from engine.library.functions.roundabout import ensure_roundabout
+
+        ensure_roundabout(ctx, None)

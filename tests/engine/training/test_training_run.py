@@ -87,6 +87,8 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_model, prepared
     assert len(second.losses) == 2
     assert second.losses[0] == pytest.approx(full.losses[2], abs=1e-6)
     assert second.losses[1] == pytest.approx(full.losses[3], abs=1e-6)
+    steps = [json.loads(x)["step"] for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
     # and the final weights agree
     from safetensors.torch import load_file
 

@@ -1,0 +1,170 @@
+"""Driving round a roundabout: enter from an arm, circulate counter-clockwise, leave by the n-th exit.
+
+The first roundabout call (or `set_road(roundabout=True)`) places a single-ring roundabout ahead of
+the ego in place of an intersection (engine.roadmap.roundabout). Vehicles follow the same connector
+the map draws (entry curve, ring arc, exit curve), slowing to a speed whose lateral acceleration is
+comfortable for the class on the tightest part and speeding up after it.
+"""
+from __future__ import annotations
+
+from engine.library.builder import AgentHandle, ScenarioBuilder
+from engine.library.errors import PlacementError
+from engine.library.functions.intersection import (
+    APPROACHES, _curve_speed, _enter_time_for_distance, _lead_path, approach_direction, curve_plan,
+)
+from engine.library.limits import limits_for
+from engine.library.motion import path_motion
+from engine.library.placing import candidates_around, choice, number, resolve_who, search, speed_arg
+from engine.library.registry import library_function
+from engine.roadmap.connectors import Connector
+from engine.roadmap.layout import PARKING_CLEARANCE, RoadLayout
+from engine.roadmap.roundabout import outer_radius, roundabout_connector
+
+
+def ensure_roundabout(ctx: ScenarioBuilder, entry_x: float | None) -> float:
+    """The roundabout centre x, placing one (its ring's west edge near `entry_x`, or ahead of where
+    the ego is late in the clip) if there is none yet. PlacementError if the layout already has a
+    plain intersection or no place clear of crosswalks and parked objects is found."""
+    lay = ctx.layout
+    if lay.intersection_x is not None:
+        if not lay.roundabout:
+            raise ctx.error("the road already has a 4-way intersection; a roundabout cannot be added too",
+                            PlacementError)
+        return lay.intersection_x
+    r = outer_radius(lay)
+    if entry_x is None:
+        ego = ctx.record("ego")
+        x, _, _ = ego.trajectory.pose_at(0.6 * ctx.t_end)
+        entry_x = max(x + ego.size[1] / 2 + 4.0, 12.0)
+    cx = float(entry_x) + r
+
+    def clear(c: float) -> bool:
+        if any(abs(x - c) < r + 10.0 for x in lay.crosswalks):
+            return False
+        for rec in ctx.records():
+            if rec.role in ("parked", "static", "crossing", "jaywalk"):
+                x, y, _ = rec.trajectory.pose_at(0.0)
+                if rec.role == "parked" and abs(x - c) < r + PARKING_CLEARANCE:
+                    return False
+                if abs(x - c) < r + 5.0 and abs(y) < r + 6.0:
+                    return False
+        return True
+
+    for _ in range(60):
+        if clear(cx):
+            break
+        cx += 4.0
+    else:
+        raise ctx.error("found no place for the roundabout clear of crosswalks and parked objects", PlacementError)
+    ctx.fix_lanes(f"{ctx.call_name} placed the roundabout")
+    ctx.set_layout(lay.with_roundabout(round(cx, 3)))
+    return cx
+
+
+@library_function("intersection")
+def roundabout(ctx: ScenarioBuilder, who: AgentHandle | str = "car", entry: str = "ahead", exit: int = 2,
+               speed: float | None = None, enter_time: float | None = None) -> AgentHandle:
+    """Drive round a roundabout and leave by the n-th exit (one is placed ahead of the ego if there is none yet).
+
+    Traffic circulates counter-clockwise (right-hand traffic) and, by default, does not yield:
+    the vehicle enters when it is placed to. It slows to a comfortable speed for the ring before
+    entering and speeds up on the exit arm. Vehicles keep their lane number (lane k of the arm ->
+    ring lane k -> lane k of the exit arm).
+
+    Args:
+        who: `ego` or a class name for a new vehicle (cars, trucks, buses, motorcycles, bicycles).
+        entry: for new vehicles, the arm they enter from relative to the ego: 'ahead' (the ego's
+            arm, in front of it), 'oncoming' (the arm opposite), 'from_left' or 'from_right'.
+        exit: which exit to take, counted counter-clockwise from the entry: 1 (first, a right
+            turn), 2 (straight on), 3 (a left turn), 4 (back the way it came).
+        speed: approach speed in m/s (default: the ego keeps its speed; new vehicles a moderate one).
+        enter_time: seconds into the clip when the vehicle reaches the entry curve (negative:
+            already on it at t=0). Default: the ego early in the clip; new vehicles when it is safe.
+    Returns: the agent.
+    """
+    choice(ctx, "entry", entry, APPROACHES)
+    number(ctx, "exit", exit, 1, 4)
+    if int(exit) != exit:
+        raise ctx.error(f"exit must be a whole number 1 to 4 (got {exit!r})")
+    exit_n = int(exit)
+    number(ctx, "enter_time", enter_time, -ctx.duration, ctx.duration)
+    w = resolve_who(ctx, who)
+    cls = w.cls
+    lim = limits_for(cls)
+    v_req = speed_arg(ctx, "speed", speed, cls)
+    if w.is_new:
+        direction = approach_direction(ctx, entry)
+        lane_from = None
+    else:
+        rec = ctx.record(w.handle)
+        if entry != "ahead":
+            raise ctx.error("entry places new agents; the ego enters from its own lane")
+        direction = rec.lane.direction
+        lane_from = rec.lane.number
+
+    def connector(layout: RoadLayout) -> Connector:
+        k = lane_from if lane_from is not None else layout.lanes_per_direction
+        try:
+            conn = roundabout_connector(layout, direction, min(k, layout.lanes_per_direction), exit_n)
+        except ValueError as e:
+            raise ctx.error(str(e), PlacementError) from None
+        if conn.path.max_curvature() > lim.max_curvature:
+            raise ctx.error(f"a {cls} cannot turn as tightly as the roundabout needs "
+                            f"(radius {1 / conn.path.max_curvature():.1f} m)", PlacementError)
+        return conn
+
+    key = w.handle.id if not w.is_new else ctx.new_id(cls)
+    rng = ctx.rng(key)
+    if not w.is_new:
+        rec = ctx.record(w.handle)
+        v0 = rec.trajectory.speed_at(0.0) if v_req is None else v_req
+        if ctx.layout.intersection_x is None:
+            # place the roundabout so that the vehicle reaches the entry curve at enter_time
+            probe = connector(ctx.layout.with_roundabout(0.0))
+            v_c = _curve_speed(cls, probe)
+            tb = ctx.default_start() if enter_time is None else max(enter_time, 0.0)
+            plan = curve_plan(ctx, cls, v0, v_c, probe.path.length, max(tb, 0.3))
+            f = ctx.layout.frame(direction)
+            s_start0 = float(f.from_world(probe.points[:1])[0][0])
+            x0 = float(f.from_world([rec.trajectory.pose_at(0.0)[:2]])[0][0])
+            cx = x0 + plan.approach - s_start0
+            ensure_roundabout(ctx, cx - outer_radius(ctx.layout))
+        elif not ctx.layout.roundabout:
+            raise ctx.error("the road has a 4-way intersection, not a roundabout", PlacementError)
+        conn = connector(ctx.layout)
+        v_c = _curve_speed(cls, conn)
+        path, s_curve = _lead_path(conn)
+        f = ctx.layout.frame(direction)
+        dist = float(f.from_world(conn.points[:1])[0][0] - f.from_world([rec.trajectory.pose_at(0.0)[:2]])[0][0])
+        if dist < -conn.path.length * 0.5:
+            raise ctx.error(f"the roundabout is behind {rec.id}; it cannot drive round it", PlacementError)
+        et = _enter_time_for_distance(ctx, cls, v0, v_c, conn.path.length, dist)
+        plan = curve_plan(ctx, cls, v0, v_c, conn.path.length, et)
+        traj = path_motion(path, s_curve - plan.approach, plan.profile, ctx.times)
+        return ctx.set_motion(w.handle, traj, lane=rec.lane, connector=conn,
+                              params={"speed": round(plan.v0, 3), "ring_speed": round(v_c, 3), "exit": exit_n,
+                                      "enter_time": round(et, 3), "exit_lane": conn.end.id})
+
+    ensure_roundabout(ctx, None)
+    conn = connector(ctx.layout)
+    v_c = _curve_speed(cls, conn)
+    lo, hi = lim.typical_speed
+    v0 = min(float(rng.uniform(lo, hi)), v_c + float(rng.uniform(1.0, 3.0))) if v_req is None else v_req
+    path, s_curve = _lead_path(conn)
+    t_curve = conn.path.length / max(min(v_c, v0), 0.5)
+
+    def make(et: float):
+        plan = curve_plan(ctx, cls, v0, v_c, conn.path.length, et)
+        return path_motion(path, s_curve - plan.approach, plan.profile, ctx.times)
+
+    if enter_time is not None:
+        cands = [float(enter_time)]
+    else:
+        first = float(rng.uniform(0.1, 0.35)) * ctx.duration
+        cands = candidates_around(first, 0.25, 60, both_ways=True, limit=(-0.9 * t_curve, ctx.t_end + 2.0))
+    et, traj = search(ctx, cls, cands, make, what=key,
+                      hint="; try another enter_time" if enter_time is not None else "")
+    return ctx.add_agent(cls, traj, lane=conn.start, connector=conn, conflict_checked=True,
+                         params={"speed": round(v0, 3), "ring_speed": round(v_c, 3), "entry": entry,
+                                 "exit": exit_n, "enter_time": round(et, 3), "from_lane": conn.start.id,
+                                 "exit_lane": conn.end.id})
