@@ -321,7 +321,7 @@ class BevCanvas(pg.PlotWidget):
         order.sort(key=lambda r: r[0])
         placed: list[tuple[float, float, float, float]] = []
         hidden = 0
-        for _rank, aid, label in order:
+        for _rank, _aid, label in order:
             pos = label.pos()
             c = self.world_to_widget(pos.x(), pos.y())
             # the label's box on screen: its text's size, placed by its anchor (above the agent)

@@ -8,10 +8,12 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFormLayout, QHBoxLayout
 from editor import commands as C
 from editor.document import Document
 from engine.roadmap.procedural import intersection_map, straight_road_map
+from engine.roadmap.roundabout import roundabout_map
 from engine.scenario.model import TIMES_OF_DAY, WEATHERS, Environment
 
 MAP_CHOICES = {
     "4-way intersection": lambda: intersection_map(),
+    "Roundabout, 4 arms": lambda: roundabout_map(),
     "Straight road, 2+2 lanes": lambda: straight_road_map(),
     "Straight road, 3+3 lanes": lambda: straight_road_map(lanes_per_direction=3),
     "One-way road, 2 lanes": lambda: straight_road_map(one_way=True),

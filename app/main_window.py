@@ -252,8 +252,9 @@ class MainWindow(QMainWindow):
     def _initial_sizes(self) -> None:
         self.resizeDocks([self.palette_dock], [250], Qt.Horizontal)
         self.resizeDocks([self.inspector_dock], [420], Qt.Horizontal)
-        bottoms = [d for d in (self.preview_dock, self.timeline_dock) if d is not None]
-        self.resizeDocks(bottoms, [190, 60][-len(bottoms):], Qt.Vertical)
+        bottoms = [(d, h) for d, h in ((self.preview_dock, 230), (self.timeline_dock, 60),
+                                       (getattr(self, "maneuver_strip_dock", None), 110)) if d is not None]
+        self.resizeDocks([d for d, _ in bottoms], [h for _, h in bottoms], Qt.Vertical)
         if self.view3d_dock is not None:
             self.resizeDocks([self.inspector_dock, self.view3d_dock], [520, 420], Qt.Vertical)
         self.resizeDocks([self.palette_dock, self.environment_dock], [420, 200], Qt.Vertical)

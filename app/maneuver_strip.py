@@ -9,7 +9,8 @@ import zlib
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 from editor.document import Document
 from editor.maneuver_commands import MAX_DURATION, MIN_DURATION, RetimeManeuver, SetClipDuration
@@ -166,7 +167,14 @@ class ManeuverStrip(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 2, 4, 2)
         lay.addLayout(head)
-        lay.addWidget(self.lanes, 1)
+        # the rows scroll: a scenario with many agents must not push the canvas and preview off the window
+        scroll = QScrollArea()
+        scroll.setWidget(self.lanes)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll = scroll
+        lay.addWidget(scroll, 1)
         self.duration.valueChanged.connect(self._set_duration)
         self.lanes.retimed.connect(self._retime)
         self.lanes.agent_clicked.connect(lambda aid: self.document and self.document.select((aid,)))

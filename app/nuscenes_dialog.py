@@ -306,7 +306,7 @@ def install_nuscenes(window) -> dict[str, QAction]:
     propose_action = QAction("Propose &insertions…", window)
     propose_action.setStatusTip("Add assets where they collide with nothing over the whole clip")
     propose_action.triggered.connect(lambda _=False: propose_dialog())
-    (getattr(window, "tools_menu", None) or getattr(window, "edit_menu")).addAction(propose_action)
+    (getattr(window, "tools_menu", None) or window.edit_menu).addAction(propose_action)
     window.action_open_nuscenes = open_action
     window.action_propose_insertions = propose_action
     return {"open": open_action, "propose": propose_action}

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"batch of {n} variants (demo, {args.frames} frames at {args.size}, naive backend, nuScenes + OpenSCENARIO); "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     print(f"{'executor':28s} {'wall s':>8s} {'variants/min':>13s} {'CPU s/variant':>14s} {'CPU use':>8s} {'speed-up':>9s}")
-    for label, (wall, cpu, done) in ((f"one by one (inline)", one), (f"pool ({args.workers} processes)", pool)):
+    for label, (wall, cpu, done) in (("one by one (inline)", one), (f"pool ({args.workers} processes)", pool)):
         print(f"{label:28s} {wall:8.1f} {60 * done / wall:13.1f} {cpu / max(done, 1):14.2f} {cpu / wall:8.2f} "
               f"{one[0] / wall:8.2f}x")
     print(f"one-by-one runs: {a[0]:.1f} s and {b[0]:.1f} s wall")

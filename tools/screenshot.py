@@ -34,7 +34,7 @@ def main() -> int:
     from editor.document import Document
     from engine.paths import DEMO_SCENARIO
 
-    app = create_app()
+    app = create_app()  # noqa: F841  (the QApplication must stay referenced while the window lives)
     doc = Document.open(args.scenario or DEMO_SCENARIO)
     win = MainWindow(doc)
     w, h = (int(v) for v in args.size.split("x"))

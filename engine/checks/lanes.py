@@ -33,7 +33,7 @@ class LaneIndex:
     def __init__(self, road_map: RoadMap) -> None:
         pts, head, half, lane = [], [], [], []
         self.lane_ids: list[str] = []
-        for li, ln in enumerate(road_map.lanes):
+        for ln in road_map.lanes:
             c = ln.array
             if len(c) < 2:
                 continue

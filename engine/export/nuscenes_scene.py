@@ -450,7 +450,7 @@ class SceneWriter:
             instances.append({"token": token, "category_token": self._category_token[category],
                               "nbr_annotations": len(anns), "first_annotation_token": anns[0]["token"],
                               "last_annotation_token": anns[-1]["token"]})
-        date = _dt.datetime.fromtimestamp(self.t0_us / 1e6, tz=_dt.timezone.utc).strftime("%Y-%m-%d")
+        date = _dt.datetime.fromtimestamp(self.t0_us / 1e6, tz=_dt.UTC).strftime("%Y-%m-%d")
         map_file = f"maps/{self.map_token}.png"
         write_map_mask(self.scenario.map, self.root / map_file)
         self.files.append(self.root / map_file)

@@ -80,7 +80,7 @@ def vocabulary_records(channels: list[str]) -> dict[str, list[dict]]:
 def visibility_token(fraction: float) -> str:
     """The visibility token ('1'..'4') of a visible fraction in [0, 1]."""
     f = min(max(float(fraction), 0.0), 1.0)
-    for tok, _, lo, hi, _ in VISIBILITY_BINS:
+    for tok, _, _lo, hi, _ in VISIBILITY_BINS:
         if f < hi:
             return tok
     return VISIBILITY_BINS[-1][0]

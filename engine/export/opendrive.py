@@ -60,6 +60,10 @@ def build_opendrive(layout: RoadLayout, name: str) -> xodr.OpenDrive:
 
 def opendrive_bytes(road_map: RoadMap, name: str = "road") -> tuple[bytes | None, str]:
     """The validated .xodr document and a note, or (None, the reason) when the map cannot be expressed."""
+    if any(lane.id.startswith("ring_") for lane in road_map.lanes):
+        return None, ("OpenDRIVE not written: this writer has no roundabout (its circular ring lanes and curved "
+                      "entries cannot be expressed as straight arms and a junction); the OpenSCENARIO file "
+                      "still carries every agent's trajectory in world coordinates")
     try:
         layout = analyse_layout(road_map)
     except UnsupportedLayout as e:

@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -433,7 +432,7 @@ def _scene_manifest(scenario: Scenario, clip, writer: SceneWriter, rig: CameraRi
         "instances": writer.instance_agents,
         "source": None if scenario.source is None else {
             "kind": scenario.source.kind, "dataroot": scenario.source.dataroot, "version": scenario.source.version,
-            "scene": scenario.source.scene},
+            "scene": scenario.source.scene, "start_s": float(scenario.source.start)},
         "source_tokens": writer.source_tokens,
         "visibility": {f"{i}:{a}": round(f, 4) for (i, a), f in sorted(writer.visibility.items())},
         "files": files, "versions": package_versions(),

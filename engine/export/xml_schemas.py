@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 OSC_SCHEMA_FILES: dict[int, str] = {
@@ -101,7 +101,7 @@ class _Validator:
                 for err in self._xmlschema.iter_errors(ET.fromstring(data))]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_schema(filename: str) -> _Validator:
     path = schema_dir() / filename
     if not path.is_file():

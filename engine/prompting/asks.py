@@ -296,7 +296,7 @@ VOCABULARY = frozenset(
        "drops", "falls", "almost", "nearly", "narrowly", "barely", "avoid", "avoids", "avoided", "avoiding",
        "being", "hit", "hits", "hitting", "collides", "collide", "collided", "colliding", "struck", "cm", "inches",
        "dodges", "dodge", "dodged", "escapes", "escape", "escaped", "sideswipes", "sideswipe", "crashes", "crashed",
-       "smashes", "rams", "rammed", "clips", "clipped", "knocks", "knocked", "down", "run", "runs", "over"})
+       "smashes", "rams", "rammed", "clips", "clipped", "knocks", "knocked", "down", "run", "runs"})
 
 
 def names_a_threshold(clause_text: str) -> bool:

@@ -214,7 +214,7 @@ def exchange(parts, method: str, path: str, payload: bytes, headers: dict[str, s
         size = 0
         while True:
             if time.monotonic() >= deadline:
-                raise socket.timeout()
+                raise TimeoutError()
             chunk = resp.read1(CHUNK)
             if not chunk:
                 break
@@ -224,11 +224,11 @@ def exchange(parts, method: str, path: str, payload: bytes, headers: dict[str, s
                                     f"the answer was abandoned")
             chunks.append(chunk)
         if dog.fired:
-            raise socket.timeout()
+            raise TimeoutError()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, b"".join(chunks)
     except ChatHTTPError:
         raise
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         if cancel is not None and cancel.is_set():
             raise ChatHTTPError(f"the request to {where} was cancelled") from None
         raise ChatHTTPError(f"the language model at {where} did not answer within {total:g} s") from None

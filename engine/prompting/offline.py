@@ -23,7 +23,8 @@ SAME_MOTION = {"run_red": {"crossing", "crossing_traffic"}, "crossing_traffic": 
                "crossing": {"jaywalk", "run_out"} | _WAIT_FIRST,
                "cut_in": {"change_lane", "overtake", "accelerate"}, "merge": {"change_lane"},
                "overtake": {"change_lane", "accelerate"}, "pull_out": {"accelerate", "cut_in", "merge"},
-               "u_turn": {"turn_left"}, "change_lane": {"overtake", "merge", "cut_in"}, "stop_at_light": {"accelerate", "forward", "brake", "static", "pull_out"}}
+               "u_turn": {"turn_left"}, "roundabout": {"turn_left", "turn_right", "u_turn", "forward"},
+               "change_lane": {"overtake", "merge", "cut_in"}, "stop_at_light": {"accelerate", "forward", "brake", "static", "pull_out"}}
 SEQUENCE_DURATION = 12.0     # s: the clip length for prompts with manoeuvre sequences that do not say one
 SLOW_SPEED = {"pedestrian": 0.9, "bicycle": 2.5, "motorcycle": 5.0}
 FAST_SPEED = {"pedestrian": 3.0, "bicycle": 7.0, "motorcycle": 20.0, "car": 17.0, "truck": 14.0, "bus": 13.0}
@@ -1014,6 +1015,9 @@ def _roundabout_exit(a: Actor) -> int:
     m = re.search(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|last)\s+exit", text)
     if m:
         return _EXIT_ORDINALS[m.group(1)]
+    m = re.search(r"\b([1-4])\s*(?:st|nd|rd|th)\s+exit", text)
+    if m:
+        return int(m.group(1))
     if re.search(r"\bexit\s+([1-4])\b", text):
         return int(re.search(r"\bexit\s+([1-4])\b", text).group(1))
     if "full circle" in text or "all the way round" in text or "all the way around" in text or "comes back" in text:

@@ -318,7 +318,7 @@ def propose_insertions(
                 break
     out = []
     used = set(scenario.agent_ids())
-    for score, v, i, g, dist, bearing in chosen:
+    for _score, v, i, g, dist, bearing in chosen:
         n = 1
         while f"{cls}_{n}" in used:
             n += 1

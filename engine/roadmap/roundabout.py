@@ -194,3 +194,12 @@ def split_holes(area) -> list:
         for half in (box(x0 - 1, y0 - 1, hx, y1 + 1), box(hx, y0 - 1, x1 + 1, y1 + 1)):
             out += split_holes(poly.intersection(half))
     return [p for p in out if not p.is_empty and p.area > 1e-6]
+
+
+def roundabout_map(center_x: float = 45.0, lanes_per_direction: int = 2, lane_width: float = 3.5,
+                   west_extent: float = -60.0, east_extent: float = 140.0, cross_extent: float = 70.0) -> RoadMap:
+    """A stand-alone roundabout map (4 arms, ring, island, crossings), like `procedural.intersection_map`."""
+    from engine.roadmap.fitted import MapExtent, fitted_road_map
+
+    layout = RoadLayout(lanes_per_direction=lanes_per_direction, lane_width=lane_width).with_roundabout(center_x)
+    return fitted_road_map(layout, MapExtent(west_extent, east_extent, cross_extent))

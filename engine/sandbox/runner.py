@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from engine.library.builder import ScenarioBuilder
 from engine.library.errors import LibraryError

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -91,4 +91,4 @@ class GenerationDone:
     clip: GeneratedClip
 
 
-GenerationEvent = Union[StepProgress, FrameReady, GenerationDone]
+GenerationEvent = StepProgress | FrameReady | GenerationDone

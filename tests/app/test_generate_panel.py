@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pytest
 
 from engine.rig import PANORAMA_ORDER
 from engine.worldmodel import FrameReady, GeneratedClip, GenerationDone, StepProgress, WorldModel

@@ -93,7 +93,7 @@ def test_options_round_trip_through_qsettings(qapp):
 
 
 def test_settings_panel_saves_every_edit(qtbot):
-    from app.generate_settings import GenerateSettingsPanel, load_options
+    from app.generate_settings import GenerateSettingsPanel
 
     panel = GenerateSettingsPanel()
     qtbot.addWidget(panel)

@@ -85,3 +85,33 @@ def renderer_rig(scenario, size):
 
     frames = RealFrameCache()
     return frames.inputs(frames.scene(scenario), size).rig
+
+
+def test_the_render_process_loop_shows_the_same_frame(real_scenario):
+    """`app.render_child.child_main` (the render process's loop, here on a thread over a Pipe) sends what
+    it renders from a lean pickled scenario: the same CAM_FRONT frame 0 as clip_conditions."""
+    import multiprocessing as mp
+    import threading
+
+    from app.preview_pane import PREVIEW_SIZE
+    from app.render_child import child_main, lean_scenario
+    from app.render_process import _lean_map
+    from engine.conditions import clip_conditions
+
+    ours, theirs = mp.Pipe()
+    loop = threading.Thread(target=child_main, args=(theirs, PREVIEW_SIZE), daemon=True)
+    loop.start()
+    try:
+        assert ours.poll(120) and ours.recv()[0] == "ready"
+        ours.send(("render", 1, lean_scenario(real_scenario), _lean_map(real_scenario.map), 0.0, "rgb", {}))
+        assert ours.poll(120)
+        msg = ours.recv()
+        assert msg[0] == "ok", msg
+    finally:
+        ours.send(("stop",))
+        loop.join(30)
+    _, _, images, names, warnings = msg[:5]
+    assert not warnings
+    with clip_conditions(real_scenario, PREVIEW_SIZE, frames=1) as c:
+        shaded = c.frame(0).shaded[c.camera_names.index(CAM)]
+    assert np.array_equal(images[names.index(CAM)], shaded)

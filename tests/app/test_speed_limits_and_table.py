@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from tests.app.mouse import mouse_drag, send_mouse
+from tests.app.mouse import send_mouse
 
 
 def _drag_speed_point(qtbot, plot, index: int, speed: float, probe=None):

@@ -33,10 +33,10 @@ def test_every_subcommand_parses_with_its_own_arguments():
 
 @pytest.mark.parametrize("command", ["check", "validate", "prompt"])
 def test_help_imports_no_other_subcommand_and_no_heavy_library(command):
-    code = ("import sys, json; sys.argv = ['main.py', %r, '--help']\n"
+    code = (f"import sys, json; sys.argv = ['main.py', {command!r}, '--help']\n"
             "import main\n"
             "try:\n    main.main()\nexcept SystemExit:\n    pass\n"
-            "print(json.dumps(sorted(m for m in sys.modules)))") % command
+            "print(json.dumps(sorted(m for m in sys.modules)))")
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     loaded = set(json.loads(r.stdout.strip().splitlines()[-1]))

@@ -58,7 +58,35 @@ def ensure_roundabout(ctx: ScenarioBuilder, entry_x: float | None) -> float:
         raise ctx.error("found no place for the roundabout clear of crosswalks and parked objects", PlacementError)
     ctx.fix_lanes(f"{ctx.call_name} placed the roundabout")
     ctx.set_layout(lay.with_roundabout(round(cx, 3)))
+    _default_ego_round(ctx)
     return cx
+
+
+def _default_ego_round(ctx: ScenarioBuilder) -> None:
+    """An ego still on its default straight motion would drive across the central island: it goes
+    round the ring and straight on (exit 2) instead, at its speed; still provisional, so a later
+    `roundabout(ego, ...)` or other motion call replaces it."""
+    rec = ctx.record("ego")
+    if not rec.provisional or rec.lane is None or rec.lane.direction != "EB":
+        return
+    conn = roundabout_connector(ctx.layout, "EB", min(rec.lane.number, ctx.layout.lanes_per_direction), 2)
+    v0 = rec.trajectory.speed_at(0.0)
+    v_c = _curve_speed(rec.cls, conn)
+    path, s_curve = _lead_path(conn)
+    f = ctx.layout.frame("EB")
+    dist = float(f.from_world(conn.points[:1])[0][0] - f.from_world([rec.trajectory.pose_at(0.0)[:2]])[0][0])
+    if dist <= 0:
+        return
+    et = _enter_time_for_distance(ctx, rec.cls, v0, v_c, conn.path.length, dist)
+    plan = curve_plan(ctx, rec.cls, v0, v_c, conn.path.length, et)
+    rec.trajectory = path_motion(path, s_curve - plan.approach, plan.profile, ctx.times)
+    rec._footprints = None
+    rec.connector = conn
+    rec.behavior = "roundabout"
+    rec.params = {"exit": 2, "speed": round(plan.v0, 3), "ring_speed": round(v_c, 3), "enter_time": round(et, 3),
+                  "exit_lane": conn.end.id}
+    rec.plan = None
+    rec.maneuvers = (ctx.first_maneuver("roundabout", rec.params),)
 
 
 @library_function("intersection")

@@ -57,7 +57,7 @@ class LoadedMagicDrive:
             sched_cfg = json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
         except ModelLoadError:
             raise
-        except (OSError, ValueError, KeyError, RuntimeError, EnvironmentError) as exc:
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise ModelLoadError(f"{folder}: could not load the Stable Diffusion parts: {exc}") from None
         emb = controlnet.controlnet_cond_embedding
         self.map_channels = int(emb.conv_in.in_channels)

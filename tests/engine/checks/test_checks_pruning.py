@@ -91,7 +91,7 @@ def _brute_pet(s: SampledScene, cfg: CheckConfig, heading: np.ndarray) -> dict[t
     moving = s.present & (s.speed >= cfg.moving_speed)
     max_dt = cfg.pet_max + s.dt
     best: dict[tuple[int, int], float] = {}
-    A, T = s.num_agents, s.num_frames
+    A = s.num_agents
     for a in range(A):
         for b in range(a + 1, A):
             ka, kb = np.nonzero(moving[a][:, None] & moving[b][None, :])

@@ -16,6 +16,7 @@ RECIPES: dict[str, str] = {
     "turn_left": 'turn_left(ego)\na = turn_left("car", approach="oncoming")\n',
     "turn_right": 'turn_right(ego)\na = turn_right("bus", approach="from_left")\n',
     "u_turn": 'u_turn(ego)\n',
+    "roundabout": 'roundabout(ego, exit=3)\na = roundabout("car", entry="from_left", exit=2)\n',
     "crossing_traffic": 'a = crossing_traffic("car", side="left")\n',
     "pedestrian_crossing": 'a = pedestrian_crossing(side="right")\n',
     "jaywalk": 'a = jaywalk(side="left")\n',

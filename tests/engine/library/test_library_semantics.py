@@ -24,7 +24,7 @@ def test_limits_table_covers_every_class_and_is_consistent():
     from engine.classes import class_names
 
     assert set(LIMITS) == set(class_names())
-    for cls, lim in LIMITS.items():
+    for lim in LIMITS.values():
         assert lim.comfort_accel <= lim.max_accel and lim.comfort_decel <= lim.max_decel
         assert lim.comfort_lat_accel <= lim.max_lat_accel
         assert lim.typical_speed[0] <= lim.typical_speed[1] <= lim.max_speed

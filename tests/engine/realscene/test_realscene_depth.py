@@ -66,7 +66,7 @@ def test_real_backgrounds_use_the_scene_rig_and_every_camera(scene):
     rig = real_rig(scene, (160, 96))
     bgs = real_backgrounds(scene, 5, rig)
     assert list(bgs) == list(rig.names) and len(bgs) == 6
-    for name, bg in bgs.items():
+    for bg in bgs.values():
         assert bg.image.shape == (96, 160, 3) and bg.image.dtype == np.uint8
         assert bg.depth.shape == (96, 160) and bg.depth.dtype == np.float32
         assert (bg.depth > 0).mean() > 0.6 and bg.depth.max() < 100

@@ -95,6 +95,12 @@ def test_frame0_poses_and_tracks_come_from_the_offset(offset_file, devkit):
         got = c.frame(0).background[c.camera_names.index(CAM)].astype(int)
     assert np.abs(got - truth).mean() < 3.0, np.abs(got - truth).mean()
     assert np.abs(got - at_zero).mean() > 3 * max(np.abs(got - truth).mean(), 1.0), "not the scene's first frame"
+    # the editor's preview reads the same frame (its real-frame cache opens the source with its offset)
+    from engine.realscene.live import RealFrameCache
+
+    frames = RealFrameCache()
+    bgs = frames.inputs(frames.scene(scenario), SIZE).backgrounds_at(0)
+    assert np.array_equal(np.asarray(bgs[CAM].image).astype(int), got)
 
     # the ego at clip time 0 is where the log's LIDAR_TOP pose at the offset puts it
     lidar = _nearest(devkit, "LIDAR_TOP", t0)
@@ -128,6 +134,8 @@ def test_export_starts_at_the_offset(offset_file, devkit, tmp_path):
     first = out.get("sample", out.scene[0]["first_sample_token"])
     t0 = _first_us(devkit) + int(START * 1e6)
     assert first["timestamp"] == t0
+    manifest = json.loads(next((tmp_path / "x" / "cornercase").glob("*/manifest.json")).read_text())
+    assert manifest["source"]["start_s"] == START
     sd = out.get("sample_data", first["data"][CAM])
     src = _nearest(devkit, CAM, t0)
     assert sd["timestamp"] == src["timestamp"]                     # the camera's own capture time at the offset

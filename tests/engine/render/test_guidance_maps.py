@@ -126,7 +126,7 @@ def test_depth_normal_edge_are_blank_inside_inserted_masks(renderer, demo_scenar
     renderer.set_scenario(demo_scenario)
     frame = renderer.render(1.0)
     total = 0
-    for name, m in frame.cameras():
+    for _name, m in frame.cameras():
         ins = m.inserted
         total += ins.sum()
         assert (m.depth[ins] == 0).all()

@@ -1,10 +1,8 @@
 """The scenario file format: validation messages with paths, atomic writes, versioning, round trips."""
 from __future__ import annotations
 
-import copy
 import json
 import os
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +14,6 @@ from engine.scenario.io import (
     load_scenario,
     loads_scenario,
     save_scenario,
-    to_document,
 )
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from engine.classes import class_names, default_size
 from engine.scenario.errors import ScenarioFormatError
-from engine.scenario.io import dumps_scenario, loads_scenario, to_document
+from engine.scenario.io import dumps_scenario, loads_scenario
 from engine.scenario.model import Agent, Environment, Scenario
 from engine.scenario.trajectory import Trajectory
 
