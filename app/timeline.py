@@ -74,14 +74,19 @@ class TimelineStrip(QWidget):
             top = band.top() if m.severity >= 2 else band.top() + half
             p.fillRect(QRectF(x0, top, x1 - x0, half), c)
         key = set(self.keyframes)
+        # label only key frames far enough apart to read (a 60 s clip has 120 key frames)
+        px_per_s = (band.width() * self.fps / max(self.num_frames - 1, 1))
+        label_every = next((s for s in (0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0) if s * px_per_s >= 38.0), 60.0)
         for f in range(self.num_frames):
             x = self._x_of(f)
             if f in key:
                 p.setPen(QPen(QColor("#c8ccd2"), 1.2))
                 p.drawLine(QPointF(x, band.bottom()), QPointF(x, band.bottom() - 12))
-                p.setPen(QColor("#8b929c"))
-                p.drawText(QRectF(x - 20, band.bottom() + 1, 40, 12), Qt.AlignHCenter | Qt.AlignTop,
-                           f"{f / self.fps:.1f}")
+                t_f = f / self.fps
+                if abs(t_f / label_every - round(t_f / label_every)) < 1e-6:
+                    p.setPen(QColor("#8b929c"))
+                    p.drawText(QRectF(x - 20, band.bottom() + 1, 40, 12), Qt.AlignHCenter | Qt.AlignTop,
+                               f"{t_f:.1f}" if label_every < 1.0 else f"{t_f:.0f}")
             else:
                 p.setPen(QPen(QColor("#6b7179"), 1.0))
                 p.drawLine(QPointF(x, band.bottom()), QPointF(x, band.bottom() - 5))

@@ -25,6 +25,7 @@ SAME_MOTION = {"run_red": {"crossing", "crossing_traffic"}, "crossing_traffic": 
                "overtake": {"change_lane", "accelerate"}, "pull_out": {"accelerate", "cut_in", "merge"},
                "u_turn": {"turn_left"}, "roundabout": {"turn_left", "turn_right", "u_turn", "forward"},
                "change_lane": {"overtake", "merge", "cut_in"}, "stop_at_light": {"accelerate", "forward", "brake", "static", "pull_out"}}
+RED_RUN_DURATION = 8.0       # s: the clip length for a red-light run that does not say one
 SEQUENCE_DURATION = 12.0     # s: the clip length for prompts with manoeuvre sequences that do not say one
 SLOW_SPEED = {"pedestrian": 0.9, "bicycle": 2.5, "motorcycle": 5.0}
 FAST_SPEED = {"pedestrian": 3.0, "bicycle": 7.0, "motorcycle": 20.0, "car": 17.0, "truck": 14.0, "bus": 13.0}
@@ -335,6 +336,7 @@ class OfflineInterpreter:
         from engine.prompting.duration import clip_duration, duration_in_prompt, strip_duration
 
         asked_duration = duration_in_prompt(prompt)
+        self._needs_time = 0.0        # a clip length some motion needs to be seen whole (e.g. a red-light run)
         self.duration = clip_duration(prompt, self._base_duration) if asked_duration is not None \
             else self._base_duration
         self._dropped = []
@@ -450,6 +452,10 @@ class OfflineInterpreter:
             w.lines.insert(2, "# notes: " + "; ".join(notes))
         script = "\n".join(w.lines) + "\n"
         duration = asked_duration
+        if duration is None and self._needs_time > self._base_duration and "then" not in w.calls:
+            duration = self._needs_time
+            notes.append(f"the clip is {duration:g} s long so the red-light run is seen from the approach "
+                         f"(say 'for N seconds' to choose)")
         if duration is None and "then" in w.calls and self._base_duration < SEQUENCE_DURATION:
             duration = SEQUENCE_DURATION                # a sequence needs time to play out
             notes.append(f"the clip is {SEQUENCE_DURATION:g} s long so the manoeuvre sequence fits "
@@ -667,6 +673,8 @@ class OfflineInterpreter:
             m = None
         if m == "run_red" and not self._ego_waits_at_red:
             m = "crossing_traffic"           # the cross road has red while the ego has green
+            # the runner must approach and pass its stop line on red inside the clip, not start past it
+            self._needs_time = max(self._needs_time, RED_RUN_DURATION)
         speed = self._speed(a, cls, notes)
         to = _speed_expr(a.to_speed)[0] if a.to_speed else None
         side = a.side[0] if a.side else None

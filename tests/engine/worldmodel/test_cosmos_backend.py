@@ -86,3 +86,15 @@ def test_model_check_describes_a_cosmos_folder(tiny_cosmos, capsys):
     out = capsys.readouterr()
     assert "Cosmos2_5_TransferPipeline" in out.out and "guardrail" in out.out and "MISSING" in out.out
     assert "guardrail" in out.err
+
+
+def test_generate_cli_refuses_cosmos_without_guardrail(tiny_cosmos, tmp_path, capsys):
+    from engine.cli import build_parser
+    from engine.paths import DEMO_SCENARIO
+
+    args = build_parser().parse_args(["generate", str(DEMO_SCENARIO), "-o", str(tmp_path / "o"), "--backend", "cosmos",
+                                      "--model", str(tiny_cosmos), "--frames", "2", "--size", "64x32",
+                                      "--device", "cpu", "--quiet"])
+    assert args._module.run(args) == 2
+    err = capsys.readouterr().err
+    assert "guardrail" in err and "Traceback" not in err and not (tmp_path / "o").exists()
