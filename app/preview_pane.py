@@ -538,8 +538,8 @@ class PreviewPane(QWidget):
         self.request()
 
     def _on_focus(self, name) -> None:
-        self.status.setText((f"{name.replace('CAM_', '').replace('_', ' ')} enlarged: double-click it to go back"
-                             if name else "all cameras"))
+        self.status.setText(f"{name.replace('CAM_', '').replace('_', ' ')} enlarged: double-click it to go back"
+                             if name else "all cameras")
 
     def set_document(self, document: Document) -> None:
         if self.document is not None:

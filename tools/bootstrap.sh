@@ -74,6 +74,10 @@ install_python
 case "$MODE" in
   install) echo "[bootstrap] installed. Run: .venv/bin/python main.py" ;;
   run)  with_display .venv/bin/python main.py "$@" ;;
-  test) with_display .venv/bin/python -m pytest "$@" ;;
+  test)
+    # lint and layer/cycle contracts first: a finding fails the run before the (longer) tests
+    echo "[bootstrap] ruff check"; .venv/bin/ruff check .
+    echo "[bootstrap] import-linter"; .venv/bin/lint-imports
+    with_display .venv/bin/python -m pytest "$@" ;;
   *) echo "usage: bash tools/bootstrap.sh [install|run|test] [args...]"; exit 2 ;;
 esac

@@ -106,7 +106,7 @@ def speed_profile(v0: float, changes: Sequence[SpeedChange], jerk: float, t_end:
             acc += _accel_shape(t - start, vb - va, rate, jerk)
     vel = v0 + np.concatenate([[0.0], np.cumsum(0.5 * (acc[1:] + acc[:-1]) * FINE_DT)])
     # snap each phase's end exactly to its target (removes integration drift)
-    for start, end, _va, vb, _r in phases:
+    for _start, end, _va, vb, _r in phases:
         vel[t >= end] += vb - np.interp(end, t, vel)
     vel = np.maximum(vel, 0.0)
     dist = np.concatenate([[0.0], np.cumsum(0.5 * (vel[1:] + vel[:-1]) * FINE_DT)])

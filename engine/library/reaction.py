@@ -90,7 +90,7 @@ def simulate_reaction(ego: Trajectory, ego_size: tuple, others: list[tuple[str, 
             x, y, h = float(x[0]), float(y[0]), float(h[0])
             hx, hy = math.cos(h), math.sin(h)
             gap, dv, lead = math.inf, 0.0, None
-            for oid, tr, size in others:
+            for oid, _tr, size in others:
                 smp = samples[oid]
                 ox, oy = float(np.interp(t, times, smp.x)), float(np.interp(t, times, smp.y))
                 ovx, ovy = float(np.interp(t, times, smp.vx)), float(np.interp(t, times, smp.vy))

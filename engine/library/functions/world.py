@@ -18,7 +18,7 @@ from engine.library.errors import LimitError, PlacementError
 from engine.library.functions.vulnerable import _add_parking_lane, _parking_ok, _ref_front_x
 from engine.library.limits import limits_for
 from engine.library.motion import static_pose
-from engine.library.placing import candidates_around, choice, number, rate_arg, speed_arg, time_arg, vehicle_class
+from engine.library.placing import candidates_around, choice, rate_arg, speed_arg, time_arg, vehicle_class
 from engine.library.profiles import LateralShift, SpeedChange
 from engine.library.registry import library_function
 from engine.library.sequence import LanePlan, PathPlan
@@ -66,7 +66,6 @@ def sidewalk_walk(ctx: ScenarioBuilder, side: str = "right", ahead: float | None
     front0, _ = _ref_front_x(ctx, ref)
     cands = [float(ahead)] if ahead is not None else candidates_around(float(rng.uniform(8.0, 25.0)), 1.5, 30,
                                                                         both_ways=True)
-    size = CHILD_SIZE if child else default_size("pedestrian")
     plans: dict[float, PathPlan] = {}
 
     def make(a: float):

@@ -68,7 +68,6 @@ def _image(nusc, sd) -> np.ndarray:
 
 
 def test_the_file_records_the_offset_and_old_files_are_unchanged(offset_file, tmp_path):
-    from dataclasses import replace
 
     from engine.scenario.io import dumps_scenario, loads_scenario
 
