@@ -50,7 +50,7 @@ def frames_figure(folder: Path, out: Path, size=(224, 128), frames: int = 2) -> 
     clip = generate_clip(backend, clip_cond, GenerationSettings(steps=6, guidance_scale=3.0, seed=0, device="cpu"))
     rows, labels = [], []
     for i in range(frames):
-        g = torch.from_numpy(fl[i].guidance).permute(0, 3, 1, 2)
+        g = torch.from_numpy(fl[i].guidance_with_objects).permute(0, 3, 1, 2)
         for name in ("depth", "canny"):
             img = (select(name, g).permute(0, 2, 3, 1).numpy() * 255).astype(np.uint8)
             rows.append(np.concatenate(list(img), axis=1))

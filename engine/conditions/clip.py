@@ -102,6 +102,31 @@ class FrameConditions:
         return out
 
     @cached_property
+    def guidance_with_objects(self) -> np.ndarray:
+        """(V, H, W, 9) float32 in [0, 1]: like `guidance`, but the inserted objects stay IN D, N and E
+        (E gains the objects' own Canny edges, from O, and their silhouette outline).
+
+        For ControlNets that never learnt Dream4Drive's O/M channels (public depth / canny / normal
+        checkpoints): with D, N and E blanked they would draw background where the asset is.
+        """
+        import cv2
+
+        out = self.guidance.copy()
+        with np.errstate(invalid="ignore"):
+            out[..., 0] = np.float32(DEPTH_SCALE) / (np.float32(DEPTH_SCALE) + self.depth)  # inf -> 0
+        out[..., 1:4] = self.normal * np.float32(1.0 / 255.0)
+        for v in range(self.depth.shape[0]):
+            if not self.inserted[v].any():
+                continue
+            grey = cv2.cvtColor(np.ascontiguousarray(self.object[v]), cv2.COLOR_RGB2GRAY)
+            edges = cv2.Canny(grey, 20, 60)        # flat-shaded assets: low thresholds keep their parts
+            outline = cv2.morphologyEx(self.inserted[v].astype(np.uint8), cv2.MORPH_GRADIENT,
+                                       np.ones((3, 3), np.uint8))
+            edges = np.maximum(edges, outline * np.uint8(255))
+            out[v, ..., 4] = np.maximum(out[v, ..., 4], edges * np.float32(1.0 / 255.0))
+        return out
+
+    @cached_property
     def layout(self) -> np.ndarray:
         """(V, H, W, 13) float32 in [0, 1]: projected boxes per class, then the HD map."""
         return np.concatenate([self.boxes, self.hdmap], axis=-1).astype(np.float32) * np.float32(1.0 / 255.0)

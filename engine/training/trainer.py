@@ -334,6 +334,8 @@ def export_final(pipe, dest: Path, ema, params, provenance: dict) -> Path:
     original = pipe.unet
     try:
         pipe.register_modules(unet=merged_unet(original))
+        # trained on Dream4Drive's stack (D/N/E blanked inside inserted objects): sample with the same
+        pipe.register_to_config(objects_in_controls=False)
         pipe.save_pretrained(str(tmp), safe_serialization=True)
     finally:
         pipe.register_modules(unet=original)

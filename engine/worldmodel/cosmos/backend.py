@@ -99,7 +99,7 @@ class CosmosBackend(WorldModel):
         spec = CONTROLS[self.control]
         frames = []
         for i in range(conditions.num_frames):
-            g = torch.from_numpy(conditions.frame(i).guidance).permute(0, 3, 1, 2)  # (V, 9, H, W)
+            g = torch.from_numpy(conditions.frame(i).guidance_with_objects).permute(0, 3, 1, 2)  # (V, 9, H, W)
             frames.append(select(spec, g).numpy())
         return np.stack(frames, axis=1)
 

@@ -186,7 +186,8 @@ class DiffusionBackend(WorldModel):
         num_frames = conditions.num_frames
         rays = camera_ray_map(conditions.rig)
         env = environment_vector(conditions.environment)
-        controls = (frame_control(conditions.frame(i), rays, env) for i in range(num_frames))
+        with_objects = bool(pipe.config.get("objects_in_controls", False))
+        controls = (frame_control(conditions.frame(i), rays, env, with_objects) for i in range(num_frames))
         generator = torch.Generator("cpu").manual_seed(settings.seed)
         frames: list[np.ndarray] = []
         steps = pipe.iter_frames(

@@ -295,7 +295,7 @@ def assemble(public: PublicModels, layout: bool = False, num_views: int = 6,
         controlnet=MultiControlNetModel([public.controlnets[n] for n in names]), scheduler=public.scheduler,
         layout_controlnet=layout_controlnet_for(public.unet) if layout else None,
         text_encoder=public.text_encoder, tokenizer=public.tokenizer, num_views=num_views, controls=controls,
-        format_version=FORMAT_VERSION)
+        format_version=FORMAT_VERSION, objects_in_controls=True)  # public nets never learnt O/M
     pipe.check_components("converted pipeline")
     return pipe
 

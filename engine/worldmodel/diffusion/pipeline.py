@@ -124,14 +124,17 @@ class WorldModelPipeline(DiffusionPipeline):
         controls: list | None = None,
         layout_scale: float = 1.0,
         format_version: int = FORMAT_VERSION,
+        objects_in_controls: bool = False,
     ) -> None:
         super().__init__()
         controlnet = _as_multi(controlnet)
         controls = [dict(c) for c in (controls or default_controls(len(controlnet.nets)))]
         self.register_modules(vae=vae, unet=unet, controlnet=controlnet, scheduler=scheduler,
                               layout_controlnet=layout_controlnet, text_encoder=text_encoder, tokenizer=tokenizer)
+        # objects_in_controls: the ControlNets see inserted objects in D/N/E (public checkpoints that never
+        # learnt O/M); False for models trained on Dream4Drive's blanked stack (`train run` writes False)
         self.register_to_config(num_views=num_views, controls=controls, layout_scale=float(layout_scale),
-                                format_version=int(format_version))
+                                format_version=int(format_version), objects_in_controls=bool(objects_in_controls))
         self.vae_scale_factor = 2 ** (len(vae.config.block_out_channels) - 1)
         self._interrupt = False
         vae.enable_slicing()

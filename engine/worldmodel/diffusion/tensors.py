@@ -57,7 +57,13 @@ def prompt_text(text: str, env: Environment) -> str:
     return f"{words}. {tail}" if words else tail
 
 
-def frame_control(frame: FrameConditions, rays: np.ndarray, env: torch.Tensor) -> FrameControl:
-    """Stitched control tensors of one frame: guidance (1, 9, H, V*W); layout + rays (1, 16, H, V*W)."""
+def frame_control(frame: FrameConditions, rays: np.ndarray, env: torch.Tensor,
+                  objects_in_controls: bool = False) -> FrameControl:
+    """Stitched control tensors of one frame: guidance (1, 9, H, V*W); layout + rays (1, 16, H, V*W).
+
+    objects_in_controls: feed `frame.guidance_with_objects` (inserted objects kept in D, N, E), for
+    ControlNets that never learnt O/M (converted public checkpoints); else Dream4Drive's blanked stack.
+    """
     layout = np.concatenate([frame.layout, rays], axis=-1)
-    return FrameControl(stitch_views(frame.guidance), stitch_views(layout), env)
+    dense = frame.guidance_with_objects if objects_in_controls else frame.guidance
+    return FrameControl(stitch_views(dense), stitch_views(layout), env)

@@ -45,6 +45,7 @@ def test_run_gives_finite_losses_metrics_and_a_loadable_final_folder(tiny_model,
     from engine.worldmodel.diffusion.backend import load_pipeline
 
     final = load_pipeline(out / "final")
+    assert final.config.objects_in_controls is False  # trained on the blanked stack: sampled with it
     assert not getattr(final.unet, "peft_config", None)
     gen_out = tmp_path / "gen"
     from engine.paths import DEMO_SCENARIO

@@ -43,6 +43,7 @@ def test_convert_writes_safetensors_and_check_describes_the_wiring(converted, ca
     index = json.loads((converted / "model_index.json").read_text())
     assert [c["name"] for c in index["controls"]] == ["depth", "canny", "normal", "seg"]
     assert [c["scale"] for c in index["controls"]] == [1.0, 0.5, 1.0, 1.0]
+    assert index["objects_in_controls"] is True       # public nets never learnt O/M: assets stay in D/N/E
     capsys.readouterr()
     assert _run(["model", "check", str(converted)]) == 0
     out = capsys.readouterr().out
