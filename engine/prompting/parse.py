@@ -37,7 +37,15 @@ def _norm(text: str) -> str:
     t = re.sub(r"([a-z])-([a-z])", r"\1 \2", t)         # u-turn, cut-in, broken-down
     t = re.sub(r"([a-z])-([a-z])", r"\1 \2", t)
     t = re.sub(r"'s\b", "", t)
+    # "a kid on a bike", "a man riding a scooter": one agent, the vehicle (nuScenes boxes the rider with it)
+    t = _RIDER_RE.sub(lambda m: f"{m.group(1) or 'a'} {m.group(4)}", t)
     return t
+
+
+_RIDER_RE = re.compile(
+    r"\b(a|an|the|one)?\s*(man|woman|person|child|kid|boy|girl|teen|teenager|guy|lady|someone|courier)\s+"
+    r"(riding|on)\s+(?:(?:a|an|the|his|her|their)\s+)?"
+    r"(bike|bicycle|e bike|ebike|electric bike|scooter|e scooter|electric scooter|kick scooter|motorbike|motorcycle|moped)\b")
 
 
 _TOKEN_RE = re.compile(r"\d+(?:\.\d+)?|km/h|k/h|m/s|[a-z]+(?:'[a-z]+)?|[.,;:!?()\"]")
