@@ -179,16 +179,22 @@ class MainWindow(QMainWindow):
             self.view3d_dock.setWidget(self._view3d)
         return self._view3d
 
+    def _build_view3d(self) -> None:
+        """Timer target: build the 3D view unless the window is closing (timers are tied to the window,
+        so none fires after it is deleted)."""
+        if not getattr(self, "_shut", False):
+            self.view3d  # noqa: B018 (the property builds it)
+
     def _on_view3d_visible(self, visible: bool) -> None:
         if visible and self._view3d is None and self._heavy_started:
-            QTimer.singleShot(200, lambda: self.view3d)
+            QTimer.singleShot(200, self, self._build_view3d)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().paintEvent(event)
         if self._after_paint:
             pending, self._after_paint = self._after_paint, []
             for fn in pending:
-                QTimer.singleShot(30, fn)
+                QTimer.singleShot(30, self, fn)
         if self.first_paint_at is None:
             import time
 
@@ -197,7 +203,7 @@ class MainWindow(QMainWindow):
     def call_after_first_paint(self, fn) -> None:
         """Run `fn` once the window has painted (so heavy start-up work does not delay its appearance)."""
         if self.first_paint_at is not None:
-            QTimer.singleShot(0, fn)
+            QTimer.singleShot(0, self, fn)
         else:
             self._after_paint.append(fn)
 
@@ -222,7 +228,7 @@ class MainWindow(QMainWindow):
             self.preview.start_worker()
         self._heavy_started = True
         if self.view3d_dock is not None and self.view3d_dock.isVisible():
-            QTimer.singleShot(300, lambda: self.view3d)
+            QTimer.singleShot(300, self, self._build_view3d)
 
     def _install_features(self) -> None:
         """World-model generation, export / batch, and real nuScenes scenes: each adds its own docks and menus."""
