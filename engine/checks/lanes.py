@@ -14,7 +14,6 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from engine.checks.config import LANE_DIRECTION_CLASSES, CheckConfig
 from engine.checks.findings import Finding, Severity, name_of
@@ -51,7 +50,11 @@ class LaneIndex:
         self.heading = np.concatenate(head) if head else np.zeros(0)
         self.half_width = np.concatenate(half) if half else np.zeros(0)
         self.lane = np.concatenate(lane) if lane else np.zeros(0, dtype=int)
-        self.tree = cKDTree(self.points) if len(self.points) else None
+        self.tree = None
+        if len(self.points):
+            from scipy.spatial import cKDTree   # lazy: importing engine.checks should not pull in scipy
+
+            self.tree = cKDTree(self.points)
         self.max_half_width = float(self.half_width.max()) if len(self.half_width) else 0.0
 
     def query(self, xy: np.ndarray, yaw: np.ndarray, wrong_way_angle: float) -> tuple[np.ndarray, np.ndarray]:

@@ -124,15 +124,32 @@ class CrossingIndex:
         return (kid >= 0) & (self.reach_codes[pos] == q)
 
 
-def _box_of(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per row (P,) xmin, xmax, ymin, ymax of the masked (P, T) samples (+-inf rows when empty)."""
-    return (np.where(mask, x, np.inf).min(1), np.where(mask, x, -np.inf).max(1),
-            np.where(mask, y, np.inf).min(1), np.where(mask, y, -np.inf).max(1))
+def _group_starts(pid: np.ndarray) -> np.ndarray:
+    """Indices where a new group starts in the non-decreasing group labels pid (E,)."""
+    return np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]]) if pid.size else np.zeros(0, dtype=int)
 
 
-def _inside(x, y, box, grow) -> np.ndarray:
-    x0, x1, y0, y1 = (v[:, None] for v in box)
-    g = grow[:, None]
+def _group_reduce(ufunc, pid: np.ndarray, v: np.ndarray, size: int, fill: float,
+                  starts: np.ndarray | None = None) -> np.ndarray:
+    """(size,) `ufunc`-reduction of the values v (E,) per group pid (E,), non-decreasing; `fill` for empty groups."""
+    out = np.full(size, fill)
+    if pid.size:
+        starts = _group_starts(pid) if starts is None else starts
+        out[pid[starts]] = ufunc.reduceat(v, starts)
+    return out
+
+
+def _group_box(pid: np.ndarray, x: np.ndarray, y: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """Per group (size,) xmin, xmax, ymin, ymax of the entries (+-inf for empty groups)."""
+    st = _group_starts(pid)
+    return (_group_reduce(np.minimum, pid, x, size, np.inf, st), _group_reduce(np.maximum, pid, x, size, -np.inf, st),
+            _group_reduce(np.minimum, pid, y, size, np.inf, st), _group_reduce(np.maximum, pid, y, size, -np.inf, st))
+
+
+def _inside_box(x, y, box, pid, grow) -> np.ndarray:
+    """(E,) entries (x, y) inside the box of their group pid, grown by grow[pid]."""
+    x0, x1, y0, y1 = (v[pid] for v in box)
+    g = grow[pid]
     return (x >= x0 - g) & (x <= x1 + g) & (y >= y0 - g) & (y <= y1 + g)
 
 
@@ -151,47 +168,71 @@ def _coarse(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig,
     s, max_dt = scene, cfg.pet_max + scene.dt
     pa, pb = (np.array(v, dtype=int) for v in zip(*pairs))
     reach = s.radius[pa] + s.radius[pb]
-    xa, ya, xb, yb = s.x[pa], s.y[pa], s.x[pb], s.y[pb]
+    T = s.num_frames
+    X, Y, times = s.x.ravel(), s.y.ravel(), s.times
     ma, mb = index.member(pa, pb), index.member(pb, pa)
-    ma &= _inside(xa, ya, _box_of(xb, yb, mb), reach)
-    t = s.times[None, :]
-    t_lo = np.where(ma, t, np.inf).min(1)[:, None] - max_dt
-    t_hi = np.where(ma, t, -np.inf).max(1)[:, None] + max_dt
-    mb &= _inside(xb, yb, _box_of(xa, ya, ma), reach) & (t >= t_lo) & (t <= t_hi)
-    na, nb = ma.sum(1), mb.sum(1)
-    n = na * nb
-    if n.sum() == 0:
+    # the hashed frames as sparse entries (pair, frame), row-major: grouped by pair, frames ascending
+    pid_a, ka_all = np.nonzero(ma)
+    pid_b, kb_all = np.nonzero(mb)
+    ia, ib = pa[pid_a] * T + ka_all, pb[pid_b] * T + kb_all
+    keep = _inside_box(X[ia], Y[ia], _group_box(pid_b, X[ib], Y[ib], pa.size), pid_a, reach)
+    pid_a, ka_all, ia = pid_a[keep], ka_all[keep], ia[keep]
+    st = _group_starts(pid_a)
+    t_lo = _group_reduce(np.minimum, pid_a, times[ka_all], pa.size, np.inf, st) - max_dt
+    t_hi = _group_reduce(np.maximum, pid_a, times[ka_all], pa.size, -np.inf, st) + max_dt
+    tb = times[kb_all]
+    keep = (_inside_box(X[ib], Y[ib], _group_box(pid_a, X[ia], Y[ia], pa.size), pid_b, reach)
+            & (tb >= t_lo[pid_b]) & (tb <= t_hi[pid_b]))
+    pid_b, kb_all = pid_b[keep], kb_all[keep]
+    if pid_a.size == 0 or pid_b.size == 0:
         return empty, empty, np.zeros(0), empty, empty
-    _, ka_all = np.nonzero(ma)                    # row-major: grouped by pair, frames ascending
-    _, kb_all = np.nonzero(mb)
-    start_a, start_b = np.cumsum(na) - na, np.cumsum(nb) - nb
-    pid = np.repeat(np.arange(len(pairs)), n)
-    local = np.arange(pid.size) - np.repeat(np.cumsum(n) - n, n)
-    ka = ka_all[start_a[pid] + local // nb[pid]]
-    kb = kb_all[start_b[pid] + local % nb[pid]]
+    # only b's frames within a window of frames around each frame of a (a superset of
+    # |tb - ta| <= max_dt, which is tested exactly below); same (pair, ka, kb) order as the full product
+    w = int(np.ceil(max_dt / s.dt)) + 2 if s.dt > 0 else T
+    codes_b = pid_b * T + kb_all                  # sorted
+    base = pid_a * T
+    lo = np.searchsorted(codes_b, base + np.maximum(ka_all - w, 0), side="left")
+    hi = np.searchsorted(codes_b, base + np.minimum(ka_all + w, T - 1), side="right")
+    cnt = hi - lo
+    eid = np.repeat(np.arange(ka_all.size), cnt)
+    idx = np.arange(eid.size) - np.repeat(np.cumsum(cnt) - cnt - lo, cnt)
+    pid, ka, kb = pid_a[eid], ka_all[eid], kb_all[idx]
+    keep = np.flatnonzero(np.abs(times[kb] - times[ka]) <= max_dt)   # cheapest tests first, compacting
+    pid, ka, kb = pid[keep], ka[keep], kb[keep]
+    # flat (row * T + frame) indices: one 1-D gather per array instead of 2-D fancy indexing
+    ia, ib = pa[pid] * T + ka, pb[pid] * T + kb
+    dx, dy = X[ib] - X[ia], Y[ib] - Y[ia]
+    keep = np.flatnonzero(dx ** 2 + dy ** 2 <= reach[pid] ** 2)
+    pid, ia, ib, dx, dy = pid[keep], ia[keep], ib[keep], dx[keep], dy[keep]
+    H = heading.ravel()
+    keep = np.flatnonzero(np.abs(np.sin(H[ib] - H[ia])) >= np.sin(cfg.pet_min_angle) - 1e-9)
+    pid, ia, ib, dx, dy = pid[keep], ia[keep], ib[keep], dx[keep], dy[keep]
     a, b = pa[pid], pb[pid]
-    keep = np.flatnonzero(np.abs(s.times[kb] - s.times[ka]) <= max_dt)   # cheapest tests first, compacting
-    pid, a, b, ka, kb = pid[keep], a[keep], b[keep], ka[keep], kb[keep]
-    keep = np.flatnonzero((s.x[b, kb] - s.x[a, ka]) ** 2 + (s.y[b, kb] - s.y[a, ka]) ** 2 <= reach[pid] ** 2)
-    pid, a, b, ka, kb = pid[keep], a[keep], b[keep], ka[keep], kb[keep]
-    keep = np.abs(np.sin(heading[b, kb] - heading[a, ka])) >= np.sin(cfg.pet_min_angle) - 1e-9
-    pid, a, b, ka, kb = pid[keep], a[keep], b[keep], ka[keep], kb[keep]
-    depth = obb_penetration(s.x[b, kb] - s.x[a, ka], s.y[b, kb] - s.y[a, ka], None, s.half_length[a],
-                            s.half_width[a], None, s.half_length[b], s.half_width[b],
-                            trig=(s.cos_yaw[a, ka], s.sin_yaw[a, ka], s.cos_yaw[b, kb], s.sin_yaw[b, kb]))
-    hit = depth > 0.0
-    pid, a, b, ka, kb = pid[hit], a[hit], b[hit], ka[hit], kb[hit]
-    delta = s.times[kb] - s.times[ka]
-    order = np.lexsort((np.abs(delta), pid))
-    first = order[np.r_[True, pid[order][1:] != pid[order][:-1]]] if order.size else order
+    C, S = s.cos_yaw.ravel(), s.sin_yaw.ravel()
+    depth = obb_penetration(dx, dy, None, s.half_length[a], s.half_width[a], None, s.half_length[b],
+                            s.half_width[b], trig=(C[ia], S[ia], C[ib], S[ib]))
+    hit = np.flatnonzero(depth > 0.0)
+    if hit.size == 0:
+        return empty, empty, np.zeros(0), empty, empty
+    pid, a, b, ka, kb = pid[hit], a[hit], b[hit], ia[hit] % T, ib[hit] % T
+    delta = times[kb] - times[ka]
+    # per pair (pid is non-decreasing) the first entry with the least |delta|, as a stable sort would pick
+    absd = np.abs(delta)
+    starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
+    group = np.cumsum(np.r_[True, pid[1:] != pid[:-1]]) - 1
+    best = np.flatnonzero(absd == np.minimum.reduceat(absd, starts)[group])
+    first = best[np.r_[True, pid[best][1:] != pid[best][:-1]]]
     return a[first], b[first], delta[first], ka[first], kb[first]
 
 
-def _search(scene: SampledScene, a, b, ta0, tb0, span: float, cfg: CheckConfig):
+def _search(scene: SampledScene, a, b, ta0, tb0, span: float, cfg: CheckConfig, limit: np.ndarray):
     """Best overlapping, crossing pair of sub-samples in [t - span, t + span] around (ta0, tb0), per row.
 
-    Returns (score (N,), d (N,), ta, tb (N,), ha, hb, xa, ya, yawa, xb, yb, yawb (N,)); score is |tb - ta|
-    or inf where no pair of sub-samples qualifies.
+    Only pairs of sub-samples with |tb - ta| <= limit (N,) are tested (the caller keeps the old
+    values unless the new score is at most that, so the others cannot matter: the least score and
+    the first pair reaching it are the same as over all pairs whenever that score is within the
+    limit). Returns (score (N,), d (N,), ta, tb (N,), ha, hb, xa, ya, yawa, xb, yb, yawb (N,)); score
+    is |tb - ta| or inf where no pair of sub-samples qualifies.
     """
     s = scene
     u = np.linspace(-span, span, 2 * REFINE_STEPS + 1)
@@ -203,11 +244,15 @@ def _search(scene: SampledScene, a, b, ta0, tb0, span: float, cfg: CheckConfig):
     ok_b = pb.present & (np.hypot(pb.vx, pb.vy) >= cfg.moving_speed)
     E = (slice(None), slice(None), None)     # (N, S, 1): a's samples
     F = (slice(None), None, slice(None))     # (N, 1, S): b's samples
-    depth = obb_penetration(pb.x[F] - pa.x[E], pb.y[F] - pa.y[E], pa.yaw[E], s.half_length[a][:, None, None],
-                            s.half_width[a][:, None, None], pb.yaw[F], s.half_length[b][:, None, None],
-                            s.half_width[b][:, None, None])
-    ok = ok_a[E] & ok_b[F] & (depth > 0.0) & (np.abs(np.sin(hb[F] - ha[E])) >= np.sin(cfg.pet_min_angle) - 1e-9)
-    d = (tb[F] - ta[E]).reshape(len(a), -1)
+    d = tb[F] - ta[E]                        # (N, S, S)
+    n_, i_, j_ = np.nonzero(ok_a[E] & ok_b[F] & (np.abs(d) <= limit[:, None, None]))
+    ra, rb = a[n_], b[n_]
+    depth = obb_penetration(pb.x[n_, j_] - pa.x[n_, i_], pb.y[n_, j_] - pa.y[n_, i_], pa.yaw[n_, i_],
+                            s.half_length[ra], s.half_width[ra], pb.yaw[n_, j_], s.half_length[rb], s.half_width[rb])
+    good = (depth > 0.0) & (np.abs(np.sin(hb[n_, j_] - ha[n_, i_])) >= np.sin(cfg.pet_min_angle) - 1e-9)
+    ok = np.zeros(d.shape, dtype=bool)
+    ok[n_[good], i_[good], j_[good]] = True
+    d = d.reshape(len(a), -1)
     score = np.where(ok.reshape(len(a), -1), np.abs(d), np.inf)
     n = np.arange(len(a))
     best = np.argmin(score, axis=1)
@@ -228,8 +273,9 @@ def _refine(scene: SampledScene, a, b, delta, ka, kb, cfg: CheckConfig, heading:
            s.x[a, ka], s.y[a, ka], s.yaw[a, ka], s.x[b, kb], s.y[b, kb], s.yaw[b, kb]]
     span = s.dt
     for _ in range(2):
-        found = _search(s, a, b, cur[1], cur[2], span, cfg)
-        better = found[0] <= np.abs(cur[0])
+        limit = np.abs(cur[0])
+        found = _search(s, a, b, cur[1], cur[2], span, cfg, limit)
+        better = found[0] <= limit
         cur = [np.where(better, new, old) for new, old in zip(found[1:], cur)]
         span = span / REFINE_STEPS
     return tuple(cur)

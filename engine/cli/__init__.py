@@ -41,18 +41,37 @@ class SubcommandInfo:
 def _literal_meta(path: Path) -> dict | None:
     """COMMAND/HELP/ORDER of a module's top-level literal assignments; None when COMMAND is absent or not literal."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError):
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
+    # the metadata sits above the first function or class: parse that head alone (start-up time), the whole file
+    # where the head does not parse or does not name the COMMAND
+    cut = min((i for i in (text.find("\ndef "), text.find("\nclass ")) if i >= 0), default=-1)
+    if cut >= 0:
+        try:
+            meta = _meta_of(ast.parse(text[:cut]))
+        except (SyntaxError, ValueError):
+            meta = None
+        if meta is not None:
+            return meta
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    try:
+        return _meta_of(tree)
+    except ValueError:
+        return None
+
+
+def _meta_of(tree: ast.Module) -> dict | None:
+    """COMMAND/HELP/ORDER literals of a parsed module (ValueError where one is not a literal)."""
     meta = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             if name in _META:
-                try:
-                    meta[name] = ast.literal_eval(node.value)
-                except ValueError:
-                    return None
+                meta[name] = ast.literal_eval(node.value)
     return meta if "COMMAND" in meta else None
 
 
