@@ -4,11 +4,13 @@ A render worker owns the `GuidanceRenderer` (its GL context lives on the worker'
 change of scenario, time or map asks for a render; requests that are still waiting when a newer one
 arrives are dropped (latest wins), so the UI never waits and a drag never queues up work.
 
-Two workers share one interface: ``thread`` (default; `app.workers.LatestOnlyWorker`: a thread of
-the editor owns the renderer) and ``process`` (`app.render_process`: the renderer's thread lives in
+Two workers share one interface: ``thread`` (`app.workers.LatestOnlyWorker`: a thread of the editor
+owns the renderer) and ``process`` (default; `app.render_process`: the renderer's thread lives in
 a child process, so it does not share the GIL with the UI and a crash of the GL driver costs a frame,
-not the editor). Choose with the `backend` argument or the CORNERCASE_RENDER_BACKEND environment
-variable; benchmarks/bench_drag_preview.py measures both (on a busy 2-core machine the thread won).
+not the editor; the pictures come back through a shared-memory double buffer, the pipe carries only the
+changed agents and small messages, and the child is Qt-free, `app.preview_render`). Choose with the
+`backend` argument or the CORNERCASE_RENDER_BACKEND environment variable; benchmarks/bench_drag_preview.py
+measures both (on a busy 2-core machine the process won: lower drag->repaint and UI-thread block).
 
 Real scenes (the scenario has a nuScenes `source`): the worker opens the scene once (cached per
 source, `engine.realscene.live.RealFrameCache`), takes its rig and backgrounds from
@@ -21,211 +23,26 @@ cannot be read (a warning says why), the preview is synthetic.
 from __future__ import annotations
 
 import os
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from app.map_visuals import PREVIEW_MAPS, camera_map_rgb, frame_map_rgb
+from app.map_visuals import PREVIEW_MAPS
+from app.preview_render import (  # noqa: F401  (re-exported: the pane's public names)
+    DRAFT_SCALE, PANORAMA, PREVIEW_SIZE, PreviewRenderer, PreviewRequest, PreviewResult, _guidance_renderer, _release,
+    make_renderer, overlay_boxes, render_request,
+)
 from app.workers import LatestOnlyWorker, preload
 from editor.document import Document
-from engine.scenario.model import Scenario
-
-PANORAMA = ("CAM_FRONT_LEFT", "CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_BACK_RIGHT", "CAM_BACK", "CAM_BACK_LEFT")
-PREVIEW_SIZE = (448, 256)
-DRAFT_SCALE = 0.5   # the reduced-resolution preview while dragging
 
 
-@dataclass(frozen=True)
-class PreviewRequest:
-    """What to render: a scenario at time t, one map, and when it was asked for (perf_counter s).
-
-    camera_maps: (camera, map name) pairs for cameras that show another map than `map_name`;
-    overlay: also project the agents' boxes (with their ids) into each camera; draft: render at
-    reduced resolution (while dragging: the picture follows the hand, the full one comes when the
-    drag ends).
-    """
-
-    scenario: Scenario
-    t: float
-    map_name: str
-    submitted: float
-    camera_maps: tuple[tuple[str, str], ...] = ()
-    overlay: bool = False
-    draft: bool = False
-
-    def map_for(self, camera: str) -> str:
-        return dict(self.camera_maps).get(camera, self.map_name)
-
-
-@dataclass(frozen=True)
-class PreviewResult:
-    """Rendered pictures: images (C, H, W, 3) uint8 in the order of `names` (panorama order).
-
-    boxes: camera -> [(agent id, class, (u0, v0, u1, v1) in image pixels)] when the request asked for
-    the overlay (far to near), else empty.
-    """
-
-    request: PreviewRequest
-    images: np.ndarray
-    names: tuple[str, ...]
-    warnings: tuple[str, ...]
-    boxes: dict = field(default_factory=dict)
-
-
-class PreviewRenderer:
-    """A GuidanceRenderer plus the time of day its lighting is set for (lives on the worker thread).
-
-    For scenarios with a source scene it also holds the real frames (`RealFrameCache`) and a second
-    renderer on that log's rig, made on first use by `real_renderer_factory(rig)`.
-    """
-
-    def __init__(self, renderer, real_renderer_factory=None, real_frames=None) -> None:
-        self.renderer = renderer
-        self.time_of_day: str | None = None
-        self._real_factory = real_renderer_factory or _guidance_renderer
-        self._real_frames = real_frames
-        self._real = None                  # (rig, renderer, time of day it is lit for)
-        self._background_key = None        # (source, frame index) whose real frame the real renderer has
-        self._draft = None                 # (renderer, time of day it is lit for): reduced resolution
-
-    @property
-    def real_frames(self):
-        """The `RealFrameCache` of this worker (made on first use)."""
-        if self._real_frames is None:
-            from engine.realscene.live import RealFrameCache
-
-            self._real_frames = RealFrameCache()
-        return self._real_frames
-
-    def render(self, scenario: Scenario, t: float, maps=None, draft: bool = False):
-        """The GuidanceFrame of `scenario` at t, lit for the scenario's time of day.
-
-        maps: the map names to render (None: all; `GuidanceRenderer.render`'s subsets); draft: on a
-        second renderer at `DRAFT_SCALE` of the size (synthetic scenes only; made on first use).
-        With a source scene: over the recorded frame nearest t (rendered at that frame's time).
-        """
-        if scenario.source is not None:
-            from engine.sources.errors import SceneSourceError
-
-            try:
-                return self._render_real(scenario, t, maps)
-            except SceneSourceError as e:
-                from dataclasses import replace
-
-                frame = self._render_synthetic(scenario, t, maps)
-                return replace(frame, warnings=tuple(frame.warnings) + (f"real frames unavailable: {e}",))
-        if draft:
-            return self._render_draft(scenario, t, maps)
-        return self._render_synthetic(scenario, t, maps)
-
-    def _render_synthetic(self, scenario: Scenario, t: float, maps=None):
-        tod = scenario.environment.time_of_day
-        if tod != self.time_of_day:
-            from engine.render.gl_tiles import Lighting
-
-            self.renderer.set_lighting(Lighting.for_time_of_day(tod))
-            self.time_of_day = tod
-        self.renderer.set_scenario(scenario)
-        return self.renderer.render(t, maps=maps)
-
-    def _render_draft(self, scenario: Scenario, t: float, maps=None):
-        if self._draft is None:
-            from engine.rig import CameraRig
-
-            w, h = self.renderer.rig.size
-            size = (max(16, int(round(w * DRAFT_SCALE / 8)) * 8), max(16, int(round(h * DRAFT_SCALE / 8)) * 8))
-            self._draft = (self._real_factory(CameraRig.default(size)), None)
-        renderer, lit = self._draft
-        tod = scenario.environment.time_of_day
-        if tod != lit:
-            from engine.render.gl_tiles import Lighting
-
-            renderer.set_lighting(Lighting.for_time_of_day(tod))
-            self._draft = (renderer, tod)
-        renderer.set_scenario(scenario)
-        return renderer.render(t, maps=maps)
-
-    def _render_real(self, scenario: Scenario, t: float, maps=None):
-        frames = self.real_frames
-        scene = frames.scene(scenario)
-        inputs = frames.inputs(scene, self.renderer.rig.size)   # engine.conditions.real_scene_inputs: the one path
-        rig = inputs.rig
-        if self._real is None or self._real[0] != rig:
-            if self._real is not None:
-                self._real[1].release()
-            self._real = (rig, self._real_factory(rig), None)
-            self._background_key = None
-        rig, renderer, lit = self._real
-        tod = scenario.environment.time_of_day
-        if tod != lit:
-            from engine.render.gl_tiles import Lighting
-
-            renderer.set_lighting(Lighting.for_time_of_day(tod))
-            self._real = (rig, renderer, tod)
-        k = frames.frame_index(scene, t)
-        key = None if k is None else (scene.source, k)
-        if key != self._background_key:     # a new background forces a full render: only when it changes
-            renderer.set_backgrounds(None if k is None else frames.backgrounds(scene, k, rig))  # = inputs.backgrounds_at(k)
-            self._background_key = key
-        renderer.set_scenario(scenario)
-        return renderer.render(t if k is None else k / scene.scenario.fps, maps=maps)
-
-    def release(self) -> None:
-        self.renderer.release()
-        if self._real is not None:
-            self._real[1].release()
-            self._real = None
-        if self._draft is not None:
-            self._draft[0].release()
-            self._draft = None
-
-
-def _guidance_renderer(rig):
-    from engine.render.guidance import GuidanceRenderer
-
-    return GuidanceRenderer(rig)
-
-
-def make_renderer(size: tuple[int, int] = PREVIEW_SIZE) -> PreviewRenderer:
-    """A renderer for the default rig at `size` (called on the worker thread that will use it)."""
-    from engine.render.guidance import GuidanceRenderer
-    from engine.rig import CameraRig
-
-    return PreviewRenderer(GuidanceRenderer(CameraRig.default(size)))
-
-
-def render_request(renderer: PreviewRenderer, request: PreviewRequest) -> PreviewResult:
-    """Render one request with a renderer that lives on the calling thread (only the maps it shows)."""
-    wanted = {request.map_name} | {m for _c, m in request.camera_maps}
-    frame = renderer.render(request.scenario, request.t, maps=wanted, draft=request.draft)
-    names = tuple(frame.camera_names)
-    if not request.camera_maps:
-        images = np.ascontiguousarray(frame_map_rgb(frame, request.map_name))
-    else:
-        images = np.ascontiguousarray(np.stack([camera_map_rgb(frame, n, request.map_for(n)) for n in names]))
-    boxes = overlay_boxes(frame, request.scenario, request.t) if request.overlay else {}
-    return PreviewResult(request, images, names, tuple(frame.warnings), boxes)
-
-
-def overlay_boxes(frame, scenario: Scenario, t: float) -> dict:
-    """camera -> [(agent id, class, (u0, v0, u1, v1))]: the agents' (not the ego's) boxes in each camera of
-    the frame's rig, image pixels of that rig, far to near (`engine.rig.projection.project_boxes`)."""
-    from engine.rig.projection import project_boxes
-
-    out = {}
-    for name in frame.camera_names:
-        cam = frame.rig[name]
-        cfw = cam.camera_from_world(frame.world_from_ego)
-        out[name] = [(b.agent_id, b.cls, b.bbox) for b in project_boxes(scenario.agents, t, cam, cfw)]
-    return out
-
-
-def _release(renderer: PreviewRenderer) -> None:
-    renderer.release()
+SWITCH_INTERVAL_S = 0.001
+DEFAULT_BACKEND = "process"   # bench_drag_preview: p95 drag->repaint 53 ms vs 71 (thread), UI block p95 18 vs 30 ms
 
 
 class CameraTile(QWidget):
@@ -243,6 +60,7 @@ class CameraTile(QWidget):
         super().__init__(parent)
         self.name = name
         self.image: QImage | None = None
+        self._pixels: np.ndarray | None = None
         self.image_size: tuple[int, int] | None = None   # (w, h) of the pixels `boxes` refer to
         self.note = "waiting for the renderer…"
         self.map_label = ""       # this camera's own map (empty: the pane's)
@@ -254,15 +72,21 @@ class CameraTile(QWidget):
         self.setToolTip("Double-click to enlarge / go back" + ("; right-click to choose this camera's map"
                                                                 if map_menu else ""))
 
-    def set_image(self, array: np.ndarray | None, boxes: list | None = None) -> None:
-        """array: (H, W, 3) uint8, or None to show the note; boxes: overlay in that image's pixels."""
+    def set_image(self, array: np.ndarray | None, boxes: list | None = None, copy: bool = True) -> None:
+        """array: (H, W, 3) uint8, or None to show the note; boxes: overlay in that image's pixels.
+
+        copy=False: the QImage is drawn straight from `array` (C-contiguous, never written again; the
+        tile keeps a reference to it), no copy on the UI thread."""
         if array is None:
             self.image = None
             self.image_size = None
+            self._pixels = None
         else:
             a = np.ascontiguousarray(array)
             h, w, _ = a.shape
-            self.image = QImage(a.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+            image = QImage(a.data, w, h, 3 * w, QImage.Format_RGB888)
+            self.image = image.copy() if copy else image
+            self._pixels = None if copy else a   # keeps the buffer under the QImage alive
             self.image_size = (w, h)
         self.boxes = list(boxes or [])
         self.update()
@@ -475,7 +299,7 @@ class PreviewPane(QWidget):
         lay.setSpacing(2)
         lay.addLayout(top)
         lay.addWidget(self.row, 1)
-        self.backend = backend or os.environ.get("CORNERCASE_RENDER_BACKEND", "thread")
+        self.backend = backend or os.environ.get("CORNERCASE_RENDER_BACKEND", DEFAULT_BACKEND)
         if self.backend not in ("process", "thread"):
             raise ValueError(f"unknown render backend {self.backend!r}; use 'process' or 'thread'")
         self._renderer_factory = renderer_factory
@@ -498,6 +322,9 @@ class PreviewPane(QWidget):
         """Start the render worker (its imports happen here: the window defers this until it is shown)."""
         if self.worker is not None:
             return
+        # Worker threads (the render thread, the checks, the render process's reader) hand the GIL back to the
+        # UI thread after at most this long (CPython's default 5 ms convoys the UI behind them at each I/O call).
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         if self.backend == "process" and self._renderer_factory is make_renderer:
             from app.render_process import RenderProcess
 
@@ -570,14 +397,19 @@ class PreviewPane(QWidget):
 
     def _on_result(self, rid: int, result: PreviewResult, seconds: float) -> None:
         if rid < self.shown_id:
+            self._release(result)
             return  # an older picture than the one on screen
+        owned = result.slot is not None
+        if owned:   # a view over the render process's shared buffer: one copy, then the slot is free again
+            slot = result.slot
+            result = replace(result, images=result.images.copy(), slot=None)
+            self.worker.release(slot)
         images = result.images
         for k, name in enumerate(result.names):
             tile = self.tiles.get(name)
             if tile is not None:
-                tile.set_image(images[k], result.boxes.get(name))
-        for tile in self.tiles.values():
-            tile.repaint()
+                tile.set_image(images[k], result.boxes.get(name), copy=not owned)
+        self.row.repaint()   # one synchronous paint pass for the six tiles (not six flushes)
         self.shown_id = rid
         self.shown = result
         self.render_seconds = seconds
@@ -593,6 +425,10 @@ class PreviewPane(QWidget):
         if result.warnings:
             self.status.setToolTip("\n".join(result.warnings))
         self.frame_shown.emit(rid, latency)
+
+    def _release(self, result: PreviewResult) -> None:
+        if result.slot is not None and hasattr(self.worker, "release"):
+            self.worker.release(result.slot)
 
     def _on_failed(self, rid: int, message: str) -> None:
         self.status.setText(f"render failed: {message.splitlines()[0]}")

@@ -9,12 +9,12 @@ same). For every move, the latency is the time from when it was due to the repai
 preview whose render includes it.
 
 Designs, measured in the same run:
-  thread       the editor's default: a render worker thread owns the renderer, latest wins, and it
-               renders only the map on screen
+  thread       a render worker thread owns the renderer, latest wins, and it renders only the map on
+               screen (CORNERCASE_RENDER_BACKEND=thread)
   thread-draft the same with "Fast while dragging" on: a reduced-resolution draft while dragging (a
                second renderer, made on the first drag), full size when the drag ends
-  process      the editor's design with the renderer's thread in a child process (no shared GIL, GL
-               crashes isolated; CORNERCASE_RENDER_BACKEND=process)
+  process      the editor's default: the renderer in a child process (no shared GIL, GL crashes
+               isolated), pictures through a shared-memory double buffer, only changed agents on the pipe
   sync         the baseline: the UI thread renders (full size, every map) and repaints the preview
                inside each drag event
 Besides the preview latency it reports the UI latency (due time to the canvas having handled the
