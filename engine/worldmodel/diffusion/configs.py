@@ -175,31 +175,9 @@ def write_pipeline_folder(path, kind: str = "tiny", seed: int = 0, overwrite: bo
 
     FileExistsError when `path` exists and `overwrite` is false; options go to `build_pipeline`.
     """
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    import diffusers
-    import transformers
+    from engine.worldmodel.diffusion.convert import save_atomically
 
     target = Path(path)
-    if target.exists() and not overwrite:
+    if target.exists() and not overwrite:   # before building: a refused write costs nothing
         raise FileExistsError(f"{target} exists; choose another folder or allow overwriting")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    diffusers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.disable_progress_bar()
-    pipe = build_pipeline(kind, seed, **options)
-    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        pipe.save_pretrained(stage)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            stage.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            stage.rename(target)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    return target
+    return save_atomically(build_pipeline(kind, seed, **options), target, overwrite=overwrite)
