@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
+from app.elided_label import ElidedLabel
 from app import theme
 from editor.document import Document
 
@@ -70,7 +71,7 @@ class ChecksDock(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter: agent, check or words…")
         self.search.setClearButtonEnabled(True)
-        self.summary = QLabel("checks: waiting for the first run…")
+        self.summary = ElidedLabel("checks: waiting for the first run…")
         self.summary.setObjectName("panelHint")
         self.tree = QTreeWidget()
         self.tree.setColumnCount(len(COLUMNS))

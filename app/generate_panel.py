@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.elided_label import ElidedLabel
 from app.generate_settings import GenerateSettingsPanel, GenerationOptions
 from app.generate_worker import BackendFactory, ConditionsFactory, GenerationJob, cancel_all
 from app.player_pane import PlayerPane
@@ -146,7 +146,7 @@ class GenerationPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setTextVisible(False)
-        self.progress_label = QLabel("idle")
+        self.progress_label = ElidedLabel("idle")
         self.progress_label.setObjectName("panelHint")
 
         buttons = QHBoxLayout()

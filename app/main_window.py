@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 
 from app import theme
 from app.asset_palette import PaletteWidget
+from app.elided_label import ElidedLabel
 from app.autosave import AutosaveController, ask_restore
 from app.bev_canvas import BevCanvas
 from app.canvas_tools import CanvasController
@@ -266,7 +267,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.palette_dock, self.environment_dock], [420, 200], Qt.Vertical)
 
     def _build_status_bar(self) -> None:
-        self.status_message = QLabel()
+        self.status_message = ElidedLabel()  # long hints are cut, never widen the window
         self.checks_label = QLabel("checks: …")
         self.checks_label.setToolTip("engine.checks on the whole clip, after every edit; the Checks dock lists them")
         self.cursor_label = QLabel()

@@ -21,6 +21,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QSlider,
                                QToolButton, QVBoxLayout, QWidget)
 
+from app.elided_label import ElidedLabel
 from app.preview_pane import CameraTile, TileRow
 from editor.document import Document
 from app.preview_pane import PANORAMA as PANORAMA_ORDER  # the same order as engine.rig.PANORAMA_ORDER (tested)
@@ -74,7 +75,7 @@ class PlayerPane(QWidget):
         self.result_box.setMinimumContentsLength(18)
         self.save_button = QToolButton(text="Save videos…")
         self.save_button.setToolTip("Write MP4 per camera, panorama MP4 and JPEG frames to a folder")
-        self.status = QLabel()
+        self.status = ElidedLabel()
         self.status.setObjectName("panelHint")
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)

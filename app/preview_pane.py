@@ -32,6 +32,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from app.elided_label import ElidedLabel
 from app.map_visuals import PREVIEW_MAPS
 from app.preview_render import (  # noqa: F401  (re-exported: the pane's public names)
     DRAFT_SCALE, PANORAMA, PREVIEW_SIZE, PreviewRenderer, PreviewRequest, PreviewResult, _guidance_renderer, _release,
@@ -279,7 +280,7 @@ class PreviewPane(QWidget):
         self.draft_box.setChecked(False)  # rendering only the map shown is fast enough at full size (bench)
         self.draft_box.setToolTip(f"While dragging, render at {DRAFT_SCALE:.0%} of the size so the pictures "
                                   "follow the hand; full size when the drag ends")
-        self.status = QLabel("")
+        self.status = ElidedLabel("")   # a long message must not widen the dock (and push the inspector away)
         self.status.setObjectName("panelHint")
         top = QHBoxLayout()
         top.setContentsMargins(4, 2, 4, 0)
