@@ -16,7 +16,7 @@ from editor import commands as C
 from editor.document import Document
 from editor.interaction import AgentDrag, DragSession, RotateDrag, WaypointDrag, agents_in_rect, hit_test
 from editor.lane_snap import snap_to_lane
-from editor.placement import default_speed, new_agent_at, plan_placement
+from editor.drop_placement import default_speed, new_agent_at, plan_placement
 from editor.speed_profile import waypoint_speeds
 from editor.trajectory_edit import is_static, split_point
 from engine.classes import default_size

@@ -126,7 +126,7 @@ class ExportDialog(QDialog):
             return run_osc
 
         from engine.export.clip_source import GenerationOptions
-        from engine.export.nuscenes_scene import NuScenesOptions
+        from engine.export.nuscenes_writer import NuScenesOptions
         from engine.export.pipeline import ExportSettings
         from engine.worldmodel.base import CancelToken
 

@@ -81,7 +81,7 @@ class FrameBuffer:
 
 def lean_scenario(scenario):
     """A copy whose trajectories carry no cached interpolants (cheap to pickle), and an empty map."""
-    from engine.scenario.roadmap import RoadMap
+    from engine.scenario.map_elements import RoadMap
     from engine.scenario.trajectory import Trajectory
 
     def lean(agent):

@@ -26,7 +26,7 @@ MAX_RESTARTS = 3
 
 
 def _lean_map(road_map):
-    from engine.scenario.roadmap import RoadMap
+    from engine.scenario.map_elements import RoadMap
 
     m = road_map
     return RoadMap(m.lanes, m.lane_boundaries, m.lane_dividers, m.ped_crossings, m.drivable_area)

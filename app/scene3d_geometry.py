@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.rig.camera import Camera
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 
 
 def frustum_segments(camera: Camera, world_from_ego: np.ndarray, depth: float = 8.0) -> np.ndarray:

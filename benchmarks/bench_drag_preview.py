@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 
 def scenario_with_20_agents():
     """The demo plus parked and moving agents up to 20 (besides the ego)."""
-    from editor.placement import new_agent_at
+    from editor.drop_placement import new_agent_at
     from engine.demo import build_demo_scenario
 
     s = build_demo_scenario()

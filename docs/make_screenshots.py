@@ -121,7 +121,7 @@ def main() -> int:
     from dataclasses import replace
 
     from editor import commands as C
-    from editor.placement import new_agent_at
+    from editor.drop_placement import new_agent_at
     from engine.scenario.trajectory import Trajectory
 
     win = make_window(size)

@@ -12,7 +12,7 @@ from typing import Any, Mapping, Protocol, Sequence
 from editor import speed_profile, trajectory_edit
 from engine.classes import class_names, default_size
 from engine.scenario.model import EGO_ID, TIMES_OF_DAY, WEATHERS, Agent, Environment, Intent, Scenario
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 from engine.scenario.trajectory import Trajectory, Waypoint
 
 

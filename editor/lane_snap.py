@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.scenario.roadmap import Lane, RoadMap
+from engine.scenario.map_elements import Lane, RoadMap
 
 
 @dataclass(frozen=True)

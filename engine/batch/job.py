@@ -45,7 +45,7 @@ class JobResult:
 def export_settings(spec: BatchSpec, variant: Variant):
     """The pipeline's ExportSettings for a variant."""
     from engine.export.clip_source import GenerationOptions
-    from engine.export.nuscenes_scene import NuScenesOptions
+    from engine.export.nuscenes_writer import NuScenesOptions
     from engine.export.pipeline import ExportSettings
 
     e = spec.export

@@ -18,7 +18,7 @@ import numpy as np
 from engine.checks.config import LANE_DIRECTION_CLASSES, CheckConfig
 from engine.checks.findings import Finding, Severity, name_of
 from engine.checks.sampling import SampledScene, runs
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 
 LANE_STEP = 1.0      # m between resampled centre-line points
 K_NEAREST = 12       # lane points looked at per query

@@ -19,7 +19,7 @@ from engine.checks.config import OFFROAD_ERROR_CLASSES, OFFROAD_WARNING_CLASSES,
 from engine.checks.findings import Finding, Severity, name_of
 from engine.checks.raster import RegionRaster
 from engine.checks.sampling import SampledScene, runs, runs_2d
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 
 CORNER_NAMES = ("front-left", "rear-left", "rear-right", "front-right")
 JAYWALK_MIN_DURATION = 0.5    # s on the roadway outside a crossing before it is reported

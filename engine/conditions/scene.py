@@ -98,7 +98,7 @@ def scene_inputs(scenario: Scenario, size: SizeLike = (448, 256), rig: CameraRig
     if rig is not None:
         raise ValueError(f"scenario {scenario.name!r} is an edited real scene: it is rendered with its log's own "
                          "camera calibration, not a given rig")
-    from engine.sources.nuscenes_scene import scene_for_scenario
+    from engine.sources.nuscenes_reader import scene_for_scenario
 
     return real_scene_inputs(scene_for_scenario(scenario), (w, h), depth_settings, scenario=scenario)
 

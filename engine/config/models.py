@@ -178,7 +178,7 @@ class ExportConfig(_Config):
 
     def settings(self):
         """The exporter's `engine.export.pipeline.ExportSettings`."""
-        from engine.export.nuscenes_scene import NuScenesOptions
+        from engine.export.nuscenes_writer import NuScenesOptions
         from engine.export.pipeline import ExportSettings
 
         return ExportSettings(size=self.generation.size.as_tuple(), frames=self.generation.frames,

@@ -17,7 +17,7 @@ Public API
 
 Dataset layout, label conventions and the honest ``num_lidar_pts = 0`` of generated and inserted
 boxes (recorded boxes of a real source scene keep their counts) are described in
-`pipeline`, `nuscenes_scene` and `manifest.DATASET_NOTES`.
+`pipeline`, `nuscenes_writer` and `manifest.DATASET_NOTES`.
 """
 import importlib
 
@@ -27,7 +27,7 @@ _HOME = {
     "GenerationOptions": "clip_source",
     "check_tables": "nuscenes_dataset", "load_tables": "nuscenes_dataset", "merge_scene": "nuscenes_dataset",
     "recover": "nuscenes_dataset",
-    "NuScenesOptions": "nuscenes_scene", "SceneWriter": "nuscenes_scene",
+    "NuScenesOptions": "nuscenes_writer", "SceneWriter": "nuscenes_writer",
     "OpenScenarioResult": "openscenario", "export_openscenario": "openscenario",
     "OscDocument": "openscenario_reader", "read_openscenario": "openscenario_reader",
     "scenario_from_openscenario": "openscenario_reader",

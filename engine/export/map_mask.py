@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from engine.fileio import atomic_write_bytes
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 
 MAP_RESOLUTION = 0.1  # metres per pixel, nuscenes-devkit's default
 MAX_PIXELS = 6000

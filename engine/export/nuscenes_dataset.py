@@ -1,7 +1,7 @@
 """A nuScenes dataset folder that grows scene by scene, safely.
 
 Every export writes its scene into a staging dataset (``<root>/.staging/<id>/``, see
-`nuscenes_scene.SceneWriter`) and then `merge_scene` appends it to the dataset at ``<root>``:
+`nuscenes_writer.SceneWriter`) and then `merge_scene` appends it to the dataset at ``<root>``:
 
 1. take the dataset lock (``<root>/.lock``; several processes may export into one folder);
 2. finish or roll back a commit that a crash interrupted (`recover`);

@@ -16,7 +16,7 @@ from scenariogeneration import xodr
 
 from engine.export.road_layout import Arm, RoadLayout, UnsupportedLayout, analyse_layout
 from engine.export.xml_schemas import SchemaValidationError, validate_opendrive
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 
 JUNCTION_ID = 100
 

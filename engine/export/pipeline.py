@@ -21,7 +21,7 @@ Edited real scenes (``scenario.source`` names a nuScenes scene): the clip is gen
 frames (`clip_source`), the rig is that log's calibration at the clip's size (so the exported
 calibrated_sensor records are the log's, intrinsics scaled), the label renderer depth-tests against
 the real frames' depth, and the recorded objects keep their original annotations, categories and
-(with `export_clip`) instance and annotation tokens (`nuscenes_scene`, `engine.realscene.labels`).
+(with `export_clip`) instance and annotation tokens (`nuscenes_writer`, `engine.realscene.labels`).
 A token the target dataset already holds (a second variant of the same scene) is replaced by a fresh
 one; the scene manifest's ``source_tokens`` maps every exported token to its source token.
 """
@@ -44,7 +44,7 @@ from engine.export.guidance_files import camera_stack, write_guidance_frame, wri
 from engine.export.manifest import DATASET_NOTES, jsonable, package_versions
 from engine.export.nuscenes_dataset import EXTRA_DIR, STAGING_DIR, NuScenesDatasetError, merge_scene
 from engine.export.nuscenes_schema import new_token
-from engine.export.nuscenes_scene import NuScenesOptions, SceneWriter
+from engine.export.nuscenes_writer import NuScenesOptions, SceneWriter
 from engine.fileio import StagingDir, atomic_write_json
 from engine.rig import CameraRig
 from engine.scenario.model import Scenario

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.scenario.roadmap import Lane, RoadMap
+from engine.scenario.map_elements import Lane, RoadMap
 
 STRAIGHT_TOL_M = 0.02      # a lane is straight when every point is within this of its chord
 ANGLE_TOL_RAD = 1e-3       # lanes are parallel within this

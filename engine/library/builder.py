@@ -22,7 +22,7 @@ from engine.library.limits import kinematic_violations, limits_for
 from engine.roadmap.connectors import Connector
 from engine.roadmap.layout import OPPOSITE, LaneRef, RoadLayout
 from engine.scenario.model import DEFAULT_FPS, EGO_ID, Agent, Environment, Intent, Maneuver, Scenario
-from engine.scenario.roadmap import TrafficSignal
+from engine.scenario.map_elements import TrafficSignal
 from engine.scenario.trajectory import Trajectory
 
 MAX_AGENTS = 150

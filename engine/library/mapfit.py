@@ -6,7 +6,7 @@ import numpy as np
 
 from engine.roadmap.fitted import MapExtent, fitted_road_map
 from engine.roadmap.layout import DIRECTION_HEADING
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 
 MARGIN = 40.0
 MIN_HALF_LENGTH = 60.0

@@ -32,7 +32,7 @@ from engine.realscene.mono_depth import DepthModelError, align_to_sparse, config
 from engine.rig.camera import Camera
 from engine.rig.rig import CameraRig
 from engine.sources.errors import SceneSourceError
-from engine.sources.nuscenes_scene import NuScenesScene
+from engine.sources.nuscenes_reader import NuScenesScene
 
 log = logging.getLogger(__name__)
 SOURCES = ("auto", "lidar", "mono")

@@ -25,7 +25,7 @@ from engine.realscene.backgrounds import RealDepthSettings
 from engine.rig.rig import CameraRig
 from engine.scenario.model import Scenario, SceneSource
 from engine.sources.errors import SceneSourceError
-from engine.sources.nuscenes_scene import NuScenesScene, open_scene_source
+from engine.sources.nuscenes_reader import NuScenesScene, open_scene_source
 
 SCENES_KEPT = 2
 FRAMES_KEPT = 8

@@ -14,7 +14,7 @@ import numpy as np
 from engine.classes import class_names
 from engine.render.scene_geometry import drivable_geometry
 from engine.render.triangulate import polygons_of
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 
 MAP_LAYERS = ("drivable", "ped_crossing", "lane_divider", "lane_boundary")
 SHIFT = 2

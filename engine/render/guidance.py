@@ -45,7 +45,7 @@ from engine.render.hdmap import MapSegments, render_hdmap
 from engine.render.scene_geometry import BuildingStyle
 from engine.render.static_cache import static_scene
 from engine.rig.pose import pose_matrix
-from engine.render.placement import Placement, PoseCache
+from engine.render.agent_poses import Placement, PoseCache
 from engine.render.postprocess import finish_maps, finish_stack
 from engine.rig.projection import NEAR, silhouette_bbox
 from engine.rig.rig import CameraRig

@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.rig.camera import Camera
 from engine.rig.projection import NEAR, clip_polygon, clip_segments, transform_points
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 
 BOUNDARY_CHANNEL, DIVIDER_CHANNEL, CROSSING_CHANNEL = 0, 1, 2
 MAX_RANGE = 150.0  # metres: farther map geometry is left out

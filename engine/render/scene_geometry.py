@@ -20,7 +20,7 @@ from shapely.geometry import LineString, Polygon, box
 from shapely.ops import substring, unary_union
 
 from engine.render.triangulate import polygons_of, triangulate
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 
 MARKING_Z = 0.02
 MARKING_WIDTH = 0.15

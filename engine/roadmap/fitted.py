@@ -18,7 +18,7 @@ from engine.roadmap.layout import (
     DIRECTIONS, MIDBLOCK_CROSSWALK_WIDTH, PARKING_CLEARANCE, PARKING_WIDTH, RAMP_TAPER, RoadLayout,
 )
 from engine.roadmap.procedural import IntersectionLayout, intersection_map, straight_road_map
-from engine.scenario.roadmap import Crossing, Lane, Polyline, RoadMap
+from engine.scenario.map_elements import Crossing, Lane, Polyline, RoadMap
 
 STANDARD_TURN_CURVATURE = 1.0 / 7.0      # the map's own turn lanes (for agents that do not turn)
 CLOSING_RADIUS = 1.5                     # m; rounds the concave corners the union of pieces leaves

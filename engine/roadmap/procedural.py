@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.scenario.roadmap import Crossing, Lane, Polyline, RoadMap
+from engine.scenario.map_elements import Crossing, Lane, Polyline, RoadMap
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 
 from engine.roadmap.connectors import SAMPLES_PER_METRE, Connector, _curve_max_curvature, bezier5
 from engine.roadmap.layout import DIRECTION_HEADING, INTERSECTION_CROSSWALK_GAP, INTERSECTION_CROSSWALK_WIDTH, LaneRef, RoadLayout
-from engine.scenario.roadmap import Crossing, Lane, Polyline, RoadMap
+from engine.scenario.map_elements import Crossing, Lane, Polyline, RoadMap
 
 ISLAND_RADIUS = 12.0          # m: central island (kerb) radius
 ENTRY_ANGLE = math.radians(40.0)   # where the entry curve joins the ring, measured from the arm axis

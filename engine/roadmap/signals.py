@@ -15,7 +15,7 @@ import numpy as np
 from engine.roadmap.layout import (
     DIRECTION_HEADING, DIRECTIONS, INTERSECTION_CROSSWALK_WIDTH, MAIN_ROAD, RoadLayout,
 )
-from engine.scenario.roadmap import SignalPhase, TrafficSignal
+from engine.scenario.map_elements import SignalPhase, TrafficSignal
 
 YELLOW = 3.0
 ALL_RED = 1.0

@@ -7,7 +7,7 @@ from engine.scenario.model import (
     Scenario,
     SceneSource,
 )
-from engine.scenario.roadmap import Crossing, Lane, Polyline, RoadMap
+from engine.scenario.map_elements import Crossing, Lane, Polyline, RoadMap
 from engine.scenario.trajectory import Trajectory, TrajectorySample, Waypoint
 
 __all__ = [

@@ -17,7 +17,7 @@ from engine.paths import SCENARIO_SCHEMA
 from engine.scenario.errors import Problem, ScenarioFormatError, format_path
 from engine.scenario.limits import LIMITS, limit_problems
 from engine.scenario.model import EGO_ID, Agent, Environment, Intent, Maneuver, Scenario, SceneSource, default_ego
-from engine.scenario.roadmap import Crossing, Lane, Polyline, RoadMap, SignalPhase, TrafficSignal
+from engine.scenario.map_elements import Crossing, Lane, Polyline, RoadMap, SignalPhase, TrafficSignal
 from engine.scenario.trajectory import Trajectory, Waypoint
 
 FORMAT_VERSION = 2

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from engine.geometry import footprint_corners
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 from engine.scenario.trajectory import Trajectory
 
 EGO_ID = "ego"

@@ -10,7 +10,7 @@ Every failure is a `SceneSourceError` naming the dataset, table, scene or file c
 """
 from engine.sources.errors import SceneSourceError
 from engine.sources.nuscenes_db import SceneInfo, available_versions, list_scenes, load_nuscenes
-from engine.sources.nuscenes_scene import (
+from engine.sources.nuscenes_reader import (
     NuScenesScene, open_nuscenes_scene, open_scene_source, read_image, scene_for_scenario,
 )
 from engine.sources.streams import CameraFrame, LidarSweep

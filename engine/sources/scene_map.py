@@ -25,7 +25,7 @@ from shapely.ops import split, unary_union
 
 from engine.classes import VEHICLE_CLASSES
 from engine.scenario.model import Agent
-from engine.scenario.roadmap import Crossing, Lane, Polyline, RoadMap
+from engine.scenario.map_elements import Crossing, Lane, Polyline, RoadMap
 from engine.sources.errors import SceneSourceError
 
 EGO_HALF_CORRIDOR = 2.5     # m either side of the ego path

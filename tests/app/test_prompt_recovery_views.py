@@ -149,7 +149,7 @@ def test_checks_mark_the_timeline_and_highlight_agents(main_window, qtbot):
     ego = doc.scenario.ego.trajectory
     # put a parked car right in the ego's path at t = 1.5 s: a collision
     x, y, yaw = ego.pose_at(1.5)
-    from editor.placement import new_agent_at
+    from editor.drop_placement import new_agent_at
 
     car, _ = new_agent_at(doc.scenario, "car", x, y + 30.0, 0.0)  # off the road: parked
     from dataclasses import replace

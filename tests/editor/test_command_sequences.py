@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from editor import commands as C
 from editor.document import Document
 from editor.interaction import AgentDrag, RotateDrag, WaypointDrag
-from editor.placement import new_agent_at
+from editor.drop_placement import new_agent_at
 from editor.trajectory_edit import split_point
 from engine.classes import class_names
 from engine.roadmap.procedural import intersection_map, straight_road_map

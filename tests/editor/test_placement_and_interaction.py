@@ -6,7 +6,7 @@ import math
 import pytest
 
 from editor.interaction import AgentDrag, Hit, RotateDrag, WaypointDrag, hit_test, rotate_handle_position
-from editor.placement import new_agent_at
+from editor.drop_placement import new_agent_at
 from engine.demo import build_demo_scenario
 
 

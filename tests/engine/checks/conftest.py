@@ -10,7 +10,7 @@ import pytest
 from engine.classes import default_size
 from engine.roadmap.procedural import straight_road_map
 from engine.scenario.model import EGO_ID, Agent, Intent, Scenario
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 from engine.scenario.trajectory import Trajectory
 
 FPS = 12.0

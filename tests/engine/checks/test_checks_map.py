@@ -9,7 +9,7 @@ import pytest
 from engine.checks import CheckConfig, Severity, check_scenario
 from engine.classes import default_size
 from engine.roadmap.procedural import intersection_map, straight_road_map
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 
 CAR_W, CAR_L = default_size("car")[:2]
 MAP_ONLY = CheckConfig().with_checks("offroad", "lane_direction")

@@ -18,7 +18,7 @@ from engine.checks.pairs import pair_grid
 from engine.checks.sampling import SampledScene
 from engine.classes import default_size
 from engine.scenario.model import EGO_ID, Agent, Scenario
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 from engine.scenario.trajectory import Trajectory
 
 CLASSES = ("car", "car", "truck", "pedestrian", "bicycle", "motorcycle", "traffic_cone")

@@ -11,7 +11,7 @@ from engine.export.map_mask import MAP_RESOLUTION, map_mask_image
 from engine.export.nuscenes_dataset import (
     JOURNAL, NuScenesDatasetError, check_tables, commit_files, load_tables, merge_scene, recover,
 )
-from engine.export.nuscenes_scene import NuScenesOptions, SceneWriter
+from engine.export.nuscenes_writer import NuScenesOptions, SceneWriter
 from engine.rig import CameraRig
 from engine.roadmap.procedural import straight_road_map
 

@@ -16,7 +16,7 @@ from engine.export.road_layout import UnsupportedLayout, analyse_layout
 from engine.export.xml_schemas import validate_opendrive, validate_openscenario
 from engine.roadmap.procedural import straight_road_map
 from engine.scenario.model import Agent, Environment, Scenario
-from engine.scenario.roadmap import Lane, RoadMap
+from engine.scenario.map_elements import Lane, RoadMap
 from engine.scenario.trajectory import Trajectory
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from engine.classes import default_size
 from engine.roadmap.procedural import straight_road_map
 from engine.scenario import Agent, Scenario, Trajectory
-from engine.scenario.roadmap import RoadMap
+from engine.scenario.map_elements import RoadMap
 
 
 def make_agent(agent_id: str, cls: str, x: float, y: float, yaw: float = 0.0, size=None, asset: str = "") -> Agent:

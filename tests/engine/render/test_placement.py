@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.render.placement import Placement
+from engine.render.agent_poses import Placement
 from engine.rig import CameraRig, agent_model_matrix, ego_pose
 from engine.rig.projection import agent_box
 

@@ -8,7 +8,7 @@ import pytest
 import engine.render.guidance as guidance_module
 from engine.render.frame import CameraMaps
 from engine.render.guidance import Background, GuidanceRenderer
-from engine.render.placement import PoseCache
+from engine.render.agent_poses import PoseCache
 from engine.render.postprocess import finish_maps
 
 MAPS = ("rgb", "depth", "normal_encoded", "edge", "object", "instance", "inserted", "hdmap", "boxes")

@@ -10,7 +10,7 @@ from engine.render.depth_normals import normals_from_depth
 from engine.render.scene_geometry import MARKING_Z, SIDEWALK_HEIGHT, build_scene_geometry, drivable_geometry, zebra
 from engine.render.triangulate import triangulate
 from engine.roadmap.procedural import straight_road_map
-from engine.scenario.roadmap import Lane, RoadMap
+from engine.scenario.map_elements import Lane, RoadMap
 
 
 def _area(v: np.ndarray, f: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from pyquaternion import Quaternion
 from nuscenes.utils.data_classes import Box
 
 from engine.rig import CameraRig
-from engine.scenario.roadmap import Crossing, Polyline, RoadMap
+from engine.scenario.map_elements import Crossing, Polyline, RoadMap
 from engine.worldmodel.magicdrive import conditions as mc
 
 

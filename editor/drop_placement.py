@@ -15,7 +15,7 @@ import numpy as np
 from editor.lane_snap import nearest_projection, point_along_lane, snap_to_lane
 from engine.classes import STATIC_CLASSES, VEHICLE_CLASSES, class_names, default_size
 from engine.scenario.model import Agent, Scenario
-from engine.scenario.roadmap import Crossing
+from engine.scenario.map_elements import Crossing
 from engine.scenario.trajectory import Trajectory
 
 # Typical speeds (m/s) of a newly placed agent of each class.
