@@ -3,6 +3,7 @@
     python main.py                 open the editor on the bundled demo
     python main.py open FILE       open FILE in the editor
     python main.py SUBCOMMAND ...  run the engine headless (see --help)
+    python main.py -v SUBCOMMAND   ... with diagnostics (DEBUG logging) on stderr
 """
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ def _headless_env() -> None:
 def main(argv: list[str] | None = None) -> int:
     _headless_env()
     argv = list(sys.argv[1:] if argv is None else argv)
-    from engine.cli import build_parser
+    from engine.cli import build_parser, configure_logging
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(bool(getattr(args, "verbose", False)))
     if args.command in (None, "open"):
         os.environ.setdefault("QT_XCB_GL_INTEGRATION", "xcb_egl")
         from app.main_window import run_app

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QLineEdit, QListWidget, QProgressBar, QPushButton, QSpinBox, QTableWidget,
                                QVBoxLayout, QWidget)
 
-from app.export_common import SIZES, FunctionWorker, _folder_row
+from app.export_common import SIZES, _folder_row
+from app.workers import FunctionWorker
 
 EXECUTORS = (("this machine (worker processes)", "local"), ("in this process, one at a time", "inline"),
              ("Ray: local instance", "ray-local"), ("Ray: cluster address…", "ray"))

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsPolygonItem
 from app import theme
 from editor.interaction import agent_present
 from engine.classes import STATIC_CLASSES
+from engine.geometry.planar import footprint_corners
 from engine.scenario.model import EGO_ID, Agent, Scenario
 
 ASSET_MIME = "application/x-cornercase-asset"
@@ -35,6 +36,20 @@ def _cosmetic_pen(color, width: float = 1.0, style=Qt.SolidLine) -> QPen:
 
 def _polygon(points: np.ndarray) -> QPolygonF:
     return QPolygonF([QPointF(float(x), float(y)) for x, y in points])
+
+
+def rigid_shift(old, new) -> tuple[float, float] | None:
+    """(dx, dy) when trajectory `new` is `old` moved rigidly (same times and headings, every waypoint
+    shifted by one offset: a body drag or a nudge), else None. The interpolated motion of `new` is then
+    the old one shifted (the interpolation is translation-equivariant), so nothing has to be resampled."""
+    if len(old.points) != len(new.points) or not np.array_equal(old.times, new.times):
+        return None
+    if any(p.yaw != q.yaw for p, q in zip(old.points, new.points)):
+        return None
+    d = new.key_xy - old.key_xy
+    if not np.all(np.abs(d - d[0]) <= 1e-9):
+        return None
+    return float(d[0, 0]), float(d[0, 1])
 
 
 def encode_asset_mime(cls: str, asset: str) -> bytes:
@@ -169,6 +184,9 @@ class BevCanvas(pg.PlotWidget):
         self._label_items: dict[str, pg.TextItem] = {}
         self._drawn: dict[str, Agent] = {}
         self._path_cache: dict[str, tuple] = {}
+        self._pose_cache: dict[str, tuple] = {}      # id -> (trajectory, t, (x, y, yaw)) last placed
+        self._shown_data: dict[int, tuple] = {}      # id(overlay item) -> the points it shows (skip equal setData)
+        self._label_extents: dict[int, tuple[float, float, float, float]] = {}   # id(label) -> w, h, anchor
         self._placed: dict[str, tuple[Agent, float]] = {}
         self._ids: set[str] = set()
         self._dots_key: tuple = ()
@@ -220,8 +238,21 @@ class BevCanvas(pg.PlotWidget):
             self.addItem(it)
         self.addItem(self._ghost)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._skip_hover_while_tool_drags(self.scene())
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._vb.sigRangeChanged.connect(lambda *a: (self._update_active_handles(), self._declutter_labels()))
+
+    def _skip_hover_while_tool_drags(self, scene) -> None:
+        """pyqtgraph searches the whole scene for hoverable items on every mouse move, even mid-drag
+        when no item may accept the hover; while the tool drags, that search is skipped."""
+        send = scene.sendHoverEvents
+
+        def send_hover(ev, exitOnly=False):  # noqa: N803 (pyqtgraph's name)
+            if self._vb._tool_drag and not exitOnly:
+                return
+            send(ev, exitOnly)
+
+        scene.sendHoverEvents = send_hover
 
     # ---- tool -------------------------------------------------------------------------
     @property
@@ -289,13 +320,31 @@ class BevCanvas(pg.PlotWidget):
             label = self._label_items[agent.id]
             label.setVisible(present and self._label_wanted(agent))
             if present:
-                corners = agent.box_corners_2d(t)[0]
-                item.set_footprint(corners)
-                label.setPos(*corners.mean(axis=0))
+                x, y, yaw = self._pose(agent, t)
+                item.set_footprint(footprint_corners(x, y, yaw, agent.length / 2, agent.width / 2))
+                label.setPos(x, y)
         self._update_active_handles()
-        self._update_finding_markers()
         self._declutter_labels()
         self.repaints += 1
+
+    def _pose(self, agent: Agent, t: float) -> tuple[float, float, float]:
+        """(x, y, yaw) of an agent at time t (world metres, radians), as `trajectory.pose_at`. An agent
+        moved rigidly since its last pose at the same time (each step of a body drag) is shifted without
+        building its new trajectory's interpolants on the UI thread."""
+        traj = agent.trajectory
+        cached = self._pose_cache.get(agent.id)
+        if cached is not None and cached[1] == t:
+            c_traj, _, (cx, cy, cyaw) = cached
+            if c_traj is traj:
+                return cached[2]
+            d = rigid_shift(c_traj, traj)
+            if d is not None:
+                pose = (cx + d[0], cy + d[1], cyaw)
+                self._pose_cache[agent.id] = (traj, t, pose)
+                return pose
+        pose = traj.pose_at(t)
+        self._pose_cache[agent.id] = (traj, t, pose)
+        return pose
 
     def _declutter_labels(self) -> None:
         """Hide agent labels that would overlap a more important one on screen.
@@ -321,13 +370,14 @@ class BevCanvas(pg.PlotWidget):
         order.sort(key=lambda r: r[0])
         placed: list[tuple[float, float, float, float]] = []
         hidden = 0
+        # world -> widget pixels is affine: three mapped points instead of two mappings per label
+        o = self.world_to_widget(0.0, 0.0)
+        ex, ey = self.world_to_widget(1.0, 0.0) - o, self.world_to_widget(0.0, 1.0) - o
         for _rank, _aid, label in order:
             pos = label.pos()
-            c = self.world_to_widget(pos.x(), pos.y())
+            c = o + ex * pos.x() + ey * pos.y()
             # the label's box on screen: its text's size, placed by its anchor (above the agent)
-            br = label.textItem.boundingRect()   # screen pixels (labels ignore the view's scale)
-            w, h = br.width() + 2.0, br.height() + 2.0
-            ax, ay = label.anchor.x(), label.anchor.y()
+            w, h, ax, ay = self._label_extent(label)
             box = (c.x() - ax * w, c.y() - ay * h, c.x() + (1 - ax) * w, c.y() + (1 - ay) * h)
             clash = any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed)
             label.setVisible(not clash)
@@ -336,6 +386,16 @@ class BevCanvas(pg.PlotWidget):
             else:
                 placed.append(box)
         self.label_overlaps_hidden = hidden
+
+    def _label_extent(self, label: pg.TextItem) -> tuple[float, float, float, float]:
+        """(width, height) in screen pixels (labels ignore the view's scale) and the anchor of a label;
+        its text never changes, so this is measured once per label."""
+        ext = self._label_extents.get(id(label))
+        if ext is None:
+            br = label.textItem.boundingRect()
+            ext = (br.width() + 2.0, br.height() + 2.0, label.anchor.x(), label.anchor.y())
+            self._label_extents[id(label)] = ext
+        return ext
 
     def _label_wanted(self, agent: Agent) -> bool:
         """Names of cones and barriers only when selected: a work zone of labels hides the road."""
@@ -359,7 +419,10 @@ class BevCanvas(pg.PlotWidget):
 
     def set_flagged(self, ids: set[str] | dict[str, int]) -> None:
         """Agents to highlight: a set (warning), or id -> severity (1 warning, 2 error)."""
-        self._flagged = dict(ids) if isinstance(ids, dict) else {i: 1 for i in ids}
+        flagged = dict(ids) if isinstance(ids, dict) else {i: 1 for i in ids}
+        if flagged == self._flagged:
+            return   # a new report with the same findings: no restyle (it repaints every agent)
+        self._flagged = flagged
         self._restyle()
 
     def flagged(self) -> dict[str, int]:
@@ -367,7 +430,10 @@ class BevCanvas(pg.PlotWidget):
 
     def set_finding_points(self, points: list[tuple[float, float, int]]) -> None:
         """(x, y, severity) markers of check findings to show at the current time."""
-        self._finding_points = list(points)
+        points = list(points)
+        if points == self._finding_points:
+            return
+        self._finding_points = points
         self._update_finding_markers()
 
     def frame_scenario(self) -> None:
@@ -394,13 +460,13 @@ class BevCanvas(pg.PlotWidget):
         """Show where a drag snaps: (x, y, lane heading) on a lane centre line, or hide with None."""
         self.snap_target = target
         if target is None:
-            self._snap_marker.setData([], [])
-            self._snap_line.setData([], [])
+            self._set_data(self._snap_marker, [], [])
+            self._set_data(self._snap_line, [], [])
             return
         x, y, h = target
         r = 4.0
-        self._snap_marker.setData([x], [y])
-        self._snap_line.setData([x - r * np.cos(h), x + r * np.cos(h)], [y - r * np.sin(h), y + r * np.sin(h)])
+        self._set_data(self._snap_marker, [x], [y])
+        self._set_data(self._snap_line, [x - r * np.cos(h), x + r * np.cos(h)], [y - r * np.sin(h), y + r * np.sin(h)])
 
     def show_rubber_band(self, x0: float | None, y0: float = 0.0, x1: float = 0.0, y1: float = 0.0) -> None:
         """Show the selection rectangle between two world points, or hide it (x0 None)."""
@@ -494,7 +560,10 @@ class BevCanvas(pg.PlotWidget):
 
         colours = {"red": "#e53935", "yellow": "#fdd835", "green": "#43a047", "off": "#555555"}
         for sg, head in getattr(self, "_signal_items", ()):
-            head.setBrush(QBrush(QColor(colours.get(sg.state_at(t), "#555555"))))
+            colour = colours.get(sg.state_at(t), "#555555")
+            if head.data(0) != colour:   # unchanged heads are not restyled (and repainted) on every edit
+                head.setData(0, colour)
+                head.setBrush(QBrush(QColor(colour)))
 
     def _sync_agents(self, s: Scenario) -> None:
         wanted = {a.id: a for a in s.all_agents}
@@ -503,10 +572,13 @@ class BevCanvas(pg.PlotWidget):
             if aid not in wanted:
                 self.removeItem(self._agent_items.pop(aid))
                 self.removeItem(self._traj_items.pop(aid))
-                self.removeItem(self._label_items.pop(aid))
+                label = self._label_items.pop(aid)
+                self._label_extents.pop(id(label), None)
+                self.removeItem(label)
                 self._drawn.pop(aid, None)
                 self._placed.pop(aid, None)
                 self._path_cache.pop(aid, None)
+                self._pose_cache.pop(aid, None)
         for aid, agent in wanted.items():
             if aid not in self._agent_items:
                 item = AgentItem(agent)
@@ -552,19 +624,16 @@ class BevCanvas(pg.PlotWidget):
         """(M,), (M,) points of the interpolated path. A path that is the last one drawn moved rigidly
         (same times and headings, every waypoint shifted by one offset: a body drag or a nudge) is the
         old samples shifted, without building a new interpolant on every drag step."""
-        key_xy, times = traj.key_xy, traj.times
-        yaws = np.array([p.yaw for p in traj.points])
         cached = self._path_cache.get(aid)
         if cached is not None:
-            c_xy, c_t, c_yaw, c_x, c_y = cached
-            if c_t.shape == times.shape and np.array_equal(c_t, times) and np.array_equal(c_yaw, yaws):
-                d = key_xy - c_xy
-                if np.all(np.abs(d - d[0]) <= 1e-9):
-                    return c_x + d[0, 0], c_y + d[0, 1]
+            c_traj, c_x, c_y = cached
+            d = rigid_shift(c_traj, traj)
+            if d is not None:
+                return c_x + d[0], c_y + d[1]
         n = max(2, int((traj.end_time - traj.start_time) * 12) + 1)
         ts = np.linspace(traj.start_time, traj.end_time, min(n * 2, 400))
         smp = traj.sample(ts)
-        self._path_cache[aid] = (key_xy.copy(), times.copy(), yaws, smp.x, smp.y)
+        self._path_cache[aid] = (traj, smp.x, smp.y)
         return smp.x, smp.y
 
     def _restyle(self) -> None:
@@ -605,6 +674,15 @@ class BevCanvas(pg.PlotWidget):
         if active:
             self._update_active_handles()
 
+    def _set_data(self, item, xs: list[float], ys: list[float]) -> None:
+        """`item.setData(xs, ys)` unless it already shows exactly these points: an equal setData
+        still rebuilds a scatter item and repaints its whole bounding box."""
+        key = (tuple(xs), tuple(ys))
+        if self._shown_data.get(id(item)) == key:
+            return
+        self._shown_data[id(item)] = key
+        item.setData(xs, ys)
+
     def _update_active_handles(self) -> None:
         """The highlighted waypoint and the rotate handle (they follow time and zoom)."""
         s = self._scenario
@@ -614,27 +692,28 @@ class BevCanvas(pg.PlotWidget):
         if wp is not None and wp[0] in self._selection:
             try:
                 p = s.agent(wp[0]).trajectory.points[wp[1]]
-                self._active_handle.setData([p.x], [p.y])
+                self._set_data(self._active_handle, [p.x], [p.y])
             except (KeyError, IndexError):
-                self._active_handle.setData([], [])
+                self._set_data(self._active_handle, [], [])
         else:
-            self._active_handle.setData([], [])
+            self._set_data(self._active_handle, [], [])
         if len(self._selection) == 1:
             try:
                 a = s.agent(self._selection[0])
             except KeyError:
                 a = None
             if a is not None and not a.locked and agent_present(a, self._time):
-                from editor.interaction import rotate_handle_position
-
-                x, y, yaw = a.trajectory.pose_at(self._time)
-                hx, hy = rotate_handle_position(s, a.id, self._time, self.handle_gap())
+                # where editor.interaction.rotate_handle_position puts it (hit tests use that), from
+                # the cached pose: a drag step does not rebuild the dragged path's interpolants here
+                x, y, yaw = self._pose(a, self._time)
+                r = a.length / 2 + self.handle_gap()
+                hx, hy = x + r * np.cos(yaw), y + r * np.sin(yaw)
                 nx, ny = x + a.length / 2 * np.cos(yaw), y + a.length / 2 * np.sin(yaw)
-                self._rotate_line.setData([nx, hx], [ny, hy])
-                self._rotate_handle.setData([hx], [hy])
+                self._set_data(self._rotate_line, [float(nx), float(hx)], [float(ny), float(hy)])
+                self._set_data(self._rotate_handle, [float(hx)], [float(hy)])
                 return
-        self._rotate_line.setData([], [])
-        self._rotate_handle.setData([], [])
+        self._set_data(self._rotate_line, [], [])
+        self._set_data(self._rotate_handle, [], [])
 
     def _update_finding_markers(self) -> None:
         pts = self._finding_points

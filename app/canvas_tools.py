@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from app.bev_canvas import BevCanvas
 from editor import commands as C
 from editor.document import Document
-from editor.interaction import AgentDrag, DragSession, RotateDrag, WaypointDrag, agents_in_rect, hit_test
+from editor.interaction import AgentDrag, DragSession, RotateDrag, WaypointDrag, agents_touching_rect, hit_test
 from editor.lane_snap import snap_to_lane
 from editor.drop_placement import default_speed, new_agent_at, plan_placement
 from editor.speed_profile import waypoint_speeds
@@ -34,7 +34,7 @@ class CanvasController(QObject):
     Ctrl+click appends a waypoint in any mode; a double click on a selected path inserts one.
     Dragging a selected agent's body moves its whole path (and the rest of a multi-selection);
     Alt+drag on a waypoint handle moves that one waypoint. Shift+drag on empty map selects the agents
-    inside the rectangle (rubber band).
+    whose footprint the rectangle touches (rubber band; Ctrl adds them to the selection).
     """
 
     message = Signal(str)
@@ -173,7 +173,7 @@ class CanvasController(QObject):
             self._band = None
             self.canvas.show_rubber_band(None)
             doc = self.document
-            ids = agents_in_rect(doc.scenario, doc.current_time, x0, y0, x, y)
+            ids = agents_touching_rect(doc.scenario, doc.current_time, x0, y0, x, y)
             if mods & Qt.ControlModifier:
                 ids = tuple(dict.fromkeys(doc.selection + ids))
             doc.select(ids)
@@ -269,7 +269,7 @@ class CanvasController(QObject):
         """(4, 2) footprint where a dropped `cls` would stand (lane-snapped, heading along the lane)."""
         try:
             p = plan_placement(self.document.scenario, cls, x, y)
-        except Exception:
+        except (ValueError, KeyError):   # no ghost where the drop would be refused (`drop` reports why)
             return None
         from engine.scenario.trajectory import Trajectory
 

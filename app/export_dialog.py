@@ -17,7 +17,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QProgressBar, QSpinBox, QStackedWidget,
                                QVBoxLayout, QWidget)
 
-from app.export_common import SIZES, FunctionWorker, _folder_row  # noqa: F401  (SIZES, FunctionWorker: old import path)
+from app.export_common import SIZES, _folder_row  # noqa: F401  (SIZES: old import path)
+from app.workers import FunctionWorker
 
 SETTINGS_PREFIX = "export/"
 

@@ -15,6 +15,7 @@ touches a widget. Previews are rate-limited so a fast backend cannot flood the e
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import traceback
@@ -42,6 +43,9 @@ from engine.worldmodel import (
 
 BackendFactory = Callable[[str, str | None], WorldModel]
 ConditionsFactory = Callable[[Scenario, tuple[int, int]], object]
+log = logging.getLogger(__name__)
+
+
 PREVIEW_INTERVAL_S = 0.1
 
 _ALIVE: set["GenerationJob"] = set()   # running jobs outlive the widgets that started them
@@ -143,14 +147,14 @@ class GenerationJob(QThread):
             self.succeeded.emit(self.result)
         except GenerationCancelled:
             self.cancelled.emit()
-        except Exception as e:  # every error reaches the UI as a message, never as a crash
+        except Exception as e:  # noqa: BLE001 - worker boundary: every error reaches the UI as a message, never as a crash
             self.failed.emit(error_title(e), str(e) or type(e).__name__, traceback.format_exc())
         finally:
             if conditions is not None and hasattr(conditions, "close"):
                 try:
                     conditions.close()
-                except Exception:
-                    pass
+                except Exception:  # noqa: BLE001 - cleanup after the result was reported; must not replace it
+                    log.debug("closing the conditions failed", exc_info=True)
 
 
 def cancel_all(wait_ms: int = 10000) -> None:

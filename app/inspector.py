@@ -300,7 +300,7 @@ class InspectorWidget(QWidget):
             from engine.checks import ego_relations
 
             rel = ego_relations(self.document.scenario, agent.id)
-        except Exception as e:  # never let a plot break editing
+        except Exception as e:  # noqa: BLE001 - never let the relations plot break editing; the reason is shown
             self.relations.clear_relations()
             self.relations_hint.setText(f"relations unavailable: {e}")
             return

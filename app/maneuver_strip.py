@@ -52,6 +52,8 @@ class ManeuverLanes(QWidget):
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
 
     def set_rows(self, rows, t_end: float) -> None:
+        if rows and rows == self.rows and max(t_end, 1e-3) == self.t_end:
+            return   # e.g. a drag step that moved a path without changing its manoeuvres: no repaint
         self.rows = rows
         self.t_end = max(t_end, 1e-3)
         self.setMinimumHeight(ROW_H * max(len(rows), 1) + 18)
@@ -151,6 +153,7 @@ class ManeuverStrip(QWidget):
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
         self.document: Document | None = None
+        self._sequences: dict[str, tuple] = {}   # agent id -> (agent object, its manoeuvre list)
         self.lanes = ManeuverLanes(self)
         self.duration = QDoubleSpinBox()
         self.duration.setRange(MIN_DURATION, MAX_DURATION)
@@ -184,10 +187,7 @@ class ManeuverStrip(QWidget):
         if self.document is not None:
             for name, fn in (("scenario_changed", self._sync), ("time_changed", self._time),
                              ("selection_changed", self._selection)):
-                try:
-                    getattr(self.document.events, name).disconnect(fn)
-                except Exception:  # noqa: BLE001  (not connected)
-                    pass
+                getattr(self.document.events, name).disconnect(fn)   # a no-op when not connected
         self.document = document
         document.events.scenario_changed.connect(self._sync)
         document.events.time_changed.connect(self._time)
@@ -195,11 +195,22 @@ class ManeuverStrip(QWidget):
         self._sync(document.scenario)
 
     def _sync(self, scenario) -> None:
-        rows = [(a.id, list(a.maneuver_sequence())) for a in scenario.all_agents]
+        rows = [(a.id, self._sequence(a)) for a in scenario.all_agents]
+        live = {a.id for a in scenario.all_agents}
+        for gone in set(self._sequences) - live:
+            del self._sequences[gone]
         self.lanes.set_rows(rows, float(scenario.frame_times()[-1]) if scenario.num_frames > 1 else scenario.duration)
         self.duration.blockSignals(True)
         self.duration.setValue(scenario.duration)
         self.duration.blockSignals(False)
+
+    def _sequence(self, agent) -> list:
+        """The agent's manoeuvres, rebuilt only when the agent object changed (a drag step changes one)."""
+        cached = self._sequences.get(agent.id)
+        if cached is None or cached[0] is not agent:
+            cached = (agent, list(agent.maneuver_sequence()))
+            self._sequences[agent.id] = cached
+        return cached[1]
 
     def _time(self, t: float) -> None:
         self.lanes.t_now = float(t)

@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QProgressDialog, QPushButton,
                                QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from app.workers import FunctionWorker
 from editor.commands import ReplaceScenario
 from editor.document import Document
 from engine.classes import class_names
@@ -171,29 +172,20 @@ class NuScenesDialog(QDialog):
         super().accept()
 
 
-class SceneOpener(QThread):
-    """Opens a scene off the UI thread; `opened(NuScenesScene)` or `failed(message)` arrive on the UI thread."""
-
-    opened = Signal(object)
-    failed = Signal(str)
+class SceneOpener(FunctionWorker):
+    """Opens a scene off the UI thread (`app.workers.FunctionWorker`): `succeeded(NuScenesScene)` or
+    `failed(message, details)` arrive on the UI thread; a missing or unreadable dataset fails with its own
+    message, anything else as "Type: message"."""
 
     def __init__(self, choice: SceneChoice, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(lambda _report: _open_choice(choice), parent, expected=(SceneSourceError, OSError))
         self.choice = choice
 
-    def run(self) -> None:  # noqa: D401 (Qt name)
-        from engine.sources import open_nuscenes_scene
 
-        c = self.choice
-        try:
-            scene = open_nuscenes_scene(c.dataroot, c.version, c.scene, duration=c.duration)
-        except (SceneSourceError, OSError) as e:
-            self.failed.emit(str(e))
-            return
-        except Exception as e:  # noqa: BLE001 - report anything to the user instead of losing the thread
-            self.failed.emit(f"{type(e).__name__}: {e}")
-            return
-        self.opened.emit(scene)
+def _open_choice(c: SceneChoice):
+    from engine.sources import open_nuscenes_scene
+
+    return open_nuscenes_scene(c.dataroot, c.version, c.scene, duration=c.duration)
 
 
 def open_scene(window, choice: SceneChoice) -> SceneOpener:
@@ -214,11 +206,11 @@ def open_scene(window, choice: SceneChoice) -> SceneOpener:
             msg += f" — {len(scene.warnings)} warning(s): {scene.warnings[0]}"
         _message(window, msg)
 
-    def failed(text: str) -> None:
+    def failed(text: str, _details: str) -> None:
         progress.close()
         QMessageBox.warning(window, "Cannot open the scene", text)
 
-    opener.opened.connect(done)
+    opener.succeeded.connect(done)
     opener.failed.connect(failed)
     opener.finished.connect(opener.deleteLater)
     window._nuscenes_opener = opener       # keep the thread alive while it runs

@@ -47,7 +47,7 @@ def interpreter_choices() -> list[InterpreterChoice]:
     out = [InterpreterChoice("offline", "Offline (built-in, deterministic)", True)]
     try:
         s = llm_settings()
-    except Exception as e:  # bad OPENAI_TIMEOUT and the like
+    except ValueError as e:  # bad OPENAI_TIMEOUT and the like (pydantic's ValidationError is a ValueError)
         return out + [InterpreterChoice("openai", "LLM (misconfigured)", False, str(e))]
     if s.configured:
         where = s.base_url or "api.openai.com"
@@ -64,7 +64,7 @@ def library_function_names() -> set[str]:
         from engine.library import library_functions
 
         return set(library_functions())
-    except Exception:
+    except ImportError:   # highlighting only: without the library the editor still works
         return set()
 
 

@@ -9,6 +9,7 @@ Errors are shown inline, with the script line marked when it is known.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -24,6 +25,9 @@ from app.ui_state import UiState
 from app.workers import LatestOnlyWorker, preload
 from editor.commands import ApplyPromptResult
 from editor.document import Document
+
+log = logging.getLogger(__name__)
+
 
 APPLY_MODES = {"Add its agents to this scene": "add", "Replace the scene": "replace"}
 EXAMPLE = "a truck cuts in from the left at night while a pedestrian crosses"
@@ -113,8 +117,8 @@ class PromptPanel(QWidget):
             from engine.sandbox.executor import default_executor
 
             default_executor().prewarm(background=True)
-        except Exception:  # noqa: BLE001 - best effort
-            pass
+        except (ImportError, OSError, RuntimeError):   # best effort (no thread, no interpreter): the first run is slower
+            log.debug("prewarming the script sandbox failed", exc_info=True)
         self.script.textChanged.connect(self._clear_error_marks)
         self._fill_interpreters()
         self.set_document(document)

@@ -159,7 +159,7 @@ def child_main(conn, size: tuple[int, int], shm_name: str | None = None) -> None
         renderer = make_renderer(size)
         qt_loaded = any(m == "PySide6" or m.startswith("PySide6.") for m in sys.modules)
         conn.send(("ready", getattr(renderer.renderer, "gl_renderer", ""), qt_loaded))
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - process boundary: any setup failure (no EGL, no GL) goes to the editor
         conn.send(("setup_failed", f"{type(e).__name__}: {e}"))
         return
     current_map = None
@@ -184,14 +184,14 @@ def child_main(conn, size: tuple[int, int], shm_name: str | None = None) -> None
                 if buffer is not None and slot is not None and buffer.write(slot, images):
                     images = ("shm", slot, tuple(result.images.shape))
                 conn.send(("ok", rid, images, result.names, result.warnings, time.perf_counter() - t0, result.boxes))
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - process boundary: a failed render is answered, the loop goes on
                 conn.send(("error", rid, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}"))
     except (EOFError, OSError, KeyboardInterrupt):
         pass
     finally:
         try:
             renderer.release()
-        except Exception:
+        except Exception:  # noqa: BLE001 - the process is exiting; a GL release error has nobody to go to
             pass
         if buffer is not None:
             buffer.close()

@@ -211,7 +211,10 @@ class TimelineWidget(QWidget):
         self.strip.marks = []
         self._sync_range()
 
-    def _on_scenario(self, _s) -> None:
+    def _on_scenario(self, s) -> None:
+        st = self.strip
+        if st.num_frames == s.num_frames and st.fps == s.fps and st.frame == self.document.current_frame:
+            return   # same clip timing (e.g. a drag step): nothing on the strip or its label changed
         self._sync_range()
 
     def set_marks(self, marks: list[Mark]) -> None:

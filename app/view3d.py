@@ -35,7 +35,7 @@ def gl_view_available() -> tuple[bool, str]:
         import vispy
 
         vispy.use("pyside6")
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - optional view: any backend failure (no vispy, no GL binding) means no 3D view
         return False, f"3D view unavailable: {e}"
     return True, ""
 
@@ -55,7 +55,7 @@ class View3D(QWidget):
         if ok:
             try:
                 self._build()
-            except Exception as e:  # a GL failure must not take the editor down
+            except Exception as e:  # noqa: BLE001 - a GL failure must not take the editor down
                 self.canvas = None
                 self.reason = f"3D view unavailable: {type(e).__name__}: {e}"
         if self.canvas is None:

@@ -53,11 +53,13 @@ class WaypointTable(QTableWidget):
                         item = QTableWidgetItem()
                         item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                         self.setItem(r, c, item)
-                    item.setText(text)
+                    if item.text() != text:   # a live refresh while dragging rewrites only what changed
+                        item.setText(text)
                     flags = Qt.ItemIsSelectable | Qt.ItemIsEnabled
                     if agent is not None and not agent.locked:
                         flags |= Qt.ItemIsEditable
-                    item.setFlags(flags)
+                    if item.flags() != flags:
+                        item.setFlags(flags)
             self.set_active(self.document.selected_waypoint)
         finally:
             self._filling = False

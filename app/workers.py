@@ -1,12 +1,16 @@
-"""Background work that never blocks the UI: one thread per job kind, newest request wins.
+"""Background work that never blocks the UI: the editor's two worker kinds.
 
-`LatestOnlyWorker` owns one thread. Whatever `setup()` builds (a GL renderer, say) lives and dies
+`FunctionWorker` runs one function once on its own thread (an export, a batch) with progress, and
+reports its result or its failure as signals.
+
+`LatestOnlyWorker` (one thread per job kind, newest request wins: previews, checks) owns one thread. Whatever `setup()` builds (a GL renderer, say) lives and dies
 on that thread. `submit(request)` returns at once: a request still waiting when a newer one comes
 is dropped (counted in `dropped`), so a burst of drag events costs one render, not hundreds.
 Results come back as Qt signals, delivered on the UI thread (queued connection).
 """
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -14,6 +18,9 @@ import traceback
 from typing import Any, Callable
 
 from PySide6.QtCore import QThread, Signal
+
+log = logging.getLogger(__name__)
+
 
 UI_SWITCH_INTERVAL = 0.001  # s: how soon a busy worker thread hands the GIL back to the UI thread
 
@@ -31,7 +38,7 @@ def preload(*modules: str) -> list[str]:
     for name in modules:
         try:
             importlib.import_module(name)
-        except Exception:
+        except Exception:  # noqa: BLE001 - warming only: a module that fails to import for any reason is reported missing; its error surfaces where it is used
             missing.append(name)
     return missing
 
@@ -104,7 +111,7 @@ class LatestOnlyWorker(QThread):
         try:
             if self._setup is not None:
                 state = self._setup()
-        except Exception as e:  # e.g. no GL context on this machine
+        except Exception as e:  # noqa: BLE001 - worker boundary: any setup failure (e.g. no GL context) is reported, never raised into Qt
             self.setup_error = f"{type(e).__name__}: {e}"
             self.setup_failed.emit(self.setup_error)
         try:
@@ -124,7 +131,7 @@ class LatestOnlyWorker(QThread):
                     result = self._work(state, request)
                     self.completed += 1
                     self.result_ready.emit(rid, result, time.perf_counter() - t0)
-                except Exception as e:
+                except Exception as e:  # noqa: BLE001 - worker boundary: every failure of a job reaches the UI as `failed`
                     detail = traceback.format_exc(limit=3)
                     self.failed.emit(rid, f"{type(e).__name__}: {e}\n{detail}")
                 finally:
@@ -134,5 +141,40 @@ class LatestOnlyWorker(QThread):
             if self._teardown is not None and state is not None:
                 try:
                     self._teardown(state)
-                except Exception:
-                    pass
+                except Exception:  # noqa: BLE001 - teardown at thread exit (GL release): nothing left to report it to
+                    log.debug("worker teardown failed", exc_info=True)
+
+
+class FunctionWorker(QThread):
+    """Runs `fn(report)` on its own thread; `report(done, total, message)` emits `progress`.
+
+    succeeded(result) or failed(message, details) is emitted once at the end (queued to the UI thread).
+    The message is "Type: text" with the traceback as details, or only the exception's text for the
+    `expected` exception types (errors written for the user, such as a missing dataset folder); a
+    cancelled generation fails with "cancelled".
+    """
+
+    progress = Signal(int, int, str)
+    succeeded = Signal(object)
+    failed = Signal(str, str)
+
+    def __init__(self, fn: Callable[[Callable[[int, int, str], None]], Any],
+                 parent=None, expected: tuple[type[BaseException], ...] = ()) -> None:
+        super().__init__(parent)
+        self._fn = fn
+        self._expected = expected
+
+    def run(self) -> None:  # noqa: D401 (Qt name)
+        try:
+            result = self._fn(lambda done, total, message="": self.progress.emit(int(done), int(total), str(message)))
+        except BaseException as e:  # noqa: BLE001 - worker boundary: reported to the user, never raised into Qt
+            from engine.worldmodel.errors import GenerationCancelled
+
+            if isinstance(e, GenerationCancelled):
+                self.failed.emit("cancelled", "")
+            elif isinstance(e, self._expected):
+                self.failed.emit(str(e), traceback.format_exc())
+            else:
+                self.failed.emit(f"{type(e).__name__}: {e}", traceback.format_exc())
+            return
+        self.succeeded.emit(result)

@@ -1,6 +1,14 @@
 """Time `check_scenario` on a 20 s scenario with 50 agents (plus the ego) at 12 Hz.
 
     python benchmarks/bench_checks.py [--runs 15] [--agents 50] [--duration 20]
+    python benchmarks/bench_checks.py --grid [--runs 7] [--baseline 9a98b7d]
+
+`--grid` times the warm check at 10/50/100/200 agents x 3/10/20 s, for this tree and for the baseline
+implementation (the `engine/` and `resources/` of git revision `--baseline`, exported with `git archive`
+into a temporary folder; default: the commit before the issue-19 speed-ups), in two worker processes
+whose runs alternate (one baseline run, one current run, ...), so both see the same machine load. It
+prints the median wall and CPU times, the ratio current / baseline per cell, and the growth exponent b
+of time ~ (agents x frames)^b for both.
 
 The scenario is a busy, unsignalised 4-way intersection (long arms): through traffic both ways on
 the main road and the cross road, vehicles turning left through the oncoming traffic, pedestrians
@@ -14,16 +22,24 @@ of the scenario each run (interpolants rebuilt inside the timing).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+REPO = Path(__file__).resolve().parents[1]
+# a grid worker imports the engine of the tree named by CHECKS_BENCH_ROOT (the baseline's export)
+sys.path.insert(0, os.environ.get("CHECKS_BENCH_ROOT", str(REPO)))
 
 from engine.checks import CHECK_NAMES, CheckConfig, check_scenario  # noqa: E402
 from engine.classes import default_size  # noqa: E402
@@ -34,9 +50,10 @@ from engine.scenario.trajectory import Trajectory  # noqa: E402
 
 BUDGET_MS = 100.0
 KEY_STEP = 0.5
+BASELINE_REV = "9a98b7d"   # the checks before the issue-19 speed-ups
 
 
-def _along(poly: np.ndarray, s0: float, speed: float, times: np.ndarray) -> Trajectory:
+def _along(poly: NDArray[np.float64], s0: float, speed: float, times: NDArray[np.float64]) -> Trajectory:
     """Constant speed along a polyline (N, 2) from arc length s0; heading from the smoothed path."""
     seg = np.diff(poly, axis=0)
     cum = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
@@ -53,7 +70,7 @@ def _along(poly: np.ndarray, s0: float, speed: float, times: np.ndarray) -> Traj
     return Trajectory.from_arrays(times, x, y, np.interp(s, fine, heading), np.full_like(times, speed))
 
 
-def _crossing(p0, p1, period: float, times: np.ndarray, phase: float) -> Trajectory:
+def _crossing(p0: ArrayLike, p1: ArrayLike, period: float, times: NDArray[np.float64], phase: float) -> Trajectory:
     """Walk from p0 to p1 and back, easing in and out at each end (speed peaks mid-way)."""
     p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
     arg = np.pi * (times / period + phase)
@@ -125,7 +142,7 @@ def build_bench_scenario(n_agents: int = 50, duration: float = 20.0, seed: int =
                     agents=tuple(agents[:n_agents]), map=road)
 
 
-def _timed(fn, runs: int) -> tuple[float, float, float]:
+def _timed(fn: Callable[[], object], runs: int) -> tuple[float, float, float]:
     """(median wall ms, min wall ms, median CPU ms of this process) over `runs` calls."""
     wall, cpu = [], []
     for _ in range(runs):
@@ -142,10 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--agents", type=int, default=50)
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--grid", action="store_true",
-                    help="time check_scenario (warm) at 10/50/100/200 agents x 3/10/20 s and fit the growth exponent")
+                    help="time check_scenario (warm) at 10/50/100/200 agents x 3/10/20 s, against the baseline")
+    ap.add_argument("--baseline", default=BASELINE_REV, help="git revision of the baseline implementation (--grid)")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:
+        return worker()
     if args.grid:
-        return grid(args.runs)
+        return grid(args.runs, args.baseline)
     scenario = build_bench_scenario(args.agents, args.duration)
     doc = to_document(scenario)
     report = check_scenario(scenario)  # warm-up (imports, map caches)
@@ -169,29 +190,91 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def grid(runs: int, agents=(10, 50, 100, 200), durations=(3.0, 10.0, 20.0)) -> int:
-    """Warm check_scenario over agents x durations; exponent b of time ~ (agents x frames)^b (least squares)."""
-    cells = {}
-    for d in durations:
+def worker() -> int:
+    """Grid worker: per stdin line "agents duration", one warm `check_scenario` run; prints wall and CPU ms as JSON."""
+    cache: dict[tuple[int, float], Scenario] = {}
+    for line in sys.stdin:
+        n, d = int(line.split()[0]), float(line.split()[1])
+        if (n, d) not in cache:
+            cache.clear()
+            cache[n, d] = build_bench_scenario(n, d)
+            check_scenario(cache[n, d])   # warm-up: imports, interpolants, map caches
+        s = cache[n, d]
+        t, c = time.perf_counter(), time.process_time()
+        check_scenario(s)
+        cpu, wall = (time.process_time() - c) * 1e3, (time.perf_counter() - t) * 1e3
+        print(json.dumps({"wall": wall, "cpu": cpu, "cells": (len(s.agents) + 1) * s.num_frames}), flush=True)
+    return 0
+
+
+def _export(rev: str, into: Path) -> None:
+    """engine/ and resources/ of git revision `rev` into the folder `into` (read-only on the repository)."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "engine", "resources"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+
+
+def _exponent(cells: dict[tuple[int, float], dict[str, float]], key: str, min_agents: int = 0) -> float:
+    ks = [k for k in cells if k[0] >= min_agents]
+    return float(np.polyfit(np.log([cells[k]["cells"] for k in ks]), np.log([cells[k][key] for k in ks]), 1)[0])
+
+
+def grid(runs: int, baseline: str, agents: tuple[int, ...] = (10, 50, 100, 200),
+         durations: tuple[float, ...] = (3.0, 10.0, 20.0)) -> int:
+    """Warm check_scenario over agents x durations, this tree against `baseline`, runs alternating."""
+    with tempfile.TemporaryDirectory(prefix="bench_checks_baseline_") as tmp:
+        _export(baseline, Path(tmp))
+        procs = {}
+        for name, root in (("baseline", tmp), ("current", str(REPO))):
+            env = dict(os.environ, CHECKS_BENCH_ROOT=root)
+            procs[name] = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, text=True, env=env, cwd=root)
+        cells: dict[str, dict[tuple[int, float], dict[str, float]]] = {"baseline": {}, "current": {}}
+        try:
+            for d in durations:
+                for n in agents:
+                    got: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in procs}
+                    size = 0.0
+                    for _ in range(runs):
+                        for name, proc in procs.items():
+                            assert proc.stdin is not None and proc.stdout is not None
+                            proc.stdin.write(f"{n} {d}\n")
+                            proc.stdin.flush()
+                            r = json.loads(proc.stdout.readline())
+                            got[name]["wall"].append(r["wall"])
+                            got[name]["cpu"].append(r["cpu"])
+                            size = r["cells"]
+                    for name in procs:
+                        cells[name][n, d] = {"wall": statistics.median(got[name]["wall"]),
+                                             "cpu": statistics.median(got[name]["cpu"]), "cells": size}
+        finally:
+            for proc in procs.values():
+                if proc.stdin is not None:
+                    proc.stdin.close()
+                proc.wait()
+    cur, base = cells["current"], cells["baseline"]
+    print(f"check_scenario (warm), median of {runs} runs per cell, current vs baseline {baseline} alternating "
+          f"in the same run; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    for key in ("wall", "cpu"):
+        print(f"\n{key} ms: current (baseline) ratio")
+        print(f"{'agents':>7s} " + " ".join(f"{f'{d:g} s':>24s}" for d in durations))
         for n in agents:
-            s = build_bench_scenario(n, d)
-            check_scenario(s)   # warm-up
-            med, lo, cpu = _timed(lambda: check_scenario(s), runs)
-            cells[n, d] = (med, cpu, (len(s.agents) + 1) * s.num_frames)
-    print(f"check_scenario (warm), median wall ms (median CPU ms) of {runs} runs; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'agents':>7s} " + " ".join(f"{f'{d:g} s':>18s}" for d in durations))
-    for n in agents:
-        print(f"{n:7d} " + " ".join(f"{cells[n, d][0]:9.1f} ({cells[n, d][1]:6.1f})" for d in durations))
-    size = np.log([cells[k][2] for k in cells])
-    for col, label in ((0, "wall"), (1, "CPU")):
-        t = np.log([cells[k][col] for k in cells])
-        b = np.polyfit(size, t, 1)[0]
-        big = [k for k in cells if k[0] >= 50]   # the asymptotic part
-        b_big = np.polyfit(np.log([cells[k][2] for k in big]), np.log([cells[k][col] for k in big]), 1)[0]
-        print(f"growth exponent ({label}): time ~ (agents x frames)^{b:.2f} over all cells, ^{b_big:.2f} over >= 50 agents")
-    m200 = cells.get((200, 20.0))
-    if m200:
-        print(f"200 agents x 20 s: {m200[0]:.1f} ms wall, {m200[1]:.1f} ms CPU; budget {BUDGET_MS:g} ms")
+            print(f"{n:7d} " + " ".join(f"{cur[n, d][key]:7.1f} ({base[n, d][key]:7.1f}) {cur[n, d][key] / base[n, d][key]:5.2f}"
+                                        for d in durations))
+    for key in ("wall", "cpu"):
+        print(f"growth exponent ({key}), time ~ (agents x frames)^b: current b = {_exponent(cur, key):.2f} over all "
+              f"cells, {_exponent(cur, key, 50):.2f} over >= 50 agents; baseline {_exponent(base, key):.2f}, "
+              f"{_exponent(base, key, 50):.2f}")
+    n0, n1, dmax = agents[-2], agents[-1], max(durations)
+    for key in ("wall", "cpu"):
+        def slope(c: dict[tuple[int, float], dict[str, float]]) -> float:
+            return math.log(c[n1, dmax][key] / c[n0, dmax][key]) / math.log(n1 / n0)
+        print(f"exponent in agents alone ({key}, {dmax:g} s, {n0} -> {n1} agents): current {slope(cur):.2f}, "
+              f"baseline {slope(base):.2f}")
+    m = (max(agents), max(durations))
+    print(f"{m[0]} agents x {m[1]:g} s: {cur[m]['wall']:.1f} ms wall ({cur[m]['cpu']:.1f} ms CPU), baseline "
+          f"{base[m]['wall']:.1f} ms ({base[m]['cpu']:.1f} ms CPU), ratio {cur[m]['wall'] / base[m]['wall']:.2f}; "
+          f"budget {BUDGET_MS:g} ms")
     return 0
 
 

@@ -19,7 +19,10 @@ Designs, measured in the same run:
                inside each drag event
 Besides the preview latency it reports the UI latency (due time to the canvas having handled the
 move) and the UI-thread block time (the longest stretches the event loop did not run, measured by a
-1 ms timer: what a render on the UI thread costs the hand), and the time from starting the editor
+1 ms timer: what a render on the UI thread costs the hand), the UI thread's CPU time per move (handling
+the move, and everything the UI thread did during the drag divided by the moves: paints and pictures
+included; CPU time, so it moves much less with the machine's load than the wall-clock rows), and the time
+from starting the editor
 process to its first painted window, deferring heavy work (the editor) or not (the old start-up).
 Prints tables: the median over runs of p50 / p95, and the ratio baseline / editor.
 """
@@ -160,6 +163,8 @@ def run_once(mode: str, seconds: float, rate: float) -> dict[str, np.ndarray]:
     due = t0 + np.arange(n) / rate
     sent_at = np.full(n, np.nan)      # when the move (or the compressed move covering it) was sent
     handled_at = np.full(n, np.nan)   # when the canvas had handled it
+    cpu_handle: list[float] = []      # UI-thread CPU seconds spent handling each move sent
+    cpu_start = time.thread_time()
     i = 0
     while i < n:
         now = time.perf_counter()
@@ -171,13 +176,16 @@ def run_once(mode: str, seconds: float, rate: float) -> dict[str, np.ndarray]:
         off = 3.0 * np.sin(2 * np.pi * (j - 1) / (rate * 0.8))  # metres: back and forth across the lanes
         pos = QPointF(start.x() + 40 * np.sin((j - 1) / 7.0), start.y() - off * px)
         t_send = time.perf_counter()
+        c0 = time.thread_time()
         send_mouse(vp, QEvent.MouseMove, pos, Qt.NoButton, Qt.LeftButton)
+        cpu_handle.append(time.thread_time() - c0)
         t_done = time.perf_counter()
         sent_at[i:j] = t_send
         handled_at[i:j] = t_done
         i = j
         qa.processEvents()
     monitor.stop()
+    cpu_loop = time.thread_time() - cpu_start
     send_mouse(vp, QEvent.MouseButtonRelease, pos, Qt.LeftButton, Qt.NoButton)
     # drain: wait for the preview of the final state
     t_end = time.perf_counter() + 30
@@ -200,6 +208,8 @@ def run_once(mode: str, seconds: float, rate: float) -> dict[str, np.ndarray]:
         "ui": handled_at - due,
         "handle": handled_at - sent_at,
         "block": np.diff(np.array(ticks)) if len(ticks) > 1 else np.zeros(1),
+        "cpu_handle": np.array(cpu_handle),
+        "cpu_move": np.array([cpu_loop / max(len(cpu_handle), 1)]),
         "render": np.array(pane.render_history if sync is None else sync.seconds),
         "frames": np.array([len(records)]),
         "dropped": np.array([pane.worker.dropped]),
@@ -306,11 +316,12 @@ def main() -> int:
           f"median of {args.runs} runs ({args.seconds:g} s of drag each)")
     print(f"{'metric':34s} " + " ".join(f"{m:>12s}" for m in modes) + f" {base + '/' + ed:>14s}")
     rows = (("preview", "preview latency", (50, 95)), ("ui", "UI latency (canvas handled)", (50, 95)),
-            ("handle", "UI time per move", (50, 95)), ("block", "UI-thread block", (95, 100)))
+            ("handle", "UI time per move", (50, 95)), ("block", "UI-thread block", (95, 100)),
+            ("cpu_handle", "UI CPU handling a move", (50, 95)), ("cpu_move", "UI CPU per move, all", (50,)))
     for key, label, qs in rows:
         for q in qs:
             vals = [med(m, key, q) for m in modes]
-            name = label + (" max [ms]" if q == 100 else f" p{q} [ms]")
+            name = label + (" max [ms]" if q == 100 else " [ms]" if key == "cpu_move" else f" p{q} [ms]")
             ratio = med(base, key, q) / max(med(ed, key, q), 1e-9)
             print(f"{name:34s} " + " ".join(f"{v:12.1f}" for v in vals) + f" {ratio:14.2f}")
     rt = [statistics.median(float(np.median(x["render"])) * 1000 for x in results[m]) for m in modes]

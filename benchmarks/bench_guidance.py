@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                           "cpu": {k: [x * 1000 for x in v] for k, v in cpu.items()}}))
         return 0
 
-    b = median_ms(rows["baseline"])
+    b = median_ms(rows["baseline"]) if rows["baseline"] else float("nan")   # nan: --no-baseline
     labels = {
         "baseline": "baseline: pyrender passes (colour+depth, seg, normals, Canny)",
         "full": "fast full update: all maps, 6 cameras",
@@ -130,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
           f"(fast: moderngl on {gl_name}; load average {os.getloadavg()[0]:.2f})")
     print(f"{'measurement':64s} {'median ms':>10s} {'min ms':>8s} {'vs baseline':>12s}")
     for key, label in labels.items():
+        if not rows[key]:
+            continue
         m = median_ms(rows[key])
         lo = min(rows[key]) * 1000
         ratio = f"{b / m:10.1f}x" if key != "baseline" else f"{'1.0x':>11s}"

@@ -7,13 +7,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Protocol, Sequence
+from enum import StrEnum
+from typing import Mapping, Protocol, Sequence, TypeVar
 
 from editor import speed_profile, trajectory_edit
 from engine.classes import class_names, default_size
 from engine.scenario.model import EGO_ID, TIMES_OF_DAY, WEATHERS, Agent, Environment, Intent, Scenario
 from engine.scenario.map_elements import RoadMap
 from engine.scenario.trajectory import Trajectory, Waypoint
+
+_T = TypeVar("_T")
+
+
+def _saved(value: _T | None, command: object) -> _T:
+    """What `command.do()` saved for its undo; undo before do is a programming error."""
+    if value is None:
+        raise RuntimeError(f"{type(command).__name__}: undo() before do()")
+    return value
 
 
 class Command(Protocol):
@@ -80,7 +90,7 @@ class RemoveAgent:
 
     def undo(self, scenario: Scenario) -> Scenario:
         agents = list(scenario.agents)
-        agents.insert(self._index, self._removed)
+        agents.insert(self._index, _saved(self._removed, self))
         return replace(scenario, agents=tuple(agents))
 
 
@@ -100,7 +110,7 @@ class SetAgent:
         return scenario.with_agent(self.new)
 
     def undo(self, scenario: Scenario) -> Scenario:
-        return scenario.with_agent(self._old)
+        return scenario.with_agent(_saved(self._old, self))
 
 
 @dataclass
@@ -118,7 +128,7 @@ class SetEnvironment:
         return replace(scenario, environment=self.environment)
 
     def undo(self, scenario: Scenario) -> Scenario:
-        return replace(scenario, environment=self._old)
+        return replace(scenario, environment=_saved(self._old, self))
 
 
 @dataclass
@@ -132,7 +142,7 @@ class SetMap:
         return replace(scenario, map=self.road_map)
 
     def undo(self, scenario: Scenario) -> Scenario:
-        return replace(scenario, map=self._old)
+        return replace(scenario, map=_saved(self._old, self))
 
 
 class LockedAgentError(ValueError):
@@ -173,7 +183,7 @@ class AgentEdit:
         return scenario.with_agent(new)
 
     def undo(self, scenario: Scenario) -> Scenario:
-        return scenario.with_agent(self._old)
+        return scenario.with_agent(_saved(self._old, self))
 
 
 @dataclass
@@ -329,18 +339,6 @@ class SetAgentSize(AgentEdit):
 
 
 @dataclass
-class SetBehavior(AgentEdit):
-    """Change the behavior name and its parameters (informative: the trajectory is what moves)."""
-
-    behavior: str = "manual"
-    params: Mapping[str, Any] = field(default_factory=dict)
-    verb = "Change behavior of"
-
-    def edited(self, agent: Agent, scenario: Scenario) -> Agent:
-        return replace(agent, behavior=self.behavior or "manual", behavior_params=dict(self.params))
-
-
-@dataclass
 class DuplicateAgent:
     """Add a copy of an agent (a new id of the same class) shifted by `offset` metres."""
 
@@ -364,7 +362,7 @@ class DuplicateAgent:
         return scenario.with_agent(copy)
 
     def undo(self, scenario: Scenario) -> Scenario:
-        return scenario.without_agent(self.new_id)
+        return scenario.without_agent(_saved(self.new_id, self))
 
 
 @dataclass
@@ -380,7 +378,7 @@ class CompoundCommand:
             for c in self.commands:
                 scenario = c.do(scenario)
                 done.append(c)
-        except Exception:
+        except Exception:          # roll back what was done, then re-raise: the compound is all-or-nothing
             for c in reversed(done):
                 scenario = c.undo(scenario)
             raise
@@ -392,10 +390,17 @@ class CompoundCommand:
         return scenario
 
 
-PROMPT_MODES = ("add", "replace")
+class PromptMode(StrEnum):
+    """How a prompt's result is applied to the open scenario (see `merge_prompt_result`)."""
+
+    ADD = "add"
+    REPLACE = "replace"
 
 
-def merge_prompt_result(current: Scenario, result: Scenario, mode: str = "add",
+PROMPT_MODES: tuple[PromptMode, ...] = tuple(PromptMode)
+
+
+def merge_prompt_result(current: Scenario, result: Scenario, mode: PromptMode | str = PromptMode.ADD,
                         prompt: str | None = None, script: str | None = None) -> Scenario:
     """The scenario after applying a prompt's result.
 
@@ -411,7 +416,7 @@ def merge_prompt_result(current: Scenario, result: Scenario, mode: str = "add",
         raise ValueError(f"apply mode must be one of {', '.join(PROMPT_MODES)}, got {mode!r}")
     prompt = result.prompt if prompt is None else prompt
     script = result.script if script is None else script
-    if mode == "replace":
+    if mode == PromptMode.REPLACE:
         return replace(result, name=current.name, source=current.source, prompt=prompt, script=script)
     out = current
     renamed: dict[str, str] = {}
@@ -433,7 +438,7 @@ class ApplyPromptResult:
     """Apply what a prompt's script produced (see `merge_prompt_result`) as one undoable edit."""
 
     result: Scenario
-    mode: str = "add"
+    mode: PromptMode | str = PromptMode.ADD
     prompt: str | None = None
     script: str | None = None
     label: str = ""
@@ -451,7 +456,7 @@ class ApplyPromptResult:
         return self._after
 
     def undo(self, scenario: Scenario) -> Scenario:
-        return self._before
+        return _saved(self._before, self)
 
 
 def hand_edited(agent: Agent) -> Agent:

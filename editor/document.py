@@ -48,7 +48,7 @@ class DocumentEvents:
 class Document:
     """Holds one scenario under edit."""
 
-    def __init__(self, scenario: Scenario | None = None, path: str | os.PathLike | None = None,
+    def __init__(self, scenario: Scenario | None = None, path: str | os.PathLike[str] | None = None,
                  dirty: bool = False) -> None:
         self.events = DocumentEvents.create()
         self.undo_stack = UndoStack()
@@ -107,11 +107,11 @@ class Document:
 
     # ---- files -----------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "Document":
+    def open(cls, path: str | os.PathLike[str]) -> "Document":
         """Load a file (raises engine.scenario.errors.ScenarioFormatError on any problem)."""
         return cls(load_scenario(path), path)
 
-    def save(self, path: str | os.PathLike | None = None) -> Path:
+    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write atomically to `path` (or the current path) and mark the state clean."""
         target = Path(path) if path else self._path
         if target is None:
@@ -237,7 +237,7 @@ class Document:
         """Mark waypoint `index` of `agent_id` as the one in use (None clears)."""
         sel = None if agent_id is None or index is None else (agent_id, int(index))
         if sel is not None:
-            n = len(self._scenario.agent(agent_id).trajectory.points)
+            n = len(self._scenario.agent(sel[0]).trajectory.points)
             if not 0 <= sel[1] < n:
                 raise IndexError(f"{agent_id} has no waypoint {sel[1] + 1} (it has {n}, numbered from 1)")
         if sel != self._waypoint:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from engine.classes import STATIC_CLASSES, VEHICLE_CLASSES, class_names, default
 from engine.scenario.model import Agent, Scenario
 from engine.scenario.map_elements import Crossing
 from engine.scenario.trajectory import Trajectory
+
+if TYPE_CHECKING:
+    from shapely.geometry import Point
 
 # Typical speeds (m/s) of a newly placed agent of each class.
 DEFAULT_SPEEDS: dict[str, float] = {
@@ -89,7 +93,7 @@ def plan_placement(scenario: Scenario, cls: str, x: float, y: float) -> Placemen
     return Placement(x, y, lane_heading, speed, "driving along the nearest lane's direction")
 
 
-def _point(x: float, y: float):
+def _point(x: float, y: float) -> Point:
     from shapely.geometry import Point
 
     return Point(x, y)
@@ -106,13 +110,15 @@ def placement_trajectory(scenario: Scenario, cls: str, placement: Placement, t_d
         return Trajectory.static(placement.x, placement.y, placement.yaw)
     times = np.unique(np.round(np.concatenate([np.arange(0.0, t_end, KEY_STEP), [t_end]]), 6))
     snapped = snap_to_lane(scenario.map, placement.x, placement.y, max_distance=0.05)
-    follow_lane = snapped is not None and cls != "pedestrian" and abs(
-        math.remainder(snapped.heading - placement.yaw, 2 * math.pi)) < 0.1
-    xs, ys, yaws = [], [], []
+    lane_proj = snapped if snapped is not None and cls != "pedestrian" and abs(
+        math.remainder(snapped.heading - placement.yaw, 2 * math.pi)) < 0.1 else None
+    xs: list[float] = []
+    ys: list[float] = []
+    yaws: list[float] = []
     for t in times:
         d = placement.speed * (t - t_drop)
-        if follow_lane:
-            px, py, h = point_along_lane(snapped.lane, snapped.s + d)
+        if lane_proj is not None:
+            px, py, h = point_along_lane(lane_proj.lane, lane_proj.s + d)
         else:
             px = placement.x + d * math.cos(placement.yaw)
             py = placement.y + d * math.sin(placement.yaw)
@@ -120,8 +126,8 @@ def placement_trajectory(scenario: Scenario, cls: str, placement: Placement, t_d
         xs.append(round(px, 4))
         ys.append(round(py, 4))
         yaws.append(h)
-    yaws = np.unwrap(np.asarray(yaws))
-    return Trajectory.from_arrays(times, xs, ys, np.round(yaws, 6), np.full(len(times), placement.speed))
+    unwrapped = np.unwrap(np.asarray(yaws))
+    return Trajectory.from_arrays(times, xs, ys, np.round(unwrapped, 6), np.full(len(times), placement.speed))
 
 
 def new_agent_at(scenario: Scenario, cls: str, x: float, y: float, t_drop: float = 0.0,

@@ -15,7 +15,6 @@ class EventEmitter:
     def __init__(self, name: str) -> None:
         self.name = name
         self._callbacks: list[Callback] = []
-        self._blocked = 0
 
     def connect(self, callback: Callback) -> Callback:
         if callback not in self._callbacks:
@@ -27,26 +26,12 @@ class EventEmitter:
             self._callbacks.remove(callback)
 
     def emit(self, *args: Any) -> None:
-        if self._blocked:
-            return
         first_error: BaseException | None = None
         for cb in list(self._callbacks):
             try:
                 cb(*args)
-            except Exception as e:  # keep notifying the others
+            except Exception as e:  # observer boundary: keep notifying the others, re-raised below
                 first_error = first_error or e
         if first_error is not None:
             raise first_error
 
-    def blocked(self):
-        """Context manager that suppresses emission."""
-        emitter = self
-
-        class _Block:
-            def __enter__(self):
-                emitter._blocked += 1
-
-            def __exit__(self, *exc):
-                emitter._blocked -= 1
-
-        return _Block()

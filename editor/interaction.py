@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Iterable, Literal, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from editor.commands import MoveWaypoint, _editable, move_agent, rotate_agent
 from editor.lane_snap import snap_to_lane
 from editor.trajectory_edit import is_static, nearest_time_on_path
-from engine.scenario.model import Scenario
+from engine.scenario.model import Agent, Scenario
 
 HitKind = Literal["rotate", "waypoint", "agent", "path"]
 
 
-def agent_present(agent, t: float, eps: float = 1e-6) -> bool:
+def agent_present(agent: Agent, t: float, eps: float = 1e-6) -> bool:
     """Whether the agent exists at time t (as `engine.rig.pose.agent_present`, which it must agree with;
     kept here so that the editor does not load the camera rig, and with it nuscenes-devkit, at start-up)."""
     return bool(agent.trajectory.covers(float(t), eps))
@@ -48,7 +49,7 @@ def rotate_handle_position(scenario: Scenario, agent_id: str, t: float, gap: flo
     return x + r * math.cos(yaw), y + r * math.sin(yaw)
 
 
-def _inside(corners: np.ndarray, x: float, y: float, margin: float) -> bool:
+def _inside(corners: NDArray[np.float64], x: float, y: float, margin: float) -> bool:
     """Whether (x, y) lies in the convex footprint (4, 2) grown by `margin` metres."""
     c = corners
     centre = c.mean(axis=0)
@@ -81,7 +82,7 @@ def hit_test(scenario: Scenario, t: float, x: float, y: float, selection: tuple[
         if math.hypot(x - hx, y - hy) <= radius * 1.2:
             return Hit("rotate", selection[0])
 
-    def body(candidates) -> Hit | None:
+    def body(candidates: Iterable[Agent]) -> Hit | None:
         for a in sorted(candidates, key=lambda a: a.width * a.length):
             if _inside(a.box_corners_2d(t)[0], x, y, margin=radius * 0.5):
                 return Hit("agent", a.id)
@@ -114,23 +115,35 @@ def hit_test(scenario: Scenario, t: float, x: float, y: float, selection: tuple[
         except KeyError:
             continue
         if len(traj.points) >= 2:
-            tp, d = nearest_time_on_path(traj, x, y)
-            if d <= radius:
+            tp, dist = nearest_time_on_path(traj, x, y)
+            if dist <= radius:
                 return Hit("path", aid, t=tp)
     return None
 
 
-def agents_in_rect(scenario: Scenario, t: float, x0: float, y0: float, x1: float, y1: float) -> tuple[str, ...]:
-    """Ids of the agents present at t whose position at t lies in the axis-aligned rectangle
-    spanned by (x0, y0) and (x1, y1) (world metres; any corner order), in scenario order."""
+def agents_touching_rect(scenario: Scenario, t: float, x0: float, y0: float, x1: float,
+                         y1: float) -> tuple[str, ...]:
+    """Ids of the agents present at t whose footprint at t intersects the axis-aligned rectangle spanned
+    by (x0, y0) and (x1, y1) (world metres; any corner order), in scenario order: what a rubber band
+    selects (a band over part of a bus takes the bus, although its centre lies outside)."""
     lo_x, hi_x = min(x0, x1), max(x0, x1)
     lo_y, hi_y = min(y0, y1), max(y0, y1)
+    rect = np.array([[lo_x, lo_y], [hi_x, lo_y], [hi_x, hi_y], [lo_x, hi_y]])
     out = []
     for a in scenario.all_agents:
         if not agent_present(a, t):
             continue
-        px, py, _ = a.trajectory.pose_at(t)
-        if lo_x <= px <= hi_x and lo_y <= py <= hi_y:
+        c = a.box_corners_2d(t)[0]   # (4, 2), a rectangle: the rectangle's axes and its two edge normals
+        if c[:, 0].max() < lo_x or c[:, 0].min() > hi_x or c[:, 1].max() < lo_y or c[:, 1].min() > hi_y:
+            continue
+        separated = False
+        for e in (c[1] - c[0], c[2] - c[1]):
+            n = np.array([-e[1], e[0]])
+            pc, pr = c @ n, rect @ n
+            if pc.max() < pr.min() or pr.max() < pc.min():
+                separated = True
+                break
+        if not separated:
             out.append(a.id)
     return tuple(out)
 

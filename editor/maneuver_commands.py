@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.scenario.model import EGO_ID, Maneuver, Scenario
 from engine.scenario.trajectory import Trajectory
@@ -23,12 +24,7 @@ MIN_DURATION = 1.0
 MAX_DURATION = 60.0
 
 
-def _grid(scenario: Scenario, t_end: float) -> np.ndarray:
-    n = int(math.floor(t_end * scenario.fps + 1e-6))
-    return np.arange(n + 1, dtype=np.float64) / scenario.fps
-
-
-def _extrapolate(traj: Trajectory, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _extrapolate(traj: Trajectory, times: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """(x, y, yaw, v) at `times`; beyond the last key time the agent keeps its final speed and heading."""
     s = traj.sample(np.clip(times, traj.start_time, traj.end_time))
     x, y, yaw = s.x.copy(), s.y.copy(), s.yaw.copy()
@@ -42,7 +38,7 @@ def _extrapolate(traj: Trajectory, times: np.ndarray) -> tuple[np.ndarray, np.nd
     return x, y, yaw, v
 
 
-def retimed_trajectory(traj: Trajectory, start: float, new_start: float, times: np.ndarray) -> Trajectory:
+def retimed_trajectory(traj: Trajectory, start: float, new_start: float, times: NDArray[np.float64]) -> Trajectory:
     """The trajectory with the motion from `start` on moved to begin at `new_start` (see module doc)."""
     dt = new_start - start
     x0, y0, yaw0, v0 = _extrapolate(traj, times)

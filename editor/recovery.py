@@ -33,11 +33,11 @@ def _process_start_time(pid: int) -> float | None:
     """When process `pid` started (seconds since the epoch), or None if unknown / not running."""
     try:
         import psutil  # optional: exact, and guards against a reused pid
-
-        return float(psutil.Process(pid).create_time())
     except ImportError:
         return None
-    except Exception:
+    try:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.Error, OSError, ValueError):     # no such process, access denied, a bad pid
         return None
 
 
@@ -86,7 +86,7 @@ class RecoveryRecord:
 class RecoveryStore:
     """The recovery folder: this process's own file and the orphans of crashed sessions."""
 
-    def __init__(self, directory: str | os.PathLike, pid: int | None = None) -> None:
+    def __init__(self, directory: str | os.PathLike[str], pid: int | None = None) -> None:
         self.directory = Path(directory)
         self.pid = os.getpid() if pid is None else pid
         self._started = _process_start_time(self.pid)
@@ -95,7 +95,7 @@ class RecoveryStore:
     def own_file(self) -> Path:
         return self.directory / f"session-{self.pid}{SUFFIX}"
 
-    def write(self, scenario: Scenario, original_path: str | os.PathLike | None) -> Path:
+    def write(self, scenario: Scenario, original_path: str | os.PathLike[str] | None) -> Path:
         """Write this session's recovery file atomically (the scenario in the published format)."""
         doc: dict[str, Any] = {
             "recovery_format": RECOVERY_FORMAT,

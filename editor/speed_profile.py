@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.scenario.trajectory import Trajectory, Waypoint
 
@@ -25,7 +26,7 @@ SAMPLES_PER_SEGMENT = 16
 MAX_STEP = 0.25          # seconds: longer segments get intermediate waypoints
 
 
-def segment_lengths(traj: Trajectory, samples: int = SAMPLES_PER_SEGMENT) -> np.ndarray:
+def segment_lengths(traj: Trajectory, samples: int = SAMPLES_PER_SEGMENT) -> NDArray[np.float64]:
     """(N-1,) arc length in metres of the sampled path between consecutive waypoints."""
     n = len(traj.points)
     if n < 2:
@@ -35,16 +36,17 @@ def segment_lengths(traj: Trajectory, samples: int = SAMPLES_PER_SEGMENT) -> np.
     grid = (t[:-1, None] + (t[1:] - t[:-1])[:, None] * u[None, :])  # (N-1, S+1)
     s = traj.sample(grid.ravel())
     xy = s.xy.reshape(n - 1, samples + 1, 2)
-    return np.hypot(*np.diff(xy, axis=1).transpose(2, 0, 1)).sum(axis=1)
+    lengths: NDArray[np.float64] = np.hypot(*np.diff(xy, axis=1).transpose(2, 0, 1)).sum(axis=1)
+    return lengths
 
 
-def waypoint_speeds(traj: Trajectory) -> np.ndarray:
+def waypoint_speeds(traj: Trajectory) -> NDArray[np.float64]:
     """(N,) speed in m/s at each waypoint: its stored `v`, else the speed of the interpolated motion."""
     derived = traj.sample(traj.times).speed
     return np.array([p.v if p.v is not None else float(derived[i]) for i, p in enumerate(traj.points)])
 
 
-def _path_samples(traj: Trajectory, samples: int = SAMPLES_PER_SEGMENT) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _path_samples(traj: Trajectory, samples: int = SAMPLES_PER_SEGMENT) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Dense samples of the path: cumulative arc length (M,), positions (M, 2), unwrapped yaw (M,)."""
     t = traj.times
     u = np.linspace(0.0, 1.0, samples + 1)[:-1]
@@ -55,7 +57,7 @@ def _path_samples(traj: Trajectory, samples: int = SAMPLES_PER_SEGMENT) -> tuple
     return arc, xy, s.yaw
 
 
-def retimed(traj: Trajectory, speeds: Sequence[float] | np.ndarray, min_speed: float = MIN_SPEED,
+def retimed(traj: Trajectory, speeds: Sequence[float] | NDArray[np.float64], min_speed: float = MIN_SPEED,
             max_step: float | None = MAX_STEP) -> Trajectory:
     """The trajectory timed so the agent moves at `speeds` (N,) m/s at the waypoints.
 
@@ -105,16 +107,6 @@ def retimed(traj: Trajectory, speeds: Sequence[float] | np.ndarray, min_speed: f
             h = float(np.interp(a, arc, yaw))
             pts.append(Waypoint(float(times[i] + tau), round(x, 6), round(y, 6), round(h, 7), round(float(v), 6)))
     return Trajectory(tuple(pts))
-
-
-def with_speed_at(traj: Trajectory, index: int, speed: float) -> Trajectory:
-    """Retimed so the agent has `speed` m/s at waypoint `index`; the other waypoints keep their speeds."""
-    n = len(traj.points)
-    if not -n <= index < n:
-        raise ValueError(f"waypoint {index + 1 if index >= 0 else index} does not exist (the trajectory has {n}; numbered from 1)")
-    v = waypoint_speeds(traj)
-    v[index % n] = speed
-    return retimed(traj, v)
 
 
 def scaled_speed(traj: Trajectory, factor: float) -> Trajectory:
@@ -177,7 +169,7 @@ def limit_ratios(traj: Trajectory, cls: str, fps: float) -> dict[str, float]:
     return out
 
 
-def retimed_in_clip(traj: Trajectory, speeds: Sequence[float] | np.ndarray, t_end: float | None) -> Trajectory:
+def retimed_in_clip(traj: Trajectory, speeds: Sequence[float] | NDArray[np.float64], t_end: float | None) -> Trajectory:
     """`retimed`, then cut at `t_end` (None: not cut)."""
     out = retimed(traj, speeds)
     return out if t_end is None else truncated(out, t_end)

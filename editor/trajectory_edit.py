@@ -12,7 +12,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from engine.scenario.trajectory import Trajectory, Waypoint, wrap_angle
+from engine.geometry import wrap_angle
+from engine.scenario.trajectory import Trajectory, Waypoint
 
 MIN_TIME_GAP = 1e-3     # seconds between two waypoints
 MIN_HEADING_STEP = 0.05  # metres: shorter displacements keep the stored yaw
@@ -161,20 +162,19 @@ def set_waypoint_fields(traj: Trajectory, index: int, **fields: float | None) ->
         raise ValueError(f"unknown waypoint field(s): {', '.join(sorted(unknown))}")
     vals = {"t": p.t, "x": p.x, "y": p.y, "yaw": p.yaw, "v": p.v}
     vals.update(fields)
+    num: dict[str, float] = {}
     for k in ("t", "x", "y", "yaw"):
-        if not math.isfinite(float(vals[k])):
+        val = vals[k]
+        if val is None or not math.isfinite(float(val)):
             raise ValueError(f"waypoint {i + 1}: {k} must be a finite number")
-    if vals["v"] is not None and not (math.isfinite(vals["v"]) and vals["v"] >= 0):
+        num[k] = float(val)
+    v = vals["v"]
+    if v is not None and not (math.isfinite(v) and v >= 0):
         raise ValueError(f"waypoint {i + 1}: v must be a finite speed >= 0")
-    t = float(vals["t"])
+    t = num["t"]
     if i > 0 and t <= traj.points[i - 1].t + MIN_TIME_GAP / 2:
         raise ValueError(f"waypoint {i + 1}: t = {t:.3f} s must come after waypoint {i} ({traj.points[i - 1].t:.3f} s)")
     if i < len(traj.points) - 1 and t >= traj.points[i + 1].t - MIN_TIME_GAP / 2:
         raise ValueError(f"waypoint {i + 1}: t = {t:.3f} s must come before waypoint {i + 2} ({traj.points[i + 1].t:.3f} s)")
-    return traj.with_point(i, Waypoint(t, float(vals["x"]), float(vals["y"]), float(vals["yaw"]),
-                                       None if vals["v"] is None else float(vals["v"])))
+    return traj.with_point(i, Waypoint(t, num["x"], num["y"], num["yaw"], None if v is None else float(v)))
 
-
-def shifted_in_time(traj: Trajectory, dt: float) -> Trajectory:
-    """The trajectory with every time shifted by `dt` seconds."""
-    return Trajectory(tuple(Waypoint(p.t + dt, p.x, p.y, p.yaw, p.v) for p in traj.points))

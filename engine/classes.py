@@ -40,10 +40,11 @@ class ClassInfo:
 def class_table() -> dict[str, ClassInfo]:
     """All ten classes keyed by name, in the order of the classes file."""
     raw = json.loads(CLASSES_FILE.read_text())["classes"]
-    return {
-        name: ClassInfo(name, rec["category"], tuple(float(v) for v in rec["wlh"]), CLASS_COLORS[name])
-        for name, rec in raw.items()
-    }
+    table: dict[str, ClassInfo] = {}
+    for name, rec in raw.items():
+        w, l, h = (float(v) for v in rec["wlh"])
+        table[name] = ClassInfo(name, rec["category"], (w, l, h), CLASS_COLORS[name])
+    return table
 
 
 def class_names() -> list[str]:

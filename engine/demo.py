@@ -8,8 +8,10 @@ west crosswalk, a cyclist rides south on the cross road, a bus waits to turn at 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.classes import default_size
 from engine.roadmap.procedural import IntersectionLayout, intersection_map
@@ -20,7 +22,7 @@ DURATION = 2.75
 KEY_STEP = 0.25  # seconds between demo waypoints
 
 
-def _key_times() -> np.ndarray:
+def _key_times() -> NDArray[np.float64]:
     return np.round(np.arange(0.0, DURATION + 1e-9, KEY_STEP), 6)
 
 
@@ -47,7 +49,7 @@ def _lane_change(x0: float, y0: float, y1: float, speed: float, t_start: float, 
     return Trajectory.from_arrays(t, np.round(x, 4), np.round(y, 4), np.round(yaw, 5), np.full_like(t, speed))
 
 
-def _agent(agent_id: str, cls: str, traj: Trajectory, behavior: str, **params) -> Agent:
+def _agent(agent_id: str, cls: str, traj: Trajectory, behavior: str, **params: Any) -> Agent:
     return Agent(id=agent_id, cls=cls, size=default_size(cls), trajectory=traj, behavior=behavior,
                  behavior_params=params)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write `data` to `path` so that readers see the old file or the whole new one, never a part."""
     path = Path(path)
     if path.is_dir():
@@ -24,7 +24,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException:          # cleanup then re-raise: no temporary file is left by any failure
         try:
             os.unlink(tmp)
         except FileNotFoundError:
@@ -33,17 +33,17 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """UTF-8 text, written atomically."""
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> Path:
+def atomic_write_json(path: str | os.PathLike[str], obj: Any, indent: int | None = 2) -> Path:
     """JSON (no NaN/Infinity), written atomically."""
     return atomic_write_text(path, json.dumps(obj, indent=indent, allow_nan=False) + "\n")
 
 
-def write_error_message(path: str | os.PathLike, exc: BaseException) -> str:
+def write_error_message(path: str | os.PathLike[str], exc: BaseException) -> str:
     """One line for a failed write: the path and the reason in words (disk full, read-only, no
     permission, a folder...), never a traceback. Use: `error: {write_error_message(p, e)}`."""
     reasons = {
@@ -79,7 +79,7 @@ class StagingDir:
         self._fd = lock_fd
 
     @classmethod
-    def create(cls, parent: str | os.PathLike, prefix: str, make_dir: bool = True) -> "StagingDir":
+    def create(cls, parent: str | os.PathLike[str], prefix: str, make_dir: bool = True) -> "StagingDir":
         """Clean stale staging folders with `prefix` in `parent`, then lock and (with `make_dir`)
         create a new one."""
         import uuid
@@ -147,7 +147,7 @@ def _is_stale(lock_path: Path) -> bool:
     return True
 
 
-def clean_stale_staging(parent: str | os.PathLike, prefix: str, *, report: bool = True) -> list[Path]:
+def clean_stale_staging(parent: str | os.PathLike[str], prefix: str, *, report: bool = True) -> list[Path]:
     """Remove staging folders `parent/<prefix>*` (and their lock files) that no live run holds.
 
     Returns what was removed; with `report`, says so on the 'cornercase.staging' logger (shown on

@@ -48,8 +48,8 @@ install_python() {
   .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
   # torch must come before anything that depends on it, or the CUDA wheels are pulled in.
   .venv/bin/python -m pip install -q "torch==2.13.0" 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c "import torch, PySide6, pyrender, nuscenes, diffusers" \
+  .venv/bin/python -m pip install -q -e ".[all]" 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c "import torch, PySide6, pyrender, nuscenes, diffusers, ray, tqdm, mypy" \
     || { echo "[bootstrap] Python packages failed to install"; exit 1; }
   echo "$want" > "$stamp"
 }
@@ -75,8 +75,9 @@ case "$MODE" in
   install) echo "[bootstrap] installed. Run: .venv/bin/python main.py" ;;
   run)  with_display .venv/bin/python main.py "$@" ;;
   test)
-    # lint and layer/cycle contracts first: a finding fails the run before the (longer) tests
+    # lint, types and layer/cycle contracts first: a finding fails the run before the (longer) tests
     echo "[bootstrap] ruff check"; .venv/bin/ruff check .
+    echo "[bootstrap] mypy (strict on engine/ and editor/)"; .venv/bin/mypy
     echo "[bootstrap] import-linter"; .venv/bin/lint-imports
     with_display .venv/bin/python -m pytest "$@" ;;
   *) echo "usage: bash tools/bootstrap.sh [install|run|test] [args...]"; exit 2 ;;

@@ -28,9 +28,8 @@ sys.path.insert(0, str(ROOT))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from engine.realscene import (  # noqa: E402
-    place_maneuver, propose_insertions, real_conditions, real_rig, render_real_frame,
-)
+from engine.conditions import clip_conditions  # noqa: E402
+from engine.realscene import place_maneuver, propose_insertions, real_rig, render_real_frame  # noqa: E402
 from engine.render.guidance import GuidanceRenderer  # noqa: E402
 from engine.scenario.model import Agent  # noqa: E402
 from engine.scenario.trajectory import Trajectory  # noqa: E402
@@ -92,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     k = min(a.frame, scene.num_frames - 1)
     rig = real_rig(scene, SIZE)
     before = np.concatenate([scene.image(k, cam, SIZE) for cam in rig.names], axis=1)
-    with real_conditions(edited, SIZE) as cond:
+    with clip_conditions(edited, SIZE) as cond:
         from engine.worldmodel import GenerationSettings, create_backend, generate_clip
 
         frame_k = replace(cond, times=cond.times[k:k + 1], source=lambda i, src=cond.source: src(i + k))

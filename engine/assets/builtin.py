@@ -258,8 +258,10 @@ def _traffic_cone(w: float, l: float, h: float) -> list[trimesh.Trimesh]:
     r0, r1 = 0.17, 0.025
     bands = [(base_h, 0.45, orange), (0.45, 0.6, white), (0.6, 0.75, orange), (0.75, 0.87, white), (0.87, h, orange)]
     parts = [box((l, w, base_h), (0, 0, base_h / 2), (35, 35, 35))]
+    def rad(z: float) -> float:
+        return r0 + (r1 - r0) * (z - base_h) / (h - base_h)
+
     for z0, z1, rgb in bands:
-        rad = lambda z: r0 + (r1 - r0) * (z - base_h) / (h - base_h)
         parts.append(frustum(rad(z0), rad(z1), z0, z1, rgb, sections=16))
     return parts
 

@@ -16,7 +16,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Literal, Mapping
 
 import numpy as np
 import trimesh
@@ -33,6 +33,10 @@ UNIT_BOX = (1.0, 1.0, 1.0)
 DEFAULT_COLOR = (160, 160, 165, 255)
 
 
+ProblemSeverity = Literal["error", "warning"]
+"""error: the file is not usable; warning: usable, but check it."""
+
+
 class AssetError(ValueError):
     """An asset could not be used; the message names the reference or file and the problem."""
 
@@ -43,7 +47,7 @@ class AssetProblem:
 
     path: str
     message: str
-    severity: str = "error"  # error: not usable; warning: usable, but check it
+    severity: ProblemSeverity = "error"  # error: not usable; warning: usable, but check it
 
     def __str__(self) -> str:
         return f"{self.path}: {self.severity}: {self.message}"
@@ -108,9 +112,12 @@ def read_mesh_file(path: Path) -> trimesh.Trimesh:
         raise AssetError(f"{path}: unsupported file type {path.suffix!r}; expected one of {', '.join(MESH_SUFFIXES)}")
     try:
         loaded = trimesh.load(str(path), force="scene", process=False)
-    except Exception as e:  # trimesh raises many kinds of errors for bad files
+    # a user's file: trimesh and its loaders raise ValueError, KeyError, IndexError, OSError, JSONDecodeError...
+    # for malformed data; every one means "this file is unusable", said with the exception's type
+    except Exception as e:  # noqa: BLE001
         raise AssetError(f"{path}: cannot read mesh: {type(e).__name__}: {e}") from None
-    meshes = []
+    assert isinstance(loaded, trimesh.Scene), "force='scene' loads a Scene"
+    meshes: list[trimesh.Trimesh] = []
     for node in loaded.graph.nodes_geometry:
         transform, geom_name = loaded.graph[node]
         geom = loaded.geometry[geom_name]
@@ -123,6 +130,7 @@ def read_mesh_file(path: Path) -> trimesh.Trimesh:
     if not meshes:
         raise AssetError(f"{path}: contains no triangles")
     mesh = trimesh.util.concatenate(meshes) if len(meshes) > 1 else meshes[0]
+    assert isinstance(mesh, trimesh.Trimesh), "Trimesh parts concatenate to a Trimesh"
     if not np.all(np.isfinite(mesh.vertices)):
         raise AssetError(f"{path}: vertex coordinates include NaN or infinity")
     return mesh
@@ -133,16 +141,20 @@ def _vertex_colored(mesh: trimesh.Trimesh) -> trimesh.visual.ColorVisuals:
     vis = mesh.visual
     try:
         if isinstance(vis, trimesh.visual.TextureVisuals):
-            vis = vis.to_color()
+            vis = vis.to_color()  # type: ignore[no-untyped-call]  # trimesh: unannotated
+        if not isinstance(vis, trimesh.visual.ColorVisuals):
+            raise ValueError("no visual")
         colors = np.asarray(vis.vertex_colors, dtype=np.uint8)
         if colors.shape != (len(mesh.vertices), 4):
             raise ValueError
-    except Exception:
+    # a colour that cannot be baked (odd textures, UVs or materials make trimesh and PIL raise ValueError,
+    # IndexError, AttributeError, OSError...) falls back to the default colour: the mesh stays usable
+    except Exception:  # noqa: BLE001
         colors = np.tile(np.array(DEFAULT_COLOR, np.uint8), (len(mesh.vertices), 1))
     return trimesh.visual.ColorVisuals(mesh, vertex_colors=colors)
 
 
-def read_sidecar(mesh_path: Path) -> dict:
+def read_sidecar(mesh_path: Path) -> dict[str, Any]:
     """The sidecar JSON of a mesh file, or {} when there is none. AssetError for an unreadable one."""
     p = sidecar_path(mesh_path)
     if not p.is_file():
@@ -156,7 +168,7 @@ def read_sidecar(mesh_path: Path) -> dict:
     return doc
 
 
-def normalize_mesh(mesh: trimesh.Trimesh, cls: str | None, file_axes: dict | None = None,
+def normalize_mesh(mesh: trimesh.Trimesh, cls: str | None, file_axes: Mapping[str, str] | None = None,
                    where: str = "mesh") -> tuple[trimesh.Trimesh, tuple[str, ...]]:
     """Rotate a file-frame mesh into the canonical frame and fit it to the unit box.
 
@@ -169,7 +181,7 @@ def normalize_mesh(mesh: trimesh.Trimesh, cls: str | None, file_axes: dict | Non
     except AxesError as e:
         raise AssetError(f"{where}: file_axes: {e}") from None
     m = rotate(mesh, r)
-    notes = []
+    notes: list[str] = []
     if cls is not None:
         w, l, _ = default_size(cls)
         ext = m.extents
@@ -183,7 +195,7 @@ def normalize_mesh(mesh: trimesh.Trimesh, cls: str | None, file_axes: dict | Non
         raise AssetError(f"{where}: {e}") from None
 
 
-def load_asset_file(path: str | os.PathLike, cls: str | None = None, ref: str | None = None) -> Asset:
+def load_asset_file(path: str | os.PathLike[str], cls: str | None = None, ref: str | None = None) -> Asset:
     """Load one mesh file as an `Asset` (unit box). The sidecar's ``class`` is used when `cls` is None."""
     path = Path(path)
     mesh = read_mesh_file(path)
@@ -219,7 +231,7 @@ def category_to_class(folder_name: str) -> str | None:
     return _category_aliases().get(_norm(folder_name))
 
 
-def scan_asset_folder(root: str | os.PathLike, validate: bool = True) -> AssetFolder:
+def scan_asset_folder(root: str | os.PathLike[str], validate: bool = True) -> AssetFolder:
     """Scan ``root/<category>/*.glb|*.obj ...``; with `validate`, load each file and report its problems.
 
     Unknown category folders, unsupported files, unreadable meshes and bad sidecars are reported per
@@ -265,7 +277,7 @@ class AssetLibrary:
     file), then the current directory.
     """
 
-    def __init__(self, root: str | os.PathLike = ASSETS_DIR, search_dirs: Iterable[str | os.PathLike] = ()) -> None:
+    def __init__(self, root: str | os.PathLike[str] = ASSETS_DIR, search_dirs: Iterable[str | os.PathLike[str]] = ()) -> None:
         self.root = Path(root)
         self.search_dirs = [Path(d) for d in search_dirs]
         self._cache: dict[tuple[str, str | None], tuple[float, Asset]] = {}

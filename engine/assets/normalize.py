@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 import trimesh
+from numpy.typing import NDArray
 
 AXES = {"+x": (1, 0, 0), "-x": (-1, 0, 0), "+y": (0, 1, 0), "-y": (0, -1, 0), "+z": (0, 0, 1), "-z": (0, 0, -1)}
 GLTF_AXES = {"up": "+y", "forward": "+z"}
@@ -18,7 +19,7 @@ class AxesError(ValueError):
     """File axes that do not name two perpendicular axes."""
 
 
-def canonical_from_file(up: str, forward: str) -> np.ndarray:
+def canonical_from_file(up: str, forward: str) -> NDArray[np.float64]:
     """(3, 3) rotation taking file coordinates to canonical ones, given the file's up and forward axes."""
     try:
         u, f = np.array(AXES[up], float), np.array(AXES[forward], float)
@@ -29,12 +30,12 @@ def canonical_from_file(up: str, forward: str) -> np.ndarray:
     return np.stack([f, np.cross(u, f), u])
 
 
-def file_from_canonical(up: str, forward: str) -> np.ndarray:
+def file_from_canonical(up: str, forward: str) -> NDArray[np.float64]:
     """(3, 3) rotation taking canonical coordinates to a file's axes (inverse of `canonical_from_file`)."""
     return canonical_from_file(up, forward).T
 
 
-def rotate(mesh: trimesh.Trimesh, r: np.ndarray) -> trimesh.Trimesh:
+def rotate(mesh: trimesh.Trimesh, r: NDArray[np.float64]) -> trimesh.Trimesh:
     """A copy of `mesh` with the (3, 3) rotation applied."""
     m = np.eye(4)
     m[:3, :3] = r

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import trimesh
+from numpy.typing import NDArray
 
 
-def render_thumbnail(mesh: trimesh.Trimesh, size: int = 128, background: tuple[int, int, int] = (235, 238, 242)) -> np.ndarray:
+def render_thumbnail(mesh: trimesh.Trimesh, size: int = 128,
+                     background: tuple[int, int, int] = (235, 238, 242)) -> NDArray[np.uint8]:
     """(size, size, 3) uint8 view of a canonical-frame mesh from the front-left, slightly above.
 
     The camera distance follows the mesh's bounding sphere, so every class fills the frame.
@@ -35,7 +37,7 @@ def render_thumbnail(mesh: trimesh.Trimesh, size: int = 128, background: tuple[i
     return np.ascontiguousarray(color[..., :3])
 
 
-def _look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray) -> np.ndarray:
+def _look_at(eye: NDArray[np.float64], target: NDArray[np.float64], up: NDArray[np.float64]) -> NDArray[np.float64]:
     """(4, 4) OpenGL camera pose (looking down its -z) at `eye`, aimed at `target`."""
     back = eye - target
     back /= np.linalg.norm(back)

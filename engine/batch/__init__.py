@@ -11,15 +11,21 @@ Public API
     Run the pending variants; resumable; one failing variant never spoils the others (`runner`).
 ``build_variant_scenario(spec, variant) -> Scenario``
     The scenario of one variant, without exporting it (`materialize`).
+Closed sets are StrEnums whose values are the strings of the spec and the batch folder's files:
+`Executor` (inline | local | ray), `VariantStatus` (done | filtered | failed | pending),
+`VariantSource` (base | script | prompt), `Interpreter`, `SweepKind`, `ExportFormat`.
 """
 from engine.batch.materialize import VariantError, build_variant_scenario
-from engine.batch.records import BatchState, VariantRecord
-from engine.batch.runner import BatchBusyError, BatchOptions, BatchProgress, BatchReport, run_batch
-from engine.batch.spec import BatchSpec, BatchSpecError, ExportSpec, load_spec, parse_spec
-from engine.batch.variants import Variant, expand_variants
+from engine.batch.records import BatchState, VariantRecord, VariantStatus
+from engine.batch.runner import BatchBusyError, BatchOptions, BatchProgress, BatchReport, Executor, run_batch
+from engine.batch.spec import (
+    BatchSpec, BatchSpecError, ExportFormat, ExportSpec, Interpreter, SweepKind, load_spec, parse_spec,
+)
+from engine.batch.variants import Variant, VariantSource, expand_variants
 
 __all__ = [
     "BatchBusyError", "BatchOptions", "BatchProgress", "BatchReport", "BatchSpec", "BatchSpecError", "BatchState",
-    "ExportSpec", "Variant", "VariantError", "VariantRecord", "build_variant_scenario", "expand_variants",
+    "Executor", "ExportFormat", "ExportSpec", "Interpreter", "SweepKind", "Variant", "VariantError",
+    "VariantRecord", "VariantSource", "VariantStatus", "build_variant_scenario", "expand_variants",
     "load_spec", "parse_spec", "run_batch",
 ]

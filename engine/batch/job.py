@@ -19,10 +19,14 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.batch.spec import BatchSpec
+from engine.batch.records import VariantStatus
+from engine.batch.spec import BatchSpec, ExportFormat
 from engine.batch.variants import Variant
+
+if TYPE_CHECKING:
+    from engine.export.pipeline import ExportSettings
 
 
 @dataclass
@@ -31,7 +35,7 @@ class JobResult:
 
     variant_id: str
     key: str
-    status: str
+    status: VariantStatus
     job_dir: str | None = None
     staged: dict[str, Any] | None = None
     files: dict[str, Any] = field(default_factory=dict)
@@ -42,7 +46,7 @@ class JobResult:
     archive: bytes | None = None   # the job folder as a tar, when it travels back from a remote worker
 
 
-def export_settings(spec: BatchSpec, variant: Variant):
+def export_settings(spec: BatchSpec, variant: Variant) -> ExportSettings:
     """The pipeline's ExportSettings for a variant."""
     from engine.export.clip_source import GenerationOptions
     from engine.export.nuscenes_writer import NuScenesOptions
@@ -54,10 +58,10 @@ def export_settings(spec: BatchSpec, variant: Variant):
         generation=GenerationOptions(e.backend, e.model_dir, e.steps, e.guidance_scale, variant.seed, e.device),
         nuscenes=NuScenesOptions(version=e.version, jpeg_quality=e.jpeg_quality, scene_name=f"{spec.name}_{variant.id}",
                                  lidar_stub=e.lidar_stub),
-        videos=e.videos, guidance=e.guidance, openscenario="openscenario" in e.formats)
+        videos=e.videos, guidance=e.guidance, openscenario=ExportFormat.OPENSCENARIO in e.formats)
 
 
-def run_job(spec: BatchSpec, variant: Variant, job_dir: str | os.PathLike) -> JobResult:
+def run_job(spec: BatchSpec, variant: Variant, job_dir: str | os.PathLike[str]) -> JobResult:
     """Run one variant into `job_dir` (created; must not exist). Never raises for the variant's own errors."""
     job = Path(job_dir)
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -76,10 +80,10 @@ def run_job(spec: BatchSpec, variant: Variant, job_dir: str | os.PathLike) -> Jo
             report = check_scenario(scenario)
             timings["checks"] = time.perf_counter() - t
             if not report_matches(report, spec.filter):
-                return JobResult(variant.id, variant.key, "filtered", str(job), timings=timings, worker=worker,
+                return JobResult(variant.id, variant.key, VariantStatus.FILTERED, str(job), timings=timings, worker=worker,
                                  files={"checks": report.to_dict().get("summary", {})})
         files: dict[str, Any] = {}
-        if "openscenario" in spec.export.formats:
+        if ExportFormat.OPENSCENARIO in spec.export.formats:
             from engine.export.openscenario import export_openscenario
 
             t = time.perf_counter()
@@ -91,7 +95,7 @@ def run_job(spec: BatchSpec, variant: Variant, job_dir: str | os.PathLike) -> Jo
             files["opendrive_note"] = res.road_note
             timings["openscenario"] = time.perf_counter() - t
         staged = None
-        if "nuscenes" in spec.export.formats:
+        if ExportFormat.NUSCENES in spec.export.formats:
             from engine.export.clip_source import generate_for_scenario
             from engine.export.pipeline import stage_clip
 
@@ -106,12 +110,12 @@ def run_job(spec: BatchSpec, variant: Variant, job_dir: str | os.PathLike) -> Jo
             staged = {"entry": st.entry, "scene_name": st.scene_name, "scene_token": st.scene_token,
                       "log_name": st.log_name, "version": st.version}
         timings["total"] = time.perf_counter() - t0
-        return JobResult(variant.id, variant.key, "done", str(job), staged, files, timings=timings, worker=worker)
+        return JobResult(variant.id, variant.key, VariantStatus.DONE, str(job), staged, files, timings=timings, worker=worker)
     except BaseException as e:  # noqa: BLE001 - a variant's failure is data, not a crash of the batch
         if isinstance(e, KeyboardInterrupt):
             raise
         timings["total"] = time.perf_counter() - t0
-        return JobResult(variant.id, variant.key, "failed", str(job), error=f"{type(e).__name__}: {e}",
+        return JobResult(variant.id, variant.key, VariantStatus.FAILED, str(job), error=f"{type(e).__name__}: {e}",
                          traceback=traceback.format_exc(), timings=timings, worker=worker)
 
 
@@ -120,7 +124,7 @@ def run_job_packed(spec: BatchSpec, variant: Variant) -> JobResult:
     tmp = Path(tempfile.mkdtemp(prefix=f"cornercase-{variant.id}-"))
     try:
         result = run_job(spec, variant, tmp / "job")
-        if (tmp / "job").is_dir() and result.status == "done":
+        if (tmp / "job").is_dir() and result.status == VariantStatus.DONE:
             buf = io.BytesIO()
             with tarfile.open(fileobj=buf, mode="w") as tar:
                 tar.add(tmp / "job", arcname=".")
@@ -131,7 +135,7 @@ def run_job_packed(spec: BatchSpec, variant: Variant) -> JobResult:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def unpack(archive: bytes, job_dir: str | os.PathLike) -> Path:
+def unpack(archive: bytes, job_dir: str | os.PathLike[str]) -> Path:
     """Extract a job archive into `job_dir` (refusing members that would land outside it)."""
     job = Path(job_dir)
     job.mkdir(parents=True, exist_ok=False)

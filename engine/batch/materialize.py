@@ -13,8 +13,8 @@ from dataclasses import replace
 from engine.batch.scenario_edits import apply_edit
 from engine.batch.script_args import set_call_argument
 from engine.batch.scripts import run_script, script_for_prompt
-from engine.batch.spec import BatchSpec
-from engine.batch.variants import Variant
+from engine.batch.spec import BatchSpec, SweepKind
+from engine.batch.variants import Variant, VariantSource
 from engine.scenario.model import Scenario
 
 
@@ -26,6 +26,8 @@ def _load_base(spec: BatchSpec) -> Scenario:
     from engine.paths import DEMO_SCENARIO
     from engine.scenario.io import load_scenario
 
+    if spec.base is None:
+        raise VariantError("the spec has no base scenario")
     return load_scenario(DEMO_SCENARIO if spec.base == "demo" else spec.base)
 
 
@@ -34,13 +36,15 @@ def build_variant_scenario(spec: BatchSpec, variant: Variant) -> Scenario:
     from engine.batch.spec import parse_sweep_key
 
     keys = [parse_sweep_key(k) for k in variant.params]
-    fn_keys = [k for k in keys if k.kind == "function"]
+    fn_keys = [k for k in keys if k.kind == SweepKind.FUNCTION]
     base: Scenario | None = None
     script = variant.script
     prompt = variant.prompt
-    if variant.source == "prompt" and script is None:  # the runner normally resolves (and caches) it
+    if variant.source == VariantSource.PROMPT and script is None:  # the runner normally resolves (and caches) it
+        if prompt is None:
+            raise VariantError(f"{variant.id}: a prompt variant without a prompt")
         script = script_for_prompt(prompt, spec.interpreter, seed=variant.seed)
-    elif variant.source == "base":
+    elif variant.source == VariantSource.BASE:
         base = _load_base(spec)
         if fn_keys:
             if not base.script:
@@ -57,10 +61,12 @@ def build_variant_scenario(spec: BatchSpec, variant: Variant) -> Scenario:
         if base is not None:  # keep what the script does not decide
             scenario = replace(scenario, environment=base.environment, description=base.description)
         scenario = replace(scenario, script=script, prompt=prompt if prompt is not None else scenario.prompt)
-    else:
+    elif base is not None:
         scenario = base
+    else:
+        raise VariantError(f"{variant.id}: the variant has neither a script nor a base scenario")
     for k in keys:
-        if k.kind != "function":
+        if k.kind != SweepKind.FUNCTION:
             try:
                 scenario = apply_edit(scenario, k, variant.params[k.text])
             except ValueError as e:

@@ -16,22 +16,38 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from engine.fileio import atomic_write_json
 
+if TYPE_CHECKING:
+    from engine.batch.variants import Variant
+
 STATE_DIR = ".batch"
-FINISHED = ("done", "filtered")
+
+
+class VariantStatus(StrEnum):
+    """How a variant stands; the values are the strings of the record files and batch.json."""
+
+    DONE = "done"
+    FILTERED = "filtered"
+    FAILED = "failed"
+    PENDING = "pending"     # not run yet (batch.json and listings only; never in a record)
+
+
+FINISHED = (VariantStatus.DONE, VariantStatus.FILTERED)
 
 
 @dataclass(frozen=True)
 class VariantRecord:
-    """How one variant ended. status: done | filtered | failed."""
+    """How one variant ended. status: done | filtered | failed (a `VariantStatus`; a plain string
+    from a record file is converted)."""
 
     id: str
     key: str
-    status: str
+    status: VariantStatus
     label: str = ""
     scene_name: str | None = None
     scene_token: str | None = None
@@ -42,8 +58,13 @@ class VariantRecord:
     finished_at: float = 0.0
     worker: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", VariantStatus(self.status))   # ValueError for an unknown status
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["status"] = self.status.value
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "VariantRecord":
@@ -54,7 +75,7 @@ class VariantRecord:
 class BatchState:
     """The records of one batch folder."""
 
-    def __init__(self, out_dir: str | os.PathLike) -> None:
+    def __init__(self, out_dir: str | os.PathLike[str]) -> None:
         self.out_dir = Path(out_dir)
         self.records_dir = self.out_dir / STATE_DIR / "records"
 
@@ -68,11 +89,11 @@ class BatchState:
             return None
         try:
             return VariantRecord.from_dict(json.loads(p.read_text()))
-        except (OSError, json.JSONDecodeError, TypeError):
+        except (OSError, json.JSONDecodeError, TypeError, ValueError):
             return None
 
     def all(self) -> dict[str, VariantRecord]:
-        out = {}
+        out: dict[str, VariantRecord] = {}
         if self.records_dir.is_dir():
             for p in sorted(self.records_dir.glob("*.json")):
                 rec = self.load(p.stem)
@@ -89,16 +110,22 @@ class BatchState:
             record = VariantRecord(**{**record.to_dict(), "finished_at": time.time()})
         return atomic_write_json(self.path(record.id), record.to_dict())
 
-    def write_summary(self, spec_dict: dict[str, Any], variants: list, extra: dict[str, Any] | None = None) -> Path:
+    def status_of(self, variant: "Variant") -> VariantStatus:
+        """The status of a variant: its record's when the record has the variant's current key, else pending."""
+        rec = self.load(variant.id)
+        return rec.status if rec is not None and rec.key == variant.key else VariantStatus.PENDING
+
+    def write_summary(self, spec_dict: dict[str, Any], variants: Sequence["Variant"],
+                      extra: dict[str, Any] | None = None) -> Path:
         """Rewrite DIR/batch.json: the spec and every variant with its status (pending when not run)."""
         records = self.all()
         rows = []
         counts: dict[str, int] = {}
         for v in variants:
             rec = records.get(v.id)
-            status = rec.status if rec is not None and rec.key == v.key else "pending"
+            status = rec.status.value if rec is not None and rec.key == v.key else VariantStatus.PENDING.value
             counts[status] = counts.get(status, 0) + 1
-            row = {**v.to_dict(), "status": status}
+            row: dict[str, Any] = {**v.to_dict(), "status": status}
             if rec is not None and rec.key == v.key:
                 row.update({"scene_name": rec.scene_name, "scene_token": rec.scene_token, "error": rec.error,
                             "files": rec.files, "timings": rec.timings})

@@ -9,28 +9,45 @@ Layout of the output folder:
     .batch/records/         one record per finished / filtered / failed variant (what makes runs resumable)
     .batch/logs/            the traceback of each failed variant
 Executors: 'inline' (this process, one at a time), 'local' (a process pool over this machine's
-cores), 'ray' (Ray tasks; `ray_address` 'local' or a cluster address). Workers only write into
+cores, its workers forked from a fork server that imported the job's modules once, see
+`_pool_context`), 'ray' (Ray tasks; `ray_address` 'local' or a cluster address). Workers only write into
 their own job folders; this process merges each finished job into the dataset under the dataset
 lock and records it, so stopping a run (Ctrl-C, a crash, `stop_after`) loses at most the variants
 in flight, and the next run skips every finished one.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
 from contextlib import contextmanager
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from engine.batch.job import JobResult, run_job, unpack
-from engine.batch.records import STATE_DIR, BatchState, VariantRecord
+from engine.batch.records import FINISHED, STATE_DIR, BatchState, VariantRecord, VariantStatus
 from engine.batch.spec import BatchSpec
-from engine.batch.variants import Variant, expand_variants
+from engine.batch.variants import Variant, VariantSource, expand_variants
 
-EXECUTORS = ("inline", "local", "ray")
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
+
+class Executor(StrEnum):
+    """Where the variants run: this process one at a time, a local process pool, or Ray tasks."""
+
+    INLINE = "inline"
+    LOCAL = "local"
+    RAY = "ray"
+
+
+EXECUTORS = tuple(e.value for e in Executor)
+
+log = logging.getLogger(__name__)
 DATASET_DIR = "dataset"
 OSC_DIR = "openscenario"
 
@@ -41,7 +58,7 @@ class BatchOptions:
     of a local Ray instance; ray_address: 'local' or a cluster address; stop_after: run at most this
     many variants now (the rest stay pending); retry_failed: run variants that failed last time again."""
 
-    executor: str = "local"
+    executor: Executor = Executor.LOCAL
     workers: int | None = None
     ray_address: str = "local"
     stop_after: int | None = None
@@ -50,6 +67,7 @@ class BatchOptions:
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
             raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {self.executor!r}")
+        object.__setattr__(self, "executor", Executor(self.executor))   # a plain string is accepted
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
         if self.stop_after is not None and self.stop_after < 0:
@@ -92,7 +110,7 @@ class BatchReport:
         return self.failed == 0 and self.pending == 0
 
 
-def _dataset_variant_keys(dataset: Path) -> dict[str, dict]:
+def _dataset_variant_keys(dataset: Path) -> dict[str, dict[str, Any]]:
     """variant key -> scene entry for every scene already committed to the dataset."""
     from engine.export.nuscenes_dataset import load_dataset_manifest
 
@@ -106,7 +124,7 @@ def collect(result: JobResult, spec: BatchSpec, variant: Variant, out_dir: Path,
     staging_root = out_dir / STATE_DIR / "staging"
     job_dir = Path(result.job_dir) if result.job_dir else None
     try:
-        if result.status == "done":
+        if result.status == VariantStatus.DONE:
             if result.archive is not None:
                 job_dir = unpack(result.archive, staging_root / f"{variant.id}-{os.getpid()}-{time.time_ns()}")
             if job_dir is None or not job_dir.is_dir():
@@ -132,7 +150,7 @@ def collect(result: JobResult, spec: BatchSpec, variant: Variant, out_dir: Path,
                 entry = staged.entry
                 scene_name, scene_token = merged.scene_name, merged.scene_token
                 files["scene_folder"] = f"{DATASET_DIR}/{entry['folder']}"
-            record = VariantRecord(variant.id, variant.key, "done", variant.label, scene_name, scene_token, files,
+            record = VariantRecord(variant.id, variant.key, VariantStatus.DONE, variant.label, scene_name, scene_token, files,
                                    timings=result.timings, worker=result.worker)
         else:
             record = VariantRecord(variant.id, variant.key, result.status, variant.label, files=result.files,
@@ -141,13 +159,15 @@ def collect(result: JobResult, spec: BatchSpec, variant: Variant, out_dir: Path,
     except Exception as e:  # merging failed: the variant failed, the dataset is untouched (merge is atomic)
         import traceback as tb
 
-        record = VariantRecord(variant.id, variant.key, "failed", variant.label, error=f"collecting: {type(e).__name__}: {e}",
+        record = VariantRecord(variant.id, variant.key, VariantStatus.FAILED, variant.label, error=f"collecting: {type(e).__name__}: {e}",
                                traceback=tb.format_exc(), timings=result.timings, worker=result.worker)
     finally:
         if job_dir is not None:
             shutil.rmtree(job_dir, ignore_errors=True)
     state.save(record)
-    if record.status == "failed" and record.traceback:
+    log.debug("%s %s in %.2f s on %s%s", variant.id, record.status, record.timings.get("total", 0.0),
+              record.worker or "?", f": {record.error}" if record.error else "")
+    if record.status == VariantStatus.FAILED and record.traceback:
         from engine.fileio import atomic_write_text
 
         atomic_write_text(out_dir / STATE_DIR / "logs" / f"{variant.id}.log",
@@ -171,7 +191,7 @@ def resolve_prompts(spec: BatchSpec, variants: list[Variant], out_dir: Path) -> 
 
     scripts: dict[str, str] = {}
     errors: dict[str, str] = {}
-    for prompt in dict.fromkeys(v.prompt for v in variants if v.source == "prompt"):
+    for prompt in dict.fromkeys(v.prompt for v in variants if v.source == VariantSource.PROMPT and v.prompt is not None):
         key = hashlib.sha256(f"{spec.interpreter}\n{prompt}".encode()).hexdigest()[:16]
         path = out_dir / STATE_DIR / "prompts" / f"{key}.json"
         try:
@@ -182,7 +202,7 @@ def resolve_prompts(spec: BatchSpec, variants: list[Variant], out_dir: Path) -> 
                 atomic_write_json(path, {"prompt": prompt, "interpreter": spec.interpreter, "script": scripts[prompt]})
         except Exception as e:  # one prompt the interpreter cannot handle fails only its own variants
             errors[prompt] = f"{type(e).__name__}: {e}"
-    return [dc_replace(v, script=scripts[v.prompt]) if v.source == "prompt" and v.prompt in scripts else v
+    return [dc_replace(v, script=scripts[v.prompt]) if v.source == VariantSource.PROMPT and v.prompt in scripts else v
             for v in variants], errors
 
 
@@ -201,20 +221,50 @@ def _worker_init(threads: int) -> None:
         os.environ.setdefault(var, str(threads))
 
 
+def _pool_context(threads: int) -> BaseContext:
+    """The start method of the pool's workers: forked from a fork server that imported the job's
+    modules once (`worker_preload`), where the platform has one; else spawned (each imports them).
+
+    Never a plain fork of this process: it may hold GL contexts and library threads that do not
+    survive a fork. The server is started here with `THREAD_VARS` set (its BLAS reads them at import),
+    and this process's environment is restored afterwards.
+    """
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    from multiprocessing import forkserver
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["engine.batch.worker_preload"])
+    saved = {var: os.environ.get(var) for var in THREAD_VARS}
+    try:
+        for var in THREAD_VARS:
+            os.environ.setdefault(var, str(threads))
+        forkserver.ensure_running()     # a server already running (an earlier batch) is reused as it is
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+    return ctx
+
+
 def _pool_results(spec: BatchSpec, todo: list[Variant], staging: Path, workers: int,
                   max_restarts: int = 3) -> Iterator[JobResult]:
-    """Run the jobs in a pool of spawned processes; a pool broken by a dying worker is replaced
-    (the variants in flight are reported failed) up to `max_restarts` times."""
-    import multiprocessing
+    """Run the jobs in a pool of worker processes (`_pool_context`); a pool broken by a dying worker is
+    replaced (the variants in flight are reported failed) up to `max_restarts` times."""
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = multiprocessing.get_context("spawn")  # no fork: GL contexts and torch threads do not survive it
+    workers = max(1, min(workers, len(todo)))     # no idle processes for a short batch
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    ctx = _pool_context(threads)
     queue = list(todo)
     restarts = 0
     while queue:
-        futures: dict = {}
+        futures: dict[Future[JobResult], Variant] = {}
         broken = False
-        threads = max(1, (os.cpu_count() or 1) // workers)
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
                                  initargs=(threads,)) as pool:
             try:
@@ -236,19 +286,20 @@ def _pool_results(spec: BatchSpec, todo: list[Variant], staging: Path, workers: 
                             yield f.result()
                         except BrokenProcessPool as e:
                             broken = True
-                            yield JobResult(v.id, v.key, "failed", str(staging / v.id),
+                            yield JobResult(v.id, v.key, VariantStatus.FAILED, str(staging / v.id),
                                             error=f"worker process died: {e}")
-                        except Exception as e:
-                            yield JobResult(v.id, v.key, "failed", str(staging / v.id),
+                        except Exception as e:  # the result did not come back (e.g. unpicklable): that variant failed
+                            yield JobResult(v.id, v.key, VariantStatus.FAILED, str(staging / v.id),
                                             error=f"worker process failed: {type(e).__name__}: {e}")
             finally:
                 for f in futures:
                     f.cancel()
         if broken:
             restarts += 1
+            log.warning("the worker pool broke (a worker process died); restart %d of %d", restarts, max_restarts)
             if restarts > max_restarts:
                 for v in queue:
-                    yield JobResult(v.id, v.key, "failed", None,
+                    yield JobResult(v.id, v.key, VariantStatus.FAILED, None,
                                     error=f"not run: the worker pool broke {restarts} times")
                 return
 
@@ -274,7 +325,7 @@ def _batch_lock(out: Path) -> Iterator[None]:
         lock.release()
 
 
-def run_batch(spec: BatchSpec, out_dir: str | os.PathLike, options: BatchOptions | None = None,
+def run_batch(spec: BatchSpec, out_dir: str | os.PathLike[str], options: BatchOptions | None = None,
               progress: Callable[[BatchProgress], None] | None = None) -> BatchReport:
     """Run the pending variants of `spec` into `out_dir` (see the module docstring)."""
     options = options or BatchOptions()
@@ -292,32 +343,34 @@ def run_batch(spec: BatchSpec, out_dir: str | os.PathLike, options: BatchOptions
         for v in variants:  # a scene committed just before a crash, whose record was not written
             if v.key in committed and not state.is_finished(v.id, v.key):
                 s = committed[v.key]
-                state.save(VariantRecord(v.id, v.key, "done", v.label, s.get("scene_name"), s.get("scene_token"),
+                state.save(VariantRecord(v.id, v.key, VariantStatus.DONE, v.label, s.get("scene_name"), s.get("scene_token"),
                                          {"scene_folder": f"{DATASET_DIR}/{s.get('folder', '')}"}))
         todo = []
         for v in variants:
             rec = state.load(v.id)
-            if rec is not None and rec.key == v.key and (rec.status in ("done", "filtered")
-                                                          or (rec.status == "failed" and not options.retry_failed)):
+            if rec is not None and rec.key == v.key and (rec.status in FINISHED
+                                                          or (rec.status == VariantStatus.FAILED and not options.retry_failed)):
                 continue
             todo.append(v)
         skipped = len(variants) - len(todo)
         if options.stop_after is not None:
             todo = todo[:options.stop_after]
         todo, prompt_errors = resolve_prompts(spec, todo, out)
-        unresolved = [v for v in todo if v.source == "prompt" and v.prompt in prompt_errors]
+        unresolved = [v for v in todo if v.source == VariantSource.PROMPT and v.prompt in prompt_errors]
         todo = [v for v in todo if v not in unresolved]
         report = BatchReport(out, len(variants), skipped)
         for v in unresolved:
-            rec = collect(JobResult(v.id, v.key, "failed", None, error=f"interpreting the prompt: {prompt_errors[v.prompt]}"),
+            error = f"interpreting the prompt: {prompt_errors[v.prompt or '']}"
+            rec = collect(JobResult(v.id, v.key, VariantStatus.FAILED, None, error=error),
                           spec, v, out, state)
             report.records[v.id] = rec
             report.failed += 1
         state.write_summary(spec.to_dict(), variants)
         workers = options.workers or os.cpu_count() or 1
-        if options.executor == "inline" or not todo:
+        results: Iterator[JobResult]
+        if options.executor == Executor.INLINE or not todo:
             results = _inline_results(spec, todo, staging)
-        elif options.executor == "local":
+        elif options.executor == Executor.LOCAL:
             results = _pool_results(spec, todo, staging, workers)
         else:
             from engine.batch.ray_backend import ray_results
@@ -329,9 +382,9 @@ def run_batch(spec: BatchSpec, out_dir: str | os.PathLike, options: BatchOptions
                 v = by_id[result.variant_id]
                 rec = collect(result, spec, v, out, state)
                 report.records[v.id] = rec
-                if rec.status == "done":
+                if rec.status == VariantStatus.DONE:
                     report.done += 1
-                elif rec.status == "filtered":
+                elif rec.status == VariantStatus.FILTERED:
                     report.filtered += 1
                 else:
                     report.failed += 1
@@ -349,5 +402,5 @@ def run_batch(spec: BatchSpec, out_dir: str | os.PathLike, options: BatchOptions
             shutil.rmtree(staging, ignore_errors=True)
         finished = state.all()
         report.pending = sum(1 for v in variants
-                             if not (v.id in finished and finished[v.id].key == v.key and finished[v.id].status in ("done", "filtered")))
+                             if not (v.id in finished and finished[v.id].key == v.key and finished[v.id].status in FINISHED))
     return report

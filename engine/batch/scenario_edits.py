@@ -13,7 +13,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from engine.batch.spec import SweepKey
+from engine.batch.spec import SweepKey, SweepKind
 from engine.scenario.model import TIMES_OF_DAY, WEATHERS, Scenario
 from engine.scenario.trajectory import Trajectory, Waypoint
 
@@ -38,12 +38,12 @@ def retimed(traj: Trajectory, scale: float = 1.0, delay: float = 0.0) -> Traject
 
 def apply_edit(scenario: Scenario, key: SweepKey, value: Any) -> Scenario:
     """The scenario with one environment or agent edit applied (function-argument keys are not handled here)."""
-    if key.kind == "environment":
+    if key.kind == SweepKind.ENVIRONMENT:
         allowed = WEATHERS if key.arg == "weather" else TIMES_OF_DAY
         if value not in allowed:
             raise EditError(f"{key.text}: {value!r} is not one of {', '.join(allowed)}")
         return replace(scenario, environment=replace(scenario.environment, **{key.arg: value}))
-    if key.kind != "agent":
+    if key.kind != SweepKind.AGENT:
         raise EditError(f"{key.text}: not a scenario edit")
     try:
         agent = scenario.agent(key.target)

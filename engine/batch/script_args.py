@@ -75,6 +75,11 @@ def set_call_argument(script: str, func: str, arg: str, value: Any, index: int |
     def at(lineno: int, col: int) -> int:  # ast columns are UTF-8 byte offsets
         return starts[lineno - 1] + col
 
+    def end(node: ast.expr | ast.keyword) -> int:
+        """Byte offset just past a parsed node (parsed nodes always carry their end position)."""
+        assert node.end_lineno is not None and node.end_col_offset is not None
+        return at(node.end_lineno, node.end_col_offset)
+
     edits: list[tuple[int, int, bytes]] = []
     for call in calls:
         target = next((kw.value for kw in call.keywords if kw.arg == arg), None)
@@ -82,12 +87,12 @@ def set_call_argument(script: str, func: str, arg: str, value: Any, index: int |
                 isinstance(a, ast.Starred) for a in call.args[:pos + 1]):
             target = call.args[pos]
         if target is not None:
-            edits.append((at(target.lineno, target.col_offset), at(target.end_lineno, target.end_col_offset), text))
+            edits.append((at(target.lineno, target.col_offset), end(target), text))
             continue
-        close = at(call.end_lineno, call.end_col_offset) - 1  # the closing parenthesis
-        parts = [*call.args, *call.keywords]
+        close = end(call) - 1  # the closing parenthesis
+        parts: list[ast.expr | ast.keyword] = [*call.args, *call.keywords]
         if parts:
-            last_end = max(at(p.end_lineno, p.end_col_offset) for p in parts)
+            last_end = max(end(p) for p in parts)
             between = data[last_end:close]
             sep = b" " if b"," in between else b", "
             edits.append((last_end if sep == b", " else close, last_end if sep == b", " else close,

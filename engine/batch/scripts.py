@@ -7,11 +7,16 @@ configured OpenAI-compatible endpoint, which also checks its script in the sandb
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from engine.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from engine.sandbox.policy import SandboxLimits
 
 
 def run_script(script: str, seed: int | None = None, name: str = "scripted", prompt: str | None = None,
-               limits=None) -> Scenario:
+               limits: SandboxLimits | None = None) -> Scenario:
     """Run a library script in the bounded executor; returns the scenario it builds (ScriptRefused /
     ScriptFailed otherwise)."""
     from engine.sandbox import RunOptions

@@ -32,11 +32,35 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Mapping
 
-FORMATS = ("nuscenes", "openscenario")
-INTERPRETERS = ("offline", "llm")
+
+class ExportFormat(StrEnum):
+    """What each variant is exported as (the spec's ``export.formats`` strings)."""
+
+    NUSCENES = "nuscenes"
+    OPENSCENARIO = "openscenario"
+
+
+class Interpreter(StrEnum):
+    """How prompts become scripts (the spec's ``interpreter`` string)."""
+
+    OFFLINE = "offline"
+    LLM = "llm"
+
+
+class SweepKind(StrEnum):
+    """What a sweep key edits: a library function's argument, the environment or an agent."""
+
+    FUNCTION = "function"
+    ENVIRONMENT = "environment"
+    AGENT = "agent"
+
+
+FORMATS = tuple(f.value for f in ExportFormat)
+INTERPRETERS = tuple(i.value for i in Interpreter)
 AGENT_EDITS = ("speed_scale", "delay", "shift_x", "shift_y")
 ENVIRONMENT_KEYS = ("weather", "time_of_day")
 FUNCTION_KEY = re.compile(r"^(?P<func>[A-Za-z_][A-Za-z0-9_]*)(\[(?P<index>\d+)\])?\.(?P<arg>[A-Za-z_][A-Za-z0-9_]*)$")
@@ -87,7 +111,7 @@ class SweepKey:
     """One swept parameter: kind 'function' (func, index or None, arg), 'environment' (arg) or 'agent' (agent, arg)."""
 
     text: str
-    kind: str
+    kind: SweepKind
     target: str
     arg: str
     index: int | None = None
@@ -101,13 +125,16 @@ class BatchSpec:
     base: str | None = None
     script: str | None = None
     prompts: tuple[str, ...] = ()
-    interpreter: str = "offline"
+    interpreter: Interpreter = Interpreter.OFFLINE
     seeds: tuple[int, ...] | None = None
     sweep: tuple[tuple[SweepKey, tuple[Any, ...]], ...] = ()
     filter: Mapping[str, Any] | None = None
     export: ExportSpec = field(default_factory=ExportSpec)
     max_variants: int = DEFAULT_MAX_VARIANTS
     source_path: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "interpreter", Interpreter(self.interpreter))  # a plain string is accepted
 
     @property
     def source_kind(self) -> str:
@@ -129,15 +156,15 @@ def parse_sweep_key(text: str) -> SweepKey:
         arg = text.split(".", 1)[1]
         if arg not in ENVIRONMENT_KEYS:
             raise ValueError(f"unknown environment field {arg!r}; use one of {', '.join(ENVIRONMENT_KEYS)}")
-        return SweepKey(text, "environment", "environment", arg)
+        return SweepKey(text, SweepKind.ENVIRONMENT, "environment", arg)
     m = AGENT_KEY.match(text)
     if m:
         if m["edit"] not in AGENT_EDITS:
             raise ValueError(f"unknown agent edit {m['edit']!r}; use one of {', '.join(AGENT_EDITS)}")
-        return SweepKey(text, "agent", m["agent"], m["edit"])
+        return SweepKey(text, SweepKind.AGENT, m["agent"], m["edit"])
     m = FUNCTION_KEY.match(text)
     if m and m["func"] not in ("agent", "environment"):
-        return SweepKey(text, "function", m["func"], m["arg"], int(m["index"]) if m["index"] is not None else None)
+        return SweepKey(text, SweepKind.FUNCTION, m["func"], m["arg"], int(m["index"]) if m["index"] is not None else None)
     raise ValueError("expected 'function.argument', 'function[k].argument', 'environment.weather|time_of_day' "
                      f"or 'agent.<id>.{'|'.join(AGENT_EDITS)}'")
 
@@ -148,71 +175,17 @@ def _is_json_scalar(v: Any) -> bool:
 
 
 def _export_spec(doc: Any, problems: list[str]) -> ExportSpec:
-    if doc is None:
-        return ExportSpec()
-    if not isinstance(doc, Mapping):
-        problems.append("export: expected an object")
-        return ExportSpec()
-    defaults = ExportSpec()
-    kw: dict[str, Any] = {}
-    for k, v in doc.items():
-        where = f"export.{k}"
-        if k not in defaults.__dict__:
-            problems.append(f"{where}: unknown field; known: {', '.join(defaults.__dict__)}")
-        elif k == "formats":
-            vals = [v] if isinstance(v, str) else v
-            if not isinstance(vals, list) or not vals or any(f not in FORMATS for f in vals):
-                problems.append(f"{where}: expected a non-empty list of {', '.join(FORMATS)}")
-            else:
-                kw[k] = tuple(dict.fromkeys(vals))
-        elif k == "size":
-            if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) and 16 <= x <= 4096 for x in v)):
-                problems.append(f"{where}: expected [width, height], integers 16..4096")
-            else:
-                kw[k] = (v[0], v[1])
-        elif k == "frames":
-            if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
-                problems.append(f"{where}: expected a positive integer or null")
-            else:
-                kw[k] = v
-        elif k in ("steps", "jpeg_quality", "osc_version"):
-            lo, hi = {"steps": (1, 1000), "jpeg_quality": (1, 100), "osc_version": (0, 3)}[k]
-            if not (isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi):
-                problems.append(f"{where}: expected an integer in {lo}..{hi}")
-            else:
-                kw[k] = v
-        elif k == "guidance_scale":
-            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0):
-                problems.append(f"{where}: expected a number >= 0")
-            else:
-                kw[k] = float(v)
-        elif k in ("lidar_stub", "videos", "guidance"):
-            if not isinstance(v, bool):
-                problems.append(f"{where}: expected true or false")
-            else:
-                kw[k] = v
-        elif k == "model_dir":
-            if v is not None and not isinstance(v, str):
-                problems.append(f"{where}: expected a folder path or null")
-            else:
-                kw[k] = v
-        elif k in ("backend", "device", "version"):
-            if not isinstance(v, str) or not v:
-                problems.append(f"{where}: expected a non-empty string")
-            else:
-                kw[k] = v
-    try:
-        from engine.worldmodel.registry import BACKEND_NAMES
-    except ImportError:  # pragma: no cover - the world models are part of the engine
-        BACKEND_NAMES = ("naive", "diffusion")
-    if kw.get("backend", defaults.backend) not in BACKEND_NAMES:
-        problems.append(f"export.backend: unknown backend {kw['backend']!r}; use one of {', '.join(BACKEND_NAMES)}")
-    if kw.get("backend") == "diffusion" and not kw.get("model_dir") and "nuscenes" in kw.get("formats", defaults.formats):
-        problems.append("export.model_dir: the diffusion backend needs a local model folder")
-    return ExportSpec(**kw)
+    """The spec's `export` object through the validated config model (`engine.config.batch`), as the
+    ExportSpec record; problems are appended in the spec's 'export.field: reason' form."""
+    from engine.config.batch import parse_batch_export
+    from engine.worldmodel.registry import BACKEND_NAMES
+
+    cfg, found = parse_batch_export(doc, BACKEND_NAMES)
+    problems.extend(found)
+    return ExportSpec(**cfg.spec_fields())
 
 
-def parse_spec(doc: Any, base_dir: str | os.PathLike = ".", source: str | None = None) -> BatchSpec:
+def parse_spec(doc: Any, base_dir: str | os.PathLike[str] = ".", source: str | None = None) -> BatchSpec:
     """Validate a parsed spec document; relative paths are resolved against `base_dir`."""
     problems: list[str] = []
     if not isinstance(doc, Mapping):
@@ -256,9 +229,10 @@ def parse_spec(doc: Any, base_dir: str | os.PathLike = ".", source: str | None =
     if len(given) != 1 and not any(p.startswith(("base", "script", "prompts")) for p in problems):
         problems.append("(top): give exactly one of base, script or prompts"
                         + (f" (got {', '.join(given)})" if given else ""))
-    interpreter = doc.get("interpreter", "offline")
+    interpreter = doc.get("interpreter", Interpreter.OFFLINE.value)
     if interpreter not in INTERPRETERS:
         problems.append(f"interpreter: expected one of {', '.join(INTERPRETERS)}")
+        interpreter = Interpreter.OFFLINE.value
 
     seeds = doc.get("seeds")
     seed_list = None
@@ -294,7 +268,7 @@ def parse_spec(doc: Any, base_dir: str | os.PathLike = ".", source: str | None =
             if any(not _is_json_scalar(v) for v in values):
                 problems.append(f"{where}: values must be numbers, strings, booleans, null or lists of them")
                 continue
-            if sk.kind == "environment":
+            if sk.kind == SweepKind.ENVIRONMENT:
                 from engine.scenario.model import TIMES_OF_DAY, WEATHERS
 
                 allowed = WEATHERS if sk.arg == "weather" else TIMES_OF_DAY
@@ -303,7 +277,7 @@ def parse_spec(doc: Any, base_dir: str | os.PathLike = ".", source: str | None =
                     problems.append(f"{where}: {bad[0]!r} is not one of {', '.join(allowed)}")
                     continue
             sweep.append((sk, tuple(values)))
-    if any(sk.kind == "function" for sk, _ in sweep) and not (script or prompts or base):
+    if any(sk.kind == SweepKind.FUNCTION for sk, _ in sweep) and not (script or prompts or base):
         problems.append("sweep: function-argument sweeps need a script, prompts or a base scenario with a script")
 
     flt = doc.get("filter")
@@ -324,12 +298,12 @@ def parse_spec(doc: Any, base_dir: str | os.PathLike = ".", source: str | None =
         max_variants = DEFAULT_MAX_VARIANTS
     if problems:
         raise BatchSpecError(problems, source)
-    return BatchSpec(name=name.strip(), base=base, script=script, prompts=tuple(prompts), interpreter=interpreter,
+    return BatchSpec(name=name.strip(), base=base, script=script, prompts=tuple(prompts), interpreter=Interpreter(interpreter),
                      seeds=seed_list, sweep=tuple(sweep), filter=flt, export=export, max_variants=max_variants,
                      source_path=source)
 
 
-def load_spec(path: str | os.PathLike) -> BatchSpec:
+def load_spec(path: str | os.PathLike[str]) -> BatchSpec:
     """Read and validate a spec file; BatchSpecError lists every problem."""
     p = Path(path)
     try:

@@ -11,10 +11,19 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from engine.batch.spec import BatchSpec, BatchSpecError
+
+
+class VariantSource(StrEnum):
+    """Where a variant's scenario comes from (the value is written in batch.json and hashed into keys)."""
+
+    BASE = "base"
+    SCRIPT = "script"
+    PROMPT = "prompt"
 
 
 @dataclass(frozen=True)
@@ -24,12 +33,15 @@ class Variant:
 
     index: int
     id: str
-    source: str
+    source: VariantSource
     seed: int | None
     params: dict[str, Any] = field(default_factory=dict)
     prompt: str | None = None
     script: str | None = None
     key: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", VariantSource(self.source))  # a plain string is accepted
 
     @property
     def label(self) -> str:
@@ -43,7 +55,7 @@ class Variant:
         return " ".join(bits)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "id": self.id, "source": self.source, "seed": self.seed,
+        return {"index": self.index, "id": self.id, "source": self.source.value, "seed": self.seed,
                 "params": dict(self.params), "prompt": self.prompt, "key": self.key}
 
 
@@ -57,12 +69,13 @@ def _base_digest(spec: BatchSpec) -> str:
 
 def expand_variants(spec: BatchSpec) -> list[Variant]:
     """Every variant of the spec in a deterministic order; BatchSpecError when more than max_variants."""
+    sources: list[tuple[VariantSource, str | None, str | None]]
     if spec.prompts:
-        sources = [("prompt", p, None) for p in spec.prompts]
+        sources = [(VariantSource.PROMPT, p, None) for p in spec.prompts]
     elif spec.script is not None:
-        sources = [("script", None, spec.script)]
+        sources = [(VariantSource.SCRIPT, None, spec.script)]
     else:
-        sources = [("base", None, None)]
+        sources = [(VariantSource.BASE, None, None)]
     seeds = list(spec.seeds) if spec.seeds is not None else [None]
     keys = [k for k, _ in spec.sweep]
     combos = list(itertools.product(*[vals for _, vals in spec.sweep])) if spec.sweep else [()]
@@ -72,11 +85,11 @@ def expand_variants(spec: BatchSpec) -> list[Variant]:
                              spec.source_path)
     base_digest = _base_digest(spec)
     export = spec.export.to_dict()
-    out = []
+    out: list[Variant] = []
     for i, ((kind, prompt, script), seed, combo) in enumerate(itertools.product(sources, seeds, combos)):
         params = {k.text: v for k, v in zip(keys, combo)}
-        ident = {"source": kind, "prompt": prompt, "script": script, "base": base_digest,
-                 "interpreter": spec.interpreter if kind == "prompt" else None,
+        ident = {"source": kind.value, "prompt": prompt, "script": script, "base": base_digest,
+                 "interpreter": spec.interpreter.value if kind == VariantSource.PROMPT else None,
                  "seed": seed, "params": params, "filter": spec.filter, "export": export}
         key = hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:20]
         out.append(Variant(i, f"v{i:04d}", kind, seed, params, prompt, script, key))

@@ -55,9 +55,9 @@ Intents (`Scenario.intents`): ``contact``, ``near_miss`` (``max_ttc``, ``max_dis
 ``wrong_way``; all take ``t_start`` / ``t_end``. A met intent turns what it explains into one
 ``intent_met`` info finding; an unmet one is an error (see `engine.checks.intents`).
 """
-from engine.checks.config import CHECK_NAMES, DEFAULT_CLASS_LIMITS, CheckConfig, ClassLimits
-from engine.checks.findings import CheckReport, Finding, Severity
-from engine.checks.intents import INTENT_KINDS
+from engine.checks.config import CHECK_NAMES, DEFAULT_CLASS_LIMITS, CheckConfig, CheckName, ClassLimits
+from engine.checks.findings import CheckReport, Finding, FindingCode, Severity
+from engine.checks.intents import INTENT_KINDS, IntentKind
 from engine.checks.query import (
     TimelineMark,
     flagged_agents,
@@ -70,8 +70,8 @@ from engine.checks.relations import EgoRelations, ego_relations
 from engine.checks.runner import check_scenario
 
 __all__ = [
-    "CHECK_NAMES", "DEFAULT_CLASS_LIMITS", "CheckConfig", "ClassLimits",
-    "CheckReport", "Finding", "Severity", "INTENT_KINDS",
+    "CHECK_NAMES", "DEFAULT_CLASS_LIMITS", "CheckConfig", "CheckName", "ClassLimits",
+    "CheckReport", "Finding", "FindingCode", "Severity", "INTENT_KINDS", "IntentKind",
     "TimelineMark", "flagged_agents", "flagged_times", "parse_match_spec", "report_matches", "timeline_marks",
     "EgoRelations", "ego_relations", "check_scenario",
 ]

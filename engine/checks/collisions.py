@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.checks.config import CheckConfig
-from engine.checks.findings import Finding, Severity, pair_names
+from engine.checks.findings import Finding, FindingCode, Severity, pair_names
 from engine.checks.geometry import box_corners, obb_penetration, overlap_centroids, time_to_overlap
 from engine.checks.pairs import PairGrid, max_steps
-from engine.checks.sampling import SampledScene, runs_2d
+from engine.checks.sampling import FloatArray, IntArray, Poses, SampledScene, runs_2d
 
 REFINE_STEPS = 16      # sub-samples per frame step when refining a contact start
 TUNNEL_STEPS = 8       # sub-samples per frame step when looking for contacts between frames
@@ -41,7 +42,7 @@ class ContactEvent:
     static: bool          # neither agent moves during the overlap
 
 
-def _depth_at(scene: SampledScene, a: np.ndarray, b: np.ndarray, times: np.ndarray):
+def _depth_at(scene: SampledScene, a: IntArray, b: IntArray, times: FloatArray) -> tuple[FloatArray, Poses, Poses]:
     """SAT depth of rows a, b (E,) at times (E, S), with both sets of poses; NaN where one is absent."""
     pa, pb = scene.poses_at(a, times), scene.poses_at(b, times)
     d = obb_penetration(pb.x - pa.x, pb.y - pa.y, pa.yaw, scene.half_length[a][:, None],
@@ -50,8 +51,13 @@ def _depth_at(scene: SampledScene, a: np.ndarray, b: np.ndarray, times: np.ndarr
     return np.where(pa.present & pb.present, d, np.nan), pa, pb
 
 
-def first_touch(scene: SampledScene, a: np.ndarray, b: np.ndarray, t0: np.ndarray, t1: np.ndarray,
-                tol: float, steps: int = REFINE_STEPS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _corners_at(scene: SampledScene, rows: IntArray, frames: IntArray) -> FloatArray:
+    """(E, 4, 2) footprint corners of rows at frames (E,) (the values of `scene.corners[rows, frames]`)."""
+    return scene.corners_at(rows, frames)
+
+
+def first_touch(scene: SampledScene, a: IntArray, b: IntArray, t0: FloatArray, t1: FloatArray,
+                tol: float, steps: int = REFINE_STEPS) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
     """First touch of rows a, b (E,) in (t0, t1] (E,): (time, relative speed, found) arrays (E,).
 
     Sub-samples the step, takes the first sample overlapping by more than `tol`, and adds to the
@@ -97,7 +103,7 @@ def contact_events(scene: SampledScene, grid: PairGrid, cfg: CheckConfig) -> lis
         has = rows[pos] == grid.p
         dmat[pos[has], grid.k[has]] = np.nan_to_num(grid.depth[has], nan=-np.inf)
         depth = [dmat[q, k0:k1 + 1].max() for q, k0, k1 in zip(rr, k0s, k1s)]
-        where = overlap_centroids(scene.corners[a, k0s], scene.corners[b, k0s])
+        where = overlap_centroids(_corners_at(scene, a, k0s), _corners_at(scene, b, k0s))
         for n in range(r.size):
             k0, k1, aa, bb = int(k0s[n]), int(k1s[n]), int(a[n]), int(b[n])
             static = bool((speed[[aa, bb], k0:k1 + 1] < cfg.moving_speed).all())
@@ -133,9 +139,15 @@ def _between_frames(scene: SampledScene, grid: PairGrid, cfg: CheckConfig) -> li
     wy = (scene.y[b, k + 1] - scene.y[a, k + 1] - ry) / dt
     grow_a = scene.radius[a] * np.abs(scene.yaw[a, k + 1] - scene.yaw[a, k]) + SWEEP_MARGIN
     grow_b = scene.radius[b] * np.abs(scene.yaw[b, k + 1] - scene.yaw[b, k]) + SWEEP_MARGIN
-    ttc = time_to_overlap(rx, ry, wx, wy, scene.yaw[a, k], scene.half_length[a] + grow_a,
-                          scene.half_width[a] + grow_a, scene.yaw[b, k], scene.half_length[b] + grow_b,
-                          scene.half_width[b] + grow_b)
+    hl_a, hw_a = scene.half_length[a] + grow_a, scene.half_width[a] + grow_a
+    hl_b, hw_b = scene.half_length[b] + grow_b, scene.half_width[b] + grow_b
+    # the grown boxes can only meet during the step if their circumcircles can: the centres close at
+    # most |w| dt (the steps where they cannot have a TTC beyond dt and are left out unchanged)
+    near = np.flatnonzero(np.hypot(rx, ry) - np.hypot(hl_a, hw_a) - np.hypot(hl_b, hw_b)
+                          <= np.hypot(wx, wy) * dt + 1e-6)
+    a, b, k, rx, ry, wx, wy = a[near], b[near], k[near], rx[near], ry[near], wx[near], wy[near]
+    ttc = time_to_overlap(rx, ry, wx, wy, scene.yaw[a, k], hl_a[near], hw_a[near], scene.yaw[b, k], hl_b[near],
+                          hw_b[near])
     c = np.flatnonzero(ttc <= dt)
     if c.size == 0:
         return []
@@ -171,7 +183,7 @@ def collision_findings(scene: SampledScene, events: list[ContactEvent]) -> list[
         until = "" if e.t_end - e.t_contact < 1e-9 else f" until {e.t_end:.2f} s"
         metrics = {"contact_time": e.t_contact, "max_depth": e.max_depth, "relative_speed": e.rel_speed}
         if e.static:
-            out.append(Finding("overlap", Severity.WARNING, e.t_contact, e.t_end, (ida, idb),
+            out.append(Finding(FindingCode.OVERLAP, Severity.WARNING, e.t_contact, e.t_end, (ida, idb),
                                f"{boxes} overlap by up to {e.max_depth:.2f} m while both stand still, from "
                                f"{e.t_contact:.2f} s{until}.", e.where, metrics))
             continue
@@ -181,7 +193,7 @@ def collision_findings(scene: SampledScene, events: list[ContactEvent]) -> list[
         else:
             msg = (f"{names} collide at {e.t_contact:.2f} s at {e.rel_speed:.1f} m/s relative speed; "
                    f"the boxes overlap by up to {e.max_depth:.2f} m{until}.")
-        out.append(Finding("collision", Severity.ERROR, e.t_contact, e.t_end, (ida, idb), msg, e.where, metrics))
+        out.append(Finding(FindingCode.COLLISION, Severity.ERROR, e.t_contact, e.t_end, (ida, idb), msg, e.where, metrics))
     return out
 
 
@@ -216,7 +228,7 @@ def close_pass_findings(scene: SampledScene, grid: PairGrid, cfg: CheckConfig,
         sev = Severity.WARNING if a == 0 else bg
         where = ((scene.x[a, km] + scene.x[b, km]) / 2, (scene.y[a, km] + scene.y[b, km]) / 2)
         out.append(Finding(
-            "close_pass", sev, scene.times[k0], scene.times[k1], (ida, idb),
+            FindingCode.CLOSE_PASS, sev, scene.times[k0], scene.times[k1], (ida, idb),
             f"{pair_names(ida, idb)} pass {g:.2f} m apart at {scene.times[km]:.2f} s "
             f"at {speed[rr, km]:.1f} m/s relative speed.",
             where, {"min_gap": g, "t_min_gap": float(scene.times[km]), "relative_speed": float(speed[rr, km])}))

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
+from enum import StrEnum
 from typing import Any, Mapping
 
 INF = math.inf
 
-CHECK_NAMES = (
-    "collision",       # box overlaps between any two agents (when, who, where)
-    "proximity",       # close passes (small footprint gap without contact)
-    "ego",             # time-to-collision and time headway to the ego
-    "pet",             # post-encroachment time where paths cross
-    "offroad",         # boxes leaving the drivable area; pedestrians on the roadway
-    "lane_direction",  # driving against the lane direction
-    "kinematics",      # per-class feasibility: speed, accel, jerk, yaw rate, curvature, lateral accel, slip
-    "teleport",        # position jumps inconsistent with the speed
-)
+class CheckName(StrEnum):
+    """The checks `CheckConfig.checks` can enable (members compare equal to the plain strings)."""
+
+    COLLISION = "collision"            # box overlaps between any two agents (when, who, where)
+    PROXIMITY = "proximity"            # close passes (small footprint gap without contact)
+    EGO = "ego"                        # time-to-collision and time headway to the ego
+    PET = "pet"                        # post-encroachment time where paths cross
+    OFFROAD = "offroad"                # boxes leaving the drivable area; pedestrians on the roadway
+    LANE_DIRECTION = "lane_direction"  # driving against the lane direction
+    KINEMATICS = "kinematics"          # per-class feasibility: speed, accel, jerk, yaw rate, curvature, lateral accel, slip
+    TELEPORT = "teleport"              # position jumps inconsistent with the speed
+
+
+CHECK_NAMES: tuple[str, ...] = tuple(c.value for c in CheckName)     # plain strings, in this order
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from engine.checks.config import CheckConfig
-from engine.checks.findings import Finding, Severity
+from engine.checks.findings import Finding, FindingCode, Severity
 from engine.checks.relations import gap_at
-from engine.checks.sampling import SampledScene, runs_2d
+from engine.checks.sampling import FloatArray, SampledScene, runs_2d
 
 
 def _span(scene: SampledScene, k0: int, k1: int, what: str) -> str:
@@ -14,7 +14,7 @@ def _span(scene: SampledScene, k0: int, k1: int, what: str) -> str:
     return "" if k1 == k0 else f"; {what} from {scene.times[k0]:.2f} to {scene.times[k1]:.2f} s"
 
 
-def near_miss_findings(scene: SampledScene, rel: dict[str, np.ndarray], cfg: CheckConfig,
+def near_miss_findings(scene: SampledScene, rel: dict[str, FloatArray], cfg: CheckConfig,
                        skip_rows: set[int]) -> list[Finding]:
     """A warning per run of frames where the TTC to the ego is below `ttc_warning` and the boxes do not overlap.
 
@@ -34,14 +34,14 @@ def near_miss_findings(scene: SampledScene, rel: dict[str, np.ndarray], cfg: Che
         aid = scene.ids[r]
         where = (float((scene.x[0, km] + scene.x[r, km]) / 2), float((scene.y[0, km] + scene.y[r, km]) / 2))
         out.append(Finding(
-            "near_miss", Severity.WARNING, scene.times[k0], scene.times[k1], ("ego", aid),
+            FindingCode.NEAR_MISS, Severity.WARNING, scene.times[k0], scene.times[k1], ("ego", aid),
             f"Time to collision between the ego and {aid} falls to {t_min:.2f} s at {scene.times[km]:.2f} s "
             f"({gap:.1f} m apart)" + _span(scene, k0, k1, f"below {cfg.ttc_warning:g} s") + ".",
             where, {"min_ttc": t_min, "t_min_ttc": float(scene.times[km]), "gap": gap, "closing_speed": closing}))
     return out
 
 
-def tailgating_findings(scene: SampledScene, rel: dict[str, np.ndarray], cfg: CheckConfig,
+def tailgating_findings(scene: SampledScene, rel: dict[str, FloatArray], cfg: CheckConfig,
                         skip_rows: set[int]) -> list[Finding]:
     """A warning per run where the ego's time headway behind an agent is below `thw_warning`."""
     thw = np.nan_to_num(rel["thw"], nan=np.inf)
@@ -53,7 +53,7 @@ def tailgating_findings(scene: SampledScene, rel: dict[str, np.ndarray], cfg: Ch
         km = k0 + int(np.argmin(thw[r, k0:k1 + 1]))
         aid = scene.ids[r]
         out.append(Finding(
-            "short_headway", Severity.WARNING, scene.times[k0], scene.times[k1], ("ego", aid),
+            FindingCode.SHORT_HEADWAY, Severity.WARNING, scene.times[k0], scene.times[k1], ("ego", aid),
             f"The ego follows {aid} at a time headway of {thw[r, km]:.2f} s at {scene.times[km]:.2f} s "
             f"({gap_at(scene, 0, r, km):.1f} m gap)" + _span(scene, k0, k1, f"below {cfg.thw_warning:g} s") + ".",
             (float(scene.x[r, km]), float(scene.y[r, km])),

@@ -14,8 +14,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
-from engine.checks.findings import Finding, Severity
+from engine.checks.findings import Finding, FindingCode, Severity
 from engine.scenario.model import Scenario
 
 
@@ -34,7 +35,7 @@ class EgoResponse:
     aeb_at: float | None
 
 
-def _gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _gap(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
     """(T,) distance between two (T, 4, 2) convex footprints (0 when they overlap)."""
     from engine.library.clearance import footprint_distances
 
@@ -75,15 +76,15 @@ def ego_response_findings(scenario: Scenario) -> list[Finding]:
     if r is not None and r.reacts and r.unreacted_contact is not None:
         who, t = r.unreacted_contact
         if r.avoided:
-            out.append(Finding("ego_avoided", Severity.INFO, t, t, ("ego", who),
+            out.append(Finding(FindingCode.EGO_AVOIDED, Severity.INFO, t, t, ("ego", who),
                                f"The reacting ego avoided the collision with {who} it would have had at {t:.2f} s "
                                f"(closest gap {r.min_gap:.2f} m).", metrics={"min_gap": r.min_gap}))
         elif r.contact is not None:
-            out.append(Finding("ego_collided", Severity.ERROR, r.contact[1], r.contact[1], ("ego", r.contact[0]),
+            out.append(Finding(FindingCode.EGO_COLLIDED, Severity.ERROR, r.contact[1], r.contact[1], ("ego", r.contact[0]),
                                f"The reacting ego still hits {r.contact[0]} at {r.contact[1]:.2f} s.",
                                metrics={"min_gap": 0.0}))
     for agent, signal, t in red_light_violations(scenario):
         sev = Severity.ERROR if agent == "ego" else Severity.WARNING
-        out.append(Finding("red_light", sev, t, t, (agent,), f"{agent} passes the stop line of {signal} on red "
+        out.append(Finding(FindingCode.RED_LIGHT, sev, t, t, (agent,), f"{agent} passes the stop line of {signal} on red "
                                                              f"at {t:.2f} s.", metrics={"t": t}))
     return out

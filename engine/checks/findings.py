@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any, Iterable, Mapping
 
 
@@ -27,6 +27,43 @@ class Severity(IntEnum):
             return cls[str(value).strip().upper()]
         except KeyError:
             raise ValueError(f"unknown severity {value!r}; expected info, warning or error") from None
+
+
+class FindingCode(StrEnum):
+    """Every code a check can report (`Finding.code` stores the plain string value, so saved reports and
+    comparisons with strings are unchanged). ``infeasible_<quantity>`` for each `ClassLimits` field."""
+
+    COLLISION = "collision"
+    OVERLAP = "overlap"
+    CLOSE_PASS = "close_pass"
+    NEAR_MISS = "near_miss"
+    SHORT_HEADWAY = "short_headway"
+    PET = "pet"
+    OFF_ROAD = "off_road"
+    JAYWALKING = "jaywalking"
+    WRONG_WAY = "wrong_way"
+    MAP_INCOMPLETE = "map_incomplete"
+    TELEPORT = "teleport"
+    NO_LIMITS = "no_limits"
+    INTENT_MET = "intent_met"
+    INTENT_UNMET = "intent_unmet"
+    EGO_AVOIDED = "ego_avoided"
+    EGO_COLLIDED = "ego_collided"
+    RED_LIGHT = "red_light"
+    INFEASIBLE_SPEED = "infeasible_speed"
+    INFEASIBLE_ACCEL = "infeasible_accel"
+    INFEASIBLE_DECEL = "infeasible_decel"
+    INFEASIBLE_JERK = "infeasible_jerk"
+    INFEASIBLE_YAW_RATE = "infeasible_yaw_rate"
+    INFEASIBLE_CURVATURE = "infeasible_curvature"
+    INFEASIBLE_LAT_ACCEL = "infeasible_lat_accel"
+    INFEASIBLE_REVERSE_SPEED = "infeasible_reverse_speed"
+    INFEASIBLE_SLIP = "infeasible_slip"
+
+    @classmethod
+    def infeasible(cls, quantity: str) -> "FindingCode":
+        """The code for a class limit exceeded (`quantity` a `ClassLimits` field); ValueError otherwise."""
+        return cls(f"infeasible_{quantity}")
 
 
 def _json_number(v: float) -> float | None:
@@ -55,20 +92,22 @@ class Finding:
     metrics: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "severity", Severity.parse(self.severity))
-        object.__setattr__(self, "agents", tuple(self.agents))
-        object.__setattr__(self, "t_start", float(self.t_start))
-        object.__setattr__(self, "t_end", float(self.t_end))
+        put = object.__setattr__
+        if type(self.code) is not str:
+            put(self, "code", str(self.code))      # a FindingCode is stored as its plain value
+        if type(self.severity) is not Severity:
+            put(self, "severity", Severity.parse(self.severity))
+        if type(self.agents) is not tuple:
+            put(self, "agents", tuple(self.agents))
+        put(self, "t_start", float(self.t_start))
+        put(self, "t_end", float(self.t_end))
         if self.where is not None:
-            object.__setattr__(self, "where", (float(self.where[0]), float(self.where[1])))
-        object.__setattr__(self, "metrics", {k: float(v) for k, v in dict(self.metrics).items()})
+            put(self, "where", (float(self.where[0]), float(self.where[1])))
+        put(self, "metrics", {k: float(v) for k, v in self.metrics.items()})
 
     def covers(self, t: float, tolerance: float = 0.0) -> bool:
         """Whether time t falls in [t_start, t_end] (widened by `tolerance` on both sides)."""
         return self.t_start - tolerance <= t <= self.t_end + tolerance
-
-    def involves(self, agent_id: str) -> bool:
-        return agent_id in self.agents
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (non-finite metrics become null)."""

@@ -10,23 +10,33 @@ normal are disjoint; rectangles have two normals each, so four axes decide.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.geometry import CORNER_SIGNS as _CORNER_SIGNS  # front-left, rear-left, rear-right, front-right
 from engine.geometry import footprint_corners
 
+FloatArray = NDArray[np.float64]
+Num = FloatArray | float                      # an array of any (broadcastable) shape, or a scalar
+Trig = tuple[Num, Num, Num, Num]              # cos yaw_a, sin yaw_a, cos yaw_b, sin yaw_b
+Axes4 = tuple[Num, Num, Num, Num]             # four arrays (or scalars) of one broadcast shape
 
-def box_corners(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, hl: np.ndarray, hw: np.ndarray) -> np.ndarray:
+
+def box_corners(x: Num, y: Num, yaw: Num, hl: Num, hw: Num) -> FloatArray:
     """Footprint corners, shape (..., 4, 2), for centres/yaws of shape (...) and half sizes broadcastable to it."""
     return footprint_corners(x, y, yaw, hl, hw)
 
 
-def _trig(yaw_a, yaw_b, trig):
+def _trig(yaw_a: Num | None, yaw_b: Num | None, trig: Trig | None) -> Trig:
+    """cos / sin of both yaws: `trig` when given, else computed (then the yaws must be given)."""
     if trig is not None:
         return trig
+    if yaw_a is None or yaw_b is None:
+        raise ValueError("the yaws are needed when trig is not given")
     return np.cos(yaw_a), np.sin(yaw_a), np.cos(yaw_b), np.sin(yaw_b)
 
 
-def _axis_terms(dx, dy, hl_a, hw_a, hl_b, hw_b, ca, sa, cb, sb):
+def _axis_terms(dx: Num, dy: Num, hl_a: Num, hw_a: Num, hl_b: Num, hw_b: Num,
+                ca: Num, sa: Num, cb: Num, sb: Num) -> tuple[Axes4, Axes4]:
     """Centre offsets d and half-sum extents r on the four SAT axes (a's length and width axes, then b's)."""
     c = np.abs(ca * cb + sa * sb)          # |cos(yaw_b - yaw_a)|
     s = np.abs(sa * cb - ca * sb)          # |sin(yaw_b - yaw_a)|
@@ -36,7 +46,8 @@ def _axis_terms(dx, dy, hl_a, hw_a, hl_b, hw_b, ca, sa, cb, sb):
     return d, r
 
 
-def obb_penetration(dx, dy, yaw_a, hl_a, hw_a, yaw_b, hl_b, hw_b, trig=None) -> np.ndarray:
+def obb_penetration(dx: Num, dy: Num, yaw_a: Num | None, hl_a: Num, hw_a: Num, yaw_b: Num | None, hl_b: Num,
+                    hw_b: Num, trig: Trig | None = None) -> FloatArray:
     """Signed SAT depth of two oriented rectangles, broadcast shape (...).
 
     dx, dy: centre of b minus centre of a. Positive: the boxes overlap, and this is the smallest
@@ -45,13 +56,14 @@ def obb_penetration(dx, dy, yaw_a, hl_a, hw_a, yaw_b, hl_b, hw_b, trig=None) -> 
     trig: (cos yaw_a, sin yaw_a, cos yaw_b, sin yaw_b) when already at hand.
     """
     d, r = _axis_terms(dx, dy, hl_a, hw_a, hl_b, hw_b, *_trig(yaw_a, yaw_b, trig))
-    out = r[0] - np.abs(d[0])
+    out: FloatArray = r[0] - np.abs(d[0])
     for dk, rk in zip(d[1:], r[1:]):
         out = np.minimum(out, rk - np.abs(dk))
     return out
 
 
-def time_to_overlap(dx, dy, rvx, rvy, yaw_a, hl_a, hw_a, yaw_b, hl_b, hw_b, trig=None) -> np.ndarray:
+def time_to_overlap(dx: Num, dy: Num, rvx: Num, rvy: Num, yaw_a: Num | None, hl_a: Num, hw_a: Num,
+                    yaw_b: Num | None, hl_b: Num, hw_b: Num, trig: Trig | None = None) -> FloatArray:
     """Time until two rectangles first touch if both keep their current velocity and heading, shape (...).
 
     dx, dy: centre of b minus centre of a; rvx, rvy: velocity of b minus velocity of a.
@@ -62,8 +74,8 @@ def time_to_overlap(dx, dy, rvx, rvy, yaw_a, hl_a, hw_a, yaw_b, hl_b, hw_b, trig
     the classic gap / closing speed. trig: as for `obb_penetration`.
     """
     ca, sa, cb, sb = _trig(yaw_a, yaw_b, trig)
-    d, r = _axis_terms(dx, dy, hl_a, hw_a, hl_b, hw_b, ca, sa, cb, sb)
-    d, r = np.stack(np.broadcast_arrays(*d)), np.stack(np.broadcast_arrays(*r))
+    d4, r4 = _axis_terms(dx, dy, hl_a, hw_a, hl_b, hw_b, ca, sa, cb, sb)
+    d, r = np.stack(np.broadcast_arrays(*d4)), np.stack(np.broadcast_arrays(*r4))
     v = np.stack(np.broadcast_arrays(rvx * ca + rvy * sa, rvy * ca - rvx * sa, rvx * cb + rvy * sb, rvy * cb - rvx * sb))
     v, d, r = np.broadcast_arrays(v, d, r)
     moving = np.abs(v) > 1e-9
@@ -76,25 +88,28 @@ def time_to_overlap(dx, dy, rvx, rvy, yaw_a, hl_a, hw_a, yaw_b, hl_b, hw_b, trig
     t_enter = lo.max(axis=0)
     t_exit = hi.min(axis=0)
     hit = (t_enter <= t_exit) & (t_exit > 0.0)
-    return np.where(hit, np.maximum(t_enter, 0.0), np.inf)
+    out: FloatArray = np.where(hit, np.maximum(t_enter, 0.0), np.inf)
+    return out
 
 
-def _corner_box_distance(cx, cy, c, s, hl_p, hw_p, hl_q, hw_q) -> np.ndarray:
+def _corner_box_distance(cx: Num, cy: Num, c: Num, s: Num, hl_p: Num, hw_p: Num, hl_q: Num, hw_q: Num) -> FloatArray:
     """Least distance from the 4 corners of box p to the axis-aligned box q (half sizes hl_q, hw_q).
 
     Box p has its centre at (cx, cy) in q's frame and is rotated by the angle with cosine c and
     sine s relative to q. Result broadcasts to the shape of the inputs.
     """
-    best = None
+    best: FloatArray | None = None
     for sl, sw in _CORNER_SIGNS:
         px = cx + c * sl * hl_p - s * sw * hw_p
         py = cy + s * sl * hl_p + c * sw * hw_p
-        d = np.hypot(np.maximum(np.abs(px) - hl_q, 0.0), np.maximum(np.abs(py) - hw_q, 0.0))
+        d: FloatArray = np.hypot(np.maximum(np.abs(px) - hl_q, 0.0), np.maximum(np.abs(py) - hw_q, 0.0))
         best = d if best is None else np.minimum(best, d)
+    assert best is not None      # four corners
     return best
 
 
-def obb_gap(dx, dy, yaw_a, hl_a, hw_a, yaw_b, hl_b, hw_b, depth: np.ndarray | None = None, trig=None) -> np.ndarray:
+def obb_gap(dx: Num, dy: Num, yaw_a: Num | None, hl_a: Num, hw_a: Num, yaw_b: Num | None, hl_b: Num, hw_b: Num,
+            depth: FloatArray | None = None, trig: Trig | None = None) -> FloatArray:
     """Exact distance between two oriented rectangles (0 where they overlap), broadcast shape (...).
 
     dx, dy: centre of b minus centre of a. Two disjoint convex polygons are closest at a vertex of
@@ -110,22 +125,24 @@ def obb_gap(dx, dy, yaw_a, hl_a, hw_a, yaw_b, hl_b, hw_b, depth: np.ndarray | No
     gap = np.minimum(b_in_a, a_in_b)
     if depth is None:
         depth = obb_penetration(dx, dy, yaw_a, hl_a, hw_a, yaw_b, hl_b, hw_b, trig=(ca, sa, cb, sb))
-    return np.where(depth > 0.0, 0.0, gap)
+    out: FloatArray = np.where(depth > 0.0, 0.0, gap)
+    return out
 
 
-def headings_from_velocity(vx: np.ndarray, vy: np.ndarray, yaw: np.ndarray, min_speed: float = 0.2) -> np.ndarray:
+def headings_from_velocity(vx: FloatArray, vy: FloatArray, yaw: FloatArray, min_speed: float = 0.2) -> FloatArray:
     """Direction of travel (rad), falling back to the yaw where slower than `min_speed`; shape of the inputs."""
     moving = np.hypot(vx, vy) >= min_speed
-    return np.where(moving, np.arctan2(vy, vx), yaw)
+    out: FloatArray = np.where(moving, np.arctan2(vy, vx), yaw)
+    return out
 
 
-def overlap_centroids(corners_a: np.ndarray, corners_b: np.ndarray) -> np.ndarray:
+def overlap_centroids(corners_a: FloatArray, corners_b: FloatArray) -> FloatArray:
     """Centroids (N, 2) of the intersections of N pairs of footprints (N, 4, 2) (vectorised shapely);
     the midpoint of the two centres where they only touch or are apart."""
     import shapely
 
     ca, cb = np.asarray(corners_a, dtype=np.float64), np.asarray(corners_b, dtype=np.float64)
-    mid = (ca.mean(-2) + cb.mean(-2)) / 2
+    mid: FloatArray = (ca.mean(-2) + cb.mean(-2)) / 2
     if ca.shape[0] == 0:
         return mid
     inter = shapely.intersection(shapely.polygons(ca), shapely.polygons(cb))
@@ -135,8 +152,3 @@ def overlap_centroids(corners_a: np.ndarray, corners_b: np.ndarray) -> np.ndarra
         out[ok] = shapely.get_coordinates(shapely.centroid(inter[ok]))
     return out
 
-
-def overlap_centroid(corners_a: np.ndarray, corners_b: np.ndarray) -> tuple[float, float]:
-    """Centroid (x, y) of the intersection of two footprints (4, 2); see `overlap_centroids`."""
-    c = overlap_centroids(np.asarray(corners_a)[None], np.asarray(corners_b)[None])[0]
-    return float(c[0]), float(c[1])

@@ -28,44 +28,62 @@ is removed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Callable, Mapping
 
 import numpy as np
 
 from engine.checks.collisions import contact_events
 from engine.checks.config import CheckConfig
-from engine.checks.findings import Finding, Severity
+from engine.checks.findings import Finding, FindingCode, Severity
 from engine.checks.lanes import wrong_way_findings
 from engine.checks.offroad import offroad_findings
-from engine.checks.pairs import pair_grid
+from engine.checks.pairs import PairGrid, pair_grid
 from engine.checks.pet import pair_pet
 from engine.checks.relations import ttc_between
-from engine.checks.sampling import SampledScene
+from engine.checks.sampling import BoolArray, FloatArray, SampledScene
+from engine.scenario.map_elements import RoadMap
 from engine.scenario.model import EGO_ID, Intent, Scenario
 
-PAIR_KINDS = ("contact", "near_miss", "min_ttc", "min_distance", "pet")
-AGENT_KINDS = ("off_road", "wrong_way")
+
+
+class IntentKind(StrEnum):
+    """The supported `Intent.kind` values (equal to the strings the scenario files hold)."""
+
+    CONTACT = "contact"
+    NEAR_MISS = "near_miss"
+    MIN_TTC = "min_ttc"
+    MIN_DISTANCE = "min_distance"
+    PET = "pet"
+    OFF_ROAD = "off_road"
+    WRONG_WAY = "wrong_way"
+
+
+PAIR_KINDS: tuple[str, ...] = tuple(k.value for k in (IntentKind.CONTACT, IntentKind.NEAR_MISS, IntentKind.MIN_TTC,
+                                                      IntentKind.MIN_DISTANCE, IntentKind.PET))
+AGENT_KINDS: tuple[str, ...] = (IntentKind.OFF_ROAD.value, IntentKind.WRONG_WAY.value)
 INTENT_KINDS = PAIR_KINDS + AGENT_KINDS
 
 _WINDOW = ("t_start", "t_end")
 _PARAMS: dict[str, tuple[str, ...]] = {
-    "contact": _WINDOW,
-    "near_miss": _WINDOW + ("max_ttc", "max_distance", "min_distance"),
-    "min_ttc": _WINDOW + ("min", "max"),
-    "min_distance": _WINDOW + ("min", "max"),
-    "pet": _WINDOW + ("min", "max"),
-    "off_road": _WINDOW,
-    "wrong_way": _WINDOW,
+    IntentKind.CONTACT: _WINDOW,
+    IntentKind.NEAR_MISS: _WINDOW + ("max_ttc", "max_distance", "min_distance"),
+    IntentKind.MIN_TTC: _WINDOW + ("min", "max"),
+    IntentKind.MIN_DISTANCE: _WINDOW + ("min", "max"),
+    IntentKind.PET: _WINDOW + ("min", "max"),
+    IntentKind.OFF_ROAD: _WINDOW,
+    IntentKind.WRONG_WAY: _WINDOW,
 }
-_EXPLAINS: dict[str, tuple[str, ...]] = {
-    "contact": ("collision", "overlap", "near_miss", "close_pass", "pet", "short_headway"),
-    "near_miss": ("near_miss", "close_pass", "pet", "short_headway"),
-    "min_ttc": ("near_miss",),
-    "min_distance": ("close_pass",),
-    "pet": ("pet",),
-    "off_road": ("off_road",),
-    "wrong_way": ("wrong_way",),
+_C = FindingCode
+_EXPLAINS: dict[str, tuple[FindingCode, ...]] = {
+    IntentKind.CONTACT: (_C.COLLISION, _C.OVERLAP, _C.NEAR_MISS, _C.CLOSE_PASS, _C.PET, _C.SHORT_HEADWAY),
+    IntentKind.NEAR_MISS: (_C.NEAR_MISS, _C.CLOSE_PASS, _C.PET, _C.SHORT_HEADWAY),
+    IntentKind.MIN_TTC: (_C.NEAR_MISS,),
+    IntentKind.MIN_DISTANCE: (_C.CLOSE_PASS,),
+    IntentKind.PET: (_C.PET,),
+    IntentKind.OFF_ROAD: (_C.OFF_ROAD,),
+    IntentKind.WRONG_WAY: (_C.WRONG_WAY,),
 }
 
 
@@ -79,6 +97,10 @@ class IntentResult:
 
 class IntentError(ValueError):
     """A malformed intent (the message names what is wrong)."""
+
+
+# (index, kind, agent ids, params, scenario, sampled scene, config) -> result
+Handler = Callable[[int, str, tuple[str, ...], Mapping[str, float], Scenario, SampledScene, CheckConfig], IntentResult]
 
 
 def _params(i: int, intent: Intent) -> dict[str, float]:
@@ -115,7 +137,7 @@ def _agents(i: int, intent: Intent, scene: SampledScene) -> tuple[str, ...]:
     return ids
 
 
-def _window(p: Mapping[str, float], times: np.ndarray) -> tuple[float, float, np.ndarray]:
+def _window(p: Mapping[str, float], times: FloatArray) -> tuple[float, float, BoolArray]:
     t0, t1 = p.get("t_start", float(times[0])), p.get("t_end", float(times[-1]))
     return t0, t1, (times >= t0 - 1e-9) & (times <= t1 + 1e-9)
 
@@ -136,38 +158,40 @@ def evaluate_intents(scenario: Scenario, scene: SampledScene, cfg: CheckConfig) 
                                   f"supported: {', '.join(INTENT_KINDS)}")
             params = _params(i, intent)
             ids = _agents(i, intent, scene)
-            handler: Callable[..., IntentResult] = _HANDLERS[intent.kind]
+            handler: Handler = _HANDLERS[intent.kind]
             results.append(handler(i, intent.kind, ids, params, scenario, scene, cfg))
         except IntentError as e:
-            results.append(IntentResult(Finding("intent_unmet", Severity.ERROR, t0, t1, tuple(intent.agents),
+            results.append(IntentResult(Finding(FindingCode.INTENT_UNMET, Severity.ERROR, t0, t1, tuple(intent.agents),
                                                 f"Intent cannot be checked: {e}.", metrics={"intent": i})))
     return results
 
 
 def _result(i: int, met: bool, kind: str, ids: tuple[str, ...], p: Mapping[str, float], why: str,
-            t0: float, t1: float, where=None, metrics: Mapping[str, float] | None = None,
+            t0: float, t1: float, where: tuple[float, float] | None = None, metrics: Mapping[str, float] | None = None,
             explains_agents: list[frozenset[str]] | None = None) -> IntentResult:
     head = f"Intent {i} ({_describe(kind, ids, p)})"
     m = {"intent": i, **(metrics or {})}
     if met:
-        f = Finding("intent_met", Severity.INFO, t0, t1, ids, f"{head} is met: {why}.", where, m)
+        f = Finding(FindingCode.INTENT_MET, Severity.INFO, t0, t1, ids, f"{head} is met: {why}.", where, m)
         groups = explains_agents if explains_agents is not None else [frozenset(ids)]
         return IntentResult(f, [(code, g) for g in groups for code in _EXPLAINS[kind]])
-    return IntentResult(Finding("intent_unmet", Severity.ERROR, t0, t1, ids, f"{head} is not met: {why}.", where, m))
+    return IntentResult(Finding(FindingCode.INTENT_UNMET, Severity.ERROR, t0, t1, ids, f"{head} is not met: {why}.", where, m))
 
 
-def _both(sub: SampledScene) -> np.ndarray:
+def _both(sub: SampledScene) -> BoolArray:
     """(T,) frames at which both agents of a two-row scene exist."""
-    return sub.present[0] & sub.present[1]
+    out: BoolArray = sub.present[0] & sub.present[1]
+    return out
 
 
-def _pair_view(scene: SampledScene, ids: tuple[str, ...], cfg: CheckConfig):
+def _pair_view(scene: SampledScene, ids: tuple[str, ...], cfg: CheckConfig) -> tuple[SampledScene, PairGrid]:
     sub = scene.subset([scene.index(ids[0]), scene.index(ids[1])])
     grid = pair_grid(sub, cfg.contact_tolerance, gap_reach=np.inf)
     return sub, grid
 
 
-def _contact(i, kind, ids, p, scenario, scene, cfg) -> IntentResult:
+def _contact(i: int, kind: str, ids: tuple[str, ...], p: Mapping[str, float], scenario: Scenario,
+             scene: SampledScene, cfg: CheckConfig) -> IntentResult:
     sub, grid = _pair_view(scene, ids, cfg)
     w0, w1, _ = _window(p, scene.times)
     evs = [e for e in contact_events(sub, grid, cfg) if e.t_contact <= w1 + 1e-9 and e.t_end >= w0 - 1e-9]
@@ -185,7 +209,7 @@ def _contact(i, kind, ids, p, scenario, scene, cfg) -> IntentResult:
                    f"{scene.times[k]:.2f} s", w0, w1, None, {"min_distance": float(g[k])})
 
 
-def _pair_minima(sub: SampledScene, grid, cfg: CheckConfig, win: np.ndarray) -> dict[str, float]:
+def _pair_minima(sub: SampledScene, grid: PairGrid, cfg: CheckConfig, win: BoolArray) -> dict[str, float]:
     both = _both(sub) & win
     ttc = ttc_between(sub, 0, 1, horizon=cfg.ttc_horizon)
     ttc = np.where(both & ~grid.overlap[0], ttc, np.inf)
@@ -196,7 +220,8 @@ def _pair_minima(sub: SampledScene, grid, cfg: CheckConfig, win: np.ndarray) -> 
             "exists": float(both.any())}
 
 
-def _near_miss(i, kind, ids, p, scenario, scene, cfg) -> IntentResult:
+def _near_miss(i: int, kind: str, ids: tuple[str, ...], p: Mapping[str, float], scenario: Scenario,
+               scene: SampledScene, cfg: CheckConfig) -> IntentResult:
     sub, grid = _pair_view(scene, ids, cfg)
     w0, w1, win = _window(p, scene.times)
     m = _pair_minima(sub, grid, cfg, win)
@@ -237,7 +262,8 @@ def _range_text(p: Mapping[str, float], unit: str) -> str:
     return "any value"
 
 
-def _min_ttc(i, kind, ids, p, scenario, scene, cfg) -> IntentResult:
+def _min_ttc(i: int, kind: str, ids: tuple[str, ...], p: Mapping[str, float], scenario: Scenario,
+             scene: SampledScene, cfg: CheckConfig) -> IntentResult:
     sub, grid = _pair_view(scene, ids, cfg)
     w0, w1, win = _window(p, scene.times)
     m = _pair_minima(sub, grid, cfg, win)
@@ -248,7 +274,8 @@ def _min_ttc(i, kind, ids, p, scenario, scene, cfg) -> IntentResult:
     return _result(i, ok, kind, ids, p, why, t if ok else w0, t if ok else w1, None, {"min_ttc": v, "t_min_ttc": t})
 
 
-def _min_distance(i, kind, ids, p, scenario, scene, cfg) -> IntentResult:
+def _min_distance(i: int, kind: str, ids: tuple[str, ...], p: Mapping[str, float], scenario: Scenario,
+                  scene: SampledScene, cfg: CheckConfig) -> IntentResult:
     sub, grid = _pair_view(scene, ids, cfg)
     w0, w1, win = _window(p, scene.times)
     m = _pair_minima(sub, grid, cfg, win)
@@ -259,11 +286,10 @@ def _min_distance(i, kind, ids, p, scenario, scene, cfg) -> IntentResult:
                    {"min_distance": v, "t_min_distance": t})
 
 
-def _pet(i, kind, ids, p, scenario, scene, cfg) -> IntentResult:
+def _pet(i: int, kind: str, ids: tuple[str, ...], p: Mapping[str, float], scenario: Scenario,
+         scene: SampledScene, cfg: CheckConfig) -> IntentResult:
     sub = scene.subset([scene.index(ids[0]), scene.index(ids[1])])
     w0, w1, _ = _window(p, scene.times)
-    from dataclasses import replace
-
     wide = replace(cfg, pet_max=max(cfg.pet_max, p.get("max", 0.0), 60.0))
     ev = pair_pet(sub, 0, 1, wide)
     if ev is None or ev.t_second_enters < w0 - 1e-9 or ev.t_first_leaves > w1 + 1e-9:
@@ -274,8 +300,10 @@ def _pet(i, kind, ids, p, scenario, scene, cfg) -> IntentResult:
     return _result(i, ok, kind, ids, p, why, ev.t_first_leaves, ev.t_second_enters, ev.where, {"pet": ev.pet})
 
 
-def _per_agent(check: Callable[[SampledScene, Any, CheckConfig], list[Finding]], code: str, verb: str):
-    def handler(i, kind, ids, p, scenario, scene, cfg) -> IntentResult:
+def _per_agent(check: Callable[[SampledScene, RoadMap, CheckConfig], list[Finding]], code: FindingCode,
+               verb: str) -> Handler:
+    def handler(i: int, kind: str, ids: tuple[str, ...], p: Mapping[str, float], scenario: Scenario,
+                scene: SampledScene, cfg: CheckConfig) -> IntentResult:
         w0, w1, _ = _window(p, scene.times)
         sub = scene.subset([scene.index(a) for a in ids])
         found = [f for f in check(sub, scenario.map, cfg)
@@ -290,14 +318,14 @@ def _per_agent(check: Callable[[SampledScene, Any, CheckConfig], list[Finding]],
     return handler
 
 
-_HANDLERS: dict[str, Callable[..., IntentResult]] = {
-    "contact": _contact,
-    "near_miss": _near_miss,
-    "min_ttc": _min_ttc,
-    "min_distance": _min_distance,
-    "pet": _pet,
-    "off_road": _per_agent(offroad_findings, "off_road", "leaves the drivable area"),
-    "wrong_way": _per_agent(wrong_way_findings, "wrong_way", "drives against the lane direction"),
+_HANDLERS: dict[str, Handler] = {
+    IntentKind.CONTACT: _contact,
+    IntentKind.NEAR_MISS: _near_miss,
+    IntentKind.MIN_TTC: _min_ttc,
+    IntentKind.MIN_DISTANCE: _min_distance,
+    IntentKind.PET: _pet,
+    IntentKind.OFF_ROAD: _per_agent(offroad_findings, FindingCode.OFF_ROAD, "leaves the drivable area"),
+    IntentKind.WRONG_WAY: _per_agent(wrong_way_findings, FindingCode.WRONG_WAY, "drives against the lane direction"),
 }
 
 

@@ -21,8 +21,8 @@ import math
 import numpy as np
 
 from engine.checks.config import CheckConfig, ClassLimits
-from engine.checks.findings import Finding, Severity, name_of
-from engine.checks.sampling import SampledScene, runs
+from engine.checks.findings import Finding, FindingCode, Severity, name_of
+from engine.checks.sampling import BoolArray, FloatArray, SampledScene, runs
 
 SLIP_MIN_SPEED = 2.0        # m/s; below it the direction of travel is too uncertain to compare
 CURVATURE_SPEED_FLOOR = 1.0  # m/s
@@ -31,7 +31,7 @@ TELEPORT_FACTOR = 1.5
 TELEPORT_SLACK = 0.5        # m
 
 
-def masked_gradient(f: np.ndarray, present: np.ndarray, dt: float) -> np.ndarray:
+def masked_gradient(f: FloatArray, present: BoolArray, dt: float) -> FloatArray:
     """d f / dt of (A, T) samples: central inside an agent's existence, one-sided at its ends, 0 alone."""
     if f.shape[1] < 2:
         return np.zeros_like(f)
@@ -41,10 +41,11 @@ def masked_gradient(f: np.ndarray, present: np.ndarray, dt: float) -> np.ndarray
     lv, rv = np.zeros(f.shape, bool), np.zeros(f.shape, bool)
     left[:, 1:], lv[:, 1:] = fd, valid
     right[:, :-1], rv[:, :-1] = fd, valid
-    return np.where(lv & rv, (left + right) / 2, np.where(lv, left, np.where(rv, right, 0.0)))
+    out: FloatArray = np.where(lv & rv, (left + right) / 2, np.where(lv, left, np.where(rv, right, 0.0)))
+    return out
 
 
-def kinematic_arrays(scene: SampledScene) -> dict[str, np.ndarray]:
+def kinematic_arrays(scene: SampledScene) -> dict[str, FloatArray]:
     """speed, accel, decel, jerk, yaw_rate, curvature, lat_accel, reverse_speed, slip: (A, T) arrays, >= 0
     except accel (signed d|v|/dt). Zero where the agent is absent."""
     p, dt = scene.present, scene.dt
@@ -111,19 +112,25 @@ def feasibility_findings(scene: SampledScene, cfg: CheckConfig) -> list[Finding]
     kin = kinematic_arrays(scene)
     out: list[Finding] = []
     unknown: dict[str, list[str]] = {}
+    by_class: dict[str, ClassLimits | None] = {cls: cfg.limits_for(cls) for cls in set(scene.classes)}
+    limits = [by_class[cls] for cls in scene.classes]
+    # (Q, A) thresholds (inf: not checked) and which rows exceed them anywhere, for all rows at once
+    class_bound = {cls: [math.inf if lim is None or math.isinf(getattr(lim, q)) else getattr(lim, q) * (1.0 + cfg.limit_tolerance)
+                         for q in QUANTITIES] for cls, lim in by_class.items()}
+    bound = np.array([class_bound[cls] for cls in scene.classes]).reshape(scene.num_agents, len(QUANTITIES)).T
+    exceeds = np.stack([(kin[q] > bound[n][:, None]).any(axis=1) for n, q in enumerate(QUANTITIES)]) \
+        if scene.num_agents else np.zeros((len(QUANTITIES), 0), dtype=bool)
     for r, (aid, cls) in enumerate(zip(scene.ids, scene.classes)):
-        lim: ClassLimits | None = cfg.limits_for(cls)
+        lim = limits[r]
         if lim is None:
             unknown.setdefault(cls, []).append(aid)
             continue
-        for q in QUANTITIES:
-            limit = getattr(lim, q)
-            if math.isinf(limit):
+        for n, q in enumerate(QUANTITIES):
+            if not exceeds[n, r]:
                 continue
+            limit = getattr(lim, q)
             val = kin[q][r]
             over = val > limit * (1.0 + cfg.limit_tolerance)
-            if not over.any():
-                continue
             for k0, k1 in runs(over):
                 km = k0 + int(np.argmax(val[k0:k1 + 1]))
                 v = float(val[km])
@@ -131,12 +138,12 @@ def feasibility_findings(scene: SampledScene, cfg: CheckConfig) -> list[Finding]
                     f" (worst at {scene.times[km]:.2f} s, over the limit {scene.times[k0]:.2f}-{scene.times[k1]:.2f} s)"
                 sev = Severity.WARNING if q == "jerk" else Severity.ERROR
                 out.append(Finding(
-                    f"infeasible_{q}", sev, scene.times[k0], scene.times[k1], (aid,),
+                    FindingCode.infeasible(q), sev, scene.times[k0], scene.times[k1], (aid,),
                     _describe(q, aid, cls, v, limit) + span + ".",
                     (float(scene.x[r, km]), float(scene.y[r, km])), {"value": v, "limit": limit,
                                                                      "t_worst": float(scene.times[km])}))
     for cls, ids in unknown.items():
-        out.append(Finding("no_limits", Severity.INFO, scene.times[0], scene.times[-1], tuple(ids),
+        out.append(Finding(FindingCode.NO_LIMITS, Severity.INFO, scene.times[0], scene.times[-1], tuple(ids),
                            f"No kinematic limits for class {cls!r}: {', '.join(ids)} not checked for feasibility."))
     return out
 
@@ -158,7 +165,7 @@ def teleport_findings(scene: SampledScene, cfg: CheckConfig) -> list[Finding]:
             km = k0 + int(np.argmax(step[r, k0:k1 + 1]))
             d = float(step[r, km])
             out.append(Finding(
-                "teleport", Severity.ERROR, scene.times[k0], scene.times[k1 + 1], (aid,),
+                FindingCode.TELEPORT, Severity.ERROR, scene.times[k0], scene.times[k1 + 1], (aid,),
                 f"{name_of(aid, True)} jumps {d:.1f} m between {scene.times[km]:.2f} and {scene.times[km + 1]:.2f} s while its "
                 f"speed is at most {vmax[r, km]:.1f} m/s ({d / dt:.0f} m/s implied).",
                 (float(scene.x[r, km + 1]), float(scene.y[r, km + 1])),

@@ -7,23 +7,30 @@ the wrong way when it is in at least one lane, none of the lanes it is in runs w
 its heading, and one runs more than `wrong_way_angle` against it (lanes crossing at right angles,
 as inside an intersection, decide nothing). Runs shorter than `wrong_way_min_duration` are dropped.
 Pedestrians and static objects are not checked; nor is reversing (the heading, not the direction
-of travel, is compared).
+of travel, is compared). A raster of the lane directions each cell can be "in" (1 m cells, 30 degree
+bins) settles most queries without the tree: where no lane within reach can run against the heading,
+the answer is "not wrong-way" whatever the nearest points are.
 """
 from __future__ import annotations
 
+import functools
 import weakref
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.checks.config import LANE_DIRECTION_CLASSES, CheckConfig
-from engine.checks.findings import Finding, Severity, name_of
-from engine.checks.sampling import SampledScene, runs
+from engine.checks.findings import Finding, FindingCode, Severity, name_of
+from engine.checks.sampling import BoolArray, FloatArray, IntArray, SampledScene, runs
 from engine.scenario.map_elements import RoadMap
 
 LANE_STEP = 1.0      # m between resampled centre-line points
 K_NEAREST = 12       # lane points looked at per query
+DIRECTION_BINS = 12  # lane headings per raster cell, in bins of 30 degrees
+RASTER_CELL = 1.0    # m, cell of the lane-direction raster (coarser for very large maps)
+RASTER_MAX_CELLS = 4_000_000
 
-_cache: dict[int, tuple[weakref.ref, "LaneIndex | None"]] = {}
+_cache: dict[int, tuple[weakref.ref[RoadMap], "LaneIndex"]] = {}
 
 
 class LaneIndex:
@@ -56,14 +63,84 @@ class LaneIndex:
 
             self.tree = cKDTree(self.points)
         self.max_half_width = float(self.half_width.max()) if len(self.half_width) else 0.0
+        self._build_raster()
 
-    def query(self, xy: np.ndarray, yaw: np.ndarray, wrong_way_angle: float) -> tuple[np.ndarray, np.ndarray]:
+    def _build_raster(self) -> None:
+        """Per raster cell, a bit per direction bin of the lane points a point in the cell can be "in".
+
+        A point is in a lane point's lane when within half_width + LANE_STEP / 2 of it; a cell gets
+        the bins of every lane point within that distance of some point of the cell (the cell's nearest
+        point), so a cell's bits are a superset of the headings any point in it can be judged against.
+        """
+        self.bits: NDArray[np.uint16] | None = None
+        if not len(self.points):
+            return
+        lo = self.points.min(axis=0) - self.max_half_width - 2 * LANE_STEP
+        hi = self.points.max(axis=0) + self.max_half_width + 2 * LANE_STEP
+        cell = max(RASTER_CELL, float(np.sqrt(np.prod(hi - lo) / RASTER_MAX_CELLS)))
+        shape = (int(np.ceil((hi[1] - lo[1]) / cell)) + 1, int(np.ceil((hi[0] - lo[0]) / cell)) + 1)
+        bins = np.floor((self.heading + np.pi) / (2 * np.pi / DIRECTION_BINS)).astype(np.int64) % DIRECTION_BINS
+        radius = self.half_width + LANE_STEP / 2
+        span = int(np.ceil(float(radius.max()) / cell)) + 1
+        off = np.arange(-span, span + 1)
+        oy, ox = (v.ravel() for v in np.meshgrid(off, off, indexing="ij"))
+        cy = np.floor((self.points[:, 1] - lo[1]) / cell).astype(np.int64)[:, None] + oy[None, :]
+        cx = np.floor((self.points[:, 0] - lo[0]) / cell).astype(np.int64)[:, None] + ox[None, :]
+        # distance from the lane point to the nearest point of the cell [x0, x0 + cell) x [y0, y0 + cell)
+        gx = np.maximum(np.abs(lo[0] + (cx + 0.5) * cell - self.points[:, :1]) - cell / 2, 0.0)
+        gy = np.maximum(np.abs(lo[1] + (cy + 0.5) * cell - self.points[:, 1:]) - cell / 2, 0.0)
+        near = np.hypot(gx, gy) <= radius[:, None] + 1e-6
+        near &= (cy >= 0) & (cy < shape[0]) & (cx >= 0) & (cx < shape[1])
+        bits = np.zeros(shape, dtype=np.uint16)
+        flat = (cy * shape[1] + cx)[near]
+        point_bin = np.broadcast_to(bins[:, None], near.shape)[near]
+        for b in range(DIRECTION_BINS):
+            cells = flat[point_bin == b]
+            if cells.size:
+                mark = np.zeros(bits.size, dtype=bool)
+                mark[cells] = True
+                bits.ravel()[mark] |= np.uint16(1 << b)
+        self.bits, self.raster_origin, self.raster_cell = bits, lo, cell
+
+    def _cannot_be_against(self, xy: FloatArray, yaw: FloatArray, wrong_way_angle: float) -> BoolArray:
+        """(N,) True where no lane point the query can be in runs against `yaw` by more than wrong_way_angle
+        (then the query is not wrong-way); False where it may (the exact test decides)."""
+        if self.bits is None:
+            return np.zeros(xy.shape[0], dtype=bool)
+        ix = np.floor((xy[:, 0] - self.raster_origin[0]) / self.raster_cell).astype(np.int64)
+        iy = np.floor((xy[:, 1] - self.raster_origin[1]) / self.raster_cell).astype(np.int64)
+        on = (ix >= 0) & (ix < self.bits.shape[1]) & (iy >= 0) & (iy < self.bits.shape[0])
+        cell_bits = np.zeros(xy.shape[0], dtype=np.uint16)
+        cell_bits[on] = self.bits[iy[on], ix[on]]
+        # a bin may hold a heading against yaw when its farthest heading is more than the angle away; per
+        # yaw, looked up in a table over YAW_STEPS slices of the circle (conservative within a slice)
+        table = _risky_table(wrong_way_angle)
+        k = np.floor((yaw + np.pi) * (YAW_STEPS / (2 * np.pi))).astype(np.int64) % YAW_STEPS
+        risky_bits = table[k]
+        out: BoolArray = on & ((cell_bits & risky_bits) == 0)
+        return out
+
+    def query(self, xy: FloatArray, yaw: FloatArray, wrong_way_angle: float) -> tuple[BoolArray, IntArray]:
         """For points (N, 2) with headings (N,): wrong-way flags (N,) and the lane index opposed (N,), -1 if none."""
         n = xy.shape[0]
         flag = np.zeros(n, dtype=bool)
         opposed = np.full(n, -1)
         if self.tree is None or n == 0:
             return flag, opposed
+        # the raster settles most queries (no lane they can be in runs against them); the rest go to the tree
+        todo = np.flatnonzero(~self._cannot_be_against(xy, yaw, wrong_way_angle))
+        if todo.size == 0:
+            return flag, opposed
+        f, o = self._query_tree(xy[todo], yaw[todo], wrong_way_angle)
+        flag[todo], opposed[todo] = f, o
+        return flag, opposed
+
+    def _query_tree(self, xy: FloatArray, yaw: FloatArray, wrong_way_angle: float) -> tuple[BoolArray, IntArray]:
+        """`query` by the k-d tree alone."""
+        n = xy.shape[0]
+        flag = np.zeros(n, dtype=bool)
+        opposed = np.full(n, -1)
+        assert self.tree is not None
         reach = self.max_half_width + LANE_STEP / 2
         # first the nearest lane point: inside its lane and agreeing settles most queries
         d1, i1 = self.tree.query(xy, k=1, distance_upper_bound=reach)
@@ -89,6 +166,23 @@ class LaneIndex:
         return flag, opposed
 
 
+YAW_STEPS = 720     # slices of the heading circle of the risky-bins table
+
+
+@functools.lru_cache(maxsize=8)
+def _risky_table(wrong_way_angle: float) -> NDArray[np.uint16]:
+    """(YAW_STEPS,) per slice of yaw, the direction bins that may hold a heading more than
+    `wrong_way_angle` from some yaw in the slice (the farthest pair of angles, plus slack)."""
+    width, step = 2 * np.pi / DIRECTION_BINS, 2 * np.pi / YAW_STEPS
+    centres = -np.pi + (np.arange(DIRECTION_BINS) + 0.5) * width
+    yaw = -np.pi + (np.arange(YAW_STEPS) + 0.5) * step
+    gap = np.abs((yaw[:, None] - centres[None, :] + np.pi) % (2 * np.pi) - np.pi)
+    risky = gap + width / 2 + step / 2 + 1e-6 > wrong_way_angle
+    out: NDArray[np.uint16] = (risky.astype(np.uint16) << np.arange(DIRECTION_BINS, dtype=np.uint16)[None, :]).sum(
+        axis=1, dtype=np.uint16)
+    return out
+
+
 def lane_index(road_map: RoadMap) -> LaneIndex:
     """The LaneIndex of a map, built once per RoadMap object."""
     key = id(road_map)
@@ -105,7 +199,7 @@ def lane_index(road_map: RoadMap) -> LaneIndex:
 def wrong_way_findings(scene: SampledScene, road_map: RoadMap, cfg: CheckConfig) -> list[Finding]:
     """A warning per run of at least `wrong_way_min_duration` driving against the lanes."""
     if not road_map.lanes:
-        return [Finding("map_incomplete", Severity.INFO, scene.times[0], scene.times[-1], (),
+        return [Finding(FindingCode.MAP_INCOMPLETE, Severity.INFO, scene.times[0], scene.times[-1], (),
                         "The map has no lanes: the lane direction was not checked.")]
     index = lane_index(road_map)
     rows = np.array([r for r, c in enumerate(scene.classes) if c in LANE_DIRECTION_CLASSES], dtype=int)
@@ -131,7 +225,7 @@ def wrong_way_findings(scene: SampledScene, road_map: RoadMap, cfg: CheckConfig)
             aid = scene.ids[row]
             lanes = sorted({index.lane_ids[l] for l in lane_of[r, k0:k1 + 1] if l >= 0})
             out.append(Finding(
-                "wrong_way", Severity.WARNING, scene.times[k0], scene.times[k1], (aid,),
+                FindingCode.WRONG_WAY, Severity.WARNING, scene.times[k0], scene.times[k1], (aid,),
                 f"{name_of(aid, True)} drives against the direction of lane {', '.join(lanes)} from {scene.times[k0]:.2f} "
                 f"to {scene.times[k1]:.2f} s.", (float(scene.x[row, k0]), float(scene.y[row, k0])),
                 {"duration": float(scene.times[k1] - scene.times[k0])}))

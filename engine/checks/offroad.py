@@ -11,24 +11,36 @@ Point-in-polygon tests (corners and centres) go through a per-map `RegionRaster`
 from __future__ import annotations
 
 import weakref
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
 
 from engine.checks.config import OFFROAD_ERROR_CLASSES, OFFROAD_WARNING_CLASSES, CheckConfig
-from engine.checks.findings import Finding, Severity, name_of
+from engine.checks.findings import Finding, FindingCode, Severity, name_of
 from engine.checks.raster import RegionRaster
-from engine.checks.sampling import SampledScene, runs, runs_2d
+from engine.checks.sampling import FloatArray, IntArray, SampledScene, runs, runs_2d
 from engine.scenario.map_elements import RoadMap
 
 CORNER_NAMES = ("front-left", "rear-left", "rear-right", "front-right")
 JAYWALK_MIN_DURATION = 0.5    # s on the roadway outside a crossing before it is reported
 CROSSING_MARGIN = 0.5         # m around a crossing that still counts as on it
 
-_cache: dict[int, tuple[weakref.ref, dict]] = {}
 
 
-def map_layers(road_map: RoadMap) -> dict:
+class MapLayers(NamedTuple):
+    """A map's prepared shapely geometries (untyped library: Any) and their point-in-region rasters."""
+
+    drivable: Any
+    crossings: Any
+    drivable_raster: RegionRaster
+    crossings_raster: RegionRaster
+
+
+_cache: dict[int, tuple[weakref.ref[RoadMap], MapLayers]] = {}
+
+
+def map_layers(road_map: RoadMap) -> MapLayers:
     """Prepared shapely geometries of a map and their rasters, built once per RoadMap object."""
     key = id(road_map)
     hit = _cache.get(key)
@@ -39,46 +51,45 @@ def map_layers(road_map: RoadMap) -> dict:
     polys = [shapely.Polygon(c.array) for c in road_map.ped_crossings if len(c.polygon) >= 3]
     crossings = shapely.union_all([p.buffer(CROSSING_MARGIN) for p in polys]) if polys else shapely.Polygon()
     shapely.prepare(crossings)
-    layers = {"drivable": drivable, "crossings": crossings,
-              "drivable_raster": RegionRaster(drivable), "crossings_raster": RegionRaster(crossings)}
+    layers = MapLayers(drivable, crossings, RegionRaster(drivable), RegionRaster(crossings))
     for k in [k for k, (ref, _) in _cache.items() if ref() is None]:
         del _cache[k]
     _cache[key] = (weakref.ref(road_map), layers)
     return layers
 
 
-def _signed_outside(geom, xy: np.ndarray) -> np.ndarray:
+def _signed_outside(geom: Any, xy: FloatArray) -> FloatArray:
     """Signed distance (m) of points (..., 2) to a polygon: positive outside, negative inside."""
     flat = xy.reshape(-1, 2)
     inside = shapely.contains_xy(geom, flat[:, 0], flat[:, 1])
     d = shapely.distance(geom.boundary, shapely.points(flat))
-    return np.where(inside, -d, d).reshape(xy.shape[:-1])
+    out: FloatArray = np.where(inside, -d, d).reshape(xy.shape[:-1])
+    return out
 
 
 def offroad_findings(scene: SampledScene, road_map: RoadMap, cfg: CheckConfig) -> list[Finding]:
     """Off-road warnings and errors for vehicles and bicycles, jaywalking info for pedestrians."""
     layers = map_layers(road_map)
-    geom = layers["drivable"]
+    geom = layers.drivable
     if geom.is_empty:
-        return [Finding("map_incomplete", Severity.INFO, scene.times[0], scene.times[-1], (),
+        return [Finding(FindingCode.MAP_INCOMPLETE, Severity.INFO, scene.times[0], scene.times[-1], (),
                         "The map has no drivable area: leaving the road was not checked.")]
     out: list[Finding] = []
     rows = np.array([r for r, c in enumerate(scene.classes)
                      if c in OFFROAD_ERROR_CLASSES or c in OFFROAD_WARNING_CLASSES], dtype=int)
     if rows.size:
-        out += _vehicle_offroad(scene, rows, geom, layers["drivable_raster"], cfg)
+        out += _vehicle_offroad(scene, rows, geom, layers.drivable_raster, cfg)
     peds = np.array([r for r, c in enumerate(scene.classes) if c == "pedestrian"], dtype=int)
     if peds.size:
-        out += _jaywalking(scene, peds, layers["drivable_raster"], layers["crossings_raster"])
+        out += _jaywalking(scene, peds, layers.drivable_raster, layers.crossings_raster)
     return out
 
 
-def _vehicle_offroad(scene: SampledScene, rows: np.ndarray, geom, raster: RegionRaster,
+def _vehicle_offroad(scene: SampledScene, rows: IntArray, geom: Any, raster: RegionRaster,
                      cfg: CheckConfig) -> list[Finding]:
     present = scene.present[rows]                                   # (R, T)
-    corners = scene.corners[rows]                                   # (R, T, 4, 2)
     r_idx, k_idx = np.nonzero(present)
-    pts = corners[r_idx, k_idx].reshape(-1, 2)
+    pts = scene.corners_at(rows[r_idx], k_idx).reshape(-1, 2)      # corners where present
     inside = raster.contains(pts[:, 0], pts[:, 1]).reshape(-1, 4)
     out_dist = np.zeros(inside.shape)
     cand = ~inside
@@ -108,7 +119,7 @@ def _vehicle_offroad(scene: SampledScene, rows: np.ndarray, geom, raster: Region
         t_exit = _exit_time(scene, row, k0, geom, cfg.offroad_tolerance)
         t0, t1 = scene.times[k0], scene.times[k1]
         metrics = {"t_exit": t_exit, "max_outside": worst}
-        where = tuple(scene.corners[row, k0, first_c])
+        where = tuple(scene.corners_at(np.array([row]), np.array([k0]))[0, first_c])
         if centre_out.any() and cls in OFFROAD_ERROR_CLASSES:
             tc = float(scene.times[ks[np.argmax(centre_out)]])
             metrics["t_centre_out"] = tc
@@ -119,23 +130,24 @@ def _vehicle_offroad(scene: SampledScene, rows: np.ndarray, geom, raster: Region
             msg = (f"{name_of(aid, True)} leaves the drivable area with its {CORNER_NAMES[first_c]} corner at {t_exit:.2f} s, "
                    f"up to {worst:.2f} m outside, until {t1:.2f} s.")
             sev = Severity.WARNING
-        findings.append(Finding("off_road", sev, t0, t1, (aid,), msg, where, metrics))
+        findings.append(Finding(FindingCode.OFF_ROAD, sev, t0, t1, (aid,), msg, where, metrics))
     return findings
 
 
-def _exit_time(scene: SampledScene, row: int, k0: int, geom, tol: float) -> float:
+def _exit_time(scene: SampledScene, row: int, k0: int, geom: Any, tol: float) -> float:
     """When the outermost corner crosses `tol` outside, interpolated between frames k0-1 and k0."""
     t1 = float(scene.times[k0])
     if k0 == 0 or not scene.present[row, k0 - 1]:
         return t1
-    s = _signed_outside(geom, scene.corners[row, k0 - 1:k0 + 1]).max(-1)   # (2,)
+    corners = scene.corners_at(np.array([row, row]), np.array([k0 - 1, k0]))   # (2, 4, 2)
+    s = _signed_outside(geom, corners).max(-1)   # (2,)
     if not s[1] > s[0]:
         return t1
     u = float(np.clip((tol - s[0]) / (s[1] - s[0]), 0.0, 1.0))
     return float(scene.times[k0 - 1] + u * (t1 - scene.times[k0 - 1]))
 
 
-def _jaywalking(scene: SampledScene, rows: np.ndarray, road: RegionRaster, crossings: RegionRaster) -> list[Finding]:
+def _jaywalking(scene: SampledScene, rows: IntArray, road: RegionRaster, crossings: RegionRaster) -> list[Finding]:
     x, y = scene.x[rows], scene.y[rows]
     on_road = road.contains(x, y) & scene.present[rows]
     if not on_road.any():
@@ -148,7 +160,7 @@ def _jaywalking(scene: SampledScene, rows: np.ndarray, road: RegionRaster, cross
             if k1 - k0 + 1 < min_frames:
                 continue
             aid = scene.ids[int(rows[r])]
-            out.append(Finding("jaywalking", Severity.INFO, scene.times[k0], scene.times[k1], (aid,),
+            out.append(Finding(FindingCode.JAYWALKING, Severity.INFO, scene.times[k0], scene.times[k1], (aid,),
                                f"{aid} walks on the roadway outside a crossing from {scene.times[k0]:.2f} "
                                f"to {scene.times[k1]:.2f} s.", (float(x[r, k0]), float(y[r, k0]))))
     return out

@@ -11,8 +11,10 @@ corner of the area). Only moments where both move and their directions of travel
 Candidate pairs and frames come from a hash of every moving sample by grid cell and direction of
 travel (`CrossingIndex`, a sparse incidence product over all agents). Per candidate pair: a search
 over its (Ta, Tb) frames, limited to |ta - tb| <= pet_max and to centre distances below the sum of
-the half diagonals, with the separating-axis test on what remains; then a refinement on sub-frame
-samples (`SampledScene.poses_at`) around the best pair of times.
+the half diagonals, with the separating-axis test on what remains, in bands of growing |kb - ka|
+(0-3, 4-11, 12-27, ... frames) so that a pair stops at the first band holding an overlap (on a uniform
+frame grid a later band cannot hold a smaller |tb - ta|); then a refinement on sub-frame samples
+(`SampledScene.poses_at`) around the best pair of times.
 """
 from __future__ import annotations
 
@@ -21,9 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.checks.config import CheckConfig
-from engine.checks.findings import Finding, Severity, name_of
+from engine.checks.findings import Finding, FindingCode, Severity, name_of
 from engine.checks.geometry import box_corners, headings_from_velocity, obb_penetration, overlap_centroids
-from engine.checks.sampling import SampledScene
+from engine.checks.sampling import BoolArray, FloatArray, IntArray, SampledScene
+
+Arrays = tuple[FloatArray, ...]
 
 REFINE_STEPS = 12   # sub-samples per frame step around the best pair of times
 _BINS = 12          # direction histogram bins over [0, pi)
@@ -54,7 +58,7 @@ class CrossingIndex:
     Keys are numbered compactly (`kid`, (A, T), -1 where not moving) over the keys that occur.
     """
 
-    def __init__(self, scene: SampledScene, cfg: CheckConfig, heading: np.ndarray, moving: np.ndarray) -> None:
+    def __init__(self, scene: SampledScene, cfg: CheckConfig, heading: FloatArray, moving: BoolArray) -> None:
         self.moving = moving
         A = scene.num_agents
         active = moving.any(axis=1)
@@ -97,7 +101,7 @@ class CrossingIndex:
         self.reach_codes = np.sort(reach.row.astype(np.int64) * K1 + reach.col)
         # a dense (A, K + 1) table when it is small (one gather per lookup instead of a binary search);
         # the last column stands for "not moving" (kid -1) and is always False
-        self._reach_dense = None
+        self._reach_dense: BoolArray | None = None
         if A * (K1 + 1) <= DENSE_REACH_LIMIT:
             dense = np.zeros((A, K1 + 1), dtype=bool)
             dense[reach.row, reach.col] = True
@@ -112,25 +116,27 @@ class CrossingIndex:
         keep = meet.row < meet.col
         return sorted(zip(meet.row[keep].tolist(), meet.col[keep].tolist()))
 
-    def member(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def member(self, a: IntArray, b: IntArray) -> BoolArray:
         """(P, T) bool: frames at which agent a[p] moves in a place and direction that can cross b[p]'s path."""
         if self.reach_codes.size == 0:
             return np.zeros((len(a), self.kid.shape[1]), dtype=bool)
         kid = self.kid[a]
         if self._reach_dense is not None:
-            return self._reach_dense[np.asarray(b)[:, None], kid]    # kid -1 picks the False last column
+            dense: BoolArray = self._reach_dense[np.asarray(b)[:, None], kid]   # kid -1: the False last column
+            return dense
         q = np.asarray(b, dtype=np.int64)[:, None] * max(self.K, 1) + kid
         pos = np.minimum(np.searchsorted(self.reach_codes, q), self.reach_codes.size - 1)
-        return (kid >= 0) & (self.reach_codes[pos] == q)
+        out: BoolArray = (kid >= 0) & (self.reach_codes[pos] == q)
+        return out
 
 
-def _group_starts(pid: np.ndarray) -> np.ndarray:
+def _group_starts(pid: IntArray) -> IntArray:
     """Indices where a new group starts in the non-decreasing group labels pid (E,)."""
-    return np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]]) if pid.size else np.zeros(0, dtype=int)
+    return np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]]) if pid.size else np.zeros(0, dtype=np.intp)
 
 
-def _group_reduce(ufunc, pid: np.ndarray, v: np.ndarray, size: int, fill: float,
-                  starts: np.ndarray | None = None) -> np.ndarray:
+def _group_reduce(ufunc: np.ufunc, pid: IntArray, v: FloatArray, size: int, fill: float,
+                  starts: IntArray | None = None) -> FloatArray:
     """(size,) `ufunc`-reduction of the values v (E,) per group pid (E,), non-decreasing; `fill` for empty groups."""
     out = np.full(size, fill)
     if pid.size:
@@ -139,22 +145,23 @@ def _group_reduce(ufunc, pid: np.ndarray, v: np.ndarray, size: int, fill: float,
     return out
 
 
-def _group_box(pid: np.ndarray, x: np.ndarray, y: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+def _group_box(pid: IntArray, x: FloatArray, y: FloatArray, size: int) -> Arrays:
     """Per group (size,) xmin, xmax, ymin, ymax of the entries (+-inf for empty groups)."""
     st = _group_starts(pid)
     return (_group_reduce(np.minimum, pid, x, size, np.inf, st), _group_reduce(np.maximum, pid, x, size, -np.inf, st),
             _group_reduce(np.minimum, pid, y, size, np.inf, st), _group_reduce(np.maximum, pid, y, size, -np.inf, st))
 
 
-def _inside_box(x, y, box, pid, grow) -> np.ndarray:
+def _inside_box(x: FloatArray, y: FloatArray, box: Arrays, pid: IntArray, grow: FloatArray) -> BoolArray:
     """(E,) entries (x, y) inside the box of their group pid, grown by grow[pid]."""
     x0, x1, y0, y1 = (v[pid] for v in box)
     g = grow[pid]
-    return (x >= x0 - g) & (x <= x1 + g) & (y >= y0 - g) & (y <= y1 + g)
+    out: BoolArray = (x >= x0 - g) & (x <= x1 + g) & (y >= y0 - g) & (y <= y1 + g)
+    return out
 
 
 def _coarse(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig, index: CrossingIndex,
-            heading: np.ndarray) -> tuple[np.ndarray, ...]:
+            heading: FloatArray) -> tuple[IntArray, IntArray, FloatArray, IntArray, IntArray]:
     """Best pair of frames per crossing pair on the frame grid: (a, b, delta, ka, kb) arrays (N,).
 
     All pairs at once: the hashed frames of each agent, cut to the box around the other's frames
@@ -181,51 +188,97 @@ def _coarse(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig,
     t_lo = _group_reduce(np.minimum, pid_a, times[ka_all], pa.size, np.inf, st) - max_dt
     t_hi = _group_reduce(np.maximum, pid_a, times[ka_all], pa.size, -np.inf, st) + max_dt
     tb = times[kb_all]
-    keep = (_inside_box(X[ib], Y[ib], _group_box(pid_a, X[ia], Y[ia], pa.size), pid_b, reach)
-            & (tb >= t_lo[pid_b]) & (tb <= t_hi[pid_b]))
+    sel = np.flatnonzero((tb >= t_lo[pid_b]) & (tb <= t_hi[pid_b]))     # the cheap test first
+    pid_b, kb_all, ib = pid_b[sel], kb_all[sel], ib[sel]
+    keep = _inside_box(X[ib], Y[ib], _group_box(pid_a, X[ia], Y[ia], pa.size), pid_b, reach)
     pid_b, kb_all = pid_b[keep], kb_all[keep]
     if pid_a.size == 0 or pid_b.size == 0:
         return empty, empty, np.zeros(0), empty, empty
     # only b's frames within a window of frames around each frame of a (a superset of
-    # |tb - ta| <= max_dt, which is tested exactly below); same (pair, ka, kb) order as the full product
+    # |tb - ta| <= max_dt, which is tested exactly below), searched in bands of growing |kb - ka|
     w = int(np.ceil(max_dt / s.dt)) + 2 if s.dt > 0 else T
     codes_b = pid_b * T + kb_all                  # sorted
+    steps = np.diff(times)
+    uniform = steps.size == 0 or bool(np.all(np.abs(steps - steps[0]) <= 1e-9 * abs(steps[0])))
+    live = np.ones(pa.size, dtype=bool)           # pairs whose least |delta| is not known yet
+    found: list[tuple[IntArray, FloatArray, IntArray, IntArray]] = []
+    m0 = 0
+    for m1 in (_bands(w) if uniform else (w,)):
+        sel_a = np.flatnonzero(live[pid_a])
+        if sel_a.size == 0:
+            break
+        hits = _band_hits(s, pa, pb, reach, pid_a[sel_a], ka_all[sel_a], codes_b, kb_all, m0, m1, max_dt, heading, cfg)
+        m0 = m1 + 1
+        if hits is None:
+            continue
+        found.append(hits)
+        live[hits[0]] = False     # a later band has larger |kb - ka|, hence larger |delta| (uniform frames)
+    if not found:
+        return empty, empty, np.zeros(0), empty, empty
+    pid, delta, ka, kb = (np.concatenate(v) for v in zip(*found))
+    order = np.argsort(pid, kind="stable")
+    pid, delta, ka, kb = pid[order], delta[order], ka[order], kb[order]
+    return pa[pid], pb[pid], delta, ka, kb
+
+
+def _bands(w: int) -> list[int]:
+    """Upper ends of the bands of frame offsets |kb - ka| searched in turn: 0-3, 4-11, 12-27, ... up to w."""
+    out, m = [], 3
+    while m < w:
+        out.append(m)
+        m = 2 * m + 5
+    return out + [w]
+
+
+def _band_hits(s: SampledScene, pa: IntArray, pb: IntArray, reach: FloatArray, pid_a: IntArray, ka_all: IntArray,
+               codes_b: IntArray, kb_all: IntArray, m0: int, m1: int, max_dt: float, heading: FloatArray,
+               cfg: CheckConfig) -> tuple[IntArray, FloatArray, IntArray, IntArray] | None:
+    """Per pair, the overlapping crossing pair of frames (ka, kb) with m0 <= |kb - ka| <= m1 and the least
+    |tb - ta|, the first in (ka, kb) order among equals: (pair, delta, ka, kb) arrays, or None without any.
+
+    pid_a, ka_all: the hashed frames of a (pair, frame); codes_b: pair * T + frame of b's, sorted.
+    """
+    T, times = s.num_frames, s.times
+    X, Y = s.x.ravel(), s.y.ravel()
     base = pid_a * T
-    lo = np.searchsorted(codes_b, base + np.maximum(ka_all - w, 0), side="left")
-    hi = np.searchsorted(codes_b, base + np.minimum(ka_all + w, T - 1), side="right")
-    cnt = hi - lo
-    eid = np.repeat(np.arange(ka_all.size), cnt)
-    idx = np.arange(eid.size) - np.repeat(np.cumsum(cnt) - cnt - lo, cnt)
-    pid, ka, kb = pid_a[eid], ka_all[eid], kb_all[idx]
-    keep = np.flatnonzero(np.abs(times[kb] - times[ka]) <= max_dt)   # cheapest tests first, compacting
-    pid, ka, kb = pid[keep], ka[keep], kb[keep]
+    parts = []
+    for lo_off, hi_off in (((-m1, m1),) if m0 == 0 else ((-m1, -m0), (m0, m1))):
+        first, last = ka_all + lo_off, ka_all + hi_off
+        ok = (last >= 0) & (first <= T - 1)
+        lo = np.searchsorted(codes_b, base + np.clip(first, 0, T - 1), side="left")
+        hi = np.searchsorted(codes_b, base + np.clip(last, 0, T - 1), side="right")
+        cnt = np.where(ok, np.maximum(hi - lo, 0), 0)
+        eid = np.repeat(np.arange(ka_all.size), cnt)
+        idx = np.arange(eid.size) - np.repeat(np.cumsum(cnt) - cnt - lo, cnt)
+        parts.append((pid_a[eid], ka_all[eid], kb_all[idx]))
+    pid, ka, kb = (np.concatenate(v) for v in zip(*parts))
+    sel = np.flatnonzero(np.abs(times[kb] - times[ka]) <= max_dt)   # cheapest tests first, compacting
+    pid, ka, kb = pid[sel], ka[sel], kb[sel]
     # flat (row * T + frame) indices: one 1-D gather per array instead of 2-D fancy indexing
     ia, ib = pa[pid] * T + ka, pb[pid] * T + kb
     dx, dy = X[ib] - X[ia], Y[ib] - Y[ia]
-    keep = np.flatnonzero(dx ** 2 + dy ** 2 <= reach[pid] ** 2)
-    pid, ia, ib, dx, dy = pid[keep], ia[keep], ib[keep], dx[keep], dy[keep]
+    sel = np.flatnonzero(dx ** 2 + dy ** 2 <= reach[pid] ** 2)
+    pid, ia, ib, dx, dy = pid[sel], ia[sel], ib[sel], dx[sel], dy[sel]
     H = heading.ravel()
-    keep = np.flatnonzero(np.abs(np.sin(H[ib] - H[ia])) >= np.sin(cfg.pet_min_angle) - 1e-9)
-    pid, ia, ib, dx, dy = pid[keep], ia[keep], ib[keep], dx[keep], dy[keep]
+    sel = np.flatnonzero(np.abs(np.sin(H[ib] - H[ia])) >= np.sin(cfg.pet_min_angle) - 1e-9)
+    pid, ia, ib, dx, dy = pid[sel], ia[sel], ib[sel], dx[sel], dy[sel]
     a, b = pa[pid], pb[pid]
     C, S = s.cos_yaw.ravel(), s.sin_yaw.ravel()
     depth = obb_penetration(dx, dy, None, s.half_length[a], s.half_width[a], None, s.half_length[b],
                             s.half_width[b], trig=(C[ia], S[ia], C[ib], S[ib]))
     hit = np.flatnonzero(depth > 0.0)
     if hit.size == 0:
-        return empty, empty, np.zeros(0), empty, empty
-    pid, a, b, ka, kb = pid[hit], a[hit], b[hit], ia[hit] % T, ib[hit] % T
+        return None
+    pid, ka, kb = pid[hit], ia[hit] % T, ib[hit] % T
     delta = times[kb] - times[ka]
-    # per pair (pid is non-decreasing) the first entry with the least |delta|, as a stable sort would pick
-    absd = np.abs(delta)
-    starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
-    group = np.cumsum(np.r_[True, pid[1:] != pid[:-1]]) - 1
-    best = np.flatnonzero(absd == np.minimum.reduceat(absd, starts)[group])
-    first = best[np.r_[True, pid[best][1:] != pid[best][:-1]]]
-    return a[first], b[first], delta[first], ka[first], kb[first]
+    # per pair the least |delta|, then the first in (ka, kb) order (as the full product in that order picks)
+    order = np.lexsort((ka * T + kb, np.abs(delta), pid))
+    first = order[np.r_[True, pid[order][1:] != pid[order][:-1]]]
+    return pid[first], delta[first], ka[first], kb[first]
 
 
-def _search(scene: SampledScene, a, b, ta0, tb0, span: float, cfg: CheckConfig, limit: np.ndarray):
+def _search(scene: SampledScene, a: IntArray, b: IntArray, ta0: FloatArray, tb0: FloatArray, span: float,
+            cfg: CheckConfig, limit: FloatArray) -> Arrays:
     """Best overlapping, crossing pair of sub-samples in [t - span, t + span] around (ta0, tb0), per row.
 
     Only pairs of sub-samples with |tb - ta| <= limit (N,) are tested (the caller keeps the old
@@ -261,7 +314,8 @@ def _search(scene: SampledScene, a, b, ta0, tb0, span: float, cfg: CheckConfig, 
             pa.x[n, i], pa.y[n, i], pa.yaw[n, i], pb.x[n, j], pb.y[n, j], pb.yaw[n, j])
 
 
-def _refine(scene: SampledScene, a, b, delta, ka, kb, cfg: CheckConfig, heading: np.ndarray) -> tuple[np.ndarray, ...]:
+def _refine(scene: SampledScene, a: IntArray, b: IntArray, delta: FloatArray, ka: IntArray, kb: IntArray,
+            cfg: CheckConfig, heading: FloatArray) -> Arrays:
     """Search sub-frame samples around each best pair of frames, within a frame step (12 sub-steps),
     then within one sub-step of the best of those (12 more): a resolution of a 144th of a step.
 
@@ -281,13 +335,13 @@ def _refine(scene: SampledScene, a, b, delta, ka, kb, cfg: CheckConfig, heading:
     return tuple(cur)
 
 
-def _index(scene: SampledScene, cfg: CheckConfig) -> tuple[CrossingIndex, np.ndarray]:
+def _index(scene: SampledScene, cfg: CheckConfig) -> tuple[CrossingIndex, FloatArray]:
     heading = headings_from_velocity(scene.vx, scene.vy, scene.yaw, cfg.moving_speed)
     return CrossingIndex(scene, cfg, heading, scene.present & (scene.speed >= cfg.moving_speed)), heading
 
 
 def _events(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig, refine_all: bool,
-            index: CrossingIndex, heading: np.ndarray) -> list[PetEvent]:
+            index: CrossingIndex, heading: FloatArray) -> list[PetEvent]:
     a, b, delta, ka, kb = _coarse(scene, pairs, cfg, index, heading)
     if a.size == 0:
         return []
@@ -300,8 +354,8 @@ def _events(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig,
     ha, hb = heading[a, ka], heading[b, kb]
     xa, ya, yawa, xb, yb, yawb = s.x[a, ka], s.y[a, ka], s.yaw[a, ka], s.x[b, kb], s.y[b, kb], s.yaw[b, kb]
     if sel.any():
-        r = _refine(s, a[sel], b[sel], delta[sel], ka[sel], kb[sel], cfg, heading)
-        for arr, val in zip((out_delta, ta, tb, ha, hb, xa, ya, yawa, xb, yb, yawb), r):
+        refined = _refine(s, a[sel], b[sel], delta[sel], ka[sel], kb[sel], cfg, heading)
+        for arr, val in zip((out_delta, ta, tb, ha, hb, xa, ya, yawa, xb, yb, yawb), refined):
             arr[sel] = val
     pet = np.abs(out_delta)
     report = pet < cfg.pet_warning      # reported: worth the centre of the overlap
@@ -349,7 +403,7 @@ def pet_findings(scene: SampledScene, events: list[PetEvent], cfg: CheckConfig) 
         f, s = scene.ids[e.first], scene.ids[e.second]
         sev = Severity.WARNING if 0 in (e.first, e.second) else bg
         out.append(Finding(
-            "pet", sev, e.t_first_leaves, e.t_second_enters, (f, s),
+            FindingCode.PET, sev, e.t_first_leaves, e.t_second_enters, (f, s),
             f"{name_of(s, start=True)} crosses the path of {name_of(f)} {e.pet:.2f} s after {name_of(f)} "
             f"left the conflict area (post-encroachment time, {e.t_first_leaves:.2f}-{e.t_second_enters:.2f} s, "
             f"crossing at {np.degrees(e.angle):.0f} deg).",

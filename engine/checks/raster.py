@@ -8,9 +8,11 @@ when the layer is so large that the grid would exceed `max_cells`. Results are e
 from __future__ import annotations
 
 import math
+from typing import Any, Iterable
 
 import numpy as np
 import shapely
+from numpy.typing import ArrayLike, NDArray
 
 OUTSIDE, INSIDE, BOUNDARY = 0, 1, 2
 
@@ -18,7 +20,7 @@ OUTSIDE, INSIDE, BOUNDARY = 0, 1, 2
 class RegionRaster:
     """contains(x, y) for a shapely Polygon / MultiPolygon, equal to `shapely.contains_xy` but faster."""
 
-    def __init__(self, geom, resolution: float = 0.25, max_cells: int = 8_000_000) -> None:
+    def __init__(self, geom: Any, resolution: float = 0.25, max_cells: int = 8_000_000) -> None:
         import cv2
 
         self.geom = geom
@@ -36,26 +38,27 @@ class RegionRaster:
         shift = 4                                    # fixed-point vertex coordinates: 1/16 cell
         scale = float(1 << shift)
 
-        def pix(coords) -> np.ndarray:
+        def pix(coords: Iterable[tuple[float, ...]]) -> NDArray[np.int32]:
             a = np.asarray(coords, dtype=np.float64)[:, :2]
             # cell i spans [x0 + i res, x0 + (i + 1) res); OpenCV puts pixel i's centre at integer i
             p = np.stack([(a[:, 0] - self.x0) / res - 0.5, (a[:, 1] - self.y0) / res - 0.5], -1)
-            return np.round(p * scale).astype(np.int32)
+            out: NDArray[np.int32] = np.round(p * scale).astype(np.int32)
+            return out
 
         polys = list(getattr(geom, "geoms", [geom]))
         rings = []
         for poly in polys:
             if poly.is_empty or poly.geom_type != "Polygon":
                 continue
-            cv2.fillPoly(grid, [pix(poly.exterior.coords)], INSIDE, lineType=cv2.LINE_8, shift=shift)
+            cv2.fillPoly(grid, [pix(poly.exterior.coords)], (INSIDE,), lineType=cv2.LINE_8, shift=shift)
             for hole in poly.interiors:
-                cv2.fillPoly(grid, [pix(hole.coords)], OUTSIDE, lineType=cv2.LINE_8, shift=shift)
+                cv2.fillPoly(grid, [pix(hole.coords)], (OUTSIDE,), lineType=cv2.LINE_8, shift=shift)
             rings += [poly.exterior.coords, *(h.coords for h in poly.interiors)]
         for ring in rings:        # every cell within ~2 cells of the boundary is decided exactly
-            cv2.polylines(grid, [pix(ring)], True, BOUNDARY, thickness=4, lineType=cv2.LINE_8, shift=shift)
+            cv2.polylines(grid, [pix(ring)], True, (BOUNDARY,), thickness=4, lineType=cv2.LINE_8, shift=shift)
         self.grid = grid
 
-    def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def contains(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.bool_]:
         """Whether points (any shape) lie inside the region (as `shapely.contains_xy`)."""
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         if self.empty:
@@ -65,7 +68,7 @@ class RegionRaster:
         on = (ix >= 0) & (ix < self.w) & (iy >= 0) & (iy < self.h)
         cell = np.full(on.shape, OUTSIDE, dtype=np.uint8)
         cell[on] = self.grid[iy[on].astype(np.intp), ix[on].astype(np.intp)]
-        out = cell == INSIDE
+        out: NDArray[np.bool_] = cell == INSIDE
         amb = cell == BOUNDARY
         if amb.any():
             out[amb] = shapely.contains_xy(self.geom, x[amb], y[amb])

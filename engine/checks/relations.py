@@ -23,44 +23,59 @@ from typing import NamedTuple
 import numpy as np
 
 from engine.checks.geometry import obb_gap, obb_penetration, time_to_overlap
-from engine.checks.sampling import SampledScene
+from engine.checks.sampling import FloatArray, IntArray, SampledScene
 from engine.scenario.model import EGO_ID, Scenario
 
 DEFAULT_TTC_HORIZON = 10.0
 DEFAULT_MOVING_SPEED = 0.5
+TTC_PRUNE_MARGIN = 1e-3   # m of slack on the bounding-circle reach test of `ttc_between`
 
 
 class EgoRelations(NamedTuple):
     """One agent's relation to the ego: four (T,) float64 arrays (see the module docstring)."""
 
-    time: np.ndarray
-    distance: np.ndarray
-    ttc: np.ndarray
-    thw: np.ndarray
+    time: FloatArray
+    distance: FloatArray
+    ttc: FloatArray
+    thw: FloatArray
 
 
-def _per_agent(values: np.ndarray, rows):
+def _per_agent(values: FloatArray, rows: int | IntArray) -> FloatArray:
     """Per-agent scalars for rows (int or (R,) array), shaped to broadcast with (R, T) frame arrays."""
-    v = values[rows]
+    v: FloatArray = values[rows]
     return v[..., None] if np.ndim(rows) else v
 
 
-def ttc_between(scene: SampledScene, a, b, horizon: float = DEFAULT_TTC_HORIZON) -> np.ndarray:
+def ttc_between(scene: SampledScene, a: int | IntArray, b: int | IntArray,
+                horizon: float = DEFAULT_TTC_HORIZON) -> FloatArray:
     """TTC (s) between rows a and b on every frame: (T,) for two ints, (R, T) when one is an (R,) array.
 
     inf beyond `horizon` and where not on a collision course; 0 while overlapping (see module docstring).
+    The continuous SAT runs only where the boxes can meet within the horizon: their bounding circles,
+    closing at most at the relative speed, must be able to touch by then (elsewhere the TTC exceeds the
+    horizon, and is inf, anyway).
     """
     s = scene
-    ttc = time_to_overlap(
-        s.x[b] - s.x[a], s.y[b] - s.y[a], s.vx[b] - s.vx[a], s.vy[b] - s.vy[a],
-        s.yaw[a], _per_agent(s.half_length, a), _per_agent(s.half_width, a),
-        s.yaw[b], _per_agent(s.half_length, b), _per_agent(s.half_width, b),
-        trig=(s.cos_yaw[a], s.sin_yaw[a], s.cos_yaw[b], s.sin_yaw[b]))
-    return np.where(ttc > horizon, np.inf, ttc)
+    dx, dy = s.x[b] - s.x[a], s.y[b] - s.y[a]
+    rvx, rvy = s.vx[b] - s.vx[a], s.vy[b] - s.vy[a]
+    hl_a, hw_a = _per_agent(s.half_length, a), _per_agent(s.half_width, a)
+    hl_b, hw_b = _per_agent(s.half_length, b), _per_agent(s.half_width, b)
+    ya, yb = s.yaw[a], s.yaw[b]
+    trig = (s.cos_yaw[a], s.sin_yaw[a], s.cos_yaw[b], s.sin_yaw[b])
+    args = np.broadcast_arrays(dx, dy, rvx, rvy, ya, hl_a, hw_a, yb, hl_b, hw_b, *trig)
+    rsum = np.hypot(args[5], args[6]) + np.hypot(args[8], args[9])             # circumradii
+    reach = np.hypot(args[2], args[3]) * horizon + TTC_PRUNE_MARGIN
+    near = np.hypot(args[0], args[1]) - rsum <= reach
+    out: FloatArray = np.full(near.shape, np.inf)
+    if near.any():
+        ndx, ndy, nvx, nvy, nya, nhla, nhwa, nyb, nhlb, nhwb, ca, sa, cb, sb = (x[near] for x in args)
+        ttc = time_to_overlap(ndx, ndy, nvx, nvy, nya, nhla, nhwa, nyb, nhlb, nhwb, trig=(ca, sa, cb, sb))
+        out[near] = np.where(ttc > horizon, np.inf, ttc)
+    return out
 
 
-def headway_to(scene: SampledScene, rows: np.ndarray, ego: int = 0,
-               moving_speed: float = DEFAULT_MOVING_SPEED) -> np.ndarray:
+def headway_to(scene: SampledScene, rows: IntArray, ego: int = 0,
+               moving_speed: float = DEFAULT_MOVING_SPEED) -> FloatArray:
     """THW (s) of the ego behind each of `rows` (R,), shape (R, T); inf when not ahead in the corridor."""
     c, s = scene.cos_yaw[ego], scene.sin_yaw[ego]                          # (T,)
     dx, dy = scene.x[rows] - scene.x[ego], scene.y[rows] - scene.y[ego]    # (R, T)
@@ -76,11 +91,12 @@ def headway_to(scene: SampledScene, rows: np.ndarray, ego: int = 0,
     v_lon = scene.vx[ego] * c + scene.vy[ego] * s                          # (T,)
     lead_v = scene.vx[rows] * c + scene.vy[rows] * s                       # (R, T) along the ego's heading
     ok = in_corridor & (ahead > 0.0) & (v_lon > moving_speed)[None, :] & (lead_v > -moving_speed)
-    return np.where(ok, ahead / np.where(ok, v_lon[None, :], 1.0), np.inf)
+    out: FloatArray = np.where(ok, ahead / np.where(ok, v_lon[None, :], 1.0), np.inf)
+    return out
 
 
 def ego_relation_arrays(scene: SampledScene, ego: int = 0, horizon: float = DEFAULT_TTC_HORIZON,
-                        moving_speed: float = DEFAULT_MOVING_SPEED, exact_distance: bool = True) -> dict[str, np.ndarray]:
+                        moving_speed: float = DEFAULT_MOVING_SPEED, exact_distance: bool = True) -> dict[str, FloatArray]:
     """distance, ttc, thw, depth of every row to the ego row: (A, T) arrays, NaN on the ego row and where absent.
 
     depth is the SAT depth (`obb_penetration`). With exact_distance=False the exact gap is only

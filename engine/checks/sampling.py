@@ -12,20 +12,27 @@ from functools import cached_property
 from typing import NamedTuple, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from engine.checks.geometry import box_corners
+from engine.geometry import footprint_corners_trig
 from engine.scenario.model import Agent, Scenario
+from engine.scenario.trajectory import COVERS_EPS, sample_many
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.intp]
 
 
 class Poses(NamedTuple):
     """Poses at arbitrary times: x, y, yaw, vx, vy float64 and present bool arrays of one shape."""
 
-    x: np.ndarray
-    y: np.ndarray
-    yaw: np.ndarray
-    vx: np.ndarray
-    vy: np.ndarray
-    present: np.ndarray
+    x: FloatArray
+    y: FloatArray
+    yaw: FloatArray
+    vx: FloatArray
+    vy: FloatArray
+    present: BoolArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,23 +40,22 @@ class SampledScene:
     """Poses of A agents at T times.
 
     times: (T,) s; x, y, yaw (unwrapped), vx, vy: (A, T) float64; present: (A, T) bool;
-    size: (A, 3) [w, l, h]; corners: (A, T, 4, 2) footprint corners (front-left, rear-left,
-    rear-right, front-right); radius: (A,) half diagonal of the footprint.
+    size: (A, 3) [w, l, h]; radius: (A,) half diagonal of the footprint; corners (built on first
+    use): (A, T, 4, 2) footprint corners (front-left, rear-left, rear-right, front-right).
     """
 
     ids: tuple[str, ...]
     classes: tuple[str, ...]
     agents: tuple[Agent, ...]
-    times: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    yaw: np.ndarray
-    vx: np.ndarray
-    vy: np.ndarray
-    present: np.ndarray
-    size: np.ndarray
-    corners: np.ndarray
-    radius: np.ndarray
+    times: FloatArray
+    x: FloatArray
+    y: FloatArray
+    yaw: FloatArray
+    vx: FloatArray
+    vy: FloatArray
+    present: BoolArray
+    size: FloatArray
+    radius: FloatArray
 
     @property
     def num_agents(self) -> int:
@@ -65,27 +71,47 @@ class SampledScene:
         return float(self.times[1] - self.times[0]) if self.times.shape[0] > 1 else 1.0
 
     @cached_property
-    def half_length(self) -> np.ndarray:
+    def half_length(self) -> FloatArray:
         """(A,) half box lengths."""
-        return self.size[:, 1] / 2
+        out: FloatArray = self.size[:, 1] / 2
+        return out
 
     @cached_property
-    def half_width(self) -> np.ndarray:
+    def half_width(self) -> FloatArray:
         """(A,) half box widths."""
-        return self.size[:, 0] / 2
+        out: FloatArray = self.size[:, 0] / 2
+        return out
 
     @cached_property
-    def cos_yaw(self) -> np.ndarray:
+    def corners(self) -> FloatArray:
+        """(A, T, 4, 2) footprint corners of every agent at every frame."""
+        return box_corners(self.x, self.y, self.yaw, self.half_length[:, None], self.half_width[:, None])
+
+    def corners_at(self, rows: IntArray, frames: IntArray) -> FloatArray:
+        """(..., 4, 2) footprint corners of rows at frames (index arrays of one shape): `corners[rows, frames]`."""
+        return footprint_corners_trig(self.x[rows, frames], self.y[rows, frames], self.cos_yaw[rows, frames],
+                                      self.sin_yaw[rows, frames], self.half_length[rows], self.half_width[rows])
+
+    def corners_of(self, rows: IntArray) -> FloatArray:
+        """(R, T, 4, 2) footprint corners of some rows (the same values as `corners[rows]`)."""
+        if "corners" in self.__dict__:
+            out: FloatArray = self.corners[rows]
+            return out
+        return box_corners(self.x[rows], self.y[rows], self.yaw[rows], self.half_length[rows][:, None],
+                           self.half_width[rows][:, None])
+
+    @cached_property
+    def cos_yaw(self) -> FloatArray:
         """(A, T) cos of the yaw."""
         return np.cos(self.yaw)
 
     @cached_property
-    def sin_yaw(self) -> np.ndarray:
+    def sin_yaw(self) -> FloatArray:
         """(A, T) sin of the yaw."""
         return np.sin(self.yaw)
 
     @cached_property
-    def speed(self) -> np.ndarray:
+    def speed(self) -> FloatArray:
         """(A, T) ground speed, m/s."""
         return np.hypot(self.vx, self.vy)
 
@@ -96,7 +122,7 @@ class SampledScene:
         except ValueError:
             raise KeyError(f"no agent with id {agent_id!r}") from None
 
-    def poses_at(self, rows, times) -> Poses:
+    def poses_at(self, rows: int | ArrayLike, times: ArrayLike) -> Poses:
         """Poses of `rows` at arbitrary times inside the grid, from the frame samples alone.
 
         rows: (N,) ints (or one int); times: (N, S) or (S,) s. Positions and velocities are cubic
@@ -122,7 +148,7 @@ class SampledScene:
         h00, h10, h01, h11 = 2 * u3 - 3 * u2 + 1, u3 - 2 * u2 + u, -2 * u3 + 3 * u2, u3 - u2
         d00, d10, d01, d11 = 6 * u2 - 6 * u, 3 * u2 - 4 * u + 1, -6 * u2 + 6 * u, 3 * u2 - 2 * u
 
-        def herm(p, v):
+        def herm(p: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
             p0, p1, v0, v1 = p[r, k], p[r, k + 1], v[r, k] * dt, v[r, k + 1] * dt
             return h00 * p0 + h10 * v0 + h01 * p1 + h11 * v1, (d00 * p0 + d10 * v0 + d01 * p1 + d11 * v1) / dt
 
@@ -140,12 +166,11 @@ class SampledScene:
         return SampledScene(
             ids=tuple(self.ids[i] for i in r), classes=tuple(self.classes[i] for i in r),
             agents=tuple(self.agents[i] for i in r), times=self.times, x=self.x[r], y=self.y[r], yaw=self.yaw[r],
-            vx=self.vx[r], vy=self.vy[r], present=self.present[r], size=self.size[r], corners=self.corners[r],
-            radius=self.radius[r])
+            vx=self.vx[r], vy=self.vy[r], present=self.present[r], size=self.size[r], radius=self.radius[r])
 
     @classmethod
     def from_scenario(
-        cls, scenario: Scenario, agent_ids: Sequence[str] | None = None, times: np.ndarray | None = None
+        cls, scenario: Scenario, agent_ids: Sequence[str] | None = None, times: ArrayLike | None = None
     ) -> "SampledScene":
         """Sample the ego and agents (or only `agent_ids`, in that order) at `times` (default: the frame times)."""
         agents = scenario.all_agents if agent_ids is None else tuple(scenario.agent(a) for a in agent_ids)
@@ -153,34 +178,33 @@ class SampledScene:
         return cls.from_agents(agents, t)
 
     @classmethod
-    def from_agents(cls, agents: Sequence[Agent], times: np.ndarray) -> "SampledScene":
+    def from_agents(cls, agents: Sequence[Agent], times: FloatArray) -> "SampledScene":
         """Sample the given agents at `times` (T,)."""
         agents = tuple(agents)
-        n, T = len(agents), int(times.shape[0])
-        x, y, yaw, vx, vy = (np.zeros((n, T)) for _ in range(5))
-        present = np.ones((n, T), dtype=bool)
-        for i, a in enumerate(agents):
-            s = a.trajectory.sample(times)
-            x[i], y[i], yaw[i], vx[i], vy[i] = s.x, s.y, s.yaw, s.vx, s.vy
-            present[i] = a.trajectory.covers(times)
+        n = len(agents)
+        x, y, yaw, vx, vy = sample_many([a.trajectory for a in agents], times)
+        # `Trajectory.covers` of every row at once: from the first key time, to the last one when there are several
+        start = np.array([a.trajectory.start_time for a in agents], dtype=np.float64)
+        end = np.array([a.trajectory.end_time if len(a.trajectory.points) > 1 else np.inf for a in agents],
+                       dtype=np.float64)
+        eps = COVERS_EPS
+        present = (times[None, :] >= start[:, None] - eps) & (times[None, :] <= end[:, None] + eps)
         size = np.array([a.size for a in agents], dtype=np.float64).reshape(n, 3)
         hl, hw = size[:, 1] / 2, size[:, 0] / 2
-        corners = box_corners(x, y, yaw, hl[:, None], hw[:, None])
         return cls(
             ids=tuple(a.id for a in agents), classes=tuple(a.cls for a in agents), agents=agents, times=times,
-            x=x, y=y, yaw=yaw, vx=vx, vy=vy, present=present, size=size, corners=corners,
-            radius=np.hypot(hl, hw),
+            x=x, y=y, yaw=yaw, vx=vx, vy=vy, present=present, size=size, radius=np.hypot(hl, hw),
         )
 
 
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+def runs(mask: ArrayLike) -> list[tuple[int, int]]:
     """Inclusive (first, last) index of each run of True in a (T,) bool array."""
     m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
     edges = np.flatnonzero(m[1:] != m[:-1])
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def runs_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def runs_2d(mask: BoolArray) -> tuple[IntArray, IntArray, IntArray]:
     """Runs of True along the last axis of a (N, T) bool array: (row, first, last) arrays, inclusive."""
     n = mask.shape[0]
     pad = np.zeros((n, 1), dtype=bool)

@@ -8,6 +8,9 @@ A subcommand module defines:
     run(args) -> int        does the work; returns the exit code (0 ok, 1 findings, 2 bad input)
 Subcommands use `engine` only (no Qt). ``open`` is special: main.py hands it to the app.
 
+``-v`` / ``--verbose`` (before or right after the subcommand) sets the root logger to DEBUG, else WARNING
+(`configure_logging`): diagnostics go to stderr through `logging`, one format; results stay on stdout.
+
 Start-up stays short: COMMAND, HELP and ORDER are read from each module's source (literal top-level
 assignments, no import), and only the module of the subcommand actually given is imported, when
 argparse reaches it. A module whose metadata is not a literal is imported to read it.
@@ -21,6 +24,10 @@ import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+
+TYPE_CHECKING = False       # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any, Sequence
 
 _META = ("COMMAND", "HELP", "ORDER")
 
@@ -38,7 +45,7 @@ class SubcommandInfo:
         return importlib.import_module(self.module)
 
 
-def _literal_meta(path: Path) -> dict | None:
+def _literal_meta(path: Path) -> dict[str, Any] | None:
     """COMMAND/HELP/ORDER of a module's top-level literal assignments; None when COMMAND is absent or not literal."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -64,9 +71,9 @@ def _literal_meta(path: Path) -> dict | None:
         return None
 
 
-def _meta_of(tree: ast.Module) -> dict | None:
+def _meta_of(tree: ast.Module) -> dict[str, Any] | None:
     """COMMAND/HELP/ORDER literals of a parsed module (ValueError where one is not a literal)."""
-    meta = {}
+    meta: dict[str, Any] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
@@ -97,25 +104,67 @@ def subcommand_modules() -> list[ModuleType]:
     return [s.load() for s in subcommands()]
 
 
-class _LazySubParsers(argparse._SubParsersAction):
+if TYPE_CHECKING:
+    _SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+else:                                   # not subscriptable at run time
+    _SubParsers = argparse._SubParsersAction
+
+
+class _LazySubParsers(_SubParsers):
     """Adds a subcommand's arguments (importing its module) only when that subcommand is parsed."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._lazy: dict[str, SubcommandInfo] = {}
 
     def add_lazy(self, info: SubcommandInfo) -> None:
-        self.add_parser(info.command, help=info.help, description=info.help)
+        sub = self.add_parser(info.command, help=info.help, description=info.help)
+        # also accepted after the subcommand; SUPPRESS: not given there, the top-level value stays
+        sub.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
         self._lazy[info.command] = info
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
         info = self._lazy.pop(values[0], None) if values else None
         if info is not None:
             mod = info.load()
             sub = self._name_parser_map[info.command]
             mod.add_arguments(sub)
             sub.set_defaults(_module=mod)
-        return super().__call__(parser, namespace, values, option_string)
+        super().__call__(parser, namespace, values, option_string)
+
+
+VERBOSE_HELP = "log diagnostics (DEBUG and up) to stderr; default: warnings and errors only"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+HANDLER_NAME = "cornercase-cli"
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Root logger level DEBUG (verbose) or WARNING, with one handler writing `LOG_FORMAT` lines to
+    the current ``sys.stderr`` (looked up per record, so a replaced stderr, e.g. pytest's capture, gets them).
+
+    Calling it again sets the level again and keeps a single such handler; handlers others installed stay.
+    """
+    import logging
+    import sys
+
+    class StderrHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                sys.stderr.write(self.format(record) + "\n")
+            except (OSError, ValueError):   # stderr closed or gone: drop the line (logging's own policy)
+                self.handleError(record)
+
+    root = logging.getLogger()
+    for h in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(h)
+    handler = StderrHandler()
+    handler.set_name(HANDLER_NAME)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,8 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="main.py",
         description="Corner-case studio. Without a subcommand, opens the editor on the bundled demo.",
     )
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     parser.register("action", "lazy_parsers", _LazySubParsers)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", action="lazy_parsers")
+    assert isinstance(sub, _LazySubParsers)
     for info in subcommands():
         sub.add_lazy(info)
     return parser

@@ -24,38 +24,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.batch.progress import TextProgress
-    from engine.batch.records import BatchState
-    from engine.batch.runner import BatchOptions, run_batch
+    from engine.batch.records import BatchState, VariantStatus
+    from engine.batch.runner import BatchOptions, BatchProgress, Executor, run_batch
     from engine.batch.spec import BatchSpecError, load_spec
     from engine.batch.variants import expand_variants
+    from engine.cli._progress import CountBar
 
     try:
         spec = load_spec(args.spec)
         variants = expand_variants(spec)
-        options = BatchOptions(executor="ray" if args.ray else ("inline" if args.inline else "local"),
-                               workers=args.workers, ray_address=args.ray or "local", stop_after=args.stop_after,
-                               retry_failed=not args.no_retry_failed)
+        executor = Executor.RAY if args.ray else (Executor.INLINE if args.inline else Executor.LOCAL)
+        options = BatchOptions(executor=executor, workers=args.workers, ray_address=args.ray or "local",
+                               stop_after=args.stop_after, retry_failed=not args.no_retry_failed)
     except (BatchSpecError, ValueError) as e:
         print(str(e), file=sys.stderr)
         return 2
     if args.list:
         state = BatchState(args.out)
         for v in variants:
-            rec = state.load(v.id)
-            status = rec.status if rec is not None and rec.key == v.key else "pending"
-            print(f"{status:9s} {v.label}")
+            print(f"{state.status_of(v):9s} {v.label}")
         return 0
-    bar = None
+    if options.executor == Executor.RAY:
+        from engine.batch.ray_backend import RayNotInstalledError, require_ray
 
-    def progress(p) -> None:
+        try:
+            require_ray("batch --ray")
+        except RayNotInstalledError as e:   # the optional [ray] extra is missing: bad input, one line
+            print(str(e), file=sys.stderr)
+            return 2
+    bar: CountBar | None = None
+
+    def progress(p: BatchProgress) -> None:
         nonlocal bar
         if args.quiet:
             return
         if bar is None:
-            bar = TextProgress(p.to_run, spec.name)
+            bar = CountBar(p.to_run, spec.name, unit="variant")
         last = p.last
-        msg = f"{last.id} {last.status}" + (f": {last.error}" if last.error else "")
+        msg = "" if last is None else f"{last.id} {last.status}" + (f": {last.error}" if last.error else "")
         bar.update(p.finished, f"{p.failed} failed, {p.skipped} already done  |  {msg}")
 
     if not args.quiet:
@@ -67,9 +73,12 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
         print("interrupted: finished variants are recorded; run the same command again to resume", file=sys.stderr)
         return 130
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - a failure of the run itself (not of a variant) becomes one line for the user
         if bar is not None:
             bar.close()
+        import logging
+
+        logging.getLogger(__name__).debug("the batch run failed", exc_info=True)
         print(f"batch failed: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     if bar is not None:
@@ -77,6 +86,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"{report.done} exported, {report.filtered} filtered out, {report.failed} failed, "
           f"{report.skipped} already done, {report.pending} still pending; dataset: {report.dataset_dir}")
     for rec in report.records.values():
-        if rec.status == "failed":
+        if rec.status == VariantStatus.FAILED:
             print(f"  {rec.id} failed: {rec.error}", file=sys.stderr)
     return 0 if report.ok else 1

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+TYPE_CHECKING = False       # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from engine.checks import CheckConfig
 
 COMMAND = "check"
 HELP = ("check a scenario for collisions, near misses, off-road, wrong-way and infeasible motion; "
@@ -20,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="JSON file with check thresholds to override (keys of CheckConfig.to_dict)")
 
 
-def _load_config(path: str | None):
+def _load_config(path: str | None) -> CheckConfig:
     from engine.checks import CheckConfig
 
     if path is None:

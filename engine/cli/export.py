@@ -4,6 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+TYPE_CHECKING = False       # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from engine.export.pipeline import ExportProgress
+    from engine.scenario.model import Scenario
+
 COMMAND = "export"
 HELP = "export a scenario: generate its clip and add it as a scene to a nuScenes-format dataset, or write OpenSCENARIO"
 ORDER = 40
@@ -61,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     return _nuscenes(scenario, args)
 
 
-def _openscenario(scenario, args) -> int:
+def _openscenario(scenario: Scenario, args: argparse.Namespace) -> int:
     from engine.export.openscenario import OpenScenarioExportError, export_openscenario
     from engine.export.xml_schemas import SchemaNotFoundError, SchemaValidationError
 
@@ -75,8 +80,8 @@ def _openscenario(scenario, args) -> int:
     return 0
 
 
-def _nuscenes(scenario, args) -> int:
-    from engine.batch.progress import TextProgress
+def _nuscenes(scenario: Scenario, args: argparse.Namespace) -> int:
+    from engine.cli._progress import StageBars
     from engine.config import ExportConfig, GenerationConfig, error_message
     from engine.export.pipeline import export_nuscenes
 
@@ -91,34 +96,27 @@ def _nuscenes(scenario, args) -> int:
     except ValueError as e:
         print(f"export: {error_message(e)}", file=sys.stderr)
         return 2
-    bars: dict[str, TextProgress] = {}
+    bars = StageBars(enabled=not args.quiet)
 
-    def progress(p) -> None:
-        if args.quiet:
-            return
-        bar = bars.get(p.stage)
-        if bar is None:
-            for b in bars.values():
-                b.close()
-            bar = bars[p.stage] = TextProgress(p.total, p.stage)
-        bar.update(p.done, p.message)
+    def progress(p: ExportProgress) -> None:
+        bars.update(p.stage, p.done, p.total, p.message)
 
     from engine.sources.errors import SceneSourceError
 
     try:
         res = export_nuscenes(scenario, args.out, settings, progress)
     except SceneSourceError as e:   # the real scene the scenario edits cannot be read: bad input
-        for b in bars.values():
-            b.close()
+        bars.close()
         print(f"{args.scenario}: {e}; the dataset is unchanged", file=sys.stderr)
         return 2
-    except Exception as e:  # the message is for the user; the dataset is left as it was
-        for b in bars.values():
-            b.close()
+    except Exception as e:  # noqa: BLE001 - any failure becomes one line for the user; the dataset is left as it was
+        bars.close()
+        import logging
+
+        logging.getLogger(__name__).debug("export of %s failed", args.scenario, exc_info=True)
         print(f"{args.scenario}: export failed, the dataset is unchanged: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
-    for b in bars.values():
-        b.close()
+    bars.close()
     total = sum(res.timings.values())
     print(f"scene '{res.scene_name}' ({res.num_frames} frames x 6 cameras) added to {res.dataroot} "
           f"[{res.version}, {res.num_scenes} scene(s)] in {total:.1f} s")

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
+
+TYPE_CHECKING = False       # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from engine.config import GenerationConfig
 
 COMMAND = "generate"
 HELP = "generate the six-camera video of a scenario (MP4 per camera, panorama MP4, JPEG frames)"
@@ -45,7 +50,7 @@ def parse_size(text: str) -> tuple[int, int]:
     return parse(text)
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace) -> GenerationConfig:
     """The `engine.config.GenerationConfig` of the command line (ValueError names a bad option)."""
     from engine.config import GenerationConfig, ImageSize
 
@@ -58,11 +63,11 @@ def config_from_args(args: argparse.Namespace):
                             frames=getattr(args, "frames", None), backend_options=_backend_options(args))
 
 
-def _backend_options(args: argparse.Namespace) -> dict:
+def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
     """Diffusion options of the command line (issue 12): per-ControlNet scales and consistency settings."""
     from engine.worldmodel.diffusion.options import parse_scale_items
 
-    opts: dict = {}
+    opts: dict[str, Any] = {}
     scales = parse_scale_items(getattr(args, "controlnet_scale", None))
     if scales:
         opts["controlnet_scales"] = scales
@@ -72,40 +77,10 @@ def _backend_options(args: argparse.Namespace) -> dict:
     return opts
 
 
-class ProgressBar:
-    """A one-line text progress bar on stderr: overall fraction, frame and step."""
-
-    def __init__(self, stream=sys.stderr, width: int = 30, enabled: bool = True) -> None:
-        self.stream, self.width, self.enabled = stream, width, enabled
-        self.start = time.perf_counter()
-        self._last = 0.0
-
-    def __call__(self, event) -> None:
-        from engine.worldmodel.events import StepProgress
-
-        if not self.enabled or not isinstance(event, StepProgress):
-            return
-        now = time.perf_counter()
-        done = event.step == event.num_steps and event.frame == event.num_frames - 1
-        if now - self._last < 0.1 and not done:
-            return
-        self._last = now
-        frac = event.fraction
-        fill = int(round(frac * self.width))
-        elapsed = now - self.start
-        eta = elapsed / frac - elapsed if frac > 0 else 0.0
-        self.stream.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {frac * 100:5.1f}%  frame "
-                          f"{event.frame + 1}/{event.num_frames}  step {event.step}/{event.num_steps}  "
-                          f"{elapsed:5.1f}s elapsed, ~{eta:4.0f}s left ")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def run(args: argparse.Namespace) -> int:
+    import logging
+    from typing import Protocol, runtime_checkable
+
     from engine.scenario.errors import ScenarioFormatError
     from engine.scenario.io import load_scenario
     from engine.video import write_clip_outputs
@@ -119,7 +94,13 @@ def run(args: argparse.Namespace) -> int:
     )
     from engine.conditions import clip_conditions
     from engine.sources.errors import SceneSourceError
-    from engine.worldmodel.errors import ConditionsError, DeviceError
+    from engine.worldmodel.errors import ConditionsError, DeviceError, MissingExtraError
+
+    @runtime_checkable
+    class LoadsPipeline(Protocol):
+        """A backend whose model can be loaded ahead of generation (diffusion, cosmos, magicdrive)."""
+
+        def pipeline(self, device: str = "auto", dtype: str = "auto") -> Any: ...
 
     def fail(msg: str, code: int) -> int:
         print(f"generate: {msg}", file=sys.stderr)
@@ -139,12 +120,15 @@ def run(args: argparse.Namespace) -> int:
         return fail(error_message(e), 2)
     try:
         backend = create_backend(config.backend, config.model_dir, **config.backend_options)
-        if config.backend in ("diffusion", "cosmos", "magicdrive"):
+        if config.backend in ("diffusion", "cosmos", "magicdrive") and isinstance(backend, LoadsPipeline):
             backend.pipeline(settings.device, settings.dtype)  # load now: a bad folder is bad input
-    except (ModelNotConfiguredError, ModelLoadError, DeviceError, ValueError) as e:
+            logging.getLogger(__name__).debug("loaded the %s model from %s", config.backend, config.model_dir)
+    except (ModelNotConfiguredError, ModelLoadError, DeviceError, MissingExtraError, ValueError) as e:
         return fail(str(e), 2)
 
-    bar = ProgressBar(enabled=not args.quiet)
+    from engine.cli._progress import StepBar
+
+    bar = StepBar(enabled=not args.quiet)
     print(f"{scenario.name}: {config.frames or scenario.num_frames} frames x 6 cameras at {size[0]}x{size[1]}, "
           f"backend {backend.describe()}, seed {settings.seed}", file=sys.stderr)
     try:

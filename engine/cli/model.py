@@ -45,16 +45,25 @@ def _fail(msg: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.model_command == "convert":
-        return _convert(args)
-    return _check(args)
+    from engine.worldmodel.errors import MissingExtraError
+
+    try:
+        if args.model_command == "convert":
+            return _convert(args)
+        return _check(args)
+    except MissingExtraError as e:  # the [diffusion] extra is not installed: one line naming it
+        return _fail(str(e))
 
 
 def _convert(args: argparse.Namespace) -> int:
+    from engine.worldmodel.errors import MissingExtraError
+
     if args.magicdrive:
         try:
             from engine.worldmodel.magicdrive import convert as magicdrive_convert  # issue 14's hook
-        except ImportError:
+        except ImportError as e:
+            if isinstance(e, MissingExtraError):
+                raise
             return _fail("MagicDrive conversion is not available in this build (engine/worldmodel/magicdrive/convert.py)")
         return int(magicdrive_convert.run_cli(args))
     from engine.worldmodel.diffusion.convert import ConversionError, convert_public
@@ -96,12 +105,12 @@ def _check(args: argparse.Namespace) -> int:
     try:
         from engine.worldmodel.magicdrive.folder import describe_folder  # issue 14
     except ImportError:
-        describe_folder = None
-    if describe_folder is not None:
+        text = None
+    else:
         text = describe_folder(args.folder)
-        if text:
-            print(text)
-            return 0
+    if text:
+        print(text)
+        return 0
     report = describe(args.folder)
     for line in report.lines:
         print(line)

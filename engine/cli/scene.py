@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     save_scenario(scenario, args.out)
     locked = sum(a.locked for a in scenario.agents)
     at = f" from {scene.source.start:g} s" if scene.source.start else ""
-    print(f"wrote {args.out}: {scene.scenario.source.scene} ({version}){at}, {scenario.num_frames} frames, "
+    source = scene.scenario.source
+    print(f"wrote {args.out}: {source.scene if source is not None else args.scene} ({version}){at}, {scenario.num_frames} frames, "
           f"{locked} recorded agents, {len(scenario.agents) - locked} inserted")
     return 0

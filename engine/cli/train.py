@@ -99,6 +99,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "ray", None):
+        from engine.batch.ray_backend import RayNotInstalledError, require_ray
+
+        try:
+            require_ray(f"train {args.train_command} --ray")
+        except RayNotInstalledError as e:   # the optional [ray] extra is missing: bad input, one line
+            return _err(str(e))
     return {"prepare": _prepare, "run": _run, "eval": _eval}[args.train_command](args)
 
 
@@ -110,6 +117,7 @@ def _err(msg: str) -> int:
 def _prepare(args: argparse.Namespace) -> int:
     from engine.training.prepare import PrepareError, prepare_cache
     from engine.training.samples import PrepareSettings
+    from engine.worldmodel.errors import WorldModelError
 
     try:
         settings = PrepareSettings(size=args.size, stride=args.stride, insert_share=args.insert_share,
@@ -119,7 +127,7 @@ def _prepare(args: argparse.Namespace) -> int:
             from engine.worldmodel.diffusion.backend import check_model_folder
 
             check_model_folder(args.model)
-    except Exception as e:   # ValueError from the settings, ModelLoadError from the folder check
+    except (ValueError, WorldModelError) as e:   # ValueError from the settings, ModelLoadError from the folder check
         return _err(str(e))
     try:
         report = prepare_cache(args.dataroot, args.version, args.out, settings, scenes=args.scenes,

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable
+from types import TracebackType
+from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.classes import class_names
 from engine.rig import PANORAMA_ORDER, CameraRig
@@ -70,24 +72,24 @@ class FrameConditions:
 
     index: int
     time: float
-    depth: np.ndarray
-    normal: np.ndarray
-    edge: np.ndarray
-    object: np.ndarray
-    inserted: np.ndarray
-    boxes: np.ndarray
-    hdmap: np.ndarray
-    world_from_ego: np.ndarray = field(default_factory=lambda: np.eye(4))
+    depth: NDArray[np.floating[Any]]
+    normal: NDArray[np.uint8]
+    edge: NDArray[np.uint8]
+    object: NDArray[np.uint8]
+    inserted: NDArray[np.bool_]
+    boxes: NDArray[np.uint8]
+    hdmap: NDArray[np.uint8]
+    world_from_ego: NDArray[np.floating[Any]] = field(default_factory=lambda: np.eye(4))
     agents: tuple[AgentState, ...] = ()
-    lamps: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
-    shaded: np.ndarray | None = None
-    background: np.ndarray | None = None
-    background_depth: np.ndarray | None = None
-    depth_valid: np.ndarray | None = None
+    lamps: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 3)))
+    shaded: NDArray[np.uint8] | None = None
+    background: NDArray[np.uint8] | None = None
+    background_depth: NDArray[np.floating[Any]] | None = None
+    depth_valid: NDArray[np.bool_] | None = None
 
     # ---- derived model inputs ----------------------------------------------------------
     @cached_property
-    def guidance(self) -> np.ndarray:
+    def guidance(self) -> NDArray[np.float32]:
         """(V, H, W, 9) float32 in [0, 1]: D, N, E, O, M with D and N blanked inside inserted objects."""
         v, h, w = self.depth.shape
         out = np.empty((v, h, w, len(GUIDANCE_CHANNELS)), np.float32)
@@ -102,7 +104,7 @@ class FrameConditions:
         return out
 
     @cached_property
-    def guidance_with_objects(self) -> np.ndarray:
+    def guidance_with_objects(self) -> NDArray[np.float32]:
         """(V, H, W, 9) float32 in [0, 1]: like `guidance`, but the inserted objects stay IN D, N and E
         (E gains the objects' own Canny edges, from O, and their silhouette outline).
 
@@ -127,9 +129,10 @@ class FrameConditions:
         return out
 
     @cached_property
-    def layout(self) -> np.ndarray:
+    def layout(self) -> NDArray[np.float32]:
         """(V, H, W, 13) float32 in [0, 1]: projected boxes per class, then the HD map."""
-        return np.concatenate([self.boxes, self.hdmap], axis=-1).astype(np.float32) * np.float32(1.0 / 255.0)
+        out: NDArray[np.float32] = np.concatenate([self.boxes, self.hdmap], axis=-1).astype(np.float32) * np.float32(1.0 / 255.0)
+        return out
 
     # ---- checks ------------------------------------------------------------------------
     def validate(self, num_views: int, width: int, height: int) -> "FrameConditions":
@@ -137,7 +140,7 @@ class FrameConditions:
         v, h, w = num_views, height, width
         where = f"frame {self.index}"
 
-        def check(name: str, arr, shape: tuple[int, ...], kinds: str, optional: bool = False) -> None:
+        def check(name: str, arr: object, shape: tuple[int, ...], kinds: str, optional: bool = False) -> None:
             if arr is None:
                 if optional:
                     return
@@ -187,7 +190,7 @@ class ClipConditions:
     """
 
     rig: CameraRig
-    times: np.ndarray
+    times: NDArray[np.float64]
     fps: float
     environment: Environment
     text: str
@@ -241,7 +244,8 @@ class ClipConditions:
     def __enter__(self) -> "ClipConditions":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close()
 
     @classmethod

@@ -16,10 +16,11 @@ read-only arrays of the right shape, so such frames are for that backend only.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping
 
 import cv2
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from engine.rig import CameraRig
 from engine.rig.pose import agent_present
@@ -27,18 +28,22 @@ from engine.scenario.model import Scenario
 from engine.classes import class_names
 from engine.conditions.clip import AgentState, ClipConditions, FrameConditions, FrameSource
 
+if TYPE_CHECKING:
+    from engine.render.guidance import Background, GuidanceRenderer
+
 LAMP_SPACING = 32.0   # metres between street lamps along lane boundaries
 LAMP_HEIGHT = 7.0
 LAMP_OFFSET = 1.2     # metres outside the kerb
 LAMP_RANGE = 90.0     # lamps farther from the ego are left out
 
-BackgroundSource = Callable[[int], Mapping[str, object] | None]
+# frame index -> {camera: Background or its (image, depth) fields}, or None for no backgrounds
+BackgroundSource = Callable[[int], "Mapping[str, Background | tuple[Any, ...]] | None"]
 # FrameConditions field -> the renderer's map it comes from
 _FIELD_MAPS = {"depth": "depth", "normal": "normal_encoded", "edge": "edge", "object": "object",
                "inserted": "inserted", "boxes": "boxes", "hdmap": "hdmap", "shaded": "rgb"}
 
 
-def agent_states(scenario: Scenario, t: float, ego_from_world: np.ndarray) -> tuple[AgentState, ...]:
+def agent_states(scenario: Scenario, t: float, ego_from_world: NDArray[np.float64]) -> tuple[AgentState, ...]:
     """The agents present at t as ego-frame boxes (locked agents, from a real scene, are not inserted)."""
     out = []
     world_to_ego_yaw = float(np.arctan2(ego_from_world[1, 0], ego_from_world[0, 0]))  # = -(ego yaw)
@@ -52,12 +57,12 @@ def agent_states(scenario: Scenario, t: float, ego_from_world: np.ndarray) -> tu
     return tuple(out)
 
 
-def street_lamp_positions(scenario: Scenario, spacing: float = LAMP_SPACING) -> np.ndarray:
+def street_lamp_positions(scenario: Scenario, spacing: float = LAMP_SPACING) -> NDArray[np.float64]:
     """(N, 3) world-frame lamp heads along the lane boundaries, just outside the drivable area."""
     from shapely.geometry import LineString, Point
 
     drivable = scenario.map.drivable_geometry
-    pts: list[np.ndarray] = []
+    pts: list[NDArray[np.float64]] = []
     for line in scenario.map.lane_boundaries:
         arr = line.array
         if len(arr) < 2:
@@ -84,11 +89,11 @@ class _RenderedFrames:
         self.rig = rig
         self.backgrounds = backgrounds
         self.lamps_world = street_lamp_positions(scenario)
-        self._renderer = None
+        self._renderer: GuidanceRenderer | None = None
         self._thread: int | None = None
         self._lock = threading.Lock()
 
-    def _get_renderer(self):
+    def _get_renderer(self) -> GuidanceRenderer:
         from engine.render.gl_tiles import Lighting
         from engine.render.guidance import GuidanceRenderer, RenderSettings
 
@@ -123,7 +128,7 @@ class _RenderedFrames:
         v = len(names)
         w, h = self.rig.size
 
-        def stack(attr: str, shape: tuple[int, ...] = (), dtype=np.uint8) -> np.ndarray:
+        def stack(attr: str, shape: tuple[int, ...] = (), dtype: DTypeLike = np.uint8) -> NDArray[Any]:
             first = getattr(g[names[0]], attr)
             if first is None:   # not rendered: zeros that take no memory
                 return np.broadcast_to(np.zeros((), dtype), (v, h, w, *shape))

@@ -29,8 +29,11 @@ from engine.scenario.model import Scenario
 
 if TYPE_CHECKING:
     from engine.config import ImageSize
+    from engine.realscene.backgrounds import RealDepthSettings, RealFrameMaps
+    from engine.render.guidance import Background, GuidanceRenderer
+    from engine.sources.nuscenes_reader import NuScenesScene
 
-BackgroundSource = Callable[[int], Mapping[str, object] | None]
+BackgroundSource = Callable[[int], "Mapping[str, Background] | None"]
 SizeLike = Any   # ImageSize | (width, height) | "WxH" | a config with `.size` (and optionally `.frames`)
 
 
@@ -46,29 +49,30 @@ class SceneInputs:
     scenario: Scenario
     rig: CameraRig
     backgrounds: BackgroundSource | None = None
-    scene: object | None = None
-    depth_settings: object | None = None   # engine.realscene.RealDepthSettings of a real scene
+    scene: NuScenesScene | None = None
+    depth_settings: RealDepthSettings | None = None   # of a real scene
 
     @property
     def real(self) -> bool:
         """True when the scenario is rendered over recorded frames."""
         return self.backgrounds is not None
 
-    def backgrounds_at(self, index: int) -> Mapping[str, object] | None:
+    def backgrounds_at(self, index: int) -> Mapping[str, Background] | None:
         """{camera: Background} of frame `index`, or None (synthetic, or past the recording)."""
         return None if self.backgrounds is None else self.backgrounds(int(index))
 
-    def frame_maps(self, index: int, canny: tuple[int, int] | None = None) -> dict:
+    def frame_maps(self, index: int, canny: tuple[int, int] | None = None) -> dict[str, RealFrameMaps]:
         """{camera: `engine.realscene.RealFrameMaps`} (image, depth, normals, Canny edges) of recorded
         frame `index` for the cameras of `self.rig`, with this input's depth settings: the same image
         and depth the backgrounds carry (training-data preparation reads them). ValueError when synthetic."""
         if self.scene is None:
             raise ValueError(f"scenario {self.scenario.name!r} is synthetic: it has no recorded frames")
-        from engine.realscene.backgrounds import real_frame_maps
+        from engine.realscene.backgrounds import RealDepthSettings, real_frame_maps
 
-        return real_frame_maps(self.scene, int(index), self.rig, self.depth_settings, canny=canny)
+        settings = self.depth_settings if self.depth_settings is not None else RealDepthSettings()
+        return real_frame_maps(self.scene, int(index), self.rig, settings, canny=canny)
 
-    def apply_to(self, renderer, index: int) -> None:
+    def apply_to(self, renderer: GuidanceRenderer, index: int) -> None:
         """Give a GuidanceRenderer (made on `self.rig`) the backgrounds of frame `index` (none when synthetic)."""
         if self.backgrounds is not None:
             renderer.set_backgrounds(self.backgrounds(int(index)))
@@ -83,7 +87,7 @@ def size_of(config: SizeLike) -> "ImageSize":
 
 
 def scene_inputs(scenario: Scenario, size: SizeLike = (448, 256), rig: CameraRig | None = None,
-                 depth_settings=None) -> SceneInputs:
+                 depth_settings: RealDepthSettings | None = None) -> SceneInputs:
     """The rig and (for real scenes) backgrounds `scenario` is rendered with at `size` (width, height).
 
     rig: a synthetic scenario's rig (default: the bundled nuScenes rig); a real scene always uses its
@@ -103,24 +107,23 @@ def scene_inputs(scenario: Scenario, size: SizeLike = (448, 256), rig: CameraRig
     return real_scene_inputs(scene_for_scenario(scenario), (w, h), depth_settings, scenario=scenario)
 
 
-def real_scene_inputs(scene, size: SizeLike = (448, 256), depth_settings=None,
+def real_scene_inputs(scene: NuScenesScene, size: SizeLike = (448, 256), depth_settings: RealDepthSettings | None = None,
                       scenario: Scenario | None = None) -> SceneInputs:
     """`scene_inputs` of an already opened real scene (`engine.sources.NuScenesScene`): its log's rig at
     `size` and its recorded frames + depth as backgrounds. For code that holds the scene open itself (the
     editor's preview cache, training-data preparation); scenario: the edited scenario (default: the
     scene as recorded). Frame k is the recorded frame at clip time k / fps, exactly as in `scene_inputs`.
     """
-    from engine.realscene.backgrounds import RealBackgroundSource, RealDepthSettings, real_rig
+    from engine.realscene.backgrounds import RealBackgroundSource, RealDepthSettings
 
     w, h = size_of(size).as_tuple()
     settings = depth_settings or RealDepthSettings()
-    real = real_rig(scene, (w, h))
-    return SceneInputs(scenario if scenario is not None else scene.scenario, real,
-                       RealBackgroundSource(scene, real, settings), scene, settings)
+    source = RealBackgroundSource.at_size(scene, (w, h), settings)   # = the editor's RealFrameCache.inputs
+    return SceneInputs(scenario if scenario is not None else scene.scenario, source.rig, source, scene, settings)
 
 
 def clip_conditions(scenario: Scenario, config: SizeLike = (448, 256), *, frames: int | None = None,
-                    rig: CameraRig | None = None, depth_settings=None) -> ClipConditions:
+                    rig: CameraRig | None = None, depth_settings: RealDepthSettings | None = None) -> ClipConditions:
     """The `ClipConditions` of `scenario` (synthetic or an edited real scene) for any world model.
 
     config: the image size per camera (ImageSize, (width, height), "448x256") or a config with `.size`

@@ -5,6 +5,8 @@ grey ground / blue sky with the red channel = 30 * k + 20 for camera k, so views
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from engine.rig import CameraRig
@@ -45,7 +47,7 @@ def plane_frames(rig: CameraRig, num_frames: int, agents: tuple[AgentState, ...]
 
 def plane_conditions(size: tuple[int, int] = (448, 256), num_frames: int = 33, environment: Environment | None = None,
                      agents: tuple[AgentState, ...] = (), rig: CameraRig | None = None, fps: float = 12.0,
-                     **kw) -> ClipConditions:
+                     **kw: Any) -> ClipConditions:
     """ClipConditions of the flat scene for the default six-camera rig at `size` (width, height)."""
     rig = rig or CameraRig.default(size)
     return ClipConditions.from_frames(rig, plane_frames(rig, num_frames, agents, fps), fps,

@@ -12,16 +12,21 @@ these models; a bad value raises pydantic's ValidationError (a ValueError) namin
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from engine.config.runtime import DEVICES, DTYPES, GenerationSettings, NuScenesOptions
 from engine.config.size import DEFAULT_SIZE, ImageSize
 
-DEVICE_NAMES = ("auto", "cpu", "cuda")
-DTYPE_NAMES = ("auto", "float32", "float16", "bfloat16")
+if TYPE_CHECKING:
+    from engine.realscene.backgrounds import RealDepthSettings
+
+DEVICE_NAMES = DEVICES
+DTYPE_NAMES = DTYPES
 DepthSource = Literal["auto", "lidar", "mono"]
 CONFIG_FILE = "config.json"
 
@@ -47,7 +52,7 @@ class _Config(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
-    def save(self, path: str | os.PathLike) -> Path:
+    def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the config as JSON to `path` (a file, or a folder that gets config.json); atomic."""
         from engine.fileio import atomic_write_text
 
@@ -58,7 +63,7 @@ class _Config(BaseModel):
         return p
 
     @classmethod
-    def load(cls, path: str | os.PathLike):
+    def load(cls, path: str | os.PathLike[str]) -> Self:
         """Read a config written by `save` (a file or a folder with config.json); ValueError names the file."""
         p = Path(path)
         if p.is_dir():
@@ -70,7 +75,7 @@ class _Config(BaseModel):
         except ValueError as e:
             raise ValueError(f"{p}: {e}") from None
 
-    def replace(self, **changes: Any):
+    def replace(self, **changes: Any) -> Self:
         """A validated copy with `changes` applied (model_copy does not validate)."""
         return type(self).model_validate({**self.model_dump(), **changes})
 
@@ -88,7 +93,7 @@ class RenderConfig(_Config):
     depth_model_dir: str | None = None
     max_depth: float = Field(default=100.0, gt=0)
 
-    def depth_settings(self):
+    def depth_settings(self) -> RealDepthSettings:
         """The `engine.realscene.RealDepthSettings` these fields describe."""
         from engine.realscene.backgrounds import RealDepthSettings
 
@@ -139,10 +144,8 @@ class GenerationConfig(_Config):
             raise ValueError(f"device must be one of {', '.join(DEVICE_NAMES)} or cuda:N, got {v!r}")
         return v
 
-    def settings(self, scenario_seed: int = 0):
+    def settings(self, scenario_seed: int = 0) -> GenerationSettings:
         """The world model's `GenerationSettings` (seed: this config's, else `scenario_seed`)."""
-        from engine.worldmodel.base import GenerationSettings
-
         seed = int(scenario_seed) if self.seed is None else int(self.seed)
         return GenerationSettings(steps=self.steps, guidance_scale=self.guidance_scale, seed=seed,
                                   device=self.device, dtype=self.dtype)
@@ -154,10 +157,6 @@ class GenerationConfig(_Config):
     def render(self) -> RenderConfig:
         """The rendering part (size, frames) as a RenderConfig."""
         return RenderConfig(size=self.size, frames=self.frames)
-
-    def describe_model(self) -> str:
-        """The model folder, 'embedded' for the naive backend, else ''."""
-        return self.model_dir or ("embedded" if self.backend == "naive" else "")
 
 
 class ExportConfig(_Config):
@@ -176,13 +175,29 @@ class ExportConfig(_Config):
     guidance: bool = True
     openscenario: bool = True
 
-    def settings(self):
-        """The exporter's `engine.export.pipeline.ExportSettings`."""
-        from engine.export.nuscenes_writer import NuScenesOptions
-        from engine.export.pipeline import ExportSettings
-
+    def settings(self) -> ExportSettings:
+        """The exporter's `ExportSettings`."""
         return ExportSettings(size=self.generation.size.as_tuple(), frames=self.generation.frames,
                               generation=self.generation,
                               nuscenes=NuScenesOptions(version=self.version, jpeg_quality=self.jpeg_quality,
                                                        scene_name=self.scene_name, lidar_stub=self.lidar_stub),
                               videos=self.videos, guidance=self.guidance, openscenario=self.openscenario)
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """size: (width, height) of every camera image; frames: the first N frames (None: all of them);
+    generation: the world model; nuscenes: table options; videos / guidance / openscenario: extras."""
+
+    size: tuple[int, int] = (448, 256)
+    frames: int | None = None
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    nuscenes: NuScenesOptions = field(default_factory=NuScenesOptions)
+    videos: bool = True
+    guidance: bool = True
+    openscenario: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", ImageSize.parse(self.size).as_tuple())
+        if self.frames is not None and int(self.frames) < 1:
+            raise ValueError(f"frames must be at least 1, got {self.frames!r}")

@@ -9,9 +9,12 @@ Width and height are whole pixels between MIN_SIDE and MAX_SIDE.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 MIN_SIDE = 16
 MAX_SIDE = 8192
@@ -59,7 +62,8 @@ class ImageSize(BaseModel):
         """(width, height)."""
         return (self.width, self.height)
 
-    def __iter__(self) -> Iterator[int]:  # type: ignore[override]  (unpacks as w, h)
+    # `w, h = size`; pydantic's BaseModel iterates (field, value) pairs, which this type never exposes
+    def __iter__(self) -> Iterator[int]:  # type: ignore[override]  # unpacks as (width, height)
         return iter((self.width, self.height))
 
     def __str__(self) -> str:
@@ -87,7 +91,7 @@ def _whole(v: Any, whole: Any) -> int:
     return int(v)
 
 
-def _message(error, value: Any) -> str:
+def _message(error: ValidationError, value: Any) -> str:
     for err in error.errors():
         loc = ".".join(str(p) for p in err.get("loc", ()))
         if err.get("type") in ("greater_than_equal", "less_than_equal"):

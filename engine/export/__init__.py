@@ -20,6 +20,7 @@ boxes (recorded boxes of a real source scene keep their counts) are described in
 `pipeline`, `nuscenes_writer` and `manifest.DATASET_NOTES`.
 """
 import importlib
+from typing import Any
 
 # Lazy: importing a submodule (e.g. nuscenes_schema for the CLI's --help) must not pull in
 # nuscenes-devkit, torch and the renderer. Names resolve on first use (PEP 562).
@@ -31,19 +32,19 @@ _HOME = {
     "OpenScenarioResult": "openscenario", "export_openscenario": "openscenario",
     "OscDocument": "openscenario_reader", "read_openscenario": "openscenario_reader",
     "scenario_from_openscenario": "openscenario_reader",
-    "ExportProgress": "pipeline", "ExportResult": "pipeline", "ExportSettings": "pipeline", "StagedScene": "pipeline",
+    "ExportProgress": "pipeline", "ExportResult": "pipeline", "ExportStage": "pipeline", "ExportSettings": "pipeline", "StagedScene": "pipeline",
     "export_clip": "pipeline", "export_nuscenes": "pipeline", "stage_clip": "pipeline",
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _HOME:
         return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
-    "ExportProgress", "ExportResult", "ExportSettings", "GenerationOptions", "NuScenesOptions", "OpenScenarioResult",
+    "ExportProgress", "ExportResult", "ExportSettings", "ExportStage", "GenerationOptions", "NuScenesOptions", "OpenScenarioResult",
     "OscDocument", "SceneWriter", "StagedScene", "check_tables", "export_clip", "export_nuscenes",
     "export_openscenario", "load_tables", "merge_scene", "read_openscenario", "recover",
     "scenario_from_openscenario", "stage_clip",

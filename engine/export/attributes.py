@@ -12,6 +12,7 @@ Rules (the agent's motion is known exactly, so one small threshold suffices):
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.scenario.model import Agent
 
@@ -20,12 +21,12 @@ VEHICLES = frozenset({"car", "truck", "bus", "trailer", "construction_vehicle"})
 CYCLES = frozenset({"bicycle", "motorcycle"})
 
 
-def moves_during(agent: Agent, times: np.ndarray) -> bool:
+def moves_during(agent: Agent, times: NDArray[np.float64]) -> bool:
     """Whether the agent exceeds MOVING_SPEED at any of `times` (N,) seconds."""
     return bool(np.any(agent.trajectory.sample(times).speed > MOVING_SPEED))
 
 
-def attribute_name(agent: Agent, t: float, clip_times: np.ndarray) -> str | None:
+def attribute_name(agent: Agent, t: float, clip_times: NDArray[np.float64]) -> str | None:
     """The nuScenes attribute name of `agent` at time t, or None for classes without attributes."""
     speed = agent.trajectory.speed_at(float(t))
     if agent.cls in VEHICLES:

@@ -8,23 +8,27 @@ downloaded: the diffusion backend loads from the local `model_dir`.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from engine.config import GenerationConfig
 from engine.scenario.model import Scenario
 
+if TYPE_CHECKING:
+    from engine.worldmodel.base import CancelToken
+    from engine.worldmodel.events import GeneratedClip, GenerationEvent
+
 
 def GenerationOptions(backend: str = "naive", model_dir: str | None = None, steps: int = 20,  # noqa: N802
                       guidance_scale: float = 4.0, seed: int | None = None, device: str = "auto",
-                      **more) -> GenerationConfig:
+                      **more: Any) -> GenerationConfig:
     """Deprecated positional constructor kept for callers: the `engine.config.GenerationConfig` of these values."""
     return GenerationConfig(backend=backend, model_dir=model_dir, steps=steps, guidance_scale=guidance_scale,
                             seed=seed, device=device, **more)
 
 
 def generate_for_scenario(scenario: Scenario, size: tuple[int, int] | None, num_frames: int | None,
-                          options: GenerationConfig, cancel=None,
-                          on_event: Callable[[object], None] | None = None):
+                          options: GenerationConfig, cancel: CancelToken | None = None,
+                          on_event: Callable[[GenerationEvent], None] | None = None) -> tuple[GeneratedClip, str]:
     """Run the world model on the scenario's conditions; returns (GeneratedClip, model description).
 
     size: (width, height) of every camera image (None: the config's); num_frames: the first N frames

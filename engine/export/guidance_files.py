@@ -15,10 +15,15 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.fileio import atomic_write_bytes, atomic_write_json
+
+if TYPE_CHECKING:
+    from engine.render.frame import GuidanceFrame
 
 ARRAYS = ("depth", "normal", "edge", "object", "mask", "instance", "hdmap")
 DESCRIPTION = {
@@ -32,12 +37,12 @@ DESCRIPTION = {
 }
 
 
-def camera_stack(frame, attribute: str) -> np.ndarray:
+def camera_stack(frame: GuidanceFrame, attribute: str) -> NDArray[Any]:
     """(V, H, W, ...) one per-camera map of a `GuidanceFrame` (``frame[camera].<attribute>``) in panorama order."""
-    return np.stack([getattr(frame[name], attribute) for name in frame.camera_names])
+    return np.stack([getattr(frame[name], attribute) for name in frame.camera_names])   # dtype of that map
 
 
-def frame_arrays(frame) -> dict[str, np.ndarray]:
+def frame_arrays(frame: GuidanceFrame) -> dict[str, NDArray[Any]]:
     """The arrays of a `GuidanceFrame` as written (see the module docstring)."""
     return {
         "depth": camera_stack(frame, "depth").astype(np.float16), "normal": camera_stack(frame, "normal_encoded"),
@@ -51,7 +56,7 @@ COMPRESS_LEVEL = 1   # zlib level of the frame files: lossless at every level; 1
                      # np.savez_compressed's 6 for a few per cent more bytes on these maps
 
 
-def write_guidance_frame(folder: str | os.PathLike, index: int, frame) -> Path:
+def write_guidance_frame(folder: str | os.PathLike[str], index: int, frame: GuidanceFrame) -> Path:
     """Write one frame's maps to ``<folder>/<index:04d>.npz`` (deflate-compressed, readable by np.load; atomic)."""
     import zipfile
 
@@ -59,11 +64,11 @@ def write_guidance_frame(folder: str | os.PathLike, index: int, frame) -> Path:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
         for name, a in frame_arrays(frame).items():
             with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
-                np.lib.format.write_array(f, np.asanyarray(a), allow_pickle=False)
+                np.lib.format.write_array(f, np.asanyarray(a), allow_pickle=False)  # type: ignore[no-untyped-call]  # numpy ships it untyped
     return atomic_write_bytes(Path(folder) / f"{index:04d}.npz", buf.getvalue())
 
 
-def write_guidance_index(folder: str | os.PathLike, cameras: list[str], times: list[float],
+def write_guidance_index(folder: str | os.PathLike[str], cameras: list[str], times: list[float],
                          instance_ids: dict[str, int], size: tuple[int, int]) -> Path:
     """Write ``index.json`` describing the frame files."""
     return atomic_write_json(Path(folder) / "index.json", {
@@ -73,7 +78,7 @@ def write_guidance_index(folder: str | os.PathLike, cameras: list[str], times: l
     })
 
 
-def read_guidance_frame(folder: str | os.PathLike, index: int) -> dict[str, np.ndarray]:
+def read_guidance_frame(folder: str | os.PathLike[str], index: int) -> dict[str, NDArray[Any]]:
     """The arrays of one written frame."""
     with np.load(Path(folder) / f"{index:04d}.npz") as z:
         return {k: z[k] for k in z.files}

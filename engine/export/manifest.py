@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -45,6 +45,11 @@ def package_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             continue
     return out
+
+
+def jsonable_dict(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """`jsonable` of a mapping: a JSON-safe dict."""
+    return {str(k): jsonable(v) for k, v in obj.items()}
 
 
 def jsonable(obj: Any) -> Any:

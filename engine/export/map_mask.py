@@ -14,6 +14,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.fileio import atomic_write_bytes
 from engine.scenario.map_elements import RoadMap
@@ -23,7 +24,7 @@ MAX_PIXELS = 6000
 MARGIN_M = 5.0
 
 
-def map_mask_image(road_map: RoadMap, resolution: float = MAP_RESOLUTION) -> np.ndarray:
+def map_mask_image(road_map: RoadMap, resolution: float = MAP_RESOLUTION) -> NDArray[np.uint8]:
     """(H, W) uint8 mask: 255 on the drivable area, 0 elsewhere (see the module docstring)."""
     geom = road_map.drivable_geometry
     if geom.is_empty:
@@ -39,13 +40,13 @@ def map_mask_image(road_map: RoadMap, resolution: float = MAP_RESOLUTION) -> np.
         rings = [np.asarray(poly.exterior.coords)] + [np.asarray(r.coords) for r in poly.interiors]
         px = [np.stack([r[:, 0] / resolution, h - r[:, 1] / resolution], axis=1) for r in rings]
         pts = [np.round(p * 16).astype(np.int32) for p in px]
-        cv2.fillPoly(img, pts[:1], 255, lineType=cv2.LINE_8, shift=4)
+        cv2.fillPoly(img, pts[:1], (255,), lineType=cv2.LINE_8, shift=4)
         if len(pts) > 1:
-            cv2.fillPoly(img, pts[1:], 0, lineType=cv2.LINE_8, shift=4)
+            cv2.fillPoly(img, pts[1:], (0,), lineType=cv2.LINE_8, shift=4)
     return img
 
 
-def write_map_mask(road_map: RoadMap, path: str | os.PathLike, resolution: float = MAP_RESOLUTION) -> Path:
+def write_map_mask(road_map: RoadMap, path: str | os.PathLike[str], resolution: float = MAP_RESOLUTION) -> Path:
     """Write the mask PNG atomically; returns its path."""
     ok, buf = cv2.imencode(".png", map_mask_image(road_map, resolution))
     if not ok:

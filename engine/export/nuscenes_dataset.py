@@ -9,8 +9,10 @@ Every export writes its scene into a staging dataset (``<root>/.staging/<id>/``,
    and append the new scene's records; a scene name already present gets a suffix (``-2``, ...);
 4. move the new media (JPEGs, map mask, the scene's extra folder) into place: new, unique names
    that no table references yet, so a crash here leaves only unreferenced files;
-5. commit the tables and the dataset manifest: write them all into ``<root>/.pending-<id>/``,
-   then write the journal ``<root>/.commit.json`` (the commit point), then move each file into place
+5. commit the tables and the dataset manifest: write them all into ``<root>/.pending-<id>/`` and
+   flush them to disk together (one pass of fsyncs after all the writes, so the file system commits
+   them in one go instead of once per table), then write the journal ``<root>/.commit.json`` (the
+   commit point), then move each file into place
    and delete the journal. A crash before the journal leaves the old tables; after it, `recover`
    rolls the move forward. Either way the dataset holds all earlier scenes and the new one wholly
    or not at all.
@@ -24,9 +26,9 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
-from engine.export.nuscenes_schema import DEFAULT_VERSION, TABLES, VOCABULARY_TABLES
+from engine.export.nuscenes_schema import DEFAULT_VERSION, TABLES, VOCABULARY_TABLES, Record, Tables
 from engine.fileio import atomic_write_json
 
 LOCK_FILE = ".lock"
@@ -52,7 +54,7 @@ class MergeResult:
 
 
 @contextmanager
-def dataset_lock(root: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+def dataset_lock(root: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
     """Exclusive lock on a dataset folder across processes (a `filelock.FileLock` on ``<root>/.lock``)."""
     from filelock import FileLock, Timeout
 
@@ -69,11 +71,11 @@ def dataset_lock(root: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S) -> It
         lock.release()
 
 
-def empty_tables() -> dict[str, list[dict]]:
+def empty_tables() -> Tables:
     return {name: [] for name in TABLES}
 
 
-def load_tables(root: str | os.PathLike, version: str = DEFAULT_VERSION) -> dict[str, list[dict]]:
+def load_tables(root: str | os.PathLike[str], version: str = DEFAULT_VERSION) -> Tables:
     """The 13 tables of the dataset at `root` (all empty when the version folder does not exist)."""
     table_dir = Path(root) / version
     if not table_dir.is_dir():
@@ -81,7 +83,7 @@ def load_tables(root: str | os.PathLike, version: str = DEFAULT_VERSION) -> dict
     missing = [n for n in TABLES if not (table_dir / f"{n}.json").is_file()]
     if missing:
         raise NuScenesDatasetError(f"{table_dir}: incomplete nuScenes tables, missing {', '.join(missing)}")
-    out = {}
+    out: Tables = {}
     for name in TABLES:
         path = table_dir / f"{name}.json"
         try:
@@ -94,7 +96,7 @@ def load_tables(root: str | os.PathLike, version: str = DEFAULT_VERSION) -> dict
     return out
 
 
-def recover(root: str | os.PathLike) -> bool:
+def recover(root: str | os.PathLike[str]) -> bool:
     """Roll an interrupted commit forward (journal present) and drop half-written pending folders.
 
     Call with the dataset lock held. Returns True when a commit was rolled forward.
@@ -119,17 +121,39 @@ def recover(root: str | os.PathLike) -> bool:
     return rolled
 
 
-def commit_files(root: str | os.PathLike, files: dict[str, object]) -> None:
+def _write_pending(pending: Path, files: dict[str, object]) -> list[Path]:
+    """Write the JSON files into the new private folder `pending` (tables compact, the rest indented),
+    then fsync them all: the writes first, the flushes after, so that the first fsync commits every
+    file's data at once and the others find nothing left to do. Returns the paths written."""
+    paths = []
+    for rel, obj in files.items():
+        path = pending / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = json.dumps(obj, indent=None if "/" in rel else 2, allow_nan=False) + "\n"
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(data)
+        os.chmod(path, 0o644)
+        paths.append(path)
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return paths
+
+
+def commit_files(root: str | os.PathLike[str], files: dict[str, object]) -> None:
     """Replace several JSON files under `root` (relative path -> JSON value) all together (see step 5)."""
     root = Path(root)
     pending = root / f".pending-{uuid.uuid4().hex[:12]}"
     moves = []
     try:
-        for rel, obj in files.items():
-            atomic_write_json(pending / rel, obj, indent=None if "/" in rel else 2)  # tables compact
-            moves.append([str((pending / rel).relative_to(root)), rel])
+        pending.mkdir(parents=True)
+        for rel, path in zip(files, _write_pending(pending, files)):
+            moves.append([str(path.relative_to(root)), rel])
         atomic_write_json(root / JOURNAL, {"moves": moves})
-    except BaseException:
+    except BaseException:  # clean up on any exit (Ctrl-C included), then re-raise
         shutil.rmtree(pending, ignore_errors=True)
         raise
     recover(root)
@@ -144,7 +168,7 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return f"{name}-{k}"
 
 
-def merge_tables(target: dict[str, list[dict]], new: dict[str, list[dict]]) -> tuple[dict[str, list[dict]], dict[str, str]]:
+def merge_tables(target: Tables, new: Tables) -> tuple[Tables, dict[str, str]]:
     """Target tables with the new scene appended (vocabulary matched by name); also the scene renames."""
     out = {name: list(target.get(name, [])) for name in TABLES}
     remap: dict[str, str] = {}
@@ -156,9 +180,9 @@ def merge_tables(target: dict[str, list[dict]], new: dict[str, list[dict]]) -> t
             else:
                 out[table].append(dict(rec))
                 by_key[rec[key]] = rec
-    fix = lambda tok: remap.get(tok, tok)  # noqa: E731
+    fix: Callable[[str], str] = lambda tok: remap.get(tok, tok)  # noqa: E731
     taken_tokens = {name: {r["token"] for r in out[name]} for name in TABLES}
-    renames = {}
+    renames: dict[str, str] = {}
     scene_names = {s["name"] for s in out["scene"]}
     for table in TABLES:
         if table in VOCABULARY_TABLES:
@@ -195,18 +219,21 @@ def _media_files(staging: Path, version: str) -> list[Path]:
     return out
 
 
-def load_dataset_manifest(root: str | os.PathLike) -> dict:
+def load_dataset_manifest(root: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(root) / DATASET_MANIFEST
     if path.is_file():
         try:
-            return json.loads(path.read_text())
+            doc = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as e:
             raise NuScenesDatasetError(f"{path}: unreadable dataset manifest: {e}") from None
+        if not isinstance(doc, dict):
+            raise NuScenesDatasetError(f"{path}: the dataset manifest must be a JSON object")
+        return doc
     return {}
 
 
-def merge_scene(staging: str | os.PathLike, root: str | os.PathLike, version: str = DEFAULT_VERSION,
-                scene_entry: dict | None = None, notes: dict | None = None,
+def merge_scene(staging: str | os.PathLike[str], root: str | os.PathLike[str], version: str = DEFAULT_VERSION,
+                scene_entry: dict[str, Any] | None = None, notes: dict[str, Any] | None = None,
                 lock_timeout: float = LOCK_TIMEOUT_S) -> MergeResult:
     """Append the one-scene staging dataset at `staging` to the dataset at `root` (see the module docstring).
 
@@ -250,7 +277,7 @@ def merge_scene(staging: str | os.PathLike, root: str | os.PathLike, version: st
             files: dict[str, object] = {f"{version}/{name}.json": merged[name] for name in TABLES}
             files[DATASET_MANIFEST] = manifest
             commit_files(root, files)
-        except BaseException:
+        except BaseException:  # clean up on any exit (Ctrl-C included), then re-raise
             if not (root / JOURNAL).exists():  # not committed: put the media back
                 for src, dst in reversed(moved):
                     try:
@@ -263,11 +290,11 @@ def merge_scene(staging: str | os.PathLike, root: str | os.PathLike, version: st
     return MergeResult(scene["name"], scene["token"], len(merged["scene"]), len(moved))
 
 
-def check_tables(tables: dict[str, list[dict]], root: str | os.PathLike | None = None) -> list[str]:
+def check_tables(tables: Tables, root: str | os.PathLike[str] | None = None) -> list[str]:
     """Problems in a dataset's tables: duplicate tokens, dangling references, broken prev/next chains,
     counts that disagree, logs without a map, missing files (when `root` is given). Empty when sound."""
     problems: list[str] = []
-    idx: dict[str, dict[str, dict]] = {}
+    idx: dict[str, dict[str, Record]] = {}
     for name in TABLES:
         idx[name] = {}
         for r in tables.get(name, []):

@@ -8,8 +8,15 @@ scene's records per export. Field lists follow the nuScenes v1.0 schema.
 from __future__ import annotations
 
 import uuid
+from typing import Any, TypeAlias
 
 from engine.classes import class_table
+from engine.config.runtime import DEFAULT_VERSION as DEFAULT_VERSION  # the one default, re-exported
+
+Record: TypeAlias = dict[str, Any]
+"""One record of a nuScenes table (JSON object; every record has a ``token``)."""
+Tables: TypeAlias = dict[str, list[Record]]
+"""Table name -> its records."""
 
 TABLES: tuple[str, ...] = (
     "category", "attribute", "visibility", "instance", "sensor", "calibrated_sensor", "ego_pose",
@@ -18,7 +25,6 @@ TABLES: tuple[str, ...] = (
 VOCABULARY_TABLES: dict[str, str] = {  # table -> the field that identifies a record across datasets
     "category": "name", "attribute": "name", "visibility": "level", "sensor": "channel",
 }
-DEFAULT_VERSION = "v1.0-cornercase"
 MAP_CATEGORY = "semantic_prior"
 
 ATTRIBUTES: dict[str, str] = {
@@ -64,7 +70,7 @@ def category_name(cls: str) -> str:
     return class_table()[cls].category
 
 
-def vocabulary_records(channels: list[str]) -> dict[str, list[dict]]:
+def vocabulary_records(channels: list[str]) -> Tables:
     """Fresh category, attribute, visibility and sensor records (sensor: one per channel, camera or lidar)."""
     cats = []
     for i, info in enumerate(class_table().values()):

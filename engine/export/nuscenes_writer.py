@@ -35,17 +35,19 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TYPE_CHECKING, Mapping
+from typing import Any, Callable, TYPE_CHECKING, Mapping
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 from pyquaternion import Quaternion
 
+from engine.config.runtime import NuScenesOptions as NuScenesOptions  # re-exported
 from engine.export.attributes import attribute_name
 from engine.export.map_mask import write_map_mask
 from engine.export.nuscenes_schema import (
-    DEFAULT_VERSION, MAP_CATEGORY, TABLES, VISIBILITY_BINS, category_name, new_token, visibility_token,
-    vocabulary_records,
+    MAP_CATEGORY, TABLES, VISIBILITY_BINS, Record, Tables, category_name, new_token,
+    visibility_token, vocabulary_records,
 )
 from engine.export.visibility import silhouette, visibility_counts
 from engine.fileio import atomic_write_json
@@ -64,39 +66,7 @@ SYNTHETIC_LOCATION = "cornercase-synthetic"
 SYNTHETIC_VEHICLE = "cornercase-ego"
 
 
-@dataclass(frozen=True)
-class NuScenesOptions:
-    """How a scene is written.
-
-    version: the table folder name (``NuScenes(version=...)``); jpeg_quality: 1..100;
-    scene_name: defaults to the scenario name; location / vehicle: log fields (None: the source
-    scene's for an edited real scene, else 'cornercase-synthetic' / 'cornercase-ego');
-    start_time_us: timestamp of frame 0 (default: the source scene's first sample for an edited real
-    scene, else now, so scenes exported later sort later);
-    lidar_stub: also write a LIDAR_TOP sample_data per key frame pointing to an empty point cloud
-    (0 points), for converters (mmdet3d) that index samples by LIDAR_TOP;
-    lidar_pose: LIDAR_TOP calibration (translation, rotation [w, x, y, z]) for the stub.
-    """
-
-    version: str = DEFAULT_VERSION
-    jpeg_quality: int = 90
-    scene_name: str | None = None
-    description: str | None = None
-    location: str | None = None
-    vehicle: str | None = None
-    start_time_us: int | None = None
-    lidar_stub: bool = False
-    lidar_pose: tuple[tuple[float, float, float], tuple[float, float, float, float]] = (
-        (0.943713, 0.0, 1.84023), (0.7077955119163518, -0.006492242056004365, 0.010646214713995808, -0.7063073142877817))
-
-    def __post_init__(self) -> None:
-        if not 1 <= int(self.jpeg_quality) <= 100:
-            raise ValueError(f"jpeg_quality must be in 1..100, got {self.jpeg_quality!r}")
-        if not self.version or any(c in self.version for c in "/\\") or self.version.startswith("."):
-            raise ValueError(f"version must be a plain folder name like 'v1.0-cornercase', got {self.version!r}")
-
-
-def keyframe_indices(times: np.ndarray, fps: float, key_hz: float = 2.0) -> list[int]:
+def keyframe_indices(times: NDArray[np.float64], fps: float, key_hz: float = 2.0) -> list[int]:
     """Indices of the 2 Hz key frames among frames at `times` (N,): every round(fps / key_hz)-th from 0."""
     step = max(1, int(round(fps / key_hz)))
     return list(range(0, len(times), step))
@@ -131,10 +101,10 @@ class SceneWriter:
     hold each token once: `pipeline.export_clip` re-keys them when the target already has them).
     """
 
-    def __init__(self, root: str | os.PathLike, scenario: Scenario, rig: CameraRig, times: np.ndarray,
+    def __init__(self, root: str | os.PathLike[str], scenario: Scenario, rig: CameraRig, times: NDArray[np.float64],
                  options: NuScenesOptions | None = None, key_frames: list[int] | None = None,
                  recorded: "RecordedLabels | None" = None, keep_source_tokens: bool = False,
-                 camera_poses: "Callable[[int, str], tuple[int, np.ndarray] | None] | None" = None) -> None:
+                 camera_poses: "Callable[[int, str], tuple[int, NDArray[np.float64]] | None] | None" = None) -> None:
         self.root = Path(root)
         # (frame index, camera) -> (capture timestamp us, world_from_ego (4, 4)) of a real image, or None:
         # an edited real scene keeps each camera's own capture time and ego pose from its log
@@ -189,9 +159,9 @@ class SceneWriter:
             self.calibrated[LIDAR_CHANNEL] = {"token": new_token(), "sensor_token": self._sensor_token[LIDAR_CHANNEL],
                                               "translation": list(t), "rotation": list(q), "camera_intrinsic": []}
         self._frames: list[_Frame] = []
-        self._sample_data: list[dict] = []
-        self._ego_poses: list[dict] = []
-        self._annotations: list[dict] = []  # with a private "_agent" key until finish
+        self._sample_data: list[Record] = []
+        self._ego_poses: list[Record] = []
+        self._annotations: list[Record] = []  # with a private "_agent" key until finish
         self._visibility: dict[tuple[int, str], float] = {}
         self.files: list[Path] = []
         self.instance_agents: dict[str, str] = {}  # instance token -> agent id, filled by finish()
@@ -199,11 +169,11 @@ class SceneWriter:
         self.source_tokens: dict[str, dict[str, str]] = {"instance": {}, "sample_annotation": {}}
         self._used_tokens: set[str] = set()
         self._pool: ThreadPoolExecutor | None = None
-        self._pending: list[Future] = []
+        self._pending: list[Future[Any]] = []
 
     # ---- frames --------------------------------------------------------------------------
-    def add_frame(self, index: int, images: np.ndarray, instance: np.ndarray | None = None,
-                  instance_ids: Mapping[str, int] | None = None, depth: np.ndarray | None = None,
+    def add_frame(self, index: int, images: NDArray[np.uint8], instance: NDArray[np.int32] | None = None,
+                  instance_ids: Mapping[str, int] | None = None, depth: NDArray[np.floating[Any]] | None = None,
                   own_pixels: Mapping[str, int] | None = None) -> None:
         """Write frame `index`: images (V, H, W, 3) uint8 in `rig.names` order.
 
@@ -247,10 +217,10 @@ class SceneWriter:
         ego_tr = [float(world_from_ego[0, 3]), float(world_from_ego[1, 3]), 0.0]
         ego_rot = list(map(float, Quaternion(matrix=world_from_ego[:3, :3]).elements))
         for ci, cam in enumerate(self.rig.cameras):
-            own = self.camera_poses(index, cam.name) if self.camera_poses is not None else None
+            real_pose = self.camera_poses(index, cam.name) if self.camera_poses is not None else None
             stamp, tr, rot = frame.timestamp, ego_tr, ego_rot
-            if own is not None:      # the real image's capture time and the log's ego pose at that time
-                stamp, m = int(own[0]), np.asarray(own[1], np.float64)
+            if real_pose is not None:      # the real image's capture time and the log's ego pose at that time
+                stamp, m = int(real_pose[0]), np.asarray(real_pose[1], np.float64)
                 tr = [float(v) for v in m[:3, 3]]
                 rot = list(map(float, Quaternion(matrix=m[:3, :3], atol=1e-6).elements))
             rel = f"{folder}/{cam.name}/{self.log_name}__{cam.name}__{stamp}.jpg"
@@ -265,7 +235,7 @@ class SceneWriter:
             self._add_sample_data(frame, LIDAR_CHANNEL, rel, "pcd", 0, 0, ego_tr, ego_rot)
         self._frames.append(frame)
 
-    def _write_jpeg(self, rel: str, image: np.ndarray) -> None:
+    def _write_jpeg(self, rel: str, image: NDArray[np.uint8]) -> None:
         """Encode and write on the writer's threads (OpenCV and file I/O release the GIL)."""
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -297,7 +267,7 @@ class SceneWriter:
         """Stop the JPEG threads without raising (after a failure elsewhere)."""
         try:
             self._drain()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a JPEG failure here is secondary: the error that made us close propagates
             pass
 
     def _add_sample_data(self, frame: _Frame, channel: str, rel: str, fmt: str, w: int, h: int,
@@ -320,7 +290,7 @@ class SceneWriter:
             return source
         return new_token()
 
-    def _recorded_visibility(self, index: int, t: float, world_from_ego: np.ndarray, instance: np.ndarray,
+    def _recorded_visibility(self, index: int, t: float, world_from_ego: NDArray[np.float64], instance: NDArray[np.int32],
                              instance_ids: Mapping[str, int]) -> None:
         """Visibility of the recorded agents with an original annotation at key frame `index`.
 
@@ -330,14 +300,15 @@ class SceneWriter:
         """
         if self.recorded is None:
             return
-        agents = [a for a in self.scenario.agents
-                  if agent_present(a, t) and self.recorded.annotation(a, index) is not None]
-        if not agents:
+        recorded = self.recorded
+        annotated = [(a, ann) for a in self.scenario.agents
+                     if agent_present(a, t) and (ann := recorded.annotation(a, index)) is not None]
+        if not annotated:
             return
         inserted = [a for a in self.scenario.agents if not a.locked and a.id in instance_ids and agent_present(a, t)]
         bins = {level: (lo + hi) / 2 for _, level, lo, hi, _ in VISIBILITY_BINS}
-        for a in agents:
-            level = self.recorded.annotation(a, index).visibility
+        for a, ann in annotated:
+            level = ann.visibility
             covered, total = 0, 0
             box = agent_box(a, t).corners()
             for ci, cam in enumerate(self.rig.cameras):
@@ -383,7 +354,7 @@ class SceneWriter:
                 "_agent": agent.id, "_time": frame.time,
             })
 
-    def _recorded_record(self, frame: _Frame, agent: Agent, rec: "RecordedAnnotation") -> dict:
+    def _recorded_record(self, frame: _Frame, agent: Agent, rec: "RecordedAnnotation") -> Record:
         """The original annotation `rec` of a recorded agent, as a record of this scene."""
         token = self._token(rec.token)
         self.source_tokens["sample_annotation"][token] = rec.token
@@ -402,7 +373,7 @@ class SceneWriter:
         """Visible fraction per (key frame index, agent id), as measured from the masks."""
         return dict(self._visibility)
 
-    def finish(self) -> dict[str, list[dict]]:
+    def finish(self) -> Tables:
         """Link the chains, write the map mask and the 13 tables; returns the tables."""
         if len(self._frames) != len(self.times):
             self.close()
@@ -420,7 +391,7 @@ class SceneWriter:
                 t = self._frames[sd["_frame"]].time   # get_boxes interpolates between that sample's prev and it
                 nxt = int(np.searchsorted(key_times, t - 1e-9))
                 sd["sample_token"] = keys[min(nxt, len(keys) - 1)].sample_token
-        by_channel: dict[str, list[dict]] = {}
+        by_channel: dict[str, list[Record]] = {}
         for sd in self._sample_data:
             by_channel.setdefault(sd.pop("_channel"), []).append(sd)
             sd.pop("_frame")
@@ -428,7 +399,7 @@ class SceneWriter:
             for a, b in zip(chain, chain[1:]):
                 a["next"], b["prev"] = b["token"], a["token"]
         instances = []
-        by_agent: dict[str, list[dict]] = {}
+        by_agent: dict[str, list[Record]] = {}
         for ann in self._annotations:
             by_agent.setdefault(ann.pop("_agent"), []).append(ann)
             ann.pop("_time")

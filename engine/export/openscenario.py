@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 from scenariogeneration import xosc
 
 from engine.export.openscenario_environment import build_environment
@@ -75,7 +76,7 @@ class OpenScenarioResult:
 
 
 # ---------------------------------------------------------------------------------- entities
-def _entity(agent: Agent, minor_version: int):
+def _entity(agent: Agent, minor_version: int) -> xosc.Vehicle | xosc.Pedestrian | xosc.MiscObject:
     w, l, h = agent.size
     cx, cy, cz = centre_offset(agent.cls, agent.size)
     bb = xosc.BoundingBox(w, l, h, cx, cy, cz)
@@ -98,7 +99,8 @@ def _entity(agent: Agent, minor_version: int):
     return ent
 
 
-def trajectory_vertices(agent: Agent, fps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def trajectory_vertices(agent: Agent, fps: float) -> tuple[NDArray[np.float64], NDArray[np.float64],
+                                                           NDArray[np.float64], NDArray[np.float64]]:
     """Polyline vertices of a moving agent: times (N,), reference x (N,), y (N,), heading (N,) unwrapped.
 
     Times run from the trajectory's first to its last key time in steps of 1/fps (the last key time
@@ -112,7 +114,7 @@ def trajectory_vertices(agent: Agent, fps: float) -> tuple[np.ndarray, np.ndarra
         times = np.append(times, t1)
     s = traj.sample(times)
     x, y = centre_to_reference(s.x, s.y, s.yaw, centre_offset(agent.cls, agent.size))
-    return times, x, y, np.asarray(s.yaw)
+    return times, x, y, np.asarray(s.yaw, np.float64)
 
 
 def _follow_trajectory(agent: Agent, fps: float, window: tuple[float, float] | None = None,
@@ -127,7 +129,7 @@ def _follow_trajectory(agent: Agent, fps: float, window: tuple[float, float] | N
         times = np.concatenate([[lo], keep, [hi]])
         s = agent.trajectory.sample(times)
         x, y = centre_to_reference(s.x, s.y, s.yaw, centre_offset(agent.cls, agent.size))
-        yaw = np.asarray(s.yaw)
+        yaw = np.asarray(s.yaw, np.float64)
     t_out = times - times[0] if relative else times
     positions = [xosc.WorldPosition(float(px), float(py), 0.0, float(h)) for px, py, h in zip(x, y, yaw)]
     traj = xosc.Trajectory(f"{agent.id}_trajectory{suffix}", False)
@@ -136,7 +138,8 @@ def _follow_trajectory(agent: Agent, fps: float, window: tuple[float, float] | N
     return xosc.FollowTrajectoryAction(traj, xosc.FollowingMode.position, ctx, 1.0, 0.0)
 
 
-def _time_trigger(name: str, t: float, rule=xosc.Rule.greaterThan, edge=xosc.ConditionEdge.none, kind="start"):
+def _time_trigger(name: str, t: float, rule: xosc.Rule = xosc.Rule.greaterThan,
+                  edge: xosc.ConditionEdge = xosc.ConditionEdge.none, kind: str = "start") -> xosc.ValueTrigger:
     return xosc.ValueTrigger(name, 0, edge, xosc.SimulationTimeCondition(float(t), rule), kind)
 
 
@@ -159,8 +162,8 @@ def build_openscenario(scenario: Scenario, road_file: str | None = None,
     for agent in scenario.all_agents:
         entities.add_scenario_object(agent.id, _entity(agent, minor_version))
         traj = agent.trajectory
-        _, x0, y0, h0 = trajectory_vertices(agent, scenario.fps) if len(traj.points) > 1 else (None, None, None, None)
         if len(traj.points) > 1:
+            _, x0, y0, h0 = trajectory_vertices(agent, scenario.fps)
             init.add_init_action(agent.id, xosc.TeleportAction(xosc.WorldPosition(float(x0[0]), float(y0[0]), 0.0, float(h0[0]))))
             v0 = traj.speed_at(traj.start_time)
             dyn = xosc.TransitionDynamics(xosc.DynamicsShapes.step, xosc.DynamicsDimension.time, 0.0)
@@ -193,7 +196,8 @@ def build_openscenario(scenario: Scenario, road_file: str | None = None,
             n_groups += 1
         else:
             p = traj.points[0]
-            (xr,), (yr,) = centre_to_reference([p.x], [p.y], [p.yaw], centre_offset(agent.cls, agent.size))
+            (xr,), (yr,) = centre_to_reference(np.array([p.x]), np.array([p.y]), np.array([p.yaw]),
+                                               centre_offset(agent.cls, agent.size))
             init.add_init_action(agent.id, xosc.TeleportAction(xosc.WorldPosition(float(xr), float(yr), 0.0, float(p.yaw))))
     story = xosc.Story("scenario")
     if n_groups:
@@ -230,7 +234,7 @@ def openscenario_bytes(scenario: Scenario, road_file: str | None = None,
     return data
 
 
-def export_openscenario(scenario: Scenario, out_dir: str | os.PathLike, *, stem: str | None = None,
+def export_openscenario(scenario: Scenario, out_dir: str | os.PathLike[str], *, stem: str | None = None,
                         minor_version: int = DEFAULT_MINOR_VERSION, write_road: bool = True) -> OpenScenarioResult:
     """Write ``<stem>.xosc`` (and ``<stem>.xodr`` where the map can be expressed) into `out_dir`.
 
@@ -247,7 +251,7 @@ def export_openscenario(scenario: Scenario, out_dir: str | os.PathLike, *, stem:
     xosc_data = openscenario_bytes(scenario, road_file, minor_version)
     out.mkdir(parents=True, exist_ok=True)
     xodr_path = None
-    if xodr_data is not None:
+    if xodr_data is not None and road_file is not None:
         xodr_path = atomic_write_bytes(out / road_file, xodr_data)
     xosc_path = atomic_write_bytes(out / f"{stem}.xosc", xosc_data)
     return OpenScenarioResult(xosc_path, xodr_path, note, minor_version)

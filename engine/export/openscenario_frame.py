@@ -16,8 +16,8 @@ linearly between vertices: a jump from +pi to -pi would spin the entity.
 """
 from __future__ import annotations
 
-
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from engine.classes import VEHICLE_CLASSES
 from engine.geometry import wrap_angle
@@ -38,20 +38,20 @@ def centre_offset(cls: str, size: tuple[float, float, float]) -> tuple[float, fl
     return (cx, 0.0, h / 2.0)
 
 
-def centre_to_reference(x: np.ndarray | float, y: np.ndarray | float, yaw: np.ndarray | float,
-                        offset: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+def centre_to_reference(x: ArrayLike, y: ArrayLike, yaw: ArrayLike,
+                        offset: tuple[float, float, float]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Reference-point positions (N,), (N,) of box centres (N,) with headings (N,)."""
     cx, cy, _ = offset
-    c, s = np.cos(yaw), np.sin(yaw)
-    return np.asarray(x) - (c * cx - s * cy), np.asarray(y) - (s * cx + c * cy)
+    c, s = np.cos(np.asarray(yaw, np.float64)), np.sin(np.asarray(yaw, np.float64))
+    return np.asarray(x, np.float64) - (c * cx - s * cy), np.asarray(y, np.float64) - (s * cx + c * cy)
 
 
-def reference_to_centre(x: np.ndarray | float, y: np.ndarray | float, heading: np.ndarray | float,
-                        offset: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+def reference_to_centre(x: ArrayLike, y: ArrayLike, heading: ArrayLike,
+                        offset: tuple[float, float, float]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Box-centre positions (N,), (N,) of reference points (N,) with headings (N,); inverse of the above."""
     cx, cy, _ = offset
-    c, s = np.cos(heading), np.sin(heading)
-    return np.asarray(x) + (c * cx - s * cy), np.asarray(y) + (s * cx + c * cy)
+    c, s = np.cos(np.asarray(heading, np.float64)), np.sin(np.asarray(heading, np.float64))
+    return np.asarray(x, np.float64) + (c * cx - s * cy), np.asarray(y, np.float64) + (s * cx + c * cy)
 
 
 def wrap_heading(h: float) -> float:

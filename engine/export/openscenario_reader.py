@@ -12,13 +12,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.classes import default_size
 from engine.export.openscenario import CLASS_PROPERTY, ROLE_PROPERTY
 from engine.export.openscenario_environment import parse_environment
 from engine.export.openscenario_frame import reference_to_centre, wrap_heading
 from engine.scenario.model import EGO_ID, Agent, Environment, Scenario
-from engine.scenario.trajectory import Trajectory
+from engine.scenario.trajectory import Trajectory, TrajectorySample
 
 CATEGORY_CLASS = {
     "car": "car", "van": "car", "truck": "truck", "semitrailer": "trailer", "trailer": "trailer", "bus": "bus",
@@ -87,6 +88,22 @@ def _float(el: ET.Element, attr: str, where: str) -> float:
                                     "(parameter references are not resolved)") from None
 
 
+def _find(el: ET.Element, path: str, where: str) -> ET.Element:
+    """The first element at `path` below `el`; OpenScenarioReadError naming `where` when there is none."""
+    found = el.find(path)
+    if found is None:
+        raise OpenScenarioReadError(f"{where}: no {path} element")
+    return found
+
+
+def _attr(el: ET.Element, name: str, where: str) -> str:
+    """Attribute `name` of `el`; OpenScenarioReadError naming `where` when it is missing."""
+    try:
+        return el.attrib[name]
+    except KeyError:
+        raise OpenScenarioReadError(f"{where}: missing attribute {name!r}") from None
+
+
 def _world_position(pos: ET.Element | None, where: str) -> tuple[float, float, float]:
     wp = pos.find("WorldPosition") if pos is not None else None
     if wp is None:
@@ -94,7 +111,7 @@ def _world_position(pos: ET.Element | None, where: str) -> tuple[float, float, f
     return _float(wp, "x", where), _float(wp, "y", where), float(wp.attrib.get("h", 0.0))
 
 
-def _entity_info(obj: ET.Element) -> tuple[str, tuple[float, float, float], tuple[float, float, float], dict]:
+def _entity_info(obj: ET.Element) -> tuple[str, tuple[float, float, float], tuple[float, float, float], dict[str, str]]:
     name = obj.attrib.get("name", "?")
     where = f"Entities/ScenarioObject[@name={name!r}]"
     body = next((c for c in obj if c.tag in ("Vehicle", "Pedestrian", "MiscObject")), None)
@@ -105,15 +122,15 @@ def _entity_info(obj: ET.Element) -> tuple[str, tuple[float, float, float], tupl
         or body.attrib.get("miscObjectCategory") or ("pedestrian" if body.tag == "Pedestrian" else "obstacle")
     cls = props.get(CLASS_PROPERTY) or CATEGORY_CLASS.get(category, "car")
     bb = body.find("BoundingBox")
-    if bb is None or bb.find("Center") is None or bb.find("Dimensions") is None:
+    c, d = (bb.find("Center"), bb.find("Dimensions")) if bb is not None else (None, None)
+    if c is None or d is None:
         raise OpenScenarioReadError(f"{where}: BoundingBox with Center and Dimensions expected")
-    c, d = bb.find("Center"), bb.find("Dimensions")
     size = (_float(d, "width", where), _float(d, "length", where), _float(d, "height", where))
     offset = (_float(c, "x", where), _float(c, "y", where), _float(c, "z", where))
     return cls, size, offset, props
 
 
-def read_openscenario(path: str | os.PathLike, fps_replay: float = 12.0) -> OscDocument:
+def read_openscenario(path: str | os.PathLike[str], fps_replay: float = 12.0) -> OscDocument:
     """Parse an .xosc file; OpenScenarioReadError names what cannot be read.
 
     Conditional start triggers (TTC, distance, reach position, signal state) of events with
@@ -142,8 +159,8 @@ def read_openscenario(path: str | os.PathLike, fps_replay: float = 12.0) -> OscD
             if tp is not None:
                 teleports[ref] = _world_position(tp, f"Init/Private[@entityRef={ref!r}]/TeleportAction")
 
-    polylines: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    pending: list[tuple[str, str, np.ndarray, np.ndarray, ET.Element]] = []
+    polylines: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+    pending: list[tuple[str, str, NDArray[np.float64], NDArray[np.float64], ET.Element]] = []
     for group in root.iter("ManeuverGroup"):
         actors = [e.attrib.get("entityRef", "") for e in group.findall("Actors/EntityRef")] or \
             [e.attrib.get("entityRef", "") for e in group.iter("EntityRef")]
@@ -156,15 +173,16 @@ def read_openscenario(path: str | os.PathLike, fps_replay: float = 12.0) -> OscD
                 where = f"ManeuverGroup[@name={group.attrib.get('name')!r}]/FollowTrajectoryAction"
                 timing = fta.find("TimeReference/Timing")
                 scale = float(timing.attrib.get("scale", 1.0)) if timing is not None else 1.0
-                offset = float(timing.attrib.get("offset", 0.0)) if timing is not None else 0.0
+                t_offset = float(timing.attrib.get("offset", 0.0)) if timing is not None else 0.0
                 relative = timing is not None and timing.attrib.get("domainAbsoluteRelative") == "relative"
-                times, poses = [], []
+                times: list[float] = []
+                poses: list[tuple[float, float, float]] = []
                 for k, v in enumerate(poly.findall("Vertex")):
                     if "time" not in v.attrib:
                         raise OpenScenarioReadError(f"{where}/Vertex[{k}]: untimed polylines are not read")
-                    times.append(float(v.attrib["time"]) * scale + offset)
+                    times.append(float(v.attrib["time"]) * scale + t_offset)
                     poses.append(_world_position(v.find("Position"), f"{where}/Vertex[{k}]"))
-                t_arr, p_arr = np.asarray(times), np.asarray(poses, dtype=np.float64).reshape(-1, 3)
+                t_arr, p_arr = np.asarray(times, np.float64), np.asarray(poses, dtype=np.float64).reshape(-1, 3)
                 cond = event.find("StartTrigger/ConditionGroup/Condition")
                 if relative and cond is not None:
                     for a in actors:
@@ -173,7 +191,7 @@ def read_openscenario(path: str | os.PathLike, fps_replay: float = 12.0) -> OscD
                 for a in actors:
                     polylines[a] = (t_arr, p_arr)
 
-    entities = []
+    entities: list[OscEntity] = []
     for obj in root.findall("Entities/ScenarioObject"):
         name_e = obj.attrib.get("name", "")
         cls, size, offset, props = _entity_info(obj)
@@ -214,14 +232,14 @@ def _signal_timelines(root: ET.Element) -> dict[str, list[tuple[float, str]]]:
     return out
 
 
-def _longitudinal_ttc(a: Trajectory, la: float, b: Trajectory, lb: float, t: np.ndarray) -> np.ndarray:
+def _longitudinal_ttc(a: Trajectory, la: float, b: Trajectory, lb: float, t: NDArray[np.float64]) -> NDArray[np.float64]:
     """TTC (s) from a to b along a's heading with freespace (bounding-box) gaps; inf when not closing."""
     eps = 1e-3
     sa0, sb0 = a.sample(t), b.sample(t)
     sa1, sb1 = a.sample(t + eps), b.sample(t + eps)
-    def gap(sa, sb):
+    def gap(sa: TrajectorySample, sb: TrajectorySample) -> NDArray[np.float64]:
         along = (sb.x - sa.x) * np.cos(sa.yaw) + (sb.y - sa.y) * np.sin(sa.yaw)
-        return np.abs(along) - (la + lb) / 2
+        return np.asarray(np.abs(along) - (la + lb) / 2, np.float64)
     g0, g1 = gap(sa0, sb0), gap(sa1, sb1)
     closing = (g0 - g1) / eps
     out = np.full_like(t, np.inf)
@@ -230,8 +248,9 @@ def _longitudinal_ttc(a: Trajectory, la: float, b: Trajectory, lb: float, t: np.
     return out
 
 
-def _replay(entities: list[OscEntity], actor: str, ev_name: str, t_rel: np.ndarray, p_rel: np.ndarray,
-            cond: ET.Element, stop_time: float | None, fps: float, signals: dict) -> tuple[list[OscEntity], OscTrigger]:
+def _replay(entities: list[OscEntity], actor: str, ev_name: str, t_rel: NDArray[np.float64], p_rel: NDArray[np.float64],
+            cond: ET.Element, stop_time: float | None, fps: float,
+            signals: dict[str, list[tuple[float, str]]]) -> tuple[list[OscEntity], OscTrigger]:
     """Evaluate a conditional start trigger on the read trajectories (steps of 1/fps from t = 0) and
     append the event's relative trajectory to `actor` from the time it fires."""
     by_name = {e.name: e for e in entities}
@@ -239,31 +258,39 @@ def _replay(entities: list[OscEntity], actor: str, ev_name: str, t_rel: np.ndarr
     grid = np.arange(0.0, horizon + 1e-9, 1.0 / fps)
     trig_ent = cond.find(".//TriggeringEntities/EntityRef")
     trig_name = trig_ent.attrib.get("entityRef") if trig_ent is not None else None
-    kind, value, holds = "unknown", None, np.zeros_like(grid, dtype=bool)
-    if cond.find(".//TimeToCollisionCondition") is not None:
-        c = cond.find(".//TimeToCollisionCondition")
-        kind, value = "ttc", float(c.attrib["value"])
-        target = c.find(".//EntityRef").attrib["entityRef"]
-        a, b = by_name[trig_name], by_name[target]
+    kind: str = "unknown"
+    value: float | None = None
+    holds: NDArray[np.bool_] = np.zeros_like(grid, dtype=bool)
+    where = f"Event[@name={ev_name!r}]/StartTrigger"
+
+    def triggering() -> OscEntity:
+        if trig_name is None or trig_name not in by_name:
+            raise OpenScenarioReadError(f"{where}: triggering entity {trig_name!r} is not an entity of the file")
+        return by_name[trig_name]
+
+    def entity(name: str) -> OscEntity:
+        if name not in by_name:
+            raise OpenScenarioReadError(f"{where}: entity {name!r} is not an entity of the file")
+        return by_name[name]
+
+    if (c := cond.find(".//TimeToCollisionCondition")) is not None:
+        kind, value = "ttc", float(_attr(c, "value", where))
+        a, b = triggering(), entity(_attr(_find(c, ".//EntityRef", where), "entityRef", where))
         holds = _longitudinal_ttc(a.trajectory, a.size[1], b.trajectory, b.size[1], grid) < value
-    elif cond.find(".//RelativeDistanceCondition") is not None:
-        c = cond.find(".//RelativeDistanceCondition")
-        kind, value = "distance", float(c.attrib["value"])
-        a, b = by_name[trig_name], by_name[c.attrib["entityRef"]]
+    elif (c := cond.find(".//RelativeDistanceCondition")) is not None:
+        kind, value = "distance", float(_attr(c, "value", where))
+        a, b = triggering(), entity(_attr(c, "entityRef", where))
         sa, sb = a.trajectory.sample(grid), b.trajectory.sample(grid)
         holds = np.hypot(sb.x - sa.x, sb.y - sa.y) < value
-    elif cond.find(".//ReachPositionCondition") is not None:
-        c = cond.find(".//ReachPositionCondition")
-        kind, value = "reach", float(c.attrib["tolerance"])
-        x, y, _ = _world_position(c.find("Position"), "ReachPositionCondition")
-        a = by_name[trig_name]
+    elif (c := cond.find(".//ReachPositionCondition")) is not None:
+        kind, value = "reach", float(_attr(c, "tolerance", where))
+        px, py, _ = _world_position(c.find("Position"), "ReachPositionCondition")
+        a = triggering()
         sa = a.trajectory.sample(grid)
-        xr, yr = sa.x + 0.0, sa.y + 0.0
         from engine.export.openscenario_frame import centre_to_reference
         xr, yr = centre_to_reference(sa.x, sa.y, sa.yaw, a.centre_offset)
-        holds = np.hypot(xr - x, yr - y) <= value
-    elif cond.find(".//TrafficSignalCondition") is not None:
-        c = cond.find(".//TrafficSignalCondition")
+        holds = np.hypot(xr - px, yr - py) <= value
+    elif (c := cond.find(".//TrafficSignalCondition")) is not None:
         kind = "signal"
         phases = signals.get(c.attrib.get("name", ""), [])
         want = c.attrib.get("state", "")
@@ -287,21 +314,22 @@ def _replay(entities: list[OscEntity], actor: str, ev_name: str, t_rel: np.ndarr
     return entities, OscTrigger(actor, ev_name, kind, value, trig_name, fired)
 
 
-def scenario_from_openscenario(path: str | os.PathLike, fps: float = 12.0) -> Scenario:
+def scenario_from_openscenario(path: str | os.PathLike[str], fps: float = 12.0) -> Scenario:
     """A Scenario (no road map) from an .xosc: the entity with role ego (or named ``ego``) is the ego."""
     doc = read_openscenario(path)
     ego_name = next((e.name for e in doc.entities if e.properties.get(ROLE_PROPERTY) == "ego"), None)
     ego_name = ego_name or next((e.name for e in doc.entities if e.name == EGO_ID), None)
     if ego_name is None:
         raise OpenScenarioReadError(f"{path}: no ego entity (property {ROLE_PROPERTY}=ego or name 'ego')")
-    agents = []
-    ego = None
+    agents: list[Agent] = []
+    ego: Agent | None = None
     for e in doc.entities:
         size = e.size if all(s > 0 for s in e.size) else default_size(e.cls)
         if e.name == ego_name:
             ego = Agent(EGO_ID, e.cls, size, e.trajectory)
         else:
             agents.append(Agent(e.name, e.cls, size, e.trajectory))
+    assert ego is not None   # ego_name is the name of one of the entities
     end = max(a.trajectory.end_time for a in [ego, *agents])
     duration = doc.stop_time if doc.stop_time else max(end, 1.0 / fps)
     return Scenario(name=doc.name or "openscenario", fps=fps, duration=duration, environment=doc.environment,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import NDArray
 from scenariogeneration import xosc
 
 from engine.export.openscenario_frame import centre_offset, centre_to_reference
@@ -32,7 +33,7 @@ def first_conditioned(agent: Agent) -> Maneuver | None:
     return None
 
 
-def condition_trigger(name: str, agent: Agent, m: Maneuver, scenario: Scenario):
+def condition_trigger(name: str, agent: Agent, m: Maneuver, scenario: Scenario) -> xosc.EntityTrigger | xosc.ValueTrigger:
     """The scenariogeneration trigger for manoeuvre `m` of `agent`."""
     tr = m.trigger
     kind = m.trigger_kind
@@ -51,7 +52,7 @@ def condition_trigger(name: str, agent: Agent, m: Maneuver, scenario: Scenario):
     if kind == "reach":
         other = scenario.agent(str(tr["other"]))
         _, _, yaw = other.trajectory.pose_at(m.start)
-        (xr,), (yr,) = centre_to_reference([float(tr["x"])], [float(tr["y"])], [yaw],
+        (xr,), (yr,) = centre_to_reference(np.array([float(tr["x"])]), np.array([float(tr["y"])]), np.array([yaw]),
                                            centre_offset(other.cls, other.size))
         cond = xosc.ReachPositionCondition(xosc.WorldPosition(float(xr), float(yr), 0.0, float(yaw)),
                                            float(tr.get("radius", 2.0)))
@@ -62,7 +63,7 @@ def condition_trigger(name: str, agent: Agent, m: Maneuver, scenario: Scenario):
     raise ValueError(f"manoeuvre trigger kind {kind!r} has no OpenSCENARIO condition")
 
 
-def split_times(times: np.ndarray, t_split: float) -> tuple[np.ndarray, np.ndarray]:
+def split_times(times: NDArray[np.float64], t_split: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Vertex times before/at and at/after the split (the split time in both)."""
     before = np.append(times[times < t_split - 1e-9], t_split)
     after = np.insert(times[times > t_split + 1e-9], 0, t_split)

@@ -28,56 +28,55 @@ one; the scene manifest's ``source_tokens`` maps every exported token to its sou
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
-from engine.config import GenerationConfig
+from engine.config.models import ExportSettings as ExportSettings  # re-exported: the settings live in engine.config
 from engine.export.clip_source import generate_for_scenario
 from engine.export.guidance_files import camera_stack, write_guidance_frame, write_guidance_index
-from engine.export.manifest import DATASET_NOTES, jsonable, package_versions
-from engine.export.nuscenes_dataset import EXTRA_DIR, STAGING_DIR, NuScenesDatasetError, merge_scene
-from engine.export.nuscenes_schema import new_token
-from engine.export.nuscenes_writer import NuScenesOptions, SceneWriter
+from engine.export.manifest import DATASET_NOTES, jsonable_dict, package_versions
+from engine.export.nuscenes_dataset import EXTRA_DIR, STAGING_DIR, MergeResult, NuScenesDatasetError, merge_scene
+from engine.export.nuscenes_schema import Record, new_token
+from engine.export.nuscenes_writer import SceneWriter
 from engine.fileio import StagingDir, atomic_write_json
 from engine.rig import CameraRig
 from engine.scenario.model import Scenario
 
+if TYPE_CHECKING:
+    from engine.conditions import SceneInputs
+    from engine.realscene.labels import RecordedLabels
+    from engine.render.guidance import Background
+    from engine.worldmodel.base import CancelToken
+    from engine.worldmodel.events import GeneratedClip, GenerationEvent
+
+log = logging.getLogger(__name__)
+
 ProgressCallback = Callable[["ExportProgress"], None]
 
 
-@dataclass(frozen=True)
-class ExportSettings:
-    """size: (width, height) of every camera image; frames: the first N frames (None: all of them);
-    generation: the world model; nuscenes: table options; videos / guidance / openscenario: extras."""
+class ExportStage(StrEnum):
+    """The stages an export reports progress for (the values are the strings shown to users)."""
 
-    size: tuple[int, int] = (448, 256)
-    frames: int | None = None
-    generation: GenerationConfig = field(default_factory=GenerationConfig)
-    nuscenes: NuScenesOptions = field(default_factory=NuScenesOptions)
-    videos: bool = True
-    guidance: bool = True
-    openscenario: bool = True
-
-    def __post_init__(self) -> None:
-        from engine.config import ImageSize
-
-        object.__setattr__(self, "size", ImageSize.parse(self.size).as_tuple())
-        if self.frames is not None and int(self.frames) < 1:
-            raise ValueError(f"frames must be at least 1, got {self.frames!r}")
+    GENERATE = "generate"
+    WRITE = "write"
+    MERGE = "merge"
 
 
 @dataclass(frozen=True)
 class ExportProgress:
     """stage: generate | write | merge; done / total in that stage's units; message for a status line."""
 
-    stage: str
+    stage: ExportStage
     done: int
     total: int
     message: str = ""
@@ -101,22 +100,22 @@ class ExportResult:
         return self.scene_dir / "manifest.json"
 
 
-def _check_cancel(cancel) -> None:
+def _check_cancel(cancel: CancelToken | None) -> None:
     if cancel is not None:
         cancel.raise_if_cancelled()
 
 
-def export_nuscenes(scenario: Scenario, dataroot: str | os.PathLike, settings: ExportSettings | None = None,
-                    progress: ProgressCallback | None = None, cancel=None) -> ExportResult:
+def export_nuscenes(scenario: Scenario, dataroot: str | os.PathLike[str], settings: ExportSettings | None = None,
+                    progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> ExportResult:
     """Generate the clip with the configured world model, then `export_clip` it."""
     settings = settings or ExportSettings()
     t0 = time.perf_counter()
 
-    def on_event(ev) -> None:
+    def on_event(ev: GenerationEvent) -> None:
         from engine.worldmodel.events import FrameReady
 
         if progress is not None and isinstance(ev, FrameReady):
-            progress(ExportProgress("generate", ev.frame + 1, ev.num_frames,
+            progress(ExportProgress(ExportStage.GENERATE, ev.frame + 1, ev.num_frames,
                                     f"generating frame {ev.frame + 1}/{ev.num_frames}"))
 
     clip, model = generate_for_scenario(scenario, settings.size, settings.frames, settings.generation, cancel, on_event)
@@ -134,10 +133,10 @@ class StagedScene:
     scene_token: str
     log_name: str
     num_frames: int
-    entry: dict
+    entry: dict[str, Any]
     timings: dict[str, float]
 
-    def merge_into(self, dataroot: str | os.PathLike, extra_entry: dict | None = None):
+    def merge_into(self, dataroot: str | os.PathLike[str], extra_entry: dict[str, Any] | None = None) -> MergeResult:
         """Append this scene to the dataset at `dataroot` (removes the staging folder); returns MergeResult.
 
         Instance / annotation tokens kept from a source scene that the dataset already holds are
@@ -151,13 +150,15 @@ class StagedScene:
             except NuScenesDatasetError as e:
                 if attempt + 1 == MERGE_ATTEMPTS or not any(f"table {t} " in str(e) for t in REKEYED_TABLES):
                     raise
+                log.debug("merging %s: %s; re-keying and trying again", self.scene_name, e)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 MERGE_ATTEMPTS = 3
 REKEYED_TABLES = ("instance", "sample_annotation")
 
 
-def rekey_taken_tokens(staging: str | os.PathLike, version: str, log_name: str, dataroot: str | os.PathLike) -> int:
+def rekey_taken_tokens(staging: str | os.PathLike[str], version: str, log_name: str, dataroot: str | os.PathLike[str]) -> int:
     """Give fresh tokens to the staged scene's instances and annotations whose tokens the dataset at
     `dataroot` already holds (kept source tokens of a scene exported before); returns how many.
 
@@ -165,7 +166,8 @@ def rekey_taken_tokens(staging: str | os.PathLike, version: str, log_name: str, 
     manifest's ``instances`` and ``source_tokens`` (which keep pointing at the source tokens).
     """
     staging, root = Path(staging), Path(dataroot)
-    staged, taken = {}, {}
+    staged: dict[str, list[Record]] = {}
+    taken: dict[str, set[str]] = {}
     for table in REKEYED_TABLES:
         staged[table] = json.loads((staging / version / f"{table}.json").read_text())
         path = root / version / f"{table}.json"
@@ -176,7 +178,7 @@ def rekey_taken_tokens(staging: str | os.PathLike, version: str, log_name: str, 
     remap = {r["token"]: new_token() for table in REKEYED_TABLES for r in staged[table] if r["token"] in taken[table]}
     if not remap:
         return 0
-    fix = lambda tok: remap.get(tok, tok)  # noqa: E731
+    fix: Callable[[str], str] = lambda tok: remap.get(tok, tok)  # noqa: E731
     for r in staged["instance"]:
         for key in ("token", "first_annotation_token", "last_annotation_token"):
             r[key] = fix(r[key])
@@ -195,8 +197,9 @@ def rekey_taken_tokens(staging: str | os.PathLike, version: str, log_name: str, 
     return len(remap)
 
 
-def export_clip(scenario: Scenario, clip, dataroot: str | os.PathLike, settings: ExportSettings | None = None,
-                progress: ProgressCallback | None = None, cancel=None, model: str = "",
+def export_clip(scenario: Scenario, clip: GeneratedClip, dataroot: str | os.PathLike[str],
+                settings: ExportSettings | None = None, progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None, model: str = "",
                 timings: dict[str, float] | None = None) -> ExportResult:
     """Write a generated clip (`GeneratedClip`: frames (T, V, H, W, 3) uint8) and its scenario as a new scene.
 
@@ -210,13 +213,13 @@ def export_clip(scenario: Scenario, clip, dataroot: str | os.PathLike, settings:
         staged = stage_clip(scenario, clip, staging, settings, progress, cancel, model, timings,
                             keep_source_tokens=True)
         if progress is not None:
-            progress(ExportProgress("merge", 0, 1, "adding the scene to the dataset"))
+            progress(ExportProgress(ExportStage.MERGE, 0, 1, "adding the scene to the dataset"))
         t3 = time.perf_counter()
         merged = staged.merge_into(root)
         staged.timings["merge"] = time.perf_counter() - t3
         if progress is not None:
-            progress(ExportProgress("merge", 1, 1, f"scene {merged.scene_name} added ({merged.num_scenes} in the dataset)"))
-    except BaseException:
+            progress(ExportProgress(ExportStage.MERGE, 1, 1, f"scene {merged.scene_name} added ({merged.num_scenes} in the dataset)"))
+    except BaseException:  # clean up on any exit (Ctrl-C included), then re-raise
         shutil.rmtree(staging, ignore_errors=True)
         staging_lock.release()
         _remove_empty(root / STAGING_DIR)
@@ -227,8 +230,9 @@ def export_clip(scenario: Scenario, clip, dataroot: str | os.PathLike, settings:
                         root / EXTRA_DIR / staged.log_name, merged.num_scenes, staged.num_frames, staged.timings)
 
 
-def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: ExportSettings | None = None,
-               progress: ProgressCallback | None = None, cancel=None, model: str = "",
+def stage_clip(scenario: Scenario, clip: GeneratedClip, staging: str | os.PathLike[str],
+               settings: ExportSettings | None = None, progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None, model: str = "",
                timings: dict[str, float] | None = None, keep_source_tokens: bool = False) -> StagedScene:
     """Write the clip and its labels as a one-scene dataset in the new folder `staging`.
 
@@ -270,7 +274,7 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
         own = own_silhouette_pixels(scenario, rig, times, sorted(writer.key_frames), real is not None)
         renderer = GuidanceRenderer(rig)
         io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="guidance")
-        guidance_jobs: list = []
+        guidance_jobs: list[Future[Path]] = []
         try:
             renderer.set_scenario(scenario)
             for i, t in enumerate(times):
@@ -286,11 +290,11 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
                 if settings.guidance:  # compressed on a helper thread (zlib releases the GIL)
                     guidance_jobs.append(io_pool.submit(write_guidance_frame, guidance_dir, i, gf))
                 if progress is not None:
-                    progress(ExportProgress("write", i + 1, t_count, f"writing frame {i + 1}/{t_count}"))
+                    progress(ExportProgress(ExportStage.WRITE, i + 1, t_count, f"writing frame {i + 1}/{t_count}"))
             instance_ids = renderer.instance_ids
             for job in guidance_jobs:
                 job.result()
-        except BaseException:
+        except BaseException:  # clean up on any exit (Ctrl-C included), then re-raise
             writer.close()
             raise
         finally:
@@ -306,7 +310,7 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
         _check_cancel(cancel)
         manifest = _scene_manifest(scenario, clip, writer, rig, times, settings, model, timings, files)
         atomic_write_json(scene_dir / "manifest.json", manifest)
-    except BaseException:
+    except BaseException:  # clean up on any exit (Ctrl-C included), then re-raise
         shutil.rmtree(staging, ignore_errors=True)
         raise
     entry = {"folder": f"{EXTRA_DIR}/{writer.log_name}", "manifest": f"{EXTRA_DIR}/{writer.log_name}/manifest.json",
@@ -315,7 +319,7 @@ def stage_clip(scenario: Scenario, clip, staging: str | os.PathLike, settings: E
                        t_count, entry, timings)
 
 
-def own_silhouette_pixels(scenario: Scenario, rig: CameraRig, times: np.ndarray, key_frames: list[int],
+def own_silhouette_pixels(scenario: Scenario, rig: CameraRig, times: NDArray[np.float64], key_frames: list[int],
                           real: bool = False) -> dict[int, dict[str, int]]:
     """{key frame index: {agent id: pixels of the agent rendered alone, over all cameras}}: each agent's own
     full silhouette, the denominator of its visibility. Recorded agents of a real scene (drawn by the
@@ -352,39 +356,47 @@ class _RealSource:
     """The real scene behind an edited scenario, for its export: its `SceneInputs` at the clip size
     (`engine.conditions.scene_inputs`, the same rig and backgrounds the clip was generated with), labels."""
 
-    inputs: object           # engine.conditions.SceneInputs
-    labels: object           # engine.realscene.labels.RecordedLabels
+    inputs: SceneInputs
+    labels: RecordedLabels
 
     @property
     def rig(self) -> CameraRig:
         return self.inputs.rig
 
     @classmethod
-    def open(cls, scenario: Scenario, size: tuple[int, int], times: np.ndarray) -> "_RealSource":
+    def open(cls, scenario: Scenario, size: tuple[int, int], times: NDArray[np.float64]) -> "_RealSource":
         """SceneSourceError when the source scene cannot be opened (it is never exported as synthetic)."""
         from engine.conditions import scene_inputs
         from engine.realscene.labels import recorded_labels
 
         return cls(scene_inputs(scenario, size), recorded_labels(scenario, times))
 
-    def camera_pose(self, t: float, camera: str) -> tuple[int, np.ndarray] | None:
+    def camera_pose(self, t: float, camera: str) -> tuple[int, NDArray[np.float64]] | None:
         """(capture timestamp us, world_from_ego (4, 4)) of the real image of `camera` at clip time t
         (None past the recording)."""
+        from engine.sources import NuScenesScene
+
         scene = self.inputs.scene
+        if not isinstance(scene, NuScenesScene):
+            raise TypeError(f"the real scene of {self.inputs.scenario.name!r} is not a recorded nuScenes scene")
         k = int(round(t * self.inputs.scenario.fps))
         if not 0 <= k < scene.num_frames:
             return None
         f = scene.frame(k, camera)
         return int(f.timestamp_us), np.asarray(f.world_from_ego, np.float64)
 
-    def backgrounds(self, t: float, rig: CameraRig) -> dict | None:
+    def backgrounds(self, t: float, rig: CameraRig) -> dict[str, Background] | None:
         """{camera: Background} of the real frame at clip time t for the cameras of `rig` (None past the recording)."""
+        from engine.render.guidance import Background
+
         k = int(round(t * self.inputs.scenario.fps))
         bgs = self.inputs.backgrounds_at(k)
-        return None if bgs is None else {name: bgs[name] for name in rig.names if name in bgs}
+        if bgs is None:
+            return None
+        return {name: bg for name in rig.names if isinstance(bg := bgs.get(name), Background)}
 
 
-def _write_extras(scenario: Scenario, clip, frames: np.ndarray, rig: CameraRig, scene_dir: Path,
+def _write_extras(scenario: Scenario, clip: GeneratedClip, frames: NDArray[np.uint8], rig: CameraRig, scene_dir: Path,
                   settings: ExportSettings) -> dict[str, object]:
     """Videos, the scenario file and its OpenSCENARIO form next to the scene; returns their relative names."""
     from engine.scenario.io import save_scenario
@@ -413,13 +425,14 @@ def _write_extras(scenario: Scenario, clip, frames: np.ndarray, rig: CameraRig, 
     return files
 
 
-def _scene_manifest(scenario: Scenario, clip, writer: SceneWriter, rig: CameraRig, times: np.ndarray,
-                    settings: ExportSettings, model: str, timings: dict[str, float], files: dict) -> dict:
+def _scene_manifest(scenario: Scenario, clip: GeneratedClip, writer: SceneWriter, rig: CameraRig, times: NDArray[np.float64],
+                    settings: ExportSettings, model: str, timings: dict[str, float],
+                    files: dict[str, object]) -> dict[str, Any]:
     from engine.scenario.io import to_document
 
     n = len(times)
     total = sum(timings.values())
-    return jsonable({
+    return jsonable_dict({
         "scene_name": writer.scene_name, "scene_token": writer.scene_token, "log_name": writer.log_name,
         "version": settings.nuscenes.version,
         "scenario": to_document(scenario), "prompt": scenario.prompt, "script": scenario.script,

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.scenario.map_elements import Lane, RoadMap
 
@@ -47,16 +48,16 @@ class Corridor:
     lane_ids: tuple[str, ...]
 
     @property
-    def direction(self) -> np.ndarray:
+    def direction(self) -> NDArray[np.float64]:
         return np.array([math.cos(self.heading), math.sin(self.heading)])
 
     @property
     def half_width(self) -> float:
         return max(self.n_right, self.n_left) * self.lane_width
 
-    def point(self, s: float) -> np.ndarray:
+    def point(self, s: float) -> NDArray[np.float64]:
         """(2,) the reference-line point at arc length s."""
-        return np.asarray(self.origin) + s * self.direction
+        return np.asarray(self.origin, np.float64) + s * self.direction
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class UnsupportedLayout(ValueError):
     """The map has no OpenDRIVE form here; the message says which lane or feature is the reason."""
 
 
-def _straight(lane: Lane) -> tuple[np.ndarray, np.ndarray] | None:
+def _straight(lane: Lane) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     pts = lane.array
     if len(pts) < 2:
         return None
@@ -104,11 +105,15 @@ def _straight(lane: Lane) -> tuple[np.ndarray, np.ndarray] | None:
 
 def find_corridors(road_map: RoadMap) -> tuple[list[Corridor], list[str]]:
     """The corridors of the map and the ids of the lanes that are not straight."""
-    straight, curved = [], []
+    straight: list[tuple[Lane, tuple[NDArray[np.float64], NDArray[np.float64]]]] = []
+    curved: list[str] = []
     for lane in road_map.lanes:
         ab = _straight(lane)
-        (straight if ab is not None else curved).append((lane, ab) if ab is not None else lane.id)
-    groups: list[list[tuple[Lane, np.ndarray, np.ndarray, float]]] = []
+        if ab is not None:
+            straight.append((lane, ab))
+        else:
+            curved.append(lane.id)
+    groups: list[list[tuple[Lane, NDArray[np.float64], NDArray[np.float64], float]]] = []
     for lane, (a, b) in straight:
         ang = math.atan2(b[1] - a[1], b[0] - a[0])
         axis = ang % math.pi
@@ -119,14 +124,15 @@ def find_corridors(road_map: RoadMap) -> tuple[list[Corridor], list[str]]:
                 break
         else:
             groups.append([(lane, a, b, axis)])
-    corridors = []
+    corridors: list[Corridor] = []
     for g in groups:
         axis = g[0][3]
         d0 = np.array([math.cos(axis), math.sin(axis)])
         n0 = np.array([-d0[1], d0[0]])
         items = sorted(((float(a @ n0), lane, a, b) for lane, a, b, _ in g), key=lambda r: r[0])
         # split into separate parallel roads where neighbouring lane centres are far apart
-        clusters, cur = [], [items[0]]
+        clusters: list[list[tuple[float, Lane, NDArray[np.float64], NDArray[np.float64]]]] = []
+        cur = [items[0]]
         for prev, it in zip(items, items[1:]):
             if it[0] - prev[0] > 1.5 * max(prev[1].width, it[1].width):
                 clusters.append(cur)
@@ -138,7 +144,7 @@ def find_corridors(road_map: RoadMap) -> tuple[list[Corridor], list[str]]:
     return corridors, curved
 
 
-def _corridor(cluster, axis: float, d0: np.ndarray, n0: np.ndarray) -> Corridor:
+def _corridor(cluster: list[tuple[float, Lane, NDArray[np.float64], NDArray[np.float64]]], axis: float, d0: NDArray[np.float64], n0: NDArray[np.float64]) -> Corridor:
     ids = tuple(l.id for _, l, _, _ in cluster)
     widths = {round(l.width, 3) for _, l, _, _ in cluster}
     w = cluster[0][1].width
@@ -147,7 +153,7 @@ def _corridor(cluster, axis: float, d0: np.ndarray, n0: np.ndarray) -> Corridor:
     offsets = np.array([o for o, _, _, _ in cluster])
     if np.any(np.abs(np.diff(offsets) - w) > SPACING_TOL_M):
         raise UnsupportedLayout(f"lanes {', '.join(ids)} are parallel but not side by side at {w:g} m spacing")
-    fwd = [((b - a) @ d0) > 0 for _, _, a, b in cluster]
+    fwd = [bool(((b - a) @ d0) > 0) for _, _, a, b in cluster]
     ext = np.array([sorted([float(a @ d0), float(b @ d0)]) for _, _, a, b in cluster])
     if np.ptp(ext[:, 0]) > EXTENT_TOL_M or np.ptp(ext[:, 1]) > EXTENT_TOL_M:
         raise UnsupportedLayout(f"lanes {', '.join(ids)} do not start and end together")
@@ -177,6 +183,11 @@ def _crossing(a: Corridor, b: Corridor) -> tuple[float, float] | None:
     return float(s[0]), float(s[1])
 
 
+def _xy(p: NDArray[np.float64]) -> tuple[float, float]:
+    """A (2,) point as a tuple of floats."""
+    return float(p[0]), float(p[1])
+
+
 def analyse_layout(road_map: RoadMap) -> RoadLayout:
     """The OpenDRIVE-expressible layout of a map; UnsupportedLayout says why when there is none."""
     if not road_map.lanes:
@@ -188,7 +199,7 @@ def analyse_layout(road_map: RoadMap) -> RoadLayout:
         if curved:
             raise UnsupportedLayout(f"curved lanes outside a junction: {', '.join(curved[:6])}")
         c = corridors[0]
-        arm = Arm(c, tuple(map(float, c.point(c.s_min))), c.heading, c.s_max - c.s_min, None)
+        arm = Arm(c, _xy(c.point(c.s_min)), c.heading, c.s_max - c.s_min, None)
         return RoadLayout((arm,), None, 0.0, "straight road")
     if len(corridors) != 2:
         raise UnsupportedLayout(f"{len(corridors)} straight roads; only one road or two crossing roads are expressed")
@@ -203,9 +214,9 @@ def analyse_layout(road_map: RoadMap) -> RoadLayout:
         if not (c.s_min - 1e-6 <= s_c <= c.s_max + 1e-6):
             raise UnsupportedLayout(f"the roads of lanes {c.lane_ids[0]} and the other road do not meet")
         if s_c - radius - c.s_min >= MIN_ARM_M:
-            arms.append(Arm(c, tuple(map(float, c.point(c.s_min))), c.heading, s_c - radius - c.s_min, "successor"))
+            arms.append(Arm(c, _xy(c.point(c.s_min)), c.heading, s_c - radius - c.s_min, "successor"))
         if c.s_max - (s_c + radius) >= MIN_ARM_M:
-            arms.append(Arm(c, tuple(map(float, c.point(s_c + radius))), c.heading, c.s_max - s_c - radius, "predecessor"))
+            arms.append(Arm(c, _xy(c.point(s_c + radius)), c.heading, c.s_max - s_c - radius, "predecessor"))
     if len(arms) < 3:
         raise UnsupportedLayout("the two roads meet with fewer than three arms (a corner is not expressed)")
     note = f"junction with {len(arms)} arms" + (f"; turn lanes {', '.join(curved)} left to the junction's connecting roads"

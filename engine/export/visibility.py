@@ -20,10 +20,11 @@ box-based measure remains the fallback.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.rig import CameraRig
 from engine.rig.pose import agent_present
@@ -33,7 +34,8 @@ from engine.scenario.model import Agent
 SUBPIXEL_SHIFT = 4
 
 
-def silhouette(corners_cam: np.ndarray, K: np.ndarray, width: int, height: int) -> tuple[np.ndarray, tuple[int, int]] | None:
+def silhouette(corners_cam: NDArray[np.float64], K: NDArray[np.float64], width: int,
+               height: int) -> tuple[NDArray[np.bool_], tuple[int, int]] | None:
     """The box silhouette rasterised inside its pixel bounding box.
 
     corners_cam: (3, 8) camera-frame corners. Returns ((h, w) bool mask, (x0, y0) offset of the mask
@@ -51,13 +53,13 @@ def silhouette(corners_cam: np.ndarray, K: np.ndarray, width: int, height: int) 
     local = (uv.T - [x0, y0]) * (1 << SUBPIXEL_SHIFT)
     hull = cv2.convexHull(np.round(local).astype(np.int32))
     mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
-    cv2.fillConvexPoly(mask, hull, 1, lineType=cv2.LINE_8, shift=SUBPIXEL_SHIFT)
+    cv2.fillConvexPoly(mask, hull, (1,), lineType=cv2.LINE_8, shift=SUBPIXEL_SHIFT)
     return mask.astype(bool), (x0, y0)
 
 
 def visibility_counts(
-    agents: Sequence[Agent], t: float, rig: CameraRig, world_from_ego: np.ndarray,
-    instance: np.ndarray, instance_ids: Mapping[str, int], depth: np.ndarray | None = None,
+    agents: Sequence[Agent], t: float, rig: CameraRig, world_from_ego: NDArray[np.float64],
+    instance: NDArray[np.int32], instance_ids: Mapping[str, int], depth: NDArray[np.floating[Any]] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """Per agent id: (visible pixels, visible + occluded pixels) summed over the cameras.
 
@@ -94,9 +96,9 @@ def visibility_counts(
     return {k: (v[0], v[1]) for k, v in totals.items()}
 
 
-def visible_fractions(agents: Sequence[Agent], t: float, rig: CameraRig, world_from_ego: np.ndarray,
-                      instance: np.ndarray, instance_ids: Mapping[str, int],
-                      depth: np.ndarray | None = None) -> dict[str, float]:
+def visible_fractions(agents: Sequence[Agent], t: float, rig: CameraRig, world_from_ego: NDArray[np.float64],
+                      instance: NDArray[np.int32], instance_ids: Mapping[str, int],
+                      depth: NDArray[np.floating[Any]] | None = None) -> dict[str, float]:
     """Per agent id present at t: the visible fraction in [0, 1] (see the module docstring)."""
     counts = visibility_counts(agents, t, rig, world_from_ego, instance, instance_ids, depth)
     return {aid: (vis / tot if tot > 0 else 0.0) for aid, (vis, tot) in counts.items()}

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeAlias
 
 OSC_SCHEMA_FILES: dict[int, str] = {
     0: "OpenSCENARIO_1_0.xsd",
@@ -74,13 +75,9 @@ class _Validator:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lxml = None
-        self._xmlschema = None
-        try:
-            from lxml import etree
-
-            self._lxml = etree.XMLSchema(etree.parse(str(path)))
-        except Exception:  # noqa: BLE001 - any lxml failure: use the pure-Python validator
+        self._lxml: Any = _lxml_schema(path)
+        self._xmlschema: Any = None
+        if self._lxml is None:
             import xmlschema
 
             self._xmlschema = xmlschema.XMLSchema(str(path))
@@ -97,8 +94,21 @@ class _Validator:
             if self._lxml.validate(doc):
                 return []
             return [SchemaProblem(e.path or "/", e.message) for e in self._lxml.error_log]
+        assert self._xmlschema is not None   # one of the two validators is always loaded
         return [SchemaProblem(str(err.path or "/"), str(err.reason or err.message))
                 for err in self._xmlschema.iter_errors(ET.fromstring(data))]
+
+
+def _lxml_schema(path: Path) -> Any | None:
+    """lxml's compiled schema (fast), or None when lxml is missing or cannot load this schema."""
+    try:
+        from lxml import etree
+    except ImportError:  # pragma: no cover - a pinned dependency
+        return None
+    try:
+        return etree.XMLSchema(etree.parse(str(path)))
+    except (OSError, etree.LxmlError):  # a schema lxml cannot parse or compile: the pure-Python validator reads it
+        return None
 
 
 @cache
@@ -122,22 +132,36 @@ def opendrive_schema() -> _Validator:
     return _load_schema(OPENDRIVE_SCHEMA_FILE)
 
 
-def _bytes(document) -> bytes:
+XmlDocument: TypeAlias = "bytes | ET.Element | ET.ElementTree | str | os.PathLike[str]"
+"""An XML document: its bytes, a parsed element or tree, or a file path."""
+
+
+def _utf8(element: ET.Element) -> bytes:
+    """An element serialised as UTF-8 bytes."""
+    data = ET.tostring(element, encoding="utf-8")
+    assert isinstance(data, bytes)   # an encoding other than "unicode" gives bytes
+    return data
+
+
+def _bytes(document: XmlDocument) -> bytes:
     if isinstance(document, bytes):
         return document
     if isinstance(document, ET.ElementTree):
-        document = document.getroot()
+        root = document.getroot()
+        if root is None:
+            raise ValueError("an empty ElementTree is not an XML document")
+        return _utf8(root)
     if isinstance(document, ET.Element):
-        return ET.tostring(document, encoding="utf-8")
+        return _utf8(document)
     return Path(document).read_bytes()
 
 
-def schema_problems(schema: _Validator, document) -> list[SchemaProblem]:
+def schema_problems(schema: _Validator, document: XmlDocument) -> list[SchemaProblem]:
     """Every violation of `document` (bytes, an ElementTree element or tree, or a file path) against `schema`."""
     return schema.problems(_bytes(document))
 
 
-def validate_openscenario(document, minor_version: int | None = None) -> list[SchemaProblem]:
+def validate_openscenario(document: XmlDocument, minor_version: int | None = None) -> list[SchemaProblem]:
     """Violations of an OpenSCENARIO document (bytes, element, tree or path); the version is read
     from its FileHeader when not given."""
     data = _bytes(document)
@@ -153,6 +177,6 @@ def validate_openscenario(document, minor_version: int | None = None) -> list[Sc
     return schema_problems(openscenario_schema(minor_version), data)
 
 
-def validate_opendrive(document) -> list[SchemaProblem]:
+def validate_opendrive(document: XmlDocument) -> list[SchemaProblem]:
     """Violations of an OpenDRIVE document (bytes, element, tree or path) against the 1.7 schema."""
     return schema_problems(opendrive_schema(), document)

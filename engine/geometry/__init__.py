@@ -6,6 +6,7 @@ counter-clockwise from +x. Depends on numpy only, so any engine module may impor
 from engine.geometry.planar import (
     CORNER_SIGNS,
     footprint_corners,
+    footprint_corners_trig,
     lane_to_world,
     quaternion_to_yaw,
     se2_apply,
@@ -16,6 +17,6 @@ from engine.geometry.planar import (
 )
 
 __all__ = [
-    "CORNER_SIGNS", "footprint_corners", "lane_to_world", "quaternion_to_yaw", "se2_apply", "se2_inverse",
+    "CORNER_SIGNS", "footprint_corners", "footprint_corners_trig", "lane_to_world", "quaternion_to_yaw", "se2_apply", "se2_inverse",
     "se2_matrix", "wrap_angle", "yaw_to_quaternion",
 ]

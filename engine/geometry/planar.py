@@ -6,20 +6,29 @@ Every function broadcasts over leading shapes unless its docstring says otherwis
 from __future__ import annotations
 
 import math
+from typing import Any, Iterable, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray = NDArray[np.float64]
 
 # Footprint corners in the box frame, as multiples of (half length, half width), in the order
 # front-left, rear-left, rear-right, front-right (the order of `Agent.box_corners_2d`).
 CORNER_SIGNS = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
 
 
-def wrap_angle(a: np.ndarray | float) -> np.ndarray | float:
-    """Angle(s) wrapped to [-pi, pi); same shape as `a` (a 0-d array for a scalar)."""
-    return (np.asarray(a) + math.pi) % (2 * math.pi) - math.pi
+@overload
+def wrap_angle(a: float) -> float: ...
+@overload
+def wrap_angle(a: NDArray[Any]) -> NDArray[np.floating[Any]]: ...
+def wrap_angle(a: NDArray[Any] | float) -> NDArray[np.floating[Any]] | float:
+    """Angle(s) wrapped to [-pi, pi); same shape and float precision as `a` (a numpy float64 for a scalar)."""
+    out: NDArray[np.floating[Any]] | float = (np.asarray(a) + math.pi) % (2 * math.pi) - math.pi
+    return out
 
 
-def se2_matrix(x: np.ndarray | float, y: np.ndarray | float, yaw: np.ndarray | float) -> np.ndarray:
+def se2_matrix(x: ArrayLike, y: ArrayLike, yaw: ArrayLike) -> FloatArray:
     """(..., 3, 3) homogeneous world_from_body transform(s) of pose(s) (x, y, yaw) of shape (...)."""
     x, y, yaw = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, y, yaw)))
     c, s = np.cos(yaw), np.sin(yaw)
@@ -30,10 +39,10 @@ def se2_matrix(x: np.ndarray | float, y: np.ndarray | float, yaw: np.ndarray | f
     return out
 
 
-def se2_inverse(T: np.ndarray) -> np.ndarray:
+def se2_inverse(T: ArrayLike) -> FloatArray:
     """(..., 3, 3) inverse of SE(2) transform(s) T (..., 3, 3): rotation transposed, translation -R^T t."""
     T = np.asarray(T, dtype=np.float64)
-    rt = np.swapaxes(T[..., :2, :2], -1, -2)
+    rt: FloatArray = np.swapaxes(T[..., :2, :2], -1, -2)
     out = np.zeros_like(T)
     out[..., :2, :2] = rt
     out[..., :2, 2] = -np.einsum("...ij,...j->...i", rt, T[..., :2, 2])
@@ -41,23 +50,32 @@ def se2_inverse(T: np.ndarray) -> np.ndarray:
     return out
 
 
-def se2_apply(T: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def se2_apply(T: ArrayLike, pts: ArrayLike) -> FloatArray:
     """Points (..., N, 2) mapped by transform T (3, 3) (or (..., 3, 3) broadcast against the points)."""
     T = np.asarray(T, dtype=np.float64)
     pts = np.asarray(pts, dtype=np.float64)
-    return np.einsum("...ij,...nj->...ni", T[..., :2, :2], pts) + T[..., None, :2, 2]
+    out: FloatArray = np.einsum("...ij,...nj->...ni", T[..., :2, :2], pts) + T[..., None, :2, 2]
+    return out
 
 
-def footprint_corners(x, y, yaw, half_length, half_width) -> np.ndarray:
+def footprint_corners(x: ArrayLike, y: ArrayLike, yaw: ArrayLike, half_length: ArrayLike,
+                      half_width: ArrayLike) -> FloatArray:
     """Footprint corners, shape (..., 4, 2), of boxes with centres/yaws (...) and half sizes broadcastable to it.
 
     Order front-left, rear-left, rear-right, front-right (`CORNER_SIGNS`); world frame of the centres.
     """
     x, y, yaw, hl, hw = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (x, y, yaw, half_length, half_width)))
-    c, s = np.cos(yaw)[..., None], np.sin(yaw)[..., None]
+    return footprint_corners_trig(x, y, np.cos(yaw), np.sin(yaw), hl, hw)
+
+
+def footprint_corners_trig(x: FloatArray, y: FloatArray, cos_yaw: FloatArray, sin_yaw: FloatArray, half_length: FloatArray,
+                           half_width: FloatArray) -> FloatArray:
+    """`footprint_corners` from the cosine and sine of the yaws (already at hand), inputs of one shape (...)."""
+    c, s, hl, hw = cos_yaw[..., None], sin_yaw[..., None], half_length, half_width
     lx = CORNER_SIGNS[:, 0] * hl[..., None]
     ly = CORNER_SIGNS[:, 1] * hw[..., None]
-    return np.stack([x[..., None] + c * lx - s * ly, y[..., None] + s * lx + c * ly], axis=-1)
+    out: FloatArray = np.stack([x[..., None] + c * lx - s * ly, y[..., None] + s * lx + c * ly], axis=-1)
+    return out
 
 
 def yaw_to_quaternion(yaw: float) -> tuple[float, float, float, float]:
@@ -66,7 +84,7 @@ def yaw_to_quaternion(yaw: float) -> tuple[float, float, float, float]:
     return (math.cos(h), 0.0, 0.0, math.sin(h))
 
 
-def quaternion_to_yaw(wxyz) -> float:
+def quaternion_to_yaw(wxyz: Iterable[float]) -> float:
     """Yaw (rad, in (-pi, pi]) of the rotated +x axis of a (w, x, y, z) rotation, projected on the ground.
 
     Matches nuscenes-devkit's `quaternion_yaw`; for pure z rotations it inverts `yaw_to_quaternion`.
@@ -82,7 +100,7 @@ def quaternion_to_yaw(wxyz) -> float:
     return math.atan2(vy, vx)
 
 
-def lane_to_world(origin, heading: float, s, lat) -> np.ndarray:
+def lane_to_world(origin: ArrayLike, heading: float, s: ArrayLike, lat: ArrayLike) -> FloatArray:
     """(N, 2) world points of straight-lane coordinates: `s` along `heading` from `origin`, `lat` to its left.
 
     origin: (2,) world point of s = 0, lat = 0; s, lat: (N,) metres (scalars broadcast).
@@ -90,4 +108,5 @@ def lane_to_world(origin, heading: float, s, lat) -> np.ndarray:
     s_arr, lat_arr = np.broadcast_arrays(np.atleast_1d(np.asarray(s, float)), np.atleast_1d(np.asarray(lat, float)))
     tangent = np.array([math.cos(heading), math.sin(heading)])
     normal = np.array([-math.sin(heading), math.cos(heading)])
-    return np.asarray(origin, dtype=np.float64) + s_arr[:, None] * tangent + lat_arr[:, None] * normal
+    out: FloatArray = np.asarray(origin, dtype=np.float64) + s_arr[:, None] * tangent + lat_arr[:, None] * normal
+    return out

@@ -7,8 +7,10 @@ context, and disarms the platform so that garbage collection does not terminate 
 """
 from __future__ import annotations
 
+from typing import Any
 
-def release_offscreen(renderer) -> None:
+
+def release_offscreen(renderer: Any) -> None:  # a pyrender.OffscreenRenderer (pyrender ships no types)
     """Free a pyrender OffscreenRenderer without terminating the shared EGL display."""
     platform = getattr(renderer, "_platform", None)
     if platform is None:

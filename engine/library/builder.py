@@ -11,19 +11,31 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.classes import default_size
 from engine.library.clearance import Encounter, footprint_distances, required_clearance
 from engine.library.errors import LibraryError, LimitError, PlacementError
 from engine.library.limits import kinematic_violations, limits_for
 from engine.roadmap.connectors import Connector
-from engine.roadmap.layout import OPPOSITE, LaneRef, RoadLayout
+from engine.roadmap.layout import LaneRef, RoadLayout
 from engine.scenario.model import DEFAULT_FPS, EGO_ID, Agent, Environment, Intent, Maneuver, Scenario
 from engine.scenario.map_elements import TrafficSignal
 from engine.scenario.trajectory import Trajectory
+
+if TYPE_CHECKING:
+    from engine.library.sequence import LanePlan, PathPlan
+
+#: How an agent takes part in the road layout (see AgentRecord).
+Role = Literal["road", "crossing", "jaywalk", "parked", "static", "sidewalk"]
+
+#: What `ScenarioBuilder.snapshot` returns: records, layout, ego lane, lanes_fixed_by, intents,
+#: contacts, environment, signals.
+BuilderSnapshot = tuple[dict[str, "AgentRecord"], RoadLayout, int, "str | None", list[Intent],
+                        set[frozenset[str]], Environment, list[TrafficSignal]]
 
 MAX_AGENTS = 150
 MAX_LANES = 5
@@ -36,8 +48,9 @@ class AgentRecord:
     """An agent as the builder keeps it while a script runs.
 
     role: 'road' (drives in lanes), 'crossing' (crosses at a crosswalk), 'jaywalk', 'parked',
-    'static'. `lane` is the lane at t = 0 (None off the lanes); `connector` the curved lane piece it
-    drives (turns, U-turns); `depends_on` the agents whose motion its own motion was computed from.
+    'static', 'sidewalk' (walks along the road). `lane` is the lane at t = 0 (None off the lanes);
+    `connector` the curved lane piece it drives (turns, U-turns); `depends_on` the agents whose motion
+    its own motion was computed from; `plan` the motion's recipe while manoeuvres can be appended.
     """
 
     id: str
@@ -46,22 +59,22 @@ class AgentRecord:
     trajectory: Trajectory
     behavior: str
     params: dict[str, Any]
-    role: str = "road"
+    role: Role = "road"
     lane: LaneRef | None = None
     connector: Connector | None = None
     depends_on: frozenset[str] = frozenset()
     provisional: bool = False
-    plan: Any = None                 # a MotionPlan (engine.library.sequence) when manoeuvres can be appended
+    plan: LanePlan | PathPlan | None = None     # the motion's recipe when manoeuvres can be appended
     maneuvers: tuple[Maneuver, ...] = ()
     category: str = ""
-    _footprints: np.ndarray | None = field(default=None, repr=False)
+    _footprints: NDArray[np.float64] | None = field(default=None, repr=False)
 
     def agent(self) -> Agent:
         return Agent(id=self.id, cls=self.cls, size=self.size, trajectory=self.trajectory,
                      behavior=self.behavior, behavior_params=dict(self.params), maneuvers=tuple(self.maneuvers),
                      category=self.category)
 
-    def footprints(self, times: np.ndarray) -> np.ndarray:
+    def footprints(self, times: NDArray[np.float64]) -> NDArray[np.float64]:
         """(T, 4, 2) footprint corners at the frame times (cached)."""
         if self._footprints is None or len(self._footprints) != len(times):
             self._footprints = self.agent().box_corners_2d(times)
@@ -182,7 +195,7 @@ class ScenarioBuilder:
         self.call_params = {k: _jsonable(v) for k, v in params.items()}
         self.check_deadline()
 
-    def snapshot(self) -> tuple:
+    def snapshot(self) -> BuilderSnapshot:
         """Everything a library call may change, to restore when the call fails (calls are all-or-nothing)."""
         import copy
 
@@ -191,7 +204,7 @@ class ScenarioBuilder:
             list(self.intents), set(self.contacts), self.environment, list(self.signals),
         )
 
-    def restore(self, snap: tuple) -> None:
+    def restore(self, snap: BuilderSnapshot) -> None:
         (self._records, self.layout, self.ego_lane, self.lanes_fixed_by, intents, contacts,
          self.environment, self.signals) = snap
         self.intents, self.contacts = intents, contacts
@@ -292,7 +305,7 @@ class ScenarioBuilder:
             raise self.error(f"{what} would exceed the {cls} limits: {bad[0]}", LimitError)
 
     # ---- adding ------------------------------------------------------------------------
-    def add_agent(self, cls: str, traj: Trajectory, *, role: str = "road", lane: LaneRef | None = None,
+    def add_agent(self, cls: str, traj: Trajectory, *, role: Role = "road", lane: LaneRef | None = None,
                   connector: Connector | None = None, depends_on: Iterable[str] = (), contact_with: Iterable[str] = (),
                   params: dict[str, Any] | None = None, behavior: str | None = None, agent_id: str | None = None,
                   conflict_checked: bool = False) -> AgentHandle:
@@ -360,9 +373,6 @@ class ScenarioBuilder:
             self.contacts.add(frozenset((rec.id, other)))
             self.intents.append(Intent("contact", (rec.id, other), {}))
         return handle
-
-    def oncoming_of(self, lane: LaneRef) -> LaneRef:
-        return LaneRef(OPPOSITE[lane.direction], 1)
 
     # ---- result ------------------------------------------------------------------------
     def build(self, name: str = "prompted", prompt: str | None = None, script: str | None = None,

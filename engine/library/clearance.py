@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.classes import STATIC_CLASSES
 
@@ -22,7 +23,7 @@ def required_clearance(cls_a: str, cls_b: str) -> float:
     return MIN_CLEARANCE
 
 
-def footprint_distances(a: np.ndarray, b: np.ndarray, near: float = 5.0) -> np.ndarray:
+def footprint_distances(a: NDArray[np.float64], b: NDArray[np.float64], near: float = 5.0) -> NDArray[np.float64]:
     """(T,) distance in metres between footprints a and b, each (T, 4, 2); 0 where they overlap.
 
     Frames whose bounding circles are more than `near` apart get the circle gap (a lower bound).
@@ -33,7 +34,7 @@ def footprint_distances(a: np.ndarray, b: np.ndarray, near: float = 5.0) -> np.n
     ra = np.linalg.norm(a - ca[:, None], axis=2).max(axis=1)
     rb = np.linalg.norm(b - cb[:, None], axis=2).max(axis=1)
     gap = np.linalg.norm(ca - cb, axis=1) - ra - rb
-    out = np.maximum(gap, 0.0)
+    out: NDArray[np.float64] = np.maximum(gap, 0.0)
     idx = np.nonzero(gap < near)[0]
     if idx.size:
         pa = shapely.polygons(a[idx])

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.scenario.trajectory import Trajectory
 
@@ -33,7 +34,8 @@ class KinematicLimits:
         return float("inf") if self.min_turn_radius <= 0 else 1.0 / self.min_turn_radius
 
 
-def _L(vmax, acc, dec, jerk, lat, radius, c_acc, c_dec, c_lat, typical) -> KinematicLimits:
+def _L(vmax: float, acc: float, dec: float, jerk: float, lat: float, radius: float, c_acc: float, c_dec: float,
+       c_lat: float, typical: tuple[float, float]) -> KinematicLimits:
     return KinematicLimits(vmax, acc, dec, jerk, lat, radius, c_acc, c_dec, c_lat, typical)
 
 
@@ -76,7 +78,7 @@ class LimitViolation:
         return f"{self.quantity} {self.value:.2f} exceeds {self.limit:.2f} at t={self.t:.2f} s"
 
 
-def kinematic_violations(traj: Trajectory, cls: str, times: np.ndarray, slack: float = NUMERIC_SLACK) -> list[LimitViolation]:
+def kinematic_violations(traj: Trajectory, cls: str, times: NDArray[np.float64], slack: float = NUMERIC_SLACK) -> list[LimitViolation]:
     """Every limit of `cls` that `traj` exceeds on the (T,) time grid (empty when within limits).
 
     Uses `Trajectory.kinematics` (what a downstream check sees). Accelerations, jerk and lateral
@@ -88,7 +90,7 @@ def kinematic_violations(traj: Trajectory, cls: str, times: np.ndarray, slack: f
     k = traj.kinematics(times)
     out: list[LimitViolation] = []
 
-    def worst(name: str, values: np.ndarray, limit: float) -> None:
+    def worst(name: str, values: NDArray[np.float64], limit: float) -> None:
         if not np.isfinite(limit) or values.size == 0:
             return
         i = int(np.argmax(values))

@@ -2,17 +2,24 @@
 connectors agents drive (widened by how far their footprints sweep), crosswalks and parking."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.roadmap.fitted import MapExtent, fitted_road_map
 from engine.roadmap.layout import DIRECTION_HEADING
 from engine.scenario.map_elements import RoadMap
 
+if TYPE_CHECKING:
+    from engine.library.builder import ScenarioBuilder
+    from engine.roadmap.connectors import Connector
+
 MARGIN = 40.0
 MIN_HALF_LENGTH = 60.0
 
 
-def _sweep(points: np.ndarray, corners: np.ndarray) -> float:
+def _sweep(points: NDArray[np.float64], corners: NDArray[np.float64]) -> float:
     """Farthest distance (m) of any (T, 4, 2) footprint corner from the polyline `points` (N, 2)."""
     import shapely
 
@@ -21,13 +28,15 @@ def _sweep(points: np.ndarray, corners: np.ndarray) -> float:
     return float(np.max(d)) if d.size else 0.0
 
 
-def fit_map(builder) -> RoadMap:
+def fit_map(builder: ScenarioBuilder) -> RoadMap:
     """The RoadMap for a `ScenarioBuilder`'s layout and agents."""
     times = builder.times
     layout = builder.layout
     recs = builder.records()
-    xs, ys = [], []
-    connectors, sweep = {}, {}
+    xs: list[NDArray[np.float64]] = []
+    ys: list[NDArray[np.float64]] = []
+    connectors: dict[str, Connector] = {}
+    sweep: dict[str, float] = {}
     for rec in recs:
         corners = rec.footprints(times)
         xs.append(corners[..., 0].ravel())

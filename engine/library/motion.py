@@ -6,6 +6,7 @@ import math
 from typing import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.library.profiles import FINE_DT, LateralShift, SpeedProfile, lateral_offset
 from engine.roadmap.connectors import Path
@@ -13,18 +14,18 @@ from engine.roadmap.layout import LaneFrame
 from engine.scenario.trajectory import Trajectory
 
 
-def _fine_grid(times: np.ndarray) -> np.ndarray:
+def _fine_grid(times: NDArray[np.float64]) -> NDArray[np.float64]:
     t_end = float(np.max(times)) if len(times) else 0.0
     return np.arange(0.0, t_end + 2 * FINE_DT, FINE_DT)
 
 
-def _round_traj(times: np.ndarray, x: np.ndarray, y: np.ndarray, yaw: np.ndarray, v: np.ndarray) -> Trajectory:
+def _round_traj(times: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64], yaw: NDArray[np.float64], v: NDArray[np.float64]) -> Trajectory:
     return Trajectory.from_arrays(np.round(times, 6), np.round(x, 4), np.round(y, 4), np.round(yaw, 5),
                                   np.round(np.maximum(v, 0.0), 4))
 
 
 def lane_motion(frame: LaneFrame, s0: float, lat0: float, profile: SpeedProfile,
-                shifts: Sequence[LateralShift], times: np.ndarray) -> Trajectory:
+                shifts: Sequence[LateralShift], times: NDArray[np.float64]) -> Trajectory:
     """Drive along a straight lane frame from (s0, lat0), moving sideways by `shifts`.
 
     The ground speed equals the profile's speed: the sideways speed is taken out of the speed along
@@ -44,7 +45,7 @@ def lane_motion(frame: LaneFrame, s0: float, lat0: float, profile: SpeedProfile,
     return _round_traj(times, xy[:, 0], xy[:, 1], yaw, profile.speed(times))
 
 
-def path_motion(path: Path, s0: float, profile: SpeedProfile, times: np.ndarray) -> Trajectory:
+def path_motion(path: Path, s0: float, profile: SpeedProfile, times: NDArray[np.float64]) -> Trajectory:
     """Drive along `path` starting at arc length s0 (may be negative: before the path begins)."""
     times = np.asarray(times, dtype=np.float64)
     s = s0 + profile.distance(times)
@@ -52,7 +53,7 @@ def path_motion(path: Path, s0: float, profile: SpeedProfile, times: np.ndarray)
     return _round_traj(times, x, y, h, profile.speed(times))
 
 
-def static_pose(x: float, y: float, yaw: float, times: np.ndarray) -> Trajectory:
+def static_pose(x: float, y: float, yaw: float, times: NDArray[np.float64]) -> Trajectory:
     """A parked object: the same pose at every frame time (keeps the scenario's frame grid)."""
     times = np.asarray(times, dtype=np.float64)
     n = len(times)
@@ -61,7 +62,7 @@ def static_pose(x: float, y: float, yaw: float, times: np.ndarray) -> Trajectory
     return _round_traj(times, np.full(n, x), np.full(n, y), np.full(n, yaw), np.zeros(n))
 
 
-def extrapolated_pose(traj: Trajectory, t: float) -> tuple[np.ndarray, float, float]:
+def extrapolated_pose(traj: Trajectory, t: float) -> tuple[NDArray[np.float64], float, float]:
     """((2,) position, heading, speed) at time t; beyond the last waypoint the agent keeps its final
     speed and heading (the trajectory itself holds still there)."""
     t_end = traj.end_time
@@ -75,7 +76,7 @@ def extrapolated_pose(traj: Trajectory, t: float) -> tuple[np.ndarray, float, fl
     return xy, heading, float(v)
 
 
-def delayed_copy(leader: Trajectory, tau: float, d0: float, times: np.ndarray) -> Trajectory:
+def delayed_copy(leader: Trajectory, tau: float, d0: float, times: NDArray[np.float64]) -> Trajectory:
     """The leader's own path driven `tau` seconds later and `d0` metres (arc length) further back.
 
     Before t = 0 the leader is taken to have driven straight at its initial speed. The copy has the
@@ -105,10 +106,5 @@ def delayed_copy(leader: Trajectory, tau: float, d0: float, times: np.ndarray) -
     return _round_traj(times, x, y, h, v)
 
 
-def heading_of(traj: Trajectory, t: float) -> float:
-    """Yaw at time t, wrapped to [-pi, pi)."""
-    return traj.pose_at(t)[2]
-
-
-def unit(heading: float) -> np.ndarray:
+def unit(heading: float) -> NDArray[np.float64]:
     return np.array([math.cos(heading), math.sin(heading)])

@@ -97,7 +97,8 @@ PHRASES: dict[str, PhraseSpec] = {
 
 def phrase_table() -> tuple[dict[str, str], dict[str, str]]:
     """(verb phrase -> manoeuvre tag, noun phrase -> manoeuvre tag) over every declaration with a tag."""
-    verbs, nouns = {}, {}
+    verbs: dict[str, str] = {}
+    nouns: dict[str, str] = {}
     for spec in PHRASES.values():
         if spec.maneuver is None:
             continue

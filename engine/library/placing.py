@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence, overload
 
 import numpy as np
 
@@ -15,13 +15,16 @@ from engine.library.limits import limits_for
 from engine.library.motion import lane_motion
 from engine.library.profiles import LateralShift, SpeedChange, SpeedProfile, speed_profile
 from engine.roadmap.layout import CROSS_ROAD, OPPOSITE, LaneRef
-from engine.scenario.model import EGO_ID
 from engine.scenario.trajectory import Trajectory
 
 VEHICLES = ("car", "truck", "bus", "trailer", "construction_vehicle", "motorcycle", "bicycle")
 LANE_WORDS = ("same", "left", "right", "oncoming")
 
 
+@overload
+def number(ctx: ScenarioBuilder, name: str, value: float, lo: float, hi: float) -> float: ...
+@overload
+def number(ctx: ScenarioBuilder, name: str, value: float | None, lo: float, hi: float) -> float | None: ...
 def number(ctx: ScenarioBuilder, name: str, value: float | None, lo: float, hi: float) -> float | None:
     """`value` as a float checked against [lo, hi] (None passes through)."""
     if value is None:
@@ -46,6 +49,10 @@ def vehicle_class(ctx: ScenarioBuilder, cls: str, allowed: Sequence[str] = VEHIC
     return cls
 
 
+@overload
+def speed_arg(ctx: ScenarioBuilder, name: str, value: float, cls: str) -> float: ...
+@overload
+def speed_arg(ctx: ScenarioBuilder, name: str, value: float | None, cls: str) -> float | None: ...
 def speed_arg(ctx: ScenarioBuilder, name: str, value: float | None, cls: str) -> float | None:
     """A speed argument (m/s) checked against the class's top speed."""
     if value is None:
@@ -71,6 +78,10 @@ def rate_arg(ctx: ScenarioBuilder, name: str, value: float, cls: str, kind: str)
     return v
 
 
+@overload
+def time_arg(ctx: ScenarioBuilder, name: str, value: float) -> float: ...
+@overload
+def time_arg(ctx: ScenarioBuilder, name: str, value: float | None) -> float | None: ...
 def time_arg(ctx: ScenarioBuilder, name: str, value: float | None) -> float | None:
     if value is None:
         return None
@@ -92,14 +103,11 @@ def safe_gap(speed: float) -> float:
 
 @dataclass(frozen=True)
 class Who:
-    """The subject of a motion function: an existing agent (handle) or a new one of class `cls`."""
+    """The subject of a motion function: an existing agent (handle) or, when `handle` is None, a new
+    one of class `cls`."""
 
     handle: AgentHandle | None
     cls: str
-
-    @property
-    def is_new(self) -> bool:
-        return self.handle is None
 
 
 def resolve_who(ctx: ScenarioBuilder, who: AgentHandle | str, allowed: Sequence[str] = VEHICLES) -> Who:
@@ -214,10 +222,6 @@ def search(ctx: ScenarioBuilder, cls: str, candidates: Iterable[float], make: Ca
 
 def is_static(cls: str) -> bool:
     return cls in STATIC_CLASSES
-
-
-def ref_or_ego_id(ref: AgentHandle | None) -> str:
-    return ref.id if ref is not None else EGO_ID
 
 
 def need(ctx: ScenarioBuilder, condition: bool, message: str) -> None:

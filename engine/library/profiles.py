@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 FINE_DT = 0.005   # seconds
 
@@ -40,7 +41,7 @@ def change_distance(v0: float, v1: float, rate: float, jerk: float) -> float:
     return 0.5 * (v0 + v1) * change_duration(v1 - v0, rate, jerk)
 
 
-def _accel_shape(tau: np.ndarray, dv: float, rate: float, jerk: float) -> np.ndarray:
+def _accel_shape(tau: NDArray[np.float64], dv: float, rate: float, jerk: float) -> NDArray[np.float64]:
     """Acceleration (signed) at times tau since the change began."""
     sign = 1.0 if dv > 0 else -1.0
     dv = abs(dv)
@@ -61,21 +62,21 @@ def _accel_shape(tau: np.ndarray, dv: float, rate: float, jerk: float) -> np.nda
 class SpeedProfile:
     """Speed and distance on a fine grid: t, v, s are (M,) arrays; `phases` the (start, end) of each change."""
 
-    t: np.ndarray
-    v: np.ndarray
-    s: np.ndarray
+    t: NDArray[np.float64]
+    v: NDArray[np.float64]
+    s: NDArray[np.float64]
     phases: tuple[tuple[float, float], ...]
 
-    def speed(self, times: np.ndarray | float) -> np.ndarray:
+    def speed(self, times: NDArray[np.float64] | float) -> NDArray[np.float64]:
         """(N,) speed in m/s; held constant after the grid ends."""
         return np.interp(np.atleast_1d(times), self.t, self.v)
 
-    def distance(self, times: np.ndarray | float) -> np.ndarray:
+    def distance(self, times: NDArray[np.float64] | float) -> NDArray[np.float64]:
         """(N,) distance travelled since t = 0, extrapolated at the final speed."""
-        times = np.atleast_1d(np.asarray(times, dtype=np.float64))
-        d = np.interp(times, self.t, self.s)
-        over = times > self.t[-1]
-        return np.where(over, self.s[-1] + (times - self.t[-1]) * self.v[-1], d)
+        ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
+        d = np.interp(ts, self.t, self.s)
+        over = ts > self.t[-1]
+        return np.where(over, self.s[-1] + (ts - self.t[-1]) * self.v[-1], d)
 
     def time_at_distance(self, dist: float) -> float:
         """First time the distance reaches `dist` (inf if never)."""
@@ -89,7 +90,7 @@ class SpeedProfile:
 
 def speed_profile(v0: float, changes: Sequence[SpeedChange], jerk: float, t_end: float) -> SpeedProfile:
     """Integrate the changes from speed v0 over [0, max(t_end, last change end)]."""
-    phases = []
+    phases: list[tuple[float, float, float, float, float]] = []
     v = float(v0)
     t_free = 0.0
     for ch in changes:
@@ -113,13 +114,13 @@ def speed_profile(v0: float, changes: Sequence[SpeedChange], jerk: float, t_end:
     return SpeedProfile(t, vel, dist, tuple((p[0], p[1]) for p in phases))
 
 
-def smootherstep(u: np.ndarray) -> np.ndarray:
+def smootherstep(u: NDArray[np.float64]) -> NDArray[np.float64]:
     """Minimum-jerk blend 10u^3 - 15u^4 + 6u^5 on [0, 1] (clamped outside)."""
-    u = np.clip(u, 0.0, 1.0)
-    return u ** 3 * (10 + u * (-15 + 6 * u))
+    uc: NDArray[np.float64] = np.clip(u, 0.0, 1.0)
+    return uc ** 3 * (10 + uc * (-15 + 6 * uc))
 
 
-def smootherstep_rate(u: np.ndarray) -> np.ndarray:
+def smootherstep_rate(u: NDArray[np.float64]) -> NDArray[np.float64]:
     """d/du of `smootherstep` (zero outside [0, 1])."""
     inside = (u > 0) & (u < 1)
     uc = np.clip(u, 0.0, 1.0)
@@ -144,7 +145,8 @@ class LateralShift:
         return 1.875 * abs(self.delta) / self.duration
 
 
-def lateral_offset(lat0: float, shifts: Sequence[LateralShift], t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def lateral_offset(lat0: float, shifts: Sequence[LateralShift],
+                   t: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(lat, dlat/dt), each (M,), at times t."""
     t = np.asarray(t, dtype=np.float64)
     lat = np.full_like(t, float(lat0))

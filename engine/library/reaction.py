@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.library.limits import limits_for
 from engine.roadmap.connectors import Path
@@ -47,7 +48,7 @@ class Reaction:
     min_accel: float
 
 
-def _path_of(traj: Trajectory, times: np.ndarray, extend: float = 400.0) -> tuple[Path, np.ndarray]:
+def _path_of(traj: Trajectory, times: NDArray[np.float64], extend: float = 400.0) -> tuple[Path, NDArray[np.float64]]:
     """The authored path (extended straight at both ends) and the arc length at each frame time."""
     smp = traj.sample(times)
     xy = smp.xy
@@ -66,8 +67,9 @@ def _path_of(traj: Trajectory, times: np.ndarray, extend: float = 400.0) -> tupl
     return path, s_frames
 
 
-def simulate_reaction(ego: Trajectory, ego_size: tuple, others: list[tuple[str, Trajectory, tuple]],
-                      times: np.ndarray, params: ReactionParams = ReactionParams(), cls: str = "car") -> Reaction:
+def simulate_reaction(ego: Trajectory, ego_size: tuple[float, float, float],
+                      others: list[tuple[str, Trajectory, tuple[float, float, float]]],
+                      times: NDArray[np.float64], params: ReactionParams = ReactionParams(), cls: str = "car") -> Reaction:
     """The ego driving its authored path with IDM + AEB against `others` [(id, trajectory, size)]."""
     lim = limits_for(cls)
     times = np.asarray(times, dtype=np.float64)
@@ -78,7 +80,9 @@ def simulate_reaction(ego: Trajectory, ego_size: tuple, others: list[tuple[str, 
     dt = dt_frame / sub
     s, v, a = float(s_auth[0]), float(v_auth[0]), 0.0
     out_s = [s]
-    aeb_at, reacted, worst, min_a = None, None, 0.0, 0.0
+    aeb_at: float | None = None
+    reacted: str | None = None
+    worst, min_a = 0.0, 0.0
     half_len = ego_size[1] / 2
     samples = {oid: tr.sample(times) for oid, tr, _ in others}
     for k in range(1, len(times)):
@@ -86,10 +90,11 @@ def simulate_reaction(ego: Trajectory, ego_size: tuple, others: list[tuple[str, 
         for j in range(sub):
             t = t_prev + j * dt
             fi = min(k - 1 + (1 if j >= sub // 2 else 0), len(times) - 1)
-            x, y, h = path.pose(np.array([s]))
-            x, y, h = float(x[0]), float(y[0]), float(h[0])
+            px, py, ph = path.pose(np.array([s]))
+            x, y, h = float(px[0]), float(py[0]), float(ph[0])
             hx, hy = math.cos(h), math.sin(h)
-            gap, dv, lead = math.inf, 0.0, None
+            gap, dv = math.inf, 0.0
+            lead: str | None = None
             for oid, _tr, size in others:
                 smp = samples[oid]
                 ox, oy = float(np.interp(t, times, smp.x)), float(np.interp(t, times, smp.y))
@@ -130,8 +135,8 @@ def simulate_reaction(ego: Trajectory, ego_size: tuple, others: list[tuple[str, 
             min_a = min(min_a, a)
         out_s.append(s)
     s_arr = np.asarray(out_s)
-    x, y, h = path.pose(s_arr)
+    xs, ys, hs = path.pose(s_arr)
     speed = np.concatenate([[v_auth[0]], np.diff(s_arr) / np.diff(times)]) if len(times) > 1 else v_auth
-    traj = Trajectory.from_arrays(np.round(times, 6), np.round(x, 4), np.round(y, 4), np.round(h, 5),
+    traj = Trajectory.from_arrays(np.round(times, 6), np.round(xs, 4), np.round(ys, 4), np.round(hs, 5),
                                   np.round(np.maximum(speed, 0.0), 4))
     return Reaction(traj, aeb_at, reacted, float(min_a))

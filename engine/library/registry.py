@@ -13,9 +13,12 @@ import inspect
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from engine.library.errors import LibraryError
+
+if TYPE_CHECKING:
+    from engine.library.builder import ScenarioBuilder
 
 CATEGORIES = ("setup", "ego and vehicles", "sequences", "interactions", "intersection", "traffic control",
               "vulnerable road users", "static")
@@ -60,7 +63,7 @@ class LibraryFunction:
     def summary(self) -> str:
         return self.doc.split("\n\n", 1)[0].replace("\n", " ")
 
-    def call(self, ctx: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+    def call(self, ctx: ScenarioBuilder, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
@@ -78,20 +81,22 @@ class LibraryFunction:
         try:
             ctx.begin_call(self.name, {k: v for k, v in bound.arguments.items()})
             return self.func(ctx, *bound.args, **bound.kwargs)
-        except BaseException:
+        except BaseException:          # cleanup then re-raise: any failure (even a deadline) undoes the call
             ctx.restore(snap)          # a failed call leaves the scenario as it was
             raise
 
 
 REGISTRY: dict[str, LibraryFunction] = {}
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def library_function(category: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+
+def library_function(category: str) -> Callable[[F], F]:
     """Register `func` under its own name in `category` (one of CATEGORIES)."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category!r}")
 
-    def deco(func: Callable[..., Any]) -> Callable[..., Any]:
+    def deco(func: F) -> F:
         if func.__name__ in REGISTRY:
             raise ValueError(f"library function {func.__name__!r} registered twice")
         REGISTRY[func.__name__] = LibraryFunction(func.__name__, func, category)
@@ -155,7 +160,7 @@ def library_functions() -> dict[str, LibraryFunction]:
     return dict(REGISTRY)
 
 
-def bind_library(ctx: Any) -> dict[str, Callable[..., Any]]:
+def bind_library(ctx: ScenarioBuilder) -> dict[str, Callable[..., Any]]:
     """name -> callable with the builder bound, for running scripts against `ctx`."""
     out = {}
     for name, lf in library_functions().items():

@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.library.motion import lane_motion, path_motion
-from engine.library.profiles import LateralShift, SpeedChange, speed_profile
+from engine.library.profiles import LateralShift, SpeedChange, SpeedProfile, speed_profile
 from engine.roadmap.connectors import Path
 from engine.roadmap.layout import LaneRef
 from engine.scenario.trajectory import Trajectory
+
+if TYPE_CHECKING:
+    from engine.library.builder import AgentHandle, AgentRecord, ScenarioBuilder
 
 
 def _jerk(cls: str) -> float:
@@ -43,15 +47,15 @@ class LanePlan:
     shifts: tuple[LateralShift, ...] = ()
     lat_offset: float = 0.0
 
-    def profile(self, ctx: Any):
+    def profile(self, ctx: ScenarioBuilder) -> SpeedProfile:
         return speed_profile(self.v0, self.changes, _jerk(self.cls), ctx.t_end)
 
-    def trajectory(self, ctx: Any) -> Trajectory:
+    def trajectory(self, ctx: ScenarioBuilder) -> Trajectory:
         frame = ctx.layout.frame(self.lane.direction)
         lat0 = ctx.layout.lane_lat(self.lane.number) + self.lat_offset
         return lane_motion(frame, self.s0, lat0, self.profile(ctx), self.shifts, ctx.times)
 
-    def end_time(self, ctx: Any) -> float:
+    def end_time(self, ctx: ScenarioBuilder) -> float:
         """When the last speed change or lateral shift is over (0 when there is none)."""
         ends = [p[1] for p in self.profile(ctx).phases] + [sh.start + sh.duration for sh in self.shifts]
         return float(max(ends, default=0.0))
@@ -59,7 +63,7 @@ class LanePlan:
     def final_speed(self) -> float:
         return float(self.changes[-1].target) if self.changes else float(self.v0)
 
-    def lane_now(self, ctx: Any) -> LaneRef:
+    def lane_now(self, ctx: ScenarioBuilder) -> LaneRef:
         """The lane after every shift (lane numbers grow to the right; left shifts are positive)."""
         moved = (sum(sh.delta for sh in self.shifts) + self.lat_offset) / ctx.layout.lane_width
         return LaneRef(self.lane.direction, int(round(self.lane.number - moved)))
@@ -81,13 +85,13 @@ class PathPlan:
     v0: float
     changes: tuple[SpeedChange, ...] = ()
 
-    def profile(self, ctx: Any):
+    def profile(self, ctx: ScenarioBuilder) -> SpeedProfile:
         return speed_profile(self.v0, self.changes, _jerk(self.cls), ctx.t_end)
 
-    def trajectory(self, ctx: Any) -> Trajectory:
+    def trajectory(self, ctx: ScenarioBuilder) -> Trajectory:
         return path_motion(self.path, self.s0, self.profile(ctx), ctx.times)
 
-    def end_time(self, ctx: Any) -> float:
+    def end_time(self, ctx: ScenarioBuilder) -> float:
         return float(max((p[1] for p in self.profile(ctx).phases), default=0.0))
 
     def final_speed(self) -> float:
@@ -98,7 +102,8 @@ class PathPlan:
 
 
 # ---------------------------------------------------------------------------------- conditions
-def longitudinal_ttc(a: Trajectory, size_a: tuple, b: Trajectory, size_b: tuple, times: np.ndarray) -> np.ndarray:
+def longitudinal_ttc(a: Trajectory, size_a: tuple[float, float, float], b: Trajectory,
+                     size_b: tuple[float, float, float], times: NDArray[np.float64]) -> NDArray[np.float64]:
     """(T,) time to collision (s) between a and b measured along a's heading (freespace gap / closing
     speed; inf when not closing or when b is behind a). This is OpenSCENARIO's TimeToCollisionCondition
     with relativeDistanceType longitudinal and freespace true, with a as the triggering entity."""
@@ -114,21 +119,21 @@ def longitudinal_ttc(a: Trajectory, size_a: tuple, b: Trajectory, size_b: tuple,
     return np.where(gap <= 0, 0.0, ttc)
 
 
-def centre_distance(a: Trajectory, b: Trajectory, times: np.ndarray) -> np.ndarray:
+def centre_distance(a: Trajectory, b: Trajectory, times: NDArray[np.float64]) -> NDArray[np.float64]:
     """(T,) distance (m) between the two reference points (OpenSCENARIO RelativeDistanceCondition,
     cartesianDistance, freespace false)."""
     sa, sb = a.sample(times), b.sample(times)
     return np.hypot(sb.x - sa.x, sb.y - sa.y)
 
 
-def first_time(mask: np.ndarray, times: np.ndarray) -> float | None:
+def first_time(mask: NDArray[np.bool_], times: NDArray[np.float64]) -> float | None:
     """The first time where mask holds, or None."""
     idx = np.flatnonzero(mask)
     return float(times[idx[0]]) if idx.size else None
 
 
-def resolve_trigger(ctx: Any, rec: Any, earliest: float, *, start: float | None, ttc: float | None,
-                    distance: float | None, other: Any, at_x: float | None, signal: str | None,
+def resolve_trigger(ctx: ScenarioBuilder, rec: AgentRecord, earliest: float, *, start: float | None, ttc: float | None,
+                    distance: float | None, other: AgentHandle | None, at_x: float | None, signal: str | None,
                     state: str) -> tuple[float, dict[str, Any]]:
     """(start time, trigger dict) of a manoeuvre appended to `rec` no earlier than `earliest`.
 
@@ -158,6 +163,7 @@ def resolve_trigger(ctx: Any, rec: Any, earliest: float, *, start: float | None,
                                 f"after {earliest:.2f} s (smallest: {best:.2f} s); place the agents closer or "
                                 f"use start=")
             return t, {"kind": "ttc", "other": oth.id, "value": float(ttc)}
+        assert distance is not None                 # ttc is None here
         values = centre_distance(oth.trajectory, rec.trajectory, times)
         t = first_time(after & (values < distance), times)
         if t is None:
@@ -186,7 +192,7 @@ def resolve_trigger(ctx: Any, rec: Any, earliest: float, *, start: float | None,
     return float(earliest), {"kind": "after"}
 
 
-def clip_margin(ctx: Any) -> float:
+def clip_margin(ctx: ScenarioBuilder) -> float:
     """Seconds before the clip's end a manoeuvre must start to be seen at all."""
     return min(0.2, 0.5 / max(ctx.fps, 1.0) * 2)
 

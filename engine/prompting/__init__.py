@@ -10,11 +10,13 @@ from anywhere else (the editor, a file). What cannot be repaired is returned in
 """
 from engine.prompting.asks import Ask, asks_of
 from engine.prompting.offline import Interpretation, OfflineInterpreter, interpret_offline
-from engine.prompting.pipeline import PromptResult, check_against_prompt, prompt_to_scenario, run_checked_script
+from engine.prompting.pipeline import (
+    PromptInterpreter, PromptResult, check_against_prompt, prompt_to_scenario, run_checked_script,
+)
 from engine.prompting.repair import RepairOutcome, repair_script
 from engine.prompting.review import Review, review_scenario
 from engine.prompting.settings import LLMSettings
 
-__all__ = ["Ask", "Interpretation", "LLMSettings", "OfflineInterpreter", "PromptResult", "RepairOutcome", "Review",
+__all__ = ["Ask", "Interpretation", "LLMSettings", "OfflineInterpreter", "PromptInterpreter", "PromptResult", "RepairOutcome", "Review",
            "asks_of", "check_against_prompt", "interpret_offline", "prompt_to_scenario", "repair_script",
            "review_scenario", "run_checked_script"]

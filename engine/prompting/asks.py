@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from engine.checks.intents import IntentKind
 from engine.prompting.parse import Clause, Tok, read_clause, split_clauses, tag, tokenize
 
-CONTACT, NEAR_MISS, MIN_TTC, PET = "contact", "near_miss", "min_ttc", "pet"
+CONTACT, NEAR_MISS, MIN_TTC, PET = IntentKind.CONTACT, IntentKind.NEAR_MISS, IntentKind.MIN_TTC, IntentKind.PET
 
 # single words that ask for contact
 _CONTACT_WORDS = re.compile(
@@ -73,7 +74,7 @@ class Ask:
     empty when it gave none; phrase: the words that asked for it.
     """
 
-    kind: str
+    kind: IntentKind
     who: str | None = None
     other: str = "ego"
     params: Mapping[str, float] = field(default_factory=dict)
@@ -165,14 +166,15 @@ def _number_after(w: _Words, i: int, want: tuple[str, ...]) -> tuple[float, str]
             relation = "min"
         elif _MAX_WORDS.match(word):
             relation = "max"
-        if w.tags[k] in want and isinstance(w.values[k], (int, float)):
-            return float(w.values[k]), relation
-        if w.tags[k] == "NUM" and isinstance(w.values[k], (int, float)) and "DIST" in want:
+        val = w.values[k]
+        if not isinstance(val, (int, float)):       # TIME and DIST tokens always carry a number
+            continue
+        if w.tags[k] in want:
+            return float(val), relation
+        if w.tags[k] == "NUM" and "DIST" in want:
             unit = w.words[k + 1] if k + 1 < len(w.words) else ""
             if unit in _SMALL_UNITS:
-                return float(w.values[k]) * _SMALL_UNITS[unit], relation
-        if w.tags[k] == "TIME" and "TIME" in want:
-            return float(w.values[k]), relation
+                return float(val) * _SMALL_UNITS[unit], relation
     return None
 
 
@@ -215,8 +217,9 @@ def _parties(c: Clause, cls_list: list[Clause], idx: int, trigger: int) -> tuple
     before = [m for m in mentions if m.index < trigger]
     after = [m for m in mentions if m.index > trigger]
     subject: str | None = before[0].cls if before else None
-    if subject is None and idx > 0 and cls_list[idx - 1].subject is not None:
-        subject = cls_list[idx - 1].subject.cls
+    prev_subject = cls_list[idx - 1].subject if idx > 0 else None
+    if subject is None and prev_subject is not None:
+        subject = prev_subject.cls
     obj = after[0].cls if after else (before[1].cls if len(before) > 1 else None)
     parties = [p for p in (subject, obj) if p is not None]
     non_ego = [p for p in parties if p != "ego"]
@@ -244,7 +247,7 @@ def _neighbour_subject(cls_list: list[Clause], idx: int, forward: bool = True) -
 
 def _clause_asks(c: Clause, toks: list[Tok], cls_list: list[Clause], idx: int) -> list[Ask]:
     w = _flatten(toks)
-    kinds: list[tuple[str, str, int]] = []          # (kind, phrase, token index of its first word)
+    kinds: list[tuple[IntentKind, str, int]] = []          # (kind, phrase, token index of its first word)
     for s, e in _contact_at(w):
         before = w.words[max(0, s - _LOOKBACK):s]
         phrase = " ".join(w.words[s:e])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.checks import Finding, Severity
 from engine.checks.config import STATIC_CLASSES
@@ -70,9 +71,9 @@ def _min_gaps(scenario: Scenario, pairs: list[tuple[Agent, Agent]]) -> list[floa
     from engine.library.clearance import footprint_distances
 
     times = scenario.frame_times()
-    cache: dict[str, np.ndarray] = {}
+    cache: dict[str, NDArray[np.float64]] = {}
 
-    def corners(a: Agent) -> np.ndarray:
+    def corners(a: Agent) -> NDArray[np.float64]:
         if a.id not in cache:
             cache[a.id] = a.box_corners_2d(times)
         return cache[a.id]

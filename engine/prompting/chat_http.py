@@ -19,7 +19,7 @@ import ssl
 import threading
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 #: largest answer body read from an endpoint (bytes)
@@ -121,9 +121,12 @@ def post_chat(base_url: str | None, api_key: str | None, body: dict[str, Any], d
                 raise ChatHTTPError(f"the language model at {where} could not be used: {_short(str(e))}") from None
             else:
                 try:
-                    return json.loads(data)
+                    doc = json.loads(data)
                 except (ValueError, RecursionError):
                     raise ChatHTTPError(f"the language model at {where} answered with invalid JSON") from None
+                if not isinstance(doc, dict):
+                    raise ChatHTTPError(f"the language model at {where} answered without a message")
+                return doc
             retryable = status == 429 or status >= 500
             if retryable and attempt < max_retries:
                 wait = _retry_after(resp_headers.get("retry-after"), time.time())
@@ -159,7 +162,7 @@ def _short(text: str, n: int = 200) -> str:
     return text if len(text) <= n else text[: n - 3] + "..."
 
 
-def _proxy_for(parts) -> Any:
+def _proxy_for(parts: SplitResult) -> SplitResult | None:
     """The proxy URL (parsed) for this endpoint from HTTP(S)_PROXY / NO_PROXY, or None."""
     import urllib.request
 
@@ -173,25 +176,28 @@ def _proxy_for(parts) -> Any:
     return urlsplit(url) if url else None
 
 
-def _connection(parts, path: str, timeout: float) -> tuple[http.client.HTTPConnection, str]:
+def _connection(parts: SplitResult, path: str, timeout: float) -> tuple[http.client.HTTPConnection, str]:
     """A connection to the endpoint (through the environment's proxy, if any) and the request path."""
     proxy = _proxy_for(parts)
+    host = parts.hostname
+    if not host:
+        raise ChatHTTPError(f"the language model endpoint {parts.geturl()!r} has no host name")
     if parts.scheme == "https":
         ctx = ssl.create_default_context()
         if proxy is not None and proxy.hostname:
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
                 proxy.hostname, proxy.port or 80, timeout=timeout, context=ctx)
-            conn.set_tunnel(parts.hostname, parts.port or 443)
+            conn.set_tunnel(host, parts.port or 443)
             return conn, path
-        return http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=ctx), path
+        return http.client.HTTPSConnection(host, parts.port, timeout=timeout, context=ctx), path
     if proxy is not None and proxy.hostname:
         conn = http.client.HTTPConnection(proxy.hostname, proxy.port or 80, timeout=timeout)
-        netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+        netloc = host + (f":{parts.port}" if parts.port else "")
         return conn, f"http://{netloc}{path}"
-    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout), path
+    return http.client.HTTPConnection(host, parts.port, timeout=timeout), path
 
 
-def exchange(parts, method: str, path: str, payload: bytes, headers: dict[str, str], deadline: float,
+def exchange(parts: SplitResult, method: str, path: str, payload: bytes, headers: dict[str, str], deadline: float,
              max_bytes: int, where: str, total: float,
              cancel: threading.Event | None) -> tuple[int, dict[str, str], bytes]:
     """One HTTP exchange that ends by `deadline` (time.monotonic()): (status, lower-case headers, body).

@@ -6,6 +6,8 @@ listed in their base form and expanded to -s / -ing / -ed forms by `verb_forms`.
 """
 from __future__ import annotations
 
+from typing import Mapping, TypeVar
+
 # ---------------------------------------------------------------------------------- helpers
 _IRREGULAR = {
     "run": ["runs", "running", "ran"], "cut": ["cuts", "cutting"], "stop": ["stops", "stopping", "stopped"],
@@ -62,8 +64,11 @@ def _regular(w: str) -> list[str]:
     return [w + "s", w + "ing", w + "ed"]
 
 
-def _expand(entries: dict[str, object], verbs: bool = False) -> dict[str, object]:
-    out: dict[str, object] = {}
+V = TypeVar("V")
+
+
+def _expand(entries: Mapping[str, V], verbs: bool = False) -> dict[str, V]:
+    out: dict[str, V] = {}
     for phrase, value in entries.items():
         for p in (verb_forms(phrase) if verbs else [phrase]):
             out.setdefault(p, value)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
 
 from engine.checks import CheckConfig, CheckReport, Finding
 from engine.prompting.asks import Ask, asks_of
@@ -65,6 +66,13 @@ def prompt_deadline(settings: LLMSettings) -> float:
     return settings.timeout_s * (1 + settings.max_repairs)
 
 
+class ChatMessage(TypedDict):
+    """One message of the chat the interpreter holds with the model (OpenAI chat format)."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
 NO_CODE_MESSAGE = "I could not find a script in your answer. Answer with the whole script in one ```python block."
 
 
@@ -106,7 +114,7 @@ class LLMResult:
 class LLMInterpreter:
     """prompt -> script -> scenario through an OpenAI-compatible endpoint."""
 
-    def __init__(self, settings: LLMSettings, client=None, *, prompt_deadline_s: float | None = None,
+    def __init__(self, settings: LLMSettings, client: Any = None, *, prompt_deadline_s: float | None = None,
                  max_answer_bytes: int = MAX_ANSWER_BYTES, cancel: threading.Event | None = None) -> None:
         if client is None and not settings.configured:
             raise LLMError("no language model endpoint configured: set OPENAI_BASE_URL (and OPENAI_API_KEY) or "
@@ -124,7 +132,7 @@ class LLMInterpreter:
         """The endpoint's base URL, as named in every error."""
         return (self.settings.base_url or DEFAULT_BASE_URL).rstrip("/")
 
-    def _ask(self, messages: list[dict[str, str]]) -> str:
+    def _ask(self, messages: list[ChatMessage]) -> str:
         """One chat request under a total deadline: the request's `timeout_s`, cut to what is left of
         the prompt's deadline. The answer is cut at MAX_ANSWER_CHARS characters."""
         s = self.settings
@@ -170,8 +178,9 @@ class LLMInterpreter:
         opts = options or RunOptions(name="prompted", prompt=prompt)
         self._deadline = time.monotonic() + self.prompt_deadline_s
         asks = asks_of(prompt) if check else ()
-        messages = [{"role": "system", "content": system_prompt() + (CHECK_NOTE if check else "")},
-                    {"role": "user", "content": prompt}]
+        messages: list[ChatMessage] = [
+            {"role": "system", "content": system_prompt() + (CHECK_NOTE if check else "")},
+            {"role": "user", "content": prompt}]
         attempts: list[Attempt] = []
         best: tuple[str, Review] | None = None
         for _ in range(1 + self.settings.max_repairs):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from engine.prompting.asks import CONTACT, VOCABULARY, Ask, asks_of, names_a_threshold
 from engine.prompting.parse import Clause, Mention, clauses
@@ -156,13 +157,6 @@ class Actor:
             return min(first, key=L.MANEUVER_PRIORITY.index)
         return min(ms, key=L.MANEUVER_PRIORITY.index)
 
-    def sequence_after(self, primary: str | None) -> list[Step]:
-        """The steps said after the primary manoeuvre's first mention (in prompt order)."""
-        idx = next((i for i, st in enumerate(self.steps) if st.maneuver == primary), None)
-        if idx is None:
-            return []
-        return self.steps[idx + 1:]
-
     def repeat(self, step_maneuver: str) -> int:
         for st in self.steps:
             if st.maneuver == step_maneuver:
@@ -170,6 +164,10 @@ class Actor:
                     if mod.startswith("repeat:"):
                         return int(mod.split(":")[1])
         return 1
+
+
+#: A call's arguments as the script writes them: (keyword or None for positional, source text).
+Args = list[tuple[str | None, str]]
 
 
 class _Writer:
@@ -191,7 +189,8 @@ class _Writer:
         self.used[base] = self.used.get(base, 0) + 1
         return f"{base}_{self.used[base]}"
 
-    def call(self, fn: str, args: list[tuple[str | None, str]], var: str | None = None, comment: str = "") -> None:
+    def call(self, fn: str, args: Sequence[tuple[str | None, str]], var: str | None = None,
+             comment: str = "") -> None:
         text = ", ".join(v if k is None else f"{k}={v}" for k, v in args)
         line = f"{fn}({text})"
         if var:
@@ -232,7 +231,7 @@ class OfflineInterpreter:
         self._auto_react = False
 
     # ---- reading -----------------------------------------------------------------------
-    def _gather(self, cls_list: list[Clause]) -> tuple[Actor, list[Actor], dict, list[str], list[str]]:
+    def _gather(self, cls_list: list[Clause]) -> tuple[Actor, list[Actor], dict[str, str], list[str], list[str]]:
         ego = Actor("ego", head="ego")
         actors: list[Actor] = []
         env: dict[str, str] = {}
@@ -496,14 +495,14 @@ class OfflineInterpreter:
         return 2
 
     @staticmethod
-    def _needs_left_lane(actors: list[Actor], ms: dict) -> bool:
+    def _needs_left_lane(actors: list[Actor], ms: dict[int, str | None]) -> bool:
         for a in actors:
             m = ms.get(id(a))
             if a.lane == "left" or (m in ("cut_in", "overtake") and (a.side is None or a.side[0] == "left")):
                 return True
         return False
 
-    def _needs_right_lane(self, ego: Actor, actors: list[Actor], ms: dict) -> bool:
+    def _needs_right_lane(self, ego: Actor, actors: list[Actor], ms: dict[int, str | None]) -> bool:
         if ego.maneuver() == "change_lane" and ego.side and ego.side[0] == "right":
             return True
         for a in actors:
@@ -563,8 +562,8 @@ class OfflineInterpreter:
         n_calls = len(w.calls)
         said = m
         speed = self._speed(ego, "car", notes)
-        sp = [("speed", speed)] if speed else []
-        to = [("to_speed", _speed_expr(ego.to_speed)[0])] if ego.to_speed else []
+        sp: Args = [("speed", speed)] if speed else []
+        to: Args = [("to_speed", _speed_expr(ego.to_speed)[0])] if ego.to_speed else []
         side = ego.side[0] if ego.side else (ego.lane if ego.lane in ("left", "right") else None)
         if m in ("cut_in", "overtake", "merge"):
             if "narrow" in ego.road or any("narrow" in a.road for a in self._actors):
@@ -596,7 +595,7 @@ class OfflineInterpreter:
         elif m == "follow" or (m is None and ego.target is not None):
             leader = ego.target.var if ego.target and ego.target.var else None
             if leader:
-                gap = [("gap", _num(ego.distance))] if ego.distance else []
+                gap: Args = [("gap", _num(ego.distance))] if ego.distance else []
                 w.call("follow", [(None, leader), ("who", "ego")] + gap)
         elif m in ("static", "parked"):
             w.call("forward", [(None, "ego"), ("speed", "0.0")], comment="standing still")
@@ -714,27 +713,27 @@ class OfflineInterpreter:
             w.call("pull_out", [(None, who), ("side", _q(side))] + self._opt([("ahead", self._ahead(a))])
                    + self._start(a) + ([("from_spot", _q(spot))] if spot != "parking" else []), a.var)
             return
-        trig = next(((x.split(":")[0], float(x.split(":")[1])) for x in a.modifiers
-                     if x.startswith(("ttc:", "distance:"))), None)
+        trig: tuple[str, float] | None = next(((x.split(":")[0], float(x.split(":")[1])) for x in a.modifiers
+                                              if x.startswith(("ttc:", "distance:"))), None)
         if trig is not None and m in ("cut_in", "change_lane", "merge", "brake", "emergency_stop") \
                 and a.target is None:
             # 3 m/s slower than the ego, far enough ahead that the condition holds about 3 s into the clip;
             # the manoeuvre starts on the condition (an OpenSCENARIO start trigger)
             kind, value = trig
-            ahead = 3.0 * value + 9.0 if kind == "ttc" else value + 9.0
+            ahead_m = 3.0 * value + 9.0 if kind == "ttc" else value + 9.0
             if m in ("brake", "emergency_stop"):
                 # in the ego's lane: 1 m/s slower and far enough ahead that the ego does not reach it
                 # within the clip unless it brakes (the condition holds before that)
                 clip = self._clip_final
-                ahead = max(value + 4.0, clip + 1.0)
+                ahead_m = max(value + 4.0, clip + 1.0)
                 w.call("forward", [(None, who)] + ([("lane", _q(self._lane(a)))] if self._lane(a) != "same" else [])
-                       + [("ahead", _num(ahead)), ("speed", "max(ego.speed - 1.0, 1.0)")], a.var)
+                       + [("ahead", _num(ahead_m)), ("speed", "max(ego.speed - 1.0, 1.0)")], a.var)
                 name = "emergency_stop" if (m == "emergency_stop" or "sudden" in a.modifiers) else "brake"
                 w.call("then", [(None, a.var), (None, _q(name)), (kind, _num(value)), ("contact", "True")])
             else:
                 from_side = side or ("right" if m == "merge" else "left")
                 back = "right" if from_side == "left" else "left"
-                w.call("forward", [(None, who), ("lane", _q(from_side)), ("ahead", _num(ahead)),
+                w.call("forward", [(None, who), ("lane", _q(from_side)), ("ahead", _num(ahead_m)),
                                    ("speed", "max(ego.speed - 3.0, 1.0)")], a.var)
                 w.call("then", [(None, a.var), (None, _q("change_lane")), ("side", _q(back)), (kind, _num(value)),
                                 ("contact", "True")])
@@ -881,11 +880,11 @@ class OfflineInterpreter:
                                  f" (this library cannot chain them)")
         var = "ego" if a.is_ego else a.var
         last_side = re.search(r'side="(left|right)"', w.lines[-1]) if w.lines else None
-        for name, st, times in todo:
+        for name, step, times in todo:
             forced_side = None
             if name.startswith("change_lane:"):
                 name, forced_side = name.split(":")
-            c = st.clause if st is not None else None
+            c = step.clause if step is not None else None
             if c is not None and name == "brake" and "sudden" in c.modifiers:
                 name = "emergency_stop"
             args: list[tuple[str | None, str]] = [(None, var), (None, _q(name))]
@@ -897,8 +896,8 @@ class OfflineInterpreter:
                 side = forced_side or (c.side[0] if c is not None and c.side else
                                        (last_side.group(1) if last_side else "left"))
                 args.append(("side", _q(side)))
-            if st is not None and st.after is not None:
-                args.append(("after", _num(min(st.after, 60.0))))
+            if step is not None and step.after is not None:
+                args.append(("after", _num(min(step.after, 60.0))))
             elif c is not None and c.time is not None and c.time > 0:
                 args.append(("start", _num(min(c.time, self.duration))))
             if times > 1:
@@ -914,10 +913,11 @@ class OfflineInterpreter:
         for _ in range(a.count):
             tow = next((t for t in reversed(self._actors) if t.cls == "truck" and t.var
                         and t.var not in self._towing), None)
-            if tow is not None and tow.maneuver() not in (None, "forward", "brake", "accelerate", "stop_and_go",
-                                                          "merge", "emergency_stop", "follow"):
+            tow_m = tow.maneuver() if tow is not None else None
+            if tow_m not in (None, "forward", "brake", "accelerate", "stop_and_go", "merge", "emergency_stop",
+                             "follow"):
                 self._dropped.append(f"{a.head}: towing is written for trucks driving along their lane "
-                                     f"(this truck does: {tow.maneuver().replace('_', ' ')})")
+                                     f"(this truck does: {str(tow_m).replace('_', ' ')})")
                 return
             if tow is None:
                 truck = Actor("truck", 1, "truck", maneuvers=list(a.maneuvers), side=a.side, position=a.position,
@@ -952,11 +952,11 @@ class OfflineInterpreter:
         for _ in range(a.count):
             a.var = w.var(a.head)
             ahead = self._opt([("ahead", self._ahead(a))])
-            child = [("child", "True")] if "child" in a.modifiers else []
+            child: Args = [("child", "True")] if "child" in a.modifiers else []
             if m in ("walk", "stand") or ("sidewalk" in a.road and m in (None, "static", "forward")):
                 walk_side = _q(a.side[0] if a.side else "right")
                 standing = m in ("stand", "static")
-                args = [("side", walk_side)] + self._opt([("speed", "0.0" if standing else speed)]) + ahead
+                args: Args = [("side", walk_side)] + self._opt([("speed", "0.0" if standing else speed)]) + ahead
                 if a.position == "oncoming":
                     args.append(("direction", _q("opposite")))
                 w.call("sidewalk_walk", args + child, a.var)
@@ -1026,8 +1026,9 @@ def _roundabout_exit(a: Actor) -> int:
     m = re.search(r"\b([1-4])\s*(?:st|nd|rd|th)\s+exit", text)
     if m:
         return int(m.group(1))
-    if re.search(r"\bexit\s+([1-4])\b", text):
-        return int(re.search(r"\bexit\s+([1-4])\b", text).group(1))
+    m = re.search(r"\bexit\s+([1-4])\b", text)
+    if m:
+        return int(m.group(1))
     if "full circle" in text or "all the way round" in text or "all the way around" in text or "comes back" in text:
         return 4
     if re.search(r"\b(turns?|turning|goes|going|heads?|heading) left\b", text):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Mapping
 
 from engine.prompting import lexicon as L
 
@@ -25,6 +26,27 @@ class Tok:
     text: str
     tag: str
     value: object = None
+
+
+def _num(value: object) -> float:
+    """The number a NUM, COUNT, DIST or TIME token carries."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"token value {value!r} is not a number")
+    return float(value)
+
+
+def _side(value: object) -> tuple[str, str]:
+    """The (side, relation) a SIDE token carries, e.g. ('left', 'from')."""
+    if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], str)):
+        raise TypeError(f"token value {value!r} is not a side")
+    return value[0], value[1]
+
+
+def _speed(value: object) -> tuple[float, str]:
+    """The (number, unit) a SPEED token carries, e.g. (30.0, 'kmh')."""
+    if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str)):
+        raise TypeError(f"token value {value!r} is not a speed")
+    return _num(value[0]), value[1]
 
 
 def _norm(text: str) -> str:
@@ -60,16 +82,24 @@ def _key(phrase: str) -> tuple[str, ...]:
     return tuple(tokenize(phrase))
 
 
+def _class_value(value: object) -> tuple[str, bool, str]:
+    """(class, plural, head word) of a CLASS token."""
+    if not (isinstance(value, tuple) and len(value) == 3 and isinstance(value[0], str)
+            and isinstance(value[1], bool) and isinstance(value[2], str)):
+        raise TypeError(f"token value {value!r} is not a class entry")
+    return value[0], value[1], value[2]
+
+
 @lru_cache(maxsize=1)
 def _table() -> dict[tuple[str, ...], tuple[str, object]]:
     """phrase words -> (tag, value); earlier categories win on conflicts."""
     table: dict[tuple[str, ...], tuple[str, object]] = {}
 
-    def add(entries, tag: str, value_fn=lambda v: v) -> None:
+    def add(entries: Mapping[str, object], tag: str) -> None:
         for phrase, v in entries.items():
             k = _key(phrase)
             if k and k not in table:
-                table[k] = (tag, value_fn(v))
+                table[k] = (tag, v)
 
     add({p: True for p in L.EGO_PHRASES}, "EGO")
     add(L.SPEED_UNITS, "UNIT_SPEED")
@@ -132,19 +162,19 @@ def _units(toks: list[Tok]) -> list[Tok]:
         if t.tag == "NUM" and nxt is not None:
             word = nxt.text
             if nxt.tag == "UNIT_SPEED":
-                out.append(Tok(f"{t.text} {word}", "SPEED", (float(t.value), nxt.value)))
+                out.append(Tok(f"{t.text} {word}", "SPEED", (_num(t.value), nxt.value)))
                 i += 2
                 continue
             if word in L.DISTANCE_UNITS or (nxt.tag == "WORD" and word in L.DISTANCE_UNITS):
-                out.append(Tok(f"{t.text} {word}", "DIST", float(t.value) * L.DISTANCE_UNITS[word]))
+                out.append(Tok(f"{t.text} {word}", "DIST", _num(t.value) * L.DISTANCE_UNITS[word]))
                 i += 2
                 continue
             if word in L.TIME_UNITS:
-                out.append(Tok(f"{t.text} {word}", "TIME", float(t.value) * L.TIME_UNITS[word]))
+                out.append(Tok(f"{t.text} {word}", "TIME", _num(t.value) * L.TIME_UNITS[word]))
                 i += 2
                 continue
             if word == "car" and i + 2 < len(toks) and toks[i + 2].text in ("lengths", "length"):
-                out.append(Tok(f"{t.text} car lengths", "DIST", float(t.value) * 4.6))
+                out.append(Tok(f"{t.text} car lengths", "DIST", _num(t.value) * 4.6))
                 i += 3
                 continue
         if t.tag == "UNIT_SPEED" and t.text in ("m",):
@@ -237,29 +267,29 @@ def read_clause(joiner: str, toks: list[Tok]) -> Clause:
     for i, t in enumerate(toks):
         prev = toks[i - 1] if i else None
         if t.tag == "COUNT":
-            pending_count = int(t.value)
+            pending_count = int(_num(t.value))
             definite = False
         elif t.tag == "NUM":
             nxt = toks[i + 1] if i + 1 < len(toks) else None
             if nxt is not None and nxt.tag in ("CLASS", "MANEUVER", "MOD", "WORD", "POS", "SIDE"):
-                pending_count = int(t.value)
+                pending_count = int(_num(t.value))
             elif t.value is not None:
                 c.unknown.append(t.text)
         elif t.tag == "WORD" and t.text in ("the", "this", "that", "these", "those", "our", "my"):
             definite = True
             pending_count = None
         elif t.tag == "CLASS":
-            cls, plural, head = t.value
+            cls, plural, head = _class_value(t.value)
             count = pending_count if pending_count is not None else (2 if plural else 1)
             m = Mention(cls, max(1, count), plural, definite, head, i, head in L.CHILD_WORDS or t.text in L.CHILD_WORDS)
             mentions.append(m)
             pending_count = None
             definite = False
         elif t.tag == "EGO":
-            obj = (prev is not None and (prev.text in _OBJECT_PREP or prev.tag == "MANEUVER")) or (
+            is_object = (prev is not None and (prev.text in _OBJECT_PREP or prev.tag == "MANEUVER")) or (
                 first_maneuver_at is not None)
             mentions.append(Mention("ego", 1, False, True, t.text, i))
-            if obj:
+            if is_object:
                 mentions[-1].head = "object"
         elif t.tag == "MANEUVER":
             v = str(t.value)
@@ -275,26 +305,27 @@ def read_clause(joiner: str, toks: list[Tok]) -> Clause:
             if t.text.split()[0] in L.RUNNING_WORDS:
                 c.modifiers.add("running")
         elif t.tag == "SIDE":
-            trailing.append((i, "side", t.value))
-            if c.side is None or (c.side[1] == "on" and t.value[1] != "on"):
-                c.side = t.value
+            side = _side(t.value)
+            trailing.append((i, "side", side))
+            if c.side is None or (c.side[1] == "on" and side[1] != "on"):
+                c.side = side
         elif t.tag == "POS":
             c.position = c.position or str(t.value)
         elif t.tag == "LANE":
             c.lane = c.lane or str(t.value)
         elif t.tag == "SPEED":
-            v, unit = t.value
+            said = _speed(t.value)
             rel = "to" if prev is not None and prev.text in ("to", "up", "down") else "at"
             if rel == "to":
-                c.to_speed = (v, unit)
+                c.to_speed = said
             else:
-                c.speed = (v, unit)
+                c.speed = said
         elif t.tag == "DIST":
-            c.distance = float(t.value)
+            c.distance = _num(t.value)
             if prev is not None and prev.text in ("within", "only", "just"):
                 c.modifiers.add("close")
         elif t.tag == "TIME":
-            c.time = float(t.value)
+            c.time = _num(t.value)
         elif t.tag == "MOD":
             c.modifiers.add(str(t.value))
         elif t.tag == "TOD":
@@ -330,7 +361,7 @@ def read_clause(joiner: str, toks: list[Tok]) -> Clause:
                         obj.maneuvers.append(str(val))
                         c.maneuvers.remove(str(val))
                     elif obj.side is None:
-                        obj.side = val                      # type: ignore[assignment]
+                        obj.side = _side(val)
                         if c.side == val:
                             c.side = None
     for m in mentions:

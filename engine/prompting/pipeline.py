@@ -12,6 +12,8 @@ silently dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from engine.checks import CheckConfig, CheckReport, Finding
 from engine.prompting.asks import Ask, asks_of
@@ -22,6 +24,10 @@ from engine.sandbox.executor import run_bounded
 from engine.sandbox.policy import SandboxLimits
 from engine.sandbox.runner import RunOptions
 from engine.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from engine.prompting.llm import Attempt
+    from engine.prompting.settings import LLMSettings
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class PromptResult:
     script: str
     not_understood: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    attempts: tuple = field(default_factory=tuple)
+    attempts: tuple[Attempt, ...] = field(default_factory=tuple)
     findings: tuple[Finding, ...] = ()
     report: CheckReport | None = None
     asks: tuple[Ask, ...] = ()
@@ -100,8 +106,16 @@ def _checked(script: str, scenario: Scenario, options: RunOptions, asks: tuple[A
                         review.report, asks)
 
 
-def prompt_to_scenario(prompt: str, interpreter: str = "offline", options: RunOptions | None = None,
-                       settings=None, *, check: bool = True, check_config: CheckConfig | None = None,
+class PromptInterpreter(StrEnum):
+    """Who turns a prompt into a script (the strings the command line and the editor pass)."""
+
+    OFFLINE = "offline"        # the built-in, deterministic interpreter (`engine.prompting.offline`)
+    OPENAI = "openai"          # an OpenAI-compatible endpoint (`engine.prompting.llm`)
+
+
+def prompt_to_scenario(prompt: str, interpreter: PromptInterpreter | str = PromptInterpreter.OFFLINE,
+                       options: RunOptions | None = None,
+                       settings: LLMSettings | None = None, *, check: bool = True, check_config: CheckConfig | None = None,
                        max_tries: int = MAX_TRIES) -> PromptResult:
     """Interpret `prompt` with 'offline' or 'openai', run the script, check and repair the result.
 
@@ -109,7 +123,7 @@ def prompt_to_scenario(prompt: str, interpreter: str = "offline", options: RunOp
     result is returned as the script made it, unchecked.
     """
     opts = _options(prompt, options)
-    if interpreter == "offline":
+    if interpreter == PromptInterpreter.OFFLINE:
         interp: Interpretation = OfflineInterpreter(opts.duration).interpret(prompt)
         if interp.duration is not None and opts.duration == RunOptions().duration:   # H16: "for 10 seconds"
             opts = replace(opts, duration=interp.duration)
@@ -118,7 +132,7 @@ def prompt_to_scenario(prompt: str, interpreter: str = "offline", options: RunOp
             return PromptResult(scenario, interp.script, interp.not_understood, interp.notes, asks=interp.asks)
         return _checked(interp.script, scenario, opts, interp.asks, check_config, max_tries,
                         interp.not_understood, interp.notes)
-    if interpreter == "openai":
+    if interpreter == PromptInterpreter.OPENAI:
         from engine.prompting.llm import LLMInterpreter
         from engine.prompting.settings import LLMSettings
 

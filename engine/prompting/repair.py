@@ -27,9 +27,10 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence, TypeGuard
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.checks import CheckConfig, Finding
 from engine.prompting.asks import CONTACT, Ask
@@ -121,7 +122,7 @@ def repair_script(script: str, options: RunOptions, asks: Sequence[Ask], first: 
     return replace(best, tries=tries)
 
 
-def _key(f: Finding) -> tuple:
+def _key(f: Finding) -> tuple[str, tuple[str, ...], Any]:
     return f.code, tuple(f.agents), f.metrics.get("intent")
 
 
@@ -198,7 +199,8 @@ def _later(sites: dict[str, CallSite], ids: Iterable[str]) -> list[str]:
     return sorted(known, key=lambda a: -sites[a].index) + ([EGO_ID] if EGO_ID in ids and EGO_ID in sites else [])
 
 
-def _unintended_contact(script, seed, scenario, sites, f) -> list[Variant]:
+def _unintended_contact(script: str, seed: int, scenario: Scenario, sites: dict[str, CallSite],
+                        f: Finding) -> list[Variant]:
     out: list[Variant] = []
     for a in f.agents:
         site = sites.get(a)
@@ -262,7 +264,7 @@ def _slower(script: str, seed: int, scenario: Scenario, sites: dict[str, CallSit
     return out
 
 
-def _unmet_intent(script, seed, scenario: Scenario, sites, i: int) -> list[Variant]:
+def _unmet_intent(script: str, seed: int, scenario: Scenario, sites: dict[str, CallSite], i: int) -> list[Variant]:
     intent = scenario.intents[i]
     ids = tuple(intent.agents) if len(intent.agents) > 1 else (*intent.agents, EGO_ID)
     out: list[Variant] = []
@@ -282,7 +284,8 @@ def _unmet_intent(script, seed, scenario: Scenario, sites, i: int) -> list[Varia
     return out
 
 
-def _tighter_cut_in(script, seed, scenario, agent: Agent, site: CallSite, params: dict) -> list[Variant]:
+def _tighter_cut_in(script: str, seed: int, scenario: Scenario, agent: Agent, site: CallSite,
+                    params: dict[str, Any]) -> list[Variant]:
     """A near miss with a cut-in: the tightest gap allowed without contact; a cutter slower than its
     target with a small gap, so that the gap closes (a finite TTC) within the clip."""
     out: list[Variant] = []
@@ -306,13 +309,13 @@ def _tighter_cut_in(script, seed, scenario, agent: Agent, site: CallSite, params
 
 
 # ---- crossings: meet the ego ---------------------------------------------------------------------
-def _front(agent: Agent, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _front(agent: Agent, times: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """(front x, centre y, speed) of a vehicle at `times`."""
     s = agent.trajectory.sample(times)
     return s.x + agent.size[1] / 2 * np.cos(s.yaw), s.y, s.speed
 
 
-def _crossing_time(agent: Agent, y: float, times: np.ndarray, start: float, speed: float) -> float | None:
+def _crossing_time(agent: Agent, y: float, times: NDArray[np.float64], start: float, speed: float) -> float | None:
     """When the crosser's centre passes lateral position y: from its samples inside the clip, else
     extrapolated past the clip (still speeding up at its last acceleration to `speed`, then steady)."""
     s = agent.trajectory.sample(times)
@@ -340,8 +343,8 @@ def _crossing_time(agent: Agent, y: float, times: np.ndarray, start: float, spee
     return None
 
 
-def _aligned_crossings(script, seed, scenario: Scenario, agent: Agent, site: CallSite, kind: str,
-                       params: dict) -> list[Variant]:
+def _aligned_crossings(script: str, seed: int, scenario: Scenario, agent: Agent, site: CallSite, kind: str,
+                       params: dict[str, Any]) -> list[Variant]:
     """Crossings placed and timed against the ego's own motion (see the module docstring)."""
     times = scenario.frame_times()
     t_end = float(times[-1])
@@ -397,7 +400,7 @@ def _start_in_range(func: str, start: float, t_end: float) -> float | None:
     return start
 
 
-def _arrival(front: np.ndarray, speed: np.ndarray, times: np.ndarray, x: float) -> float:
+def _arrival(front: NDArray[np.float64], speed: NDArray[np.float64], times: NDArray[np.float64], x: float) -> float:
     """When the ego's front reaches x (after the clip: at its last speed)."""
     k = np.flatnonzero(front >= x)
     if k.size:
@@ -406,6 +409,11 @@ def _arrival(front: np.ndarray, speed: np.ndarray, times: np.ndarray, x: float) 
             return float(times[0])
         return float(np.interp(x, front[j - 1:j + 1], times[j - 1:j + 1]))
     return float(times[-1] + (x - front[-1]) / max(float(speed[-1]), 0.1))
+
+
+def _is_number(v: object) -> TypeGuard[float]:
+    """An int or float that is not a bool."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _refine_crossing(agent_id: str, site_index: int, margin: float, offset: float, why: str, depth: int,
@@ -421,7 +429,7 @@ def _refine_crossing(agent_id: str, site_index: int, margin: float, offset: floa
     times = scenario.frame_times()
     bp = agent.behavior_params
     start, speed, x = bp.get("start"), bp.get("speed"), bp.get("x")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, speed, x)) or speed <= 0:
+    if not (_is_number(start) and _is_number(speed) and _is_number(x)) or speed <= 0:
         return None
     front, ey, ev = _front(scenario.ego, times)
     want = _arrival(front, ev, times, float(x) - margin) + offset
@@ -445,7 +453,7 @@ def _refine_crossing(agent_id: str, site_index: int, margin: float, offset: floa
                                                     depth + 1))
 
 
-def _front_at(front: np.ndarray, speed: np.ndarray, times: np.ndarray, t: float) -> float:
+def _front_at(front: NDArray[np.float64], speed: NDArray[np.float64], times: NDArray[np.float64], t: float) -> float:
     """The ego's front x at time t (after the clip: at its last speed)."""
     if t <= times[-1]:
         return float(np.interp(t, times, front))

@@ -93,6 +93,10 @@ def call_sites(script: str) -> list[CallSite]:
         return []
     starts = _offsets(script)
     out: list[CallSite] = []
+
+    def seg(n: ast.AST) -> str:
+        return ast.get_source_segment(script, n) or ""
+
     for stmt in tree.body:
         var = None
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
@@ -103,7 +107,6 @@ def call_sites(script: str) -> list[CallSite]:
             continue
         if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
             continue
-        seg = lambda n: ast.get_source_segment(script, n) or ""   # noqa: E731
         out.append(CallSite(
             index=len(out), line=call.lineno, func=call.func.id, var=var,
             start=_char(starts, script, call.lineno, call.col_offset),

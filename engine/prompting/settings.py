@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Mapping
+from typing import Any, Mapping
 
 DEFAULT_MODEL = "gpt-4o-mini"
 
@@ -32,7 +32,7 @@ class LLMSettings:
             raise ValueError(f"max_repairs must be 0..5 (got {self.max_repairs})")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "LLMSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> LLMSettings:
         """From OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL (and OPENAI_TIMEOUT, seconds); keyword
         arguments that are not None override them."""
         env = os.environ if env is None else env
@@ -49,7 +49,7 @@ class LLMSettings:
         """Whether there is an endpoint to talk to (a base URL, or a key for the default one)."""
         return bool(self.base_url or self.api_key)
 
-    def redacted(self) -> dict:
+    def redacted(self) -> dict[str, Any]:
         """The settings for display, without the key."""
         return {"base_url": self.base_url, "model": self.model, "api_key": "set" if self.api_key else None,
                 "timeout_s": self.timeout_s, "max_retries": self.max_retries, "max_repairs": self.max_repairs}

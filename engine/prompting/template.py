@@ -3,6 +3,7 @@ never drifts from the code; the template and examples live in resources/prompts/
 from __future__ import annotations
 
 import json
+import inspect
 from functools import lru_cache
 from string import Template
 
@@ -13,10 +14,8 @@ TEMPLATE_FILE = PROMPTS_DIR / "system.md"
 EXAMPLES_FILE = PROMPTS_DIR / "examples.json"
 
 
-def format_parameters(sig) -> str:
+def format_parameters(sig: inspect.Signature) -> str:
     """'who: Agent | str = "car", speed: float | None = None' for an inspect.Signature."""
-    import inspect
-
     parts = []
     for p in sig.parameters.values():
         text = p.name

@@ -6,7 +6,7 @@
     frame = render_real_frame(renderer, scene, k)      # GuidanceRenderer(rig), set_scenario(edited)
     proposals = propose_insertions(scene.scenario, "car")            # straight, 2 / 5 / 8 m/s
     placed = place_maneuver(scene.scenario, "cut_in", side="right")  # a library manoeuvre
-    conditions = engine.conditions.clip_conditions(edited_scenario, (448, 256))   # the one path (real_conditions wraps it)
+    conditions = engine.conditions.clip_conditions(edited_scenario, (448, 256))   # the one path, real scenes too
     labels = recorded_labels(edited_scenario, times)                 # original annotations, for the export
     frames = RealFrameCache()                                        # a live view: scene opened once, frames kept
 
@@ -28,8 +28,8 @@ ego_path (road frame along the real ego path), maneuvers (library functions in t
 labels (the recorded annotations an export keeps), live (real frames for the editor's preview).
 """
 from engine.realscene.backgrounds import (
-    RealBackgroundSource, RealDepth, RealDepthSettings, RealFrameMaps, real_backgrounds, real_conditions, real_depth,
-    real_frame_maps, real_rig, render_real_frame, without_recorded,
+    DepthOrigin, DepthSource, RealBackgroundSource, RealDepth, RealDepthSettings, RealFrameMaps, real_backgrounds,
+    real_depth, real_frame_maps, real_rig, render_real_frame, without_recorded,
 )
 from engine.realscene.labels import RecordedAnnotation, RecordedInstance, RecordedLabels, recorded_labels
 from engine.realscene.live import RealFrameCache
@@ -37,8 +37,8 @@ from engine.realscene.maneuvers import ManeuverPlacementError, PlacedManeuver, p
 from engine.realscene.proposals import Conflict, InsertionProposal, insertion_conflicts, propose_insertions
 
 __all__ = [
-    "RealBackgroundSource", "RealDepth", "RealDepthSettings", "RealFrameMaps", "real_backgrounds", "real_conditions",
-    "real_depth", "real_frame_maps", "real_rig", "render_real_frame", "without_recorded",
+    "DepthOrigin", "DepthSource", "RealBackgroundSource", "RealDepth", "RealDepthSettings", "RealFrameMaps",
+    "real_backgrounds", "real_depth", "real_frame_maps", "real_rig", "render_real_frame", "without_recorded",
     "RecordedAnnotation", "RecordedInstance", "RecordedLabels", "recorded_labels", "RealFrameCache",
     "ManeuverPlacementError", "PlacedManeuver", "place_maneuver",
     "Conflict", "InsertionProposal", "insertion_conflicts", "propose_insertions",

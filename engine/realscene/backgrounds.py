@@ -20,31 +20,44 @@ for any background; `real_frame_maps` gives them without rendering (previews, be
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal, get_args
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.realscene.box_depth import box_depth, frame_boxes, fuse_box_depth, points_in_boxes
-from engine.realscene.densify import METHODS, beam_gap_pixels, densify_depth, supported_mask
+from engine.realscene.densify import METHODS, DensifyMethod, beam_gap_pixels, densify_depth, supported_mask
 from engine.realscene.lidar_depth import MIN_DISTANCE, points_in_camera, sparse_depth
-from engine.realscene.mono_depth import DepthModelError, align_to_sparse, configured_model_dir, load_depth_model
+from engine.realscene.mono_depth import (
+    DepthModelError, MonocularDepthModel, align_to_sparse, configured_model_dir, load_depth_model,
+)
 from engine.rig.camera import Camera
 from engine.rig.rig import CameraRig
+from engine.scenario.model import Scenario
 from engine.sources.errors import SceneSourceError
 from engine.sources.nuscenes_reader import NuScenesScene
 
+if TYPE_CHECKING:
+    from engine.render.frame import GuidanceFrame
+    from engine.render.guidance import Background, GuidanceRenderer
+
 log = logging.getLogger(__name__)
-SOURCES = ("auto", "lidar", "mono")
+DepthSource = Literal["auto", "lidar", "mono"]
+"""Where real depth comes from (`RealDepthSettings.source`; the module docstring says how each works)."""
+SOURCES: tuple[DepthSource, ...] = get_args(DepthSource)
+DepthOrigin = Literal["lidar", "mono", "mono+lidar"]
+"""What one image's depth was made from (`RealDepth.source`): 'mono+lidar' = the model aligned with the LiDAR."""
 
 
 @dataclass(frozen=True)
 class RealDepthSettings:
     """How real depth is made. `model_dir` None = the ``CORNERCASE_DEPTH_MODEL`` folder, if set."""
 
-    source: str = "auto"
+    source: DepthSource = "auto"
     num_sweeps: int = 1
-    densify: str = "ipbasic"
+    densify: DensifyMethod = "ipbasic"
     max_depth: float = 100.0
     model_dir: str | None = None
     boxes: bool = True             # fuse the recorded objects' annotated boxes into the depth (`box_depth`)
@@ -68,15 +81,16 @@ class RealDepth:
     box, or the monocular model when configured): the sky and what lies beyond the LiDAR's range are not.
     """
 
-    depth: np.ndarray
-    lidar: np.ndarray
-    source: str            # 'lidar', 'mono' or 'mono+lidar' (mono aligned with LiDAR)
+    depth: NDArray[np.float32]
+    lidar: NDArray[np.float32]
+    source: DepthOrigin    # 'lidar', 'mono' or 'mono+lidar' (mono aligned with LiDAR)
     boxes: bool = False    # the recorded objects' annotated boxes are fused in (`engine.realscene.box_depth`)
 
     @property
-    def valid(self) -> np.ndarray:
+    def valid(self) -> NDArray[np.bool_]:
         """(H, W) bool: depth known here."""
-        return self.depth > 0
+        known: NDArray[np.bool_] = self.depth > 0
+        return known
 
 
 @dataclass(frozen=True)
@@ -87,11 +101,11 @@ class RealFrameMaps:
     camera-frame unit normals (0 = none); edge (H, W) uint8 0/255 (Canny on the real image).
     """
 
-    image: np.ndarray
-    depth: np.ndarray
-    normal: np.ndarray
-    edge: np.ndarray
-    depth_source: str
+    image: NDArray[np.uint8]
+    depth: NDArray[np.float32]
+    normal: NDArray[np.float32]
+    edge: NDArray[np.uint8]
+    depth_source: DepthOrigin
 
 
 def real_rig(scene: NuScenesScene, size: tuple[int, int] | None = None) -> CameraRig:
@@ -99,7 +113,7 @@ def real_rig(scene: NuScenesScene, size: tuple[int, int] | None = None) -> Camer
     return scene.rig if size is None else scene.rig.scaled(*size)
 
 
-def _model(settings: RealDepthSettings):
+def _model(settings: RealDepthSettings) -> MonocularDepthModel | None:
     folder = settings.model_dir or configured_model_dir()
     if folder is None:
         if settings.source == "mono":
@@ -115,7 +129,7 @@ def _model(settings: RealDepthSettings):
         return None
 
 
-def real_depth(scene: NuScenesScene, index: int, camera: Camera, image: np.ndarray | None = None,
+def real_depth(scene: NuScenesScene, index: int, camera: Camera, image: NDArray[np.uint8] | None = None,
                settings: RealDepthSettings = RealDepthSettings()) -> RealDepth:
     """Depth of frame `index` seen by `camera` (a camera of `real_rig(scene, size)`), best source first.
 
@@ -126,7 +140,8 @@ def real_depth(scene: NuScenesScene, index: int, camera: Camera, image: np.ndarr
     points = points_in_camera(sweeps, frame, camera) if sweeps else np.zeros((3, 0))
     points = points[:, (points[2] > MIN_DISTANCE) & (points[2] <= settings.max_depth)]   # in front, within range
     sparse = sparse_depth(points, camera)
-    boxes, rest = None, sparse
+    boxes: NDArray[np.float32] | None = None
+    rest = sparse
     if settings.boxes:
         box_list, world_from_ego = frame_boxes(scene, index, camera.name)
         if box_list:
@@ -142,7 +157,7 @@ def real_depth(scene: NuScenesScene, index: int, camera: Camera, image: np.ndarr
     dense = densify_depth(rest, settings.densify, gap, settings.max_depth, supported_mask(sparse, gap)) \
         if sweeps else None
     model = _model(settings) if settings.source in ("auto", "mono") else None
-    source = "lidar"
+    source: DepthOrigin = "lidar"
     if model is not None:
         img = image if image is not None else scene.image(index, camera.name, camera.size)
         aligned = align_to_sparse(model.predict(img), sparse, model.kind, settings.max_depth)
@@ -161,17 +176,17 @@ def real_depth(scene: NuScenesScene, index: int, camera: Camera, image: np.ndarr
     return RealDepth(_within(fused, settings.max_depth), sparse, source, boxes=True)
 
 
-def _within(depth: np.ndarray, max_depth: float) -> np.ndarray:
+def _within(depth: NDArray[np.float32], max_depth: float) -> NDArray[np.float32]:
     """Depth beyond `max_depth` is unknown (0)."""
     return np.where(depth <= max_depth, depth, np.float32(0.0)).astype(np.float32)
 
 
 def real_backgrounds(scene: NuScenesScene, index: int, rig: CameraRig,
-                     settings: RealDepthSettings = RealDepthSettings()) -> dict:
+                     settings: RealDepthSettings = RealDepthSettings()) -> dict[str, Background]:
     """{camera name: `engine.render.guidance.Background`} of frame `index` for every camera of `rig`."""
     from engine.render.guidance import Background
 
-    out = {}
+    out: dict[str, Background] = {}
     for cam in rig:
         img = scene.image(index, cam.name, cam.size)
         out[cam.name] = Background(img, real_depth(scene, index, cam, img, settings).depth)
@@ -191,59 +206,53 @@ def real_frame_maps(scene: NuScenesScene, index: int, rig: CameraRig,
     if canny is None:
         rs = RenderSettings()
         canny = (rs.canny_low, rs.canny_high)
-    out = {}
+    out: dict[str, RealFrameMaps] = {}
     for cam in rig:
         img = scene.image(index, cam.name, cam.size)
         d = real_depth(scene, index, cam, img, settings)
-        edge = cv2.Canny(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), *canny)
+        edge = np.asarray(cv2.Canny(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), *canny), np.uint8)   # no copy
         out[cam.name] = RealFrameMaps(img, d.depth, normals_from_depth(d.depth, cam.K), edge, d.source)
     return out
 
 
 class RealBackgroundSource:
-    """Frame index -> {camera: Background} of a real scene, the `backgrounds` argument of
-    `engine.conditions.clip_conditions`. Frames past the recorded clip have none (None)."""
+    """Frame index -> {camera: Background} of a real scene on `rig`, the backgrounds of
+    `engine.conditions.SceneInputs` (`real_scene_inputs` makes it with `at_size`, as the editor's
+    `RealFrameCache` does). Frames past the recorded clip have none (None)."""
 
     def __init__(self, scene: NuScenesScene, rig: CameraRig, settings: RealDepthSettings = RealDepthSettings()) -> None:
         self.scene = scene
         self.rig = rig
         self.settings = settings
 
-    def __call__(self, index: int) -> dict | None:
+    @classmethod
+    def at_size(cls, scene: NuScenesScene, size: tuple[int, int],
+                settings: RealDepthSettings = RealDepthSettings()) -> RealBackgroundSource:
+        """The backgrounds of `scene` on its log's own rig scaled to `size` = (W, H) (`real_rig`)."""
+        return cls(scene, real_rig(scene, size), settings)
+
+    def __call__(self, index: int) -> dict[str, Background] | None:
         if not 0 <= int(index) < self.scene.num_frames:
             return None
         return real_backgrounds(self.scene, int(index), self.rig, self.settings)
 
+    def backgrounds_at(self, index: int) -> dict[str, Background] | None:
+        """{camera: Background} of frame `index`, None past the recording (as `SceneInputs.backgrounds_at`)."""
+        return self(index)
 
-def without_recorded(scenario):
+
+def without_recorded(scenario: Scenario) -> Scenario:
     """The scenario without its locked (recorded) agents.
 
     Not needed for rendering over real frames any more: the guidance renderer leaves locked agents
     out of cameras that have a real background by itself (and keeps them in the boxes / BEV maps).
     Useful where only the insertions matter (benchmarks, a list of what was added).
     """
-    from dataclasses import replace
-
     return replace(scenario, agents=tuple(a for a in scenario.agents if not a.locked))
 
 
-def real_conditions(scenario, size: tuple[int, int] = (448, 256),
-                    settings: RealDepthSettings = RealDepthSettings()):
-    """World-model conditions of an edited real scenario: `engine.conditions.clip_conditions`, the one
-    path every consumer uses (its log's rig, its real frames and depth as backgrounds; recorded agents
-    are not painted over their own footage but stay in the boxes / BEV maps and in each frame's
-    `agents` with ``inserted=False``). SceneSourceError when the scenario has no source scene or its
-    dataset cannot be opened.
-    """
-    from engine.conditions import clip_conditions
-
-    if scenario.source is None:
-        raise SceneSourceError(f"scenario {scenario.name!r} has no source scene")
-    return clip_conditions(scenario, size, depth_settings=settings)
-
-
-def render_real_frame(renderer, scene: NuScenesScene, index: int,
-                      settings: RealDepthSettings = RealDepthSettings()):
+def render_real_frame(renderer: GuidanceRenderer, scene: NuScenesScene, index: int,
+                      settings: RealDepthSettings = RealDepthSettings()) -> GuidanceFrame:
     """Render the guidance maps of frame `index` over the real images (renderer's scenario set first).
 
     The renderer's rig should be `real_rig(scene, size)` and its scenario the edited scenario, recorded

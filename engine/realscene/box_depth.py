@@ -6,23 +6,33 @@ wrong places. The annotations give each recorded object's box at every key frame
 the image's own capture time): its silhouette and front-surface depth are exact where the object is
 box-like, so occlusion by real objects uses them as well as the LiDAR.
 
-    boxes = recorded_box_depth(scene, index, camera)      # (H, W) float32 m, 0 where no box
-    fused = fuse_box_depth(lidar_dense, boxes)           # nearest of the two where both are known
+    boxes, world_from_ego = frame_boxes(scene, index, camera.name)   # the recorded boxes at the image's time
+    depth = box_depth(boxes, camera, camera.camera_from_world(world_from_ego))   # (H, W) float32 m, 0 = no box
+    fused = fuse_box_depth(lidar_dense, depth)           # nearest of the two where both are known
 
 Per pixel the box depth is the camera-frame z where the pixel's ray enters the box (slab test in
 the box frame), so it agrees with the rasterised silhouette exactly.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.rig.camera import Camera
 from engine.rig.pose import agent_present
 
+if TYPE_CHECKING:
+    from engine.scenario.model import Scenario
+    from engine.sources.nuscenes_reader import NuScenesScene
 
-def box_depth(boxes: list[tuple[np.ndarray, tuple[float, float, float]]], camera: Camera,
-              camera_from_world: np.ndarray) -> np.ndarray:
+Box = tuple[NDArray[np.float64], tuple[float, float, float]]
+"""A box: world_from_box (4, 4) and size (w, l, h), the box frame centred, x along the length, z up."""
+
+
+def box_depth(boxes: list[Box], camera: Camera, camera_from_world: NDArray[np.float64]) -> NDArray[np.float32]:
     """(H, W) float32 camera-frame z of the nearest box surface per pixel, 0 where no box is hit.
 
     boxes: [(world_from_box (4, 4), size (w, l, h))], the box frame centred with x along the length,
@@ -67,7 +77,7 @@ def box_depth(boxes: list[tuple[np.ndarray, tuple[float, float, float]]], camera
     return out
 
 
-def _rigid_inverse(m: np.ndarray) -> np.ndarray:
+def _rigid_inverse(m: NDArray[np.float64]) -> NDArray[np.float64]:
     """(4, 4) inverse of a rotation + translation (no general matrix inverse: small and exact)."""
     out = np.eye(4)
     out[:3, :3] = m[:3, :3].T
@@ -75,16 +85,16 @@ def _rigid_inverse(m: np.ndarray) -> np.ndarray:
     return out
 
 
-def _k_inverse(k: np.ndarray) -> np.ndarray:
+def _k_inverse(k: NDArray[np.float64]) -> NDArray[np.float64]:
     """(3, 3) inverse of pinhole intrinsics [[fx, s, cx], [0, fy, cy], [0, 0, 1]]."""
     fx, s, cx, fy, cy = k[0, 0], k[0, 1], k[0, 2], k[1, 1], k[1, 2]
     return np.array([[1 / fx, -s / (fx * fy), (s * cy - cx * fy) / (fx * fy)], [0, 1 / fy, -cy / fy], [0, 0, 1.0]])
 
 
-def recorded_boxes(scenario, t: float) -> list[tuple[np.ndarray, tuple[float, float, float]]]:
+def recorded_boxes(scenario: Scenario, t: float) -> list[Box]:
     """[(world_from_box (4, 4), size (w, l, h))] of the scenario's recorded (locked) agents at time t
     (seconds of the scenario clock), boxes standing on z = 0 as the scenario places them."""
-    out = []
+    out: list[Box] = []
     for a in scenario.agents:
         if not a.locked or not agent_present(a, t):
             continue
@@ -93,11 +103,12 @@ def recorded_boxes(scenario, t: float) -> list[tuple[np.ndarray, tuple[float, fl
         m = np.eye(4)
         m[:3, :3] = [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]
         m[:3, 3] = (x, y, a.size[2] / 2)
-        out.append((m, tuple(float(v) for v in a.size)))
+        w, l, h = a.size
+        out.append((m, (float(w), float(l), float(h))))
     return out
 
 
-def frame_boxes(scene, index: int, camera_name: str) -> tuple[list, np.ndarray]:
+def frame_boxes(scene: NuScenesScene, index: int, camera_name: str) -> tuple[list[Box], NDArray[np.float64]]:
     """The recorded boxes of frame `index` at that camera image's own capture time, and the image's
     ego pose world_from_ego (4, 4), for a `NuScenesScene`."""
     frame = scene.frame(index, camera_name)
@@ -105,18 +116,8 @@ def frame_boxes(scene, index: int, camera_name: str) -> tuple[list, np.ndarray]:
     return recorded_boxes(scene.scenario, t), frame.world_from_ego
 
 
-def recorded_box_depth(scene, index: int, camera: Camera) -> np.ndarray:
-    """(H, W) float32 depth of the recorded objects' boxes in `camera` for frame `index` of a
-    `NuScenesScene`, at that image's own capture time and ego pose (0 where no box)."""
-    boxes, world_from_ego = frame_boxes(scene, index, camera.name)
-    if not boxes:
-        w, h = camera.size
-        return np.zeros((h, w), np.float32)
-    return box_depth(boxes, camera, camera.camera_from_world(world_from_ego))
-
-
-def points_in_boxes(points_cam: np.ndarray, boxes: list[tuple[np.ndarray, tuple[float, float, float]]],
-                    camera_from_world: np.ndarray, margin: float = 0.3) -> np.ndarray:
+def points_in_boxes(points_cam: NDArray[np.float64], boxes: list[Box], camera_from_world: NDArray[np.float64],
+                    margin: float = 0.3) -> NDArray[np.bool_]:
     """(N,) bool: which camera-frame points (3, N) lie inside any box grown by `margin` metres per side
     (nuscenes-devkit `points_in_box` with a margin for the sweep-to-image time difference)."""
     inside = np.zeros(points_cam.shape[1], bool)
@@ -128,8 +129,8 @@ def points_in_boxes(points_cam: np.ndarray, boxes: list[tuple[np.ndarray, tuple[
     return inside
 
 
-def fuse_box_depth(depth: np.ndarray, boxes: np.ndarray, measured: np.ndarray | None = None,
-                   reach_px: int = 5, tolerance_m: float = 0.5) -> np.ndarray:
+def fuse_box_depth(depth: NDArray[np.float32], boxes: NDArray[np.float32], measured: NDArray[np.float32] | None = None,
+                   reach_px: int = 5, tolerance_m: float = 0.5) -> NDArray[np.float32]:
     """(H, W) float32: the box depth inside the boxes' silhouettes, `depth` elsewhere.
 
     Inside a silhouette `depth` wins only where something was measured clearly in front of the box:
@@ -147,6 +148,6 @@ def fuse_box_depth(depth: np.ndarray, boxes: np.ndarray, measured: np.ndarray | 
         seen = ((m > 0) & (m < b - tolerance_m)).astype(np.uint8)
         if seen.any():
             k = 2 * max(int(reach_px), 0) + 1
-            seen = cv2.dilate(seen, np.ones((k, k), np.uint8))
+            seen = np.asarray(cv2.dilate(seen, np.ones((k, k), np.uint8)), np.uint8)   # cv2 keeps uint8 (no copy)
         nearer &= seen.astype(bool)
     return np.where(has_box & ~nearer, b, d).astype(np.float32)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.scenario.model import Agent
 
@@ -19,12 +20,12 @@ MIN_STEP = 0.2   # m between path points kept (a standing ego has no heading of 
 class EgoPathFrame:
     """Arc-length parametrised polyline: `s` (N,) metres, `xy` (N, 2), `heading` (N,) rad."""
 
-    s: np.ndarray
-    xy: np.ndarray
-    heading: np.ndarray
+    s: NDArray[np.float64]
+    xy: NDArray[np.float64]
+    heading: NDArray[np.float64]
 
     @classmethod
-    def from_agent(cls, ego: Agent, times: np.ndarray) -> "EgoPathFrame":
+    def from_agent(cls, ego: Agent, times: NDArray[np.float64]) -> "EgoPathFrame":
         """The path of `ego` sampled at `times` (a standing ego gives a short straight along its yaw)."""
         smp = ego.trajectory.sample(times)
         xy = smp.xy
@@ -46,7 +47,8 @@ class EgoPathFrame:
     def length(self) -> float:
         return float(self.s[-1])
 
-    def to_world(self, s: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def to_world(self, s: NDArray[np.float64] | float, d: NDArray[np.float64] | float
+                 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """World (xy (N, 2), heading (N,)) of road coordinates s, d (N,), extrapolating past the ends."""
         s = np.atleast_1d(np.asarray(s, dtype=np.float64))
         d = np.broadcast_to(np.asarray(d, dtype=np.float64), s.shape)
@@ -62,7 +64,7 @@ class EgoPathFrame:
         normal = np.stack([-np.sin(hd), np.cos(hd)], 1)
         return base + d[:, None] * normal, np.where(extra != 0, h_end, hd)
 
-    def to_path(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def to_path(self, xy: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Road coordinates (s (N,), d (N,)) of world points (N, 2): projection on the nearest segment."""
         p = np.atleast_2d(np.asarray(xy, dtype=np.float64))
         a, b = self.xy[:-1], self.xy[1:]

@@ -19,13 +19,18 @@ from their (edited) trajectories.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.scenario.model import Agent, Scenario, SceneSource
 from engine.sources.categories import class_for_category
 from engine.sources.errors import SceneSourceError
+from engine.sources.nuscenes_db import Record
+
+if TYPE_CHECKING:
+    from nuscenes.nuscenes import NuScenes
 
 KEY_HZ = 2.0
 
@@ -98,7 +103,7 @@ class RecordedLabels:
         return rec.annotations.get(int(index))
 
 
-def clip_key_frames(sample_times: np.ndarray, times: np.ndarray, fps: float,
+def clip_key_frames(sample_times: NDArray[np.float64], times: NDArray[np.float64], fps: float,
                     key_hz: float = KEY_HZ) -> dict[int, int]:
     """Clip frames standing for the samples: {frame index: sample index}.
 
@@ -124,14 +129,25 @@ def clip_key_frames(sample_times: np.ndarray, times: np.ndarray, fps: float,
     return dict(sorted(out.items()))
 
 
-def _scene_record(nusc, source: SceneSource) -> dict:
+def _scene_record(nusc: NuScenes, source: SceneSource) -> Record:
     for rec in nusc.scene:
         if rec["name"] == source.scene or rec["token"] == source.scene:
-            return rec
+            found: Record = rec
+            return found
     raise SceneSourceError(f"{source.dataroot} ({source.version}): no scene named {source.scene!r}")
 
 
-def _annotation(nusc, ann: dict) -> RecordedAnnotation:
+def _vector3(values: Sequence[float]) -> tuple[float, float, float]:
+    x, y, z = values          # load_nuscenes checked the table: 3 finite numbers (`table_checks.VECTORS`)
+    return float(x), float(y), float(z)
+
+
+def _vector4(values: Sequence[float]) -> tuple[float, float, float, float]:
+    w, x, y, z = values
+    return float(w), float(x), float(y), float(z)
+
+
+def _annotation(nusc: NuScenes, ann: Record) -> RecordedAnnotation:
     attrs = tuple(nusc.get("attribute", t)["name"] for t in ann.get("attribute_tokens", []))
     vis = ""
     if ann.get("visibility_token"):
@@ -141,12 +157,11 @@ def _annotation(nusc, ann: dict) -> RecordedAnnotation:
             vis = ""
     return RecordedAnnotation(
         ann["token"], ann["sample_token"], ann["instance_token"],
-        tuple(float(v) for v in ann["translation"]), tuple(float(v) for v in ann["size"]),
-        tuple(float(v) for v in ann["rotation"]), attrs, vis,
+        _vector3(ann["translation"]), _vector3(ann["size"]), _vector4(ann["rotation"]), attrs, vis,
         int(ann.get("num_lidar_pts", 0) or 0), int(ann.get("num_radar_pts", 0) or 0))
 
 
-def recorded_labels(scenario: Scenario, times: np.ndarray | None = None) -> RecordedLabels:
+def recorded_labels(scenario: Scenario, times: NDArray[np.float64] | None = None) -> RecordedLabels:
     """The recorded labels behind an edited real scenario (its `source`), for clip frame `times` (T,) s
     (default: the scenario's frame times). SceneSourceError when it has no source or the dataset
     cannot be read."""

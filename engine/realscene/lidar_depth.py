@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import NDArray
 from nuscenes.utils.data_classes import LidarPointCloud
 from nuscenes.utils.geometry_utils import view_points
 
@@ -21,19 +22,20 @@ MIN_DISTANCE = 1.0   # m: closer points are the ego itself (as in the devkit)
 
 
 @lru_cache(maxsize=64)
-def _load_points(path: str) -> np.ndarray:
+def _load_points(path: str) -> NDArray[np.float64]:
     try:
-        return LidarPointCloud.from_file(path).points[:3].astype(np.float64)
+        points: NDArray[np.float64] = LidarPointCloud.from_file(path).points[:3].astype(np.float64)   # devkit: untyped
+        return points
     except (OSError, ValueError) as e:
         raise SceneSourceError(f"cannot read LiDAR points {path}: {e}") from None
 
 
-def load_sweep_points(sweep: LidarSweep) -> np.ndarray:
+def load_sweep_points(sweep: LidarSweep) -> NDArray[np.float64]:
     """(3, N) float64 points of a sweep in the sensor frame (cached: sweeps are shared by cameras)."""
     return _load_points(str(sweep.path))
 
 
-def points_in_camera(sweeps: list[LidarSweep], frame: CameraFrame, camera: Camera) -> np.ndarray:
+def points_in_camera(sweeps: list[LidarSweep], frame: CameraFrame, camera: Camera) -> NDArray[np.float64]:
     """(3, N) camera-frame points (OpenCV axes) of `sweeps` as seen by `camera` at the time of `frame`."""
     cam_from_world = camera.camera_from_world(frame.world_from_ego)
     out = []
@@ -44,7 +46,7 @@ def points_in_camera(sweeps: list[LidarSweep], frame: CameraFrame, camera: Camer
     return np.concatenate(out, axis=1) if out else np.zeros((3, 0))
 
 
-def sparse_depth(points_cam: np.ndarray, camera: Camera, min_distance: float = MIN_DISTANCE) -> np.ndarray:
+def sparse_depth(points_cam: NDArray[np.float64], camera: Camera, min_distance: float = MIN_DISTANCE) -> NDArray[np.float32]:
     """(H, W) float32 depth (camera-frame z, m) of the nearest point per pixel; 0 where no point falls.
 
     `camera` fixes the image size and intrinsics (already scaled to the output size).
@@ -65,6 +67,6 @@ def sparse_depth(points_cam: np.ndarray, camera: Camera, min_distance: float = M
     return out.reshape(h, w)
 
 
-def lidar_sparse_depth(sweeps: list[LidarSweep], frame: CameraFrame, camera: Camera) -> np.ndarray:
+def lidar_sparse_depth(sweeps: list[LidarSweep], frame: CameraFrame, camera: Camera) -> NDArray[np.float32]:
     """(H, W) float32 sparse depth of `sweeps` in `camera` at the time of `frame` (0 = no point)."""
     return sparse_depth(points_in_camera(sweeps, frame, camera), camera)

@@ -3,29 +3,34 @@
     frames = RealFrameCache()
     scene = frames.scene(document.scenario)             # opened on first use, then the same object
     k = frames.frame_index(scene, t)                    # nearest recorded frame, None past the recording
-    inputs = frames.inputs(scene, (448, 256))           # engine.conditions.SceneInputs: rig + backgrounds
+    inputs = frames.inputs(scene, (448, 256))           # RealBackgroundSource: rig + backgrounds
     bgs = frames.backgrounds(scene, k, inputs.rig)      # {camera: Background} = inputs.backgrounds_at(k), cached
     renderer.set_backgrounds(bgs); renderer.render(k / scene.scenario.fps)
 
-The rig and the backgrounds come from `engine.conditions.real_scene_inputs`, the entry point `guidance`,
-`generate` and `export` go through, so the preview of frame k shows the very pixels they produce.
+The rig and the backgrounds are `RealBackgroundSource.at_size`, the very object
+`engine.conditions.real_scene_inputs` puts in the `SceneInputs` that `guidance`, `generate` and
+`export` go through, so the preview of frame k shows the very pixels they produce.
 
 No Qt: the editor's render worker (a thread or a child process) owns one cache, so the dataset is
 read off the UI thread. Opening a scene reads the whole nuScenes database and can take seconds; a
-failure is remembered (SceneSourceError again, without another attempt) until `forget` is called.
+failure is remembered (SceneSourceError again, without another attempt) while the scene stays cached.
 """
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.realscene.backgrounds import RealDepthSettings
+from engine.realscene.backgrounds import RealBackgroundSource, RealDepthSettings
 from engine.rig.rig import CameraRig
 from engine.scenario.model import Scenario, SceneSource
 from engine.sources.errors import SceneSourceError
 from engine.sources.nuscenes_reader import NuScenesScene, open_scene_source
+
+if TYPE_CHECKING:
+    from engine.render.guidance import Background
 
 SCENES_KEPT = 2
 FRAMES_KEPT = 8
@@ -43,9 +48,10 @@ class RealFrameCache:
         self.scenes_kept = max(1, int(scenes_kept))
         self.frames_kept = max(1, int(frames_kept))
         self._lock = threading.Lock()
-        self._scenes: OrderedDict[tuple, NuScenesScene | SceneSourceError] = OrderedDict()
-        self._frames: OrderedDict[tuple, dict] = OrderedDict()
-        self._inputs: OrderedDict[tuple, object] = OrderedDict()
+        # keys: (source, fps) / + frame index and rig / + (W, H) and the scene object's id
+        self._scenes: OrderedDict[tuple[SceneSource, float], NuScenesScene | SceneSourceError] = OrderedDict()
+        self._frames: OrderedDict[tuple[SceneSource, float, int, CameraRig], dict[str, Background]] = OrderedDict()
+        self._inputs: OrderedDict[tuple[SceneSource, float, tuple[int, int], int], RealBackgroundSource] = OrderedDict()
         self.opened = 0          # how many times a scene was actually opened (cache misses)
 
     def scene(self, scenario: Scenario) -> NuScenesScene:
@@ -77,41 +83,31 @@ class RealFrameCache:
             raise hit
         return hit
 
-    def forget(self, source: SceneSource | None = None) -> None:
-        """Drop the cached scenes (of `source`, or all) and their frames, failures included."""
-        with self._lock:
-            for key in [k for k in self._scenes if source is None or k[0] == source]:
-                del self._scenes[key]
-            for key in [k for k in self._frames if source is None or k[0] == source]:
-                del self._frames[key]
-            for key in [k for k in self._inputs if source is None or k[0] == source]:
-                del self._inputs[key]
-
     @staticmethod
     def frame_index(scene: NuScenesScene, t: float) -> int | None:
         """The recorded frame nearest time t (s from the scene start); None outside the recording."""
         k = int(np.floor(float(t) * scene.scenario.fps + 0.5))
         return k if 0 <= k < scene.num_frames else None
 
-    def inputs(self, scene: NuScenesScene, size: tuple[int, int]):
-        """The `engine.conditions.SceneInputs` of `scene` at `size` = (W, H): its log's rig at that size and
-        its backgrounds, made by `engine.conditions.real_scene_inputs` (the one path; cached per scene and size)."""
-        from engine.conditions.scene import real_scene_inputs
-
-        key = (scene.source, float(scene.scenario.fps), tuple(int(v) for v in size), id(scene))
+    def inputs(self, scene: NuScenesScene, size: tuple[int, int]) -> RealBackgroundSource:
+        """The backgrounds of `scene` at `size` = (W, H) with `rig` (its log's rig at that size) and
+        `backgrounds_at(k)`: `RealBackgroundSource.at_size`, what `engine.conditions.real_scene_inputs` gives
+        `SceneInputs` (the one path; cached per scene and size)."""
+        w, h = size
+        key = (scene.source, float(scene.scenario.fps), (int(w), int(h)), id(scene))
         with self._lock:
             hit = self._inputs.get(key)
             if hit is not None:
                 self._inputs.move_to_end(key)
                 return hit
-        made = real_scene_inputs(scene, tuple(size), self.settings)
+        made = RealBackgroundSource.at_size(scene, (int(w), int(h)), self.settings)
         with self._lock:
             self._inputs[key] = made
             while len(self._inputs) > 2 * self.scenes_kept:
                 self._inputs.popitem(last=False)
         return made
 
-    def backgrounds(self, scene: NuScenesScene, index: int, rig: CameraRig) -> dict:
+    def backgrounds(self, scene: NuScenesScene, index: int, rig: CameraRig) -> dict[str, Background]:
         """{camera: Background} of frame `index` at the size of `rig` (the scene's own rig at that size),
         from `self.inputs(scene, rig.size).backgrounds_at(index)`; cached per frame and rig."""
         key = (scene.source, float(scene.scenario.fps), int(index), rig)

@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.geometry import wrap_angle
 from engine.realscene.ego_path import EgoPathFrame
 from engine.realscene.proposals import Conflict, insertion_conflicts
 from engine.scenario.model import EGO_ID, Agent, Scenario
 from engine.scenario.trajectory import Trajectory
+
+if TYPE_CHECKING:
+    from engine.library import ScenarioBuilder
 
 SAME_DIRECTION = math.radians(30.0)
 
@@ -69,7 +74,7 @@ def ego_lane_guess(scenario: Scenario) -> tuple[int, int]:
     return min(left + 1, 5), min(max(total, left + 1), 5)
 
 
-def _ego_motion(frame: EgoPathFrame, ego: Agent, times: np.ndarray, lat: float) -> Trajectory:
+def _ego_motion(frame: EgoPathFrame, ego: Agent, times: NDArray[np.float64], lat: float) -> Trajectory:
     smp = ego.trajectory.sample(times)
     s, _ = frame.to_path(smp.xy)
     s = np.maximum.accumulate(s)                     # arc length never runs backwards
@@ -77,8 +82,8 @@ def _ego_motion(frame: EgoPathFrame, ego: Agent, times: np.ndarray, lat: float) 
                                   np.round(ego.trajectory.sample(times).speed, 3))
 
 
-def _to_world(agent: Agent, frame: EgoPathFrame, lat0: float, times: np.ndarray) -> Agent:
-    present = agent.trajectory.covers(times)
+def _to_world(agent: Agent, frame: EgoPathFrame, lat0: float, times: NDArray[np.float64]) -> Agent:
+    present = np.asarray(agent.trajectory.covers(times), bool)   # (T,): an array for array times
     ts = times[present] if present.any() else times[:1]
     smp = agent.trajectory.sample(ts)
     xy, heading = frame.to_world(smp.x, smp.y - lat0)
@@ -90,9 +95,9 @@ def _to_world(agent: Agent, frame: EgoPathFrame, lat0: float, times: np.ndarray)
     return Agent(agent.id, agent.cls, agent.size, traj, agent.asset, agent.behavior, params)
 
 
-def _to_builder(agent: Agent, frame: EgoPathFrame, lat0: float, times: np.ndarray) -> Trajectory | None:
+def _to_builder(agent: Agent, frame: EgoPathFrame, lat0: float, times: NDArray[np.float64]) -> Trajectory | None:
     """An agent's motion in the builder's straight-road frame (None when it is never in the clip)."""
-    present = agent.trajectory.covers(times)
+    present = np.asarray(agent.trajectory.covers(times), bool)
     if not present.any():
         return None
     ts = times[present]
@@ -105,7 +110,8 @@ def _to_builder(agent: Agent, frame: EgoPathFrame, lat0: float, times: np.ndarra
     return Trajectory.from_arrays(ts, s, d + lat0, yaw)
 
 
-def _add_real_agents(builder, scenario: Scenario, frame: EgoPathFrame, lat0: float, times: np.ndarray) -> set[str]:
+def _add_real_agents(builder: ScenarioBuilder, scenario: Scenario, frame: EgoPathFrame, lat0: float,
+                     times: NDArray[np.float64]) -> set[str]:
     """Put the scene's agents into the builder so the library keeps its safe distance from them.
 
     Returns their ids. Agents whose recorded motion breaks the library's kinematic limits (annotation
@@ -113,7 +119,7 @@ def _add_real_agents(builder, scenario: Scenario, frame: EgoPathFrame, lat0: flo
     """
     from engine.library import LibraryError
 
-    ids = set()
+    ids: set[str] = set()
     for a in scenario.agents:
         traj = _to_builder(a, frame, lat0, times)
         if traj is None:
@@ -128,8 +134,8 @@ def _add_real_agents(builder, scenario: Scenario, frame: EgoPathFrame, lat0: flo
     return ids
 
 
-def place_maneuver(scenario: Scenario, function: str, *, seeds=range(8), margin: float = 0.5,
-                   ego_lane: int | None = None, lanes: int | None = None, **kwargs) -> PlacedManeuver:
+def place_maneuver(scenario: Scenario, function: str, *, seeds: Iterable[int] = range(8), margin: float = 0.5,
+                   ego_lane: int | None = None, lanes: int | None = None, **kwargs: Any) -> PlacedManeuver:
     """Run library `function(**kwargs)` relative to the real ego and return its agents in the scene.
 
     The first seed whose agents keep `margin` metres from every agent of `scenario` and stay on its
@@ -165,7 +171,8 @@ def place_maneuver(scenario: Scenario, function: str, *, seeds=range(8), margin:
             tried.append(f"seed {seed}: {e}")
             continue
         used = set(scenario.agent_ids())
-        placed, conflicts = [], []
+        placed: list[Agent] = []
+        conflicts: list[tuple[str, Conflict]] = []
         for rec in b.records():
             if rec.id == EGO_ID or rec.id in real_ids:
                 continue

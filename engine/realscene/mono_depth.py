@@ -16,8 +16,17 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+    from transformers.image_processing_utils import BaseImageProcessor
+
+PredictionKind = Literal["relative", "metric"]
+"""How a model's raw output reads: inverse depth up to scale and shift, or metres."""
 
 ENV_VAR = "CORNERCASE_DEPTH_MODEL"
 MIN_POINTS = 30            # fewest LiDAR pixels an alignment trusts
@@ -39,12 +48,12 @@ class MonocularDepthModel:
     """A loaded depth model: `predict` gives its raw output at the image size, `kind` how to read it."""
 
     folder: Path
-    model: object
-    processor: object
-    kind: str                  # 'relative' (inverse depth, up to scale and shift) or 'metric' (metres)
+    model: PreTrainedModel
+    processor: BaseImageProcessor
+    kind: PredictionKind       # 'relative' (inverse depth, up to scale and shift) or 'metric' (metres)
 
     @classmethod
-    def load(cls, folder: str | os.PathLike, device: str = "cpu") -> "MonocularDepthModel":
+    def load(cls, folder: str | os.PathLike[str], device: str = "cpu") -> "MonocularDepthModel":
         """Load from a local folder (never the network)."""
         folder = Path(folder).expanduser()
         if not folder.is_dir():
@@ -55,15 +64,18 @@ class MonocularDepthModel:
             from transformers import AutoImageProcessor, AutoModelForDepthEstimation
 
             model = AutoModelForDepthEstimation.from_pretrained(str(folder), local_files_only=True).to(device).eval()
-            processor = AutoImageProcessor.from_pretrained(str(folder), local_files_only=True)
-        except Exception as e:  # noqa: BLE001 - transformers raises many kinds for bad folders
+            processor = AutoImageProcessor.from_pretrained(  # type: ignore[no-untyped-call]  # transformers: unannotated
+                str(folder), local_files_only=True)
+        # a user-chosen folder: transformers raises OSError, ValueError, KeyError, RuntimeError, ImportError... for
+        # missing or mismatched files and dependencies; every one means "this model is unusable", said in the message
+        except Exception as e:  # noqa: BLE001
             raise DepthModelError(f"cannot load a depth model from {folder}: {e}") from None
         metric = getattr(model.config, "depth_estimation_type", "relative") == "metric" or \
             getattr(model.config, "model_type", "") in METRIC_MODEL_TYPES
-        kind = "metric" if metric else "relative"
+        kind: PredictionKind = "metric" if metric else "relative"
         return cls(folder, model, processor, kind)
 
-    def predict(self, image: np.ndarray) -> np.ndarray:
+    def predict(self, image: NDArray[np.uint8]) -> NDArray[np.float32]:
         """(H, W) float32 raw prediction for an (H, W, 3) uint8 RGB image (bicubic resize to its size)."""
         import torch
         import torch.nn.functional as F
@@ -74,11 +86,12 @@ class MonocularDepthModel:
         with torch.no_grad():
             out = self.model(pixel_values=inputs["pixel_values"].to(device)).predicted_depth
         pred = F.interpolate(out[:, None].float(), size=(h, w), mode="bicubic", align_corners=False)[0, 0]
-        return pred.cpu().numpy().astype(np.float32)
+        raw: NDArray[np.float32] = pred.cpu().numpy().astype(np.float32)
+        return raw
 
 
-def align_to_sparse(pred: np.ndarray, sparse: np.ndarray, kind: str = "relative",
-                    max_depth: float = 100.0, iterations: int = 3) -> np.ndarray | None:
+def align_to_sparse(pred: NDArray[np.float32], sparse: NDArray[np.float32], kind: PredictionKind = "relative",
+                    max_depth: float = 100.0, iterations: int = 3) -> NDArray[np.float32] | None:
     """(H, W) metric depth from a raw prediction and (H, W) sparse LiDAR depth (0 = none).
 
     relative: fit ``a * pred + b`` to ``1 / z`` by least squares, dropping the worst 20 % of
@@ -115,7 +128,7 @@ _lock = threading.Lock()
 _loaded: dict[str, MonocularDepthModel] = {}
 
 
-def load_depth_model(folder: str | os.PathLike) -> MonocularDepthModel:
+def load_depth_model(folder: str | os.PathLike[str]) -> MonocularDepthModel:
     """The model in `folder`, loaded once per process."""
     key = str(Path(folder).expanduser().resolve())
     with _lock:

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 
 from engine.checks.geometry import obb_gap, obb_penetration
 from engine.classes import class_names, default_size
@@ -30,6 +32,16 @@ from engine.realscene.ego_path import EgoPathFrame
 from engine.rig.pose import agent_present
 from engine.scenario.model import EGO_ID, Agent, Scenario
 from engine.scenario.trajectory import Trajectory
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry   # untyped library: Any to mypy
+
+FloatArray = NDArray[np.float64]
+ConflictKind = Literal["collision", "off_road"]
+Candidate = tuple[float, float, float, str | None]
+"""A start pose: x, y (m), heading (rad) and the lane it was sampled on (None: the drivable-area grid)."""
+Evaluation = tuple[NDArray[np.bool_], FloatArray, NDArray[np.int64], NDArray[np.int64]]
+"""(C,) collision-free, (C,) smallest gap (m), (C,) first colliding frame (-1: none), (C,) obstacle index (-1)."""
 
 PAPER_SPEEDS = (2.0, 5.0, 8.0)
 ROAD_TOLERANCE = 0.3          # m a footprint may stick out of the drivable area (map and box noise)
@@ -57,7 +69,7 @@ class InsertionProposal:
 class Conflict:
     """A reason an insertion is not acceptable: `kind` 'collision' (with `other`) or 'off_road', first time t."""
 
-    kind: str
+    kind: ConflictKind
     t: float
     other: str = ""
 
@@ -72,16 +84,22 @@ class _Obstacles:
     """Every other agent's boxes at the frame times: (A, T) arrays and an (A, T) presence mask."""
 
     ids: list[str]
-    x: np.ndarray
-    y: np.ndarray
-    yaw: np.ndarray
-    hl: np.ndarray
-    hw: np.ndarray
-    present: np.ndarray = field(repr=False)
+    x: FloatArray
+    y: FloatArray
+    yaw: FloatArray
+    hl: FloatArray
+    hw: FloatArray
+    present: NDArray[np.bool_] = field(repr=False)
 
 
-def _obstacles(scenario: Scenario, times: np.ndarray, exclude: set[str]) -> _Obstacles:
-    ids, xs, ys, yaws, hls, hws, pres = [], [], [], [], [], [], []
+def _obstacles(scenario: Scenario, times: FloatArray, exclude: set[str]) -> _Obstacles:
+    ids: list[str] = []
+    xs: list[FloatArray] = []
+    ys: list[FloatArray] = []
+    yaws: list[FloatArray] = []
+    hls: list[FloatArray] = []
+    hws: list[FloatArray] = []
+    pres: list[NDArray[np.bool_]] = []
     for a in scenario.all_agents:
         if a.id in exclude:
             continue
@@ -106,7 +124,8 @@ def _obstacles(scenario: Scenario, times: np.ndarray, exclude: set[str]) -> _Obs
     return _Obstacles(ids, np.array(xs), np.array(ys), np.array(yaws), np.array(hls), np.array(hws), np.array(pres))
 
 
-def _edge_points(x, y, yaw, hl, hw) -> tuple[np.ndarray, np.ndarray]:
+def _edge_points(x: FloatArray, y: FloatArray, yaw: FloatArray, hl: FloatArray | float,
+                 hw: FloatArray | float) -> tuple[FloatArray, FloatArray]:
     """(..., 8) x and y of footprint corners and edge midpoints."""
     signs = np.array([[1, 1], [0, 1], [-1, 1], [-1, 0], [-1, -1], [0, -1], [1, -1], [1, 0]], float)
     c, s = np.cos(yaw)[..., None], np.sin(yaw)[..., None]
@@ -114,13 +133,14 @@ def _edge_points(x, y, yaw, hl, hw) -> tuple[np.ndarray, np.ndarray]:
     return x[..., None] + c * lx - s * ly, y[..., None] + s * lx + c * ly
 
 
-def _straight(x0: float, y0: float, heading: float, speed: float, times: np.ndarray) -> tuple[np.ndarray, ...]:
+def _straight(x0: float, y0: float, heading: float, speed: float,
+              times: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     x = x0 + speed * times * math.cos(heading)
     y = y0 + speed * times * math.sin(heading)
     return x, y, np.full(len(times), heading)
 
 
-def straight_trajectory(x0: float, y0: float, heading: float, speed: float, times: np.ndarray,
+def straight_trajectory(x0: float, y0: float, heading: float, speed: float, times: FloatArray,
                         key_step: float = 0.5) -> Trajectory:
     """Constant-speed straight motion from (x0, y0) along `heading` over [times[0], times[-1]],
     keyed every `key_step` seconds (and at both ends) so it is easy to edit."""
@@ -132,7 +152,8 @@ def straight_trajectory(x0: float, y0: float, heading: float, speed: float, time
                                   np.full(len(times), float(speed)))
 
 
-def _evaluate(x, y, yaw, hl, hw, obs: _Obstacles, margin: float, chunk_elements: int = 1_000_000):
+def _evaluate(x: FloatArray, y: FloatArray, yaw: FloatArray, hl: float, hw: float, obs: _Obstacles, margin: float,
+              chunk_elements: int = 1_000_000) -> Evaluation:
     """For candidate motions (C, T): (C,) bool collision-free, (C,) min gap, (C,) first collision frame, other.
 
     Works in chunks of candidates so that C * A * T temporaries stay near `chunk_elements`.
@@ -142,7 +163,8 @@ def _evaluate(x, y, yaw, hl, hw, obs: _Obstacles, margin: float, chunk_elements:
     if C > per:
         parts = [_evaluate(x[i:i + per], y[i:i + per], yaw[i:i + per], hl, hw, obs, margin, chunk_elements)
                  for i in range(0, C, per)]
-        return tuple(np.concatenate([p[k] for p in parts]) for k in range(4))
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]), np.concatenate([p[3] for p in parts]))
     if not obs.ids:
         return np.ones(C, bool), np.full(C, np.inf), np.full(C, -1), np.full(C, -1)
     dx = obs.x[None] - x[:, None]
@@ -159,7 +181,8 @@ def _evaluate(x, y, yaw, hl, hw, obs: _Obstacles, margin: float, chunk_elements:
     return ~any_hit, gap.min(axis=(1, 2)), first, who
 
 
-def _on_road(x, y, yaw, hl, hw, area) -> tuple[np.ndarray, np.ndarray]:
+def _on_road(x: FloatArray, y: FloatArray, yaw: FloatArray, hl: float, hw: float,
+             area: BaseGeometry) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
     """(C,) whether every footprint point stays inside `area` over T frames, and the first frame off it."""
     px, py = _edge_points(x, y, yaw, hl, hw)                          # (C, T, 8)
     inside = shapely.contains_xy(area, px.ravel(), py.ravel()).reshape(px.shape).all(axis=-1)
@@ -182,7 +205,7 @@ def insertion_conflicts(scenario: Scenario, agent: Agent, margin: float = 0.5) -
     times = times[present]
     smp = agent.trajectory.sample(times)
     x, y, yaw = smp.x[None], smp.y[None], smp.yaw[None]
-    out = []
+    out: list[Conflict] = []
     obs = _obstacles(scenario, times, {agent.id})
     ok, _, first, who = _evaluate(x, y, yaw, agent.length / 2, agent.width / 2, obs, margin)
     if not ok[0]:
@@ -195,10 +218,10 @@ def insertion_conflicts(scenario: Scenario, agent: Agent, margin: float = 0.5) -
     return out
 
 
-def _candidates(scenario: Scenario, cls: str, ego_xy: np.ndarray, ego_yaw: float, step: float,
-                min_distance: float, max_distance: float) -> list[tuple[float, float, float, str | None]]:
+def _candidates(scenario: Scenario, cls: str, ego_xy: FloatArray, ego_yaw: float, step: float,
+                min_distance: float, max_distance: float) -> list[Candidate]:
     """(x, y, heading, lane id) start poses near the ego."""
-    out = []
+    out: list[Candidate] = []
     crossing = cls == "pedestrian"
     lanes = [l for l in scenario.map.lanes if len(l.centerline) >= 2]
     for lane in lanes:
@@ -269,7 +292,7 @@ def propose_insertions(
         raise ValueError(f"speeds must be non-negative numbers (got {speeds!r})")
     if margin < 0:
         raise ValueError(f"margin must not be negative (got {margin!r})")
-    size = tuple(size) if size is not None else default_size(cls)
+    size = (size[0], size[1], size[2]) if size is not None else default_size(cls)   # a list given: a tuple
     times = scenario.frame_times()
     ex, ey, eyaw = scenario.ego.trajectory.pose_at(0.0)
     ego_xy = np.array([ex, ey])
@@ -282,7 +305,7 @@ def propose_insertions(
     obs = _obstacles(scenario, times, set())
     hl, hw = size[1] / 2, size[0] / 2
     start = np.array([(c[0], c[1], c[2]) for c in cands])
-    results = []
+    results: list[tuple[float, float, int, float, float, float]] = []   # score, speed, candidate, gap, distance, bearing
     for v in speeds:
         x = start[:, :1] + v * times[None] * np.cos(start[:, 2:3])
         y = start[:, 1:2] + v * times[None] * np.sin(start[:, 2:3])
@@ -300,10 +323,10 @@ def propose_insertions(
             bearing = float(wrap_angle(math.atan2(rel[1], rel[0]) - eyaw))
             in_front = abs(bearing) <= front_half_angle
             score = (3.0 if in_front else 0.0) + min(float(g), 5.0) * 0.5 - 0.05 * abs(dist - 18.0)
-            results.append((score, v, i, float(g), dist, bearing))
+            results.append((score, v, int(i), float(g), dist, bearing))
     # best first, spread out, cycling through the speeds
     results.sort(key=lambda r: -r[0])
-    chosen: list[tuple] = []
+    chosen: list[tuple[float, float, int, float, float, float]] = []
     by_speed = {v: [r for r in results if r[1] == v] for v in speeds}
     while len(chosen) < count and any(by_speed.values()):
         for v in speeds:
@@ -316,7 +339,7 @@ def propose_insertions(
                     break
             if len(chosen) >= count:
                 break
-    out = []
+    out: list[InsertionProposal] = []
     used = set(scenario.agent_ids())
     for _score, v, i, g, dist, bearing in chosen:
         n = 1

@@ -8,6 +8,7 @@ lazily so that importing the package does not start OpenGL.
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 _EXPORTS = {
     "GuidanceRenderer": "engine.render.guidance",
@@ -28,7 +29,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:   # lazy submodule attributes (PEP 562): their types are the submodules'
     if name in _EXPORTS:
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'engine.render' has no attribute {name!r}")

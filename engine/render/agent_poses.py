@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
+from engine.geometry import wrap_angle
 from engine.rig.projection import NEAR, UNIT_BOX_CORNERS
 from engine.rig.rig import CameraRig
 from engine.scenario.model import Agent
+from engine.scenario.trajectory import Trajectory
 
 
 @dataclass
@@ -20,19 +24,19 @@ class Placement:
     """
 
     agents: list[Agent]
-    world_from_ego: np.ndarray
-    ego_from_world: np.ndarray
-    cam_from_world: list[np.ndarray]
-    poses: np.ndarray
-    sizes: np.ndarray
-    models: np.ndarray
-    corners: np.ndarray
-    grown: np.ndarray
-    visible: np.ndarray
+    world_from_ego: NDArray[np.float64]
+    ego_from_world: NDArray[np.float64]
+    cam_from_world: list[NDArray[np.float64]]
+    poses: NDArray[np.float64]
+    sizes: NDArray[np.float64]
+    models: NDArray[np.float64]
+    corners: NDArray[np.float64]
+    grown: NDArray[np.float64]
+    visible: NDArray[np.bool_]
 
     @classmethod
-    def build(cls, agents: list[Agent], t: float, rig: CameraRig, world_from_ego: np.ndarray, reach: float,
-              poses: np.ndarray | None = None) -> "Placement":
+    def build(cls, agents: list[Agent], t: float, rig: CameraRig, world_from_ego: NDArray[np.float64], reach: float,
+              poses: NDArray[np.float64] | None = None) -> "Placement":
         """`poses` (A, 3) [x, y, yaw] of `agents` at t when already known (e.g. from a `PoseCache`)."""
         n = len(agents)
         if poses is None:
@@ -64,7 +68,7 @@ class Placement:
                    corners, grown, visible)
 
 
-def _rigid_inverse(m: np.ndarray) -> np.ndarray:
+def _rigid_inverse(m: NDArray[np.float64]) -> NDArray[np.float64]:
     """(4, 4) inverse of a rigid transform: [R^T, -R^T t] (what `Camera.camera_from_world` uses)."""
     from engine.rig.camera import _rigid_inverse as inverse
 
@@ -80,15 +84,13 @@ class PoseCache:
     by trajectory identity, so an edited agent (a new Trajectory object) is re-sampled.
     """
 
-    def __init__(self, times: np.ndarray) -> None:
+    def __init__(self, times: NDArray[np.float64]) -> None:
         self.times = np.asarray(times, dtype=np.float64)
-        self._entries: dict[int, tuple[object, np.ndarray, np.ndarray]] = {}
+        self._entries: dict[int, tuple[Trajectory, NDArray[np.float64], NDArray[np.bool_]]] = {}
 
-    def _entry(self, traj) -> tuple[np.ndarray, np.ndarray]:
+    def _entry(self, traj: Trajectory) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         e = self._entries.get(id(traj))
         if e is None or e[0] is not traj:
-            from engine.scenario.trajectory import wrap_angle
-
             smp = traj.sample(self.times)
             poses = np.stack([smp.x, smp.y, wrap_angle(smp.yaw)], axis=1).astype(np.float64)
             e = (traj, poses, np.asarray(traj.covers(self.times), bool).reshape(-1))
@@ -100,7 +102,7 @@ class PoseCache:
         i = int(np.searchsorted(self.times, t))
         return i if i < self.times.size and self.times[i] == t else None
 
-    def poses(self, trajs: list, t: float) -> tuple[np.ndarray, np.ndarray]:
+    def poses(self, trajs: Sequence[Trajectory], t: float) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """(N, 3) poses and (N,) presence of `trajs` at t."""
         i = self.index(t)
         n = len(trajs)
@@ -116,14 +118,15 @@ class PoseCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def forget_unused(self, trajs: list) -> None:
+    def forget_unused(self, trajs: Sequence[Trajectory]) -> None:
         """Drop entries of trajectories not in `trajs` (after edits)."""
         keep = {id(t) for t in trajs}
         for k in [k for k in self._entries if k not in keep]:
             del self._entries[k]
 
 
-def in_view(corners: np.ndarray, cam_from_world: np.ndarray, K: np.ndarray, w: int, h: int) -> np.ndarray:
+def in_view(corners: NDArray[np.float64], cam_from_world: NDArray[np.float64], K: NDArray[np.float64], w: int,
+            h: int) -> NDArray[np.bool_]:
     """(A,) bool: boxes (A, 8, 3) that may be seen (conservative: straddling the camera plane counts)."""
     c = corners @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
     z = c[..., 2]

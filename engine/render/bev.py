@@ -7,9 +7,12 @@ Channels (0 / 255 uint8): drivable, ped_crossing, lane_divider, lane_boundary, t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
+from shapely.geometry import Polygon
 
 from engine.classes import class_names
 from engine.render.scene_geometry import drivable_geometry
@@ -32,12 +35,13 @@ class BevSpec:
     size: tuple[int, int] = (200, 200)   # (rows, cols)
     resolution: float = 0.5
 
-    def pixels(self, ego_xy: np.ndarray) -> np.ndarray:
+    def pixels(self, ego_xy: NDArray[np.float64]) -> NDArray[np.int32]:
         """(N, 2) ego-frame x, y -> (N, 2) fixed-point (col, row) for OpenCV drawing."""
         rows, cols = self.size
         col = cols / 2 - ego_xy[:, 1] / self.resolution
         row = rows / 2 - ego_xy[:, 0] / self.resolution
-        return np.rint(np.stack([col, row], 1) * (1 << SHIFT)).astype(np.int32)
+        px: NDArray[np.int32] = np.rint(np.stack([col, row], 1) * (1 << SHIFT)).astype(np.int32)
+        return px
 
 
 class BevRasterizer:
@@ -52,31 +56,56 @@ class BevRasterizer:
         self.boundaries += [np.asarray(sg.stop_line, dtype=np.float64)           # H16: signal stop lines
                             for sg in getattr(road_map, "signals", ())]
         self._classes = class_names()
+        # every map polyline's points in one (P, 2) array, transformed and rounded in one go per pose
+        groups = [r for rings in self.drivable for r in rings] + self.crossings + self.dividers + self.boundaries
+        self._points = (np.concatenate([np.asarray(g, np.float64).reshape(-1, 2) for g in groups])
+                        if groups else np.zeros((0, 2)))
+        self._splits = np.cumsum([len(g) for g in groups])[:-1]
 
     @staticmethod
-    def _rings(poly) -> list[np.ndarray]:
-        return [np.asarray(poly.exterior.coords)] + [np.asarray(r.coords) for r in poly.interiors]
+    def _rings(poly: Polygon) -> list[NDArray[np.float64]]:
+        return ([np.asarray(poly.exterior.coords, dtype=np.float64)]
+                + [np.asarray(r.coords, dtype=np.float64) for r in poly.interiors])
 
-    def map_layers(self, ego_from_world: np.ndarray) -> np.ndarray:
+    def _to_pixels(self, world_xy: NDArray[np.float64], ego_from_world: NDArray[np.float64]) -> NDArray[np.int32]:
+        """(..., 2) world x, y -> (..., 2) fixed-point (col, row) for the ego pose."""
+        ego = world_xy @ ego_from_world[:2, :2].T + ego_from_world[:2, 3]
+        return self.spec.pixels(ego.reshape(-1, 2)).reshape(world_xy.shape)
+
+    def map_layers(self, ego_from_world: NDArray[np.float64]) -> NDArray[np.uint8]:
         """(rows, cols, 4) uint8 map layers for the ego pose (`ego_from_world` (4, 4))."""
         rows, cols = self.spec.size
         out = np.zeros((len(MAP_LAYERS), rows, cols), np.uint8)
-        tf = lambda a: self.spec.pixels(a @ ego_from_world[:2, :2].T + ego_from_world[:2, 3])
+        px = np.split(self._to_pixels(self._points, ego_from_world), self._splits)
+        i = 0
         for rings in self.drivable:
-            cv2.fillPoly(out[0], [tf(r) for r in rings], 255, cv2.LINE_8, SHIFT)
-        if self.crossings:
-            cv2.fillPoly(out[1], [tf(c) for c in self.crossings], 255, cv2.LINE_8, SHIFT)
-        if self.dividers:
-            cv2.polylines(out[2], [tf(d) for d in self.dividers], False, 255, 1, cv2.LINE_8, SHIFT)
-        if self.boundaries:
-            cv2.polylines(out[3], [tf(b) for b in self.boundaries], False, 255, 2, cv2.LINE_8, SHIFT)
+            cv2.fillPoly(out[0], px[i:i + len(rings)], (255,), cv2.LINE_8, SHIFT)
+            i += len(rings)
+        for layer, group, closed_fill, thickness in ((1, self.crossings, True, 0), (2, self.dividers, False, 1),
+                                                     (3, self.boundaries, False, 2)):
+            if group:
+                pts = px[i:i + len(group)]
+                if closed_fill:
+                    cv2.fillPoly(out[layer], pts, (255,), cv2.LINE_8, SHIFT)
+                else:
+                    cv2.polylines(out[layer], pts, False, (255,), thickness, cv2.LINE_8, SHIFT)
+            i += len(group)
         return np.ascontiguousarray(out.transpose(1, 2, 0))
 
-    def agent_layers(self, footprints: list[tuple[str, np.ndarray]], ego_from_world: np.ndarray) -> np.ndarray:
+    def agent_layers(self, footprints: list[tuple[str, NDArray[np.float64]]],
+                     ego_from_world: NDArray[np.float64]) -> NDArray[np.uint8]:
         """(rows, cols, 10) uint8 class layers: `footprints` are (class, (4, 2) world corners)."""
+        corners = (np.stack([c for _, c in footprints]).astype(np.float64, copy=False) if footprints
+                   else np.zeros((0, 4, 2)))
+        return self.agent_layers_array([cls for cls, _ in footprints], corners, ego_from_world)
+
+    def agent_layers_array(self, classes: Sequence[str], corners: NDArray[np.float64],
+                           ego_from_world: NDArray[np.float64]) -> NDArray[np.uint8]:
+        """`agent_layers` of A footprints given as their classes and (A, 4, 2) world corners."""
         rows, cols = self.spec.size
         out = np.zeros((len(self._classes), rows, cols), np.uint8)
-        for cls, corners in footprints:
-            px = self.spec.pixels(corners @ ego_from_world[:2, :2].T + ego_from_world[:2, 3])
-            cv2.fillConvexPoly(out[self._classes.index(cls)], px, 255, cv2.LINE_8, SHIFT)
+        if len(classes):
+            px = self._to_pixels(corners, ego_from_world)
+            for cls, p in zip(classes, px):
+                cv2.fillConvexPoly(out[self._classes.index(cls)], p, (255,), cv2.LINE_8, SHIFT)
         return np.ascontiguousarray(out.transpose(1, 2, 0))

@@ -1,10 +1,13 @@
 """Surface normals from a depth map (numpy): for real backgrounds and the pyrender baseline."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 
-def backproject(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
+def backproject(depth: NDArray[np.floating[Any]], K: NDArray[np.float64]) -> NDArray[np.float32]:
     """(H, W) camera-frame z in metres -> (H, W, 3) camera-frame points (OpenCV axes)."""
     h, w = depth.shape
     u = np.arange(w, dtype=np.float32)[None, :]
@@ -15,7 +18,7 @@ def backproject(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
     return np.stack([x, y, z], axis=-1)
 
 
-def normals_from_depth(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
+def normals_from_depth(depth: NDArray[np.floating[Any]], K: NDArray[np.float64]) -> NDArray[np.float32]:
     """(H, W) depth (0 = none) -> (H, W, 3) float32 camera-frame unit normals facing the camera, 0 = none.
 
     Central differences of the back-projected points; pixels whose neighbours lack depth get 0.
@@ -34,7 +37,7 @@ def normals_from_depth(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
     ok[[0, -1], :] = False
     ok[:, [0, -1]] = False
     ok &= norm[..., 0] > 1e-12
-    n = np.where(ok[..., None], n / np.maximum(norm, 1e-12), 0.0).astype(np.float32)
-    flip = (n * p).sum(-1) > 0
-    n[flip] *= -1
-    return n
+    out: NDArray[np.float32] = np.where(ok[..., None], n / np.maximum(norm, 1e-12), 0.0).astype(np.float32)
+    flip = (out * p).sum(-1) > 0
+    out[flip] *= -1
+    return out

@@ -22,13 +22,30 @@ consecutive frames may share arrays, so do not modify them in place either; copy
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Iterable
+from enum import StrEnum
+from typing import Any, Iterable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.rig.rig import CameraRig
 
-MAP_NAMES: tuple[str, ...] = ("rgb", "depth", "normal", "edge", "object", "mask", "inserted", "hdmap", "boxes")
+
+class MapName(StrEnum):
+    """The per-camera maps of a frame (`CameraMaps.get`, `colorize`); members compare equal to their strings."""
+
+    RGB = "rgb"
+    DEPTH = "depth"
+    NORMAL = "normal"
+    EDGE = "edge"
+    OBJECT = "object"
+    MASK = "mask"
+    INSERTED = "inserted"
+    HDMAP = "hdmap"
+    BOXES = "boxes"
+
+
+MAP_NAMES: tuple[str, ...] = tuple(m.value for m in MapName)   # the names as plain strings, in this order
 # What `GuidanceRenderer.render(t, maps=...)` accepts: the per-camera maps plus the frame's BEV raster.
 RENDERABLE_MAPS: frozenset[str] = frozenset(MAP_NAMES) | {"normal_encoded", "instance", "bev"}
 ALL_MAPS: frozenset[str] = frozenset({"rgb", "depth", "normal_encoded", "edge", "object", "instance", "inserted",
@@ -54,17 +71,17 @@ def resolve_maps(maps: Iterable[str] | None) -> frozenset[str]:
     return frozenset({_ALIASES.get(n, n) for n in names} | {"instance", "inserted"})
 
 
-def decode_normals(encoded: np.ndarray) -> np.ndarray:
+def decode_normals(encoded: NDArray[np.uint8]) -> NDArray[np.float32]:
     """(..., 3) uint8 encoded normals -> (..., 3) float32 unit vectors; (0, 0, 0) encodes 'no normal'."""
-    n = encoded.astype(np.float32) * (2.0 / 255.0) - 1.0
+    n: NDArray[np.float32] = encoded.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0)
     n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-6)
     n[~encoded.any(axis=-1)] = 0.0
     return n
 
 
-def encode_normals(normals: np.ndarray) -> np.ndarray:
+def encode_normals(normals: NDArray[np.floating[Any]]) -> NDArray[np.uint8]:
     """(..., 3) float unit normals -> (..., 3) uint8 as n * 127.5 + 127.5; zero vectors encode to (0, 0, 0)."""
-    out = np.clip(np.rint((normals + 1.0) * 127.5), 1, 255).astype(np.uint8)
+    out: NDArray[np.uint8] = np.clip(np.rint((normals + 1.0) * 127.5), 1, 255).astype(np.uint8)
     out[~np.any(normals != 0, axis=-1)] = 0
     return out
 
@@ -77,33 +94,33 @@ class CameraMaps:
     """
 
     name: str
-    rgb: np.ndarray | None
-    depth: np.ndarray | None
-    normal_encoded: np.ndarray | None
-    edge: np.ndarray | None
-    object: np.ndarray | None
-    instance: np.ndarray
-    inserted: np.ndarray
-    hdmap: np.ndarray | None
-    boxes: np.ndarray | None
+    rgb: NDArray[np.uint8] | None
+    depth: NDArray[np.float32] | None
+    normal_encoded: NDArray[np.uint8] | None
+    edge: NDArray[np.uint8] | None
+    object: NDArray[np.uint8] | None
+    instance: NDArray[np.int32]
+    inserted: NDArray[np.bool_]
+    hdmap: NDArray[np.uint8] | None
+    boxes: NDArray[np.uint8] | None
 
     @property
-    def normal(self) -> np.ndarray:
+    def normal(self) -> NDArray[np.float32]:
         """(H, W, 3) float32 camera-frame normals (0 where none)."""
         if self.normal_encoded is None:
             raise KeyError(f"{self.name}: map 'normal' was not rendered (left out of render(t, maps=...))")
         return decode_normals(self.normal_encoded)
 
     @property
-    def mask(self) -> np.ndarray:
+    def mask(self) -> NDArray[np.int32]:
         """(H, W) int32 per-instance mask M (alias of `instance`)."""
         return self.instance
 
-    def get(self, map_name: str) -> np.ndarray:
-        """A map by name (one of MAP_NAMES)."""
+    def get(self, map_name: str) -> NDArray[Any]:
+        """A map by name (one of MAP_NAMES); the dtype depends on the map (see the module docstring)."""
         if map_name not in MAP_NAMES:
             raise KeyError(f"unknown map {map_name!r}; maps: {', '.join(MAP_NAMES)}")
-        value = getattr(self, map_name)
+        value: NDArray[Any] | None = getattr(self, map_name)
         if value is None:
             raise KeyError(f"{self.name}: map {map_name!r} was not rendered (left out of render(t, maps=...))")
         return value
@@ -127,9 +144,9 @@ class GuidanceFrame:
 
     time: float
     rig: CameraRig
-    world_from_ego: np.ndarray
+    world_from_ego: NDArray[np.float64]
     maps: dict[str, CameraMaps]
-    bev: np.ndarray
+    bev: NDArray[np.uint8] | None
     bev_channels: tuple[str, ...]
     instance_ids: dict[str, int]
     warnings: tuple[str, ...] = ()
@@ -149,16 +166,17 @@ class GuidanceFrame:
         """(name, CameraMaps) for every camera in panorama order."""
         return [(n, self.maps[n]) for n in self.camera_names]
 
-    def stack(self, map_name: str) -> np.ndarray:
+    def stack(self, map_name: str) -> NDArray[Any]:
         """(C, H, W, ...) array of one map over the cameras in panorama order (a new array)."""
         return np.stack([self.maps[n].get(map_name) for n in self.camera_names])
 
-    def instance_mask(self, agent_id: str, camera: str) -> np.ndarray:
+    def instance_mask(self, agent_id: str, camera: str) -> NDArray[np.bool_]:
         """(H, W) bool pixels where the agent is visible in the camera (all False if it is not)."""
         iid = self.instance_ids.get(agent_id)
         if iid is None:
             raise KeyError(f"no agent {agent_id!r} in this frame; agents: {', '.join(self.instance_ids)}")
-        return self[camera].instance == iid
+        mask: NDArray[np.bool_] = self[camera].instance == iid
+        return mask
 
     def visible_pixels(self) -> dict[str, dict[str, int]]:
         """{agent id: {camera name: visible pixel count}} for agents visible in at least one camera."""

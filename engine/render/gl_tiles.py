@@ -15,8 +15,10 @@ A GL context belongs to one thread and must be current while it is used: call ev
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.render.shaders import (
     BACKGROUND_FS, BACKGROUND_VS, SCENE_FS, SCENE_VS, SHADOW_FS, SHADOW_VS, SKY_FS, SKY_VS,
@@ -26,22 +28,32 @@ NEAR_PLANE = 0.3
 FAR_PLANE = 600.0
 SHADOW_Z = 0.025          # contact-shadow quads float just above road markings
 
+if TYPE_CHECKING:   # moderngl is imported when a renderer is made (importing this module starts no OpenGL)
+    import moderngl
 
-def create_context():
+MeshKey = tuple[str, str | None]          # (asset ref, asset class): one uploaded mesh per key
+Rect = tuple[int, int, int, int]          # (u0, v0, u1, v1) pixels of a tile, end-exclusive
+_GLMesh = tuple["moderngl.VertexArray", tuple["moderngl.Buffer", "moderngl.Buffer"]]   # (vao, (vbo, ibo))
+
+
+def create_context() -> moderngl.Context:
     """A standalone OpenGL 3.3+ context: EGL (headless) first, then the platform default."""
     import moderngl
 
     errors = []
-    for kwargs in ({"backend": "egl"}, {}):
+    for backend in ("egl", None):
         try:
-            return moderngl.create_standalone_context(require=330, **kwargs)
-        except Exception as e:  # no EGL device, no display...
-            errors.append(f"{kwargs.get('backend', 'default')}: {e}")
+            if backend is None:
+                return moderngl.create_standalone_context(require=330)
+            return moderngl.create_standalone_context(require=330, backend=backend)  # type: ignore[arg-type]  # moderngl-stubs type **settings values as dicts
+        except Exception as e:  # glcontext reports every failure (no EGL device, no display, no library) as a plain Exception
+            errors.append(f"{backend or 'default'}: {e}")
     raise RuntimeError("cannot create an OpenGL 3.3 context (" + "; ".join(errors) + "); "
                        "install Mesa EGL (libegl1, libegl-mesa0, libgl1-mesa-dri)")
 
 
-def projection_matrix(K: np.ndarray, width: int, height: int, near: float = NEAR_PLANE, far: float = FAR_PLANE) -> np.ndarray:
+def projection_matrix(K: NDArray[np.float64], width: int, height: int, near: float = NEAR_PLANE,
+                      far: float = FAR_PLANE) -> NDArray[np.float64]:
     """(4, 4) camera (OpenCV) -> clip transform for a tile of width x height.
 
     Pixel centre u (nuScenes convention, integers at pixel centres) lands at window x = u + 0.5 and
@@ -63,10 +75,10 @@ def projection_matrix(K: np.ndarray, width: int, height: int, near: float = NEAR
 class TileView:
     """One camera tile to draw: its projection, world->camera transform and what to draw in it."""
 
-    proj: np.ndarray                      # (4, 4) camera -> clip
-    view: np.ndarray                      # (4, 4) world -> camera
-    kinv: np.ndarray                      # (3, 3) inverse intrinsics
-    draws: list                           # [(mesh key, (4, 4) model, instance id)]
+    proj: NDArray[np.float64]             # (4, 4) camera -> clip
+    view: NDArray[np.float64]             # (4, 4) world -> camera
+    kinv: NDArray[np.float64]             # (3, 3) inverse intrinsics
+    draws: list[tuple[MeshKey, NDArray[np.float64], int]]   # [(mesh key, (4, 4) model, instance id)]
     draw_static: bool = True
     use_background: bool = False
 
@@ -109,14 +121,26 @@ def _flush() -> None:
     """glFlush: start rasterising now (llvmpipe bins draws until a flush), so that CPU work done before
     the read-back overlaps with the rendering. moderngl only offers the blocking finish()."""
     try:
-        from OpenGL import GL
-
+        from OpenGL import GL, error
+    except (ImportError, OSError, AttributeError):   # PyOpenGL missing or its platform library not loadable
+        return
+    try:
         GL.glFlush()
-    except Exception:  # PyOpenGL missing or unable to load: the read-back flushes anyway
+    except (error.Error, AttributeError):   # no usable glFlush (NullFunctionError...): the read-back flushes anyway
         pass
 
 
-def _mat(m: np.ndarray) -> bytes:
+def _uniform(program: moderngl.Program, name: str) -> moderngl.Uniform:
+    """The uniform `name` of a shader program (KeyError when the program has none of that name)."""
+    import moderngl
+
+    member = program[name]
+    if not isinstance(member, moderngl.Uniform):
+        raise TypeError(f"shader member {name!r} is a {type(member).__name__}, not a uniform")
+    return member
+
+
+def _mat(m: NDArray[np.float64]) -> bytes:
     """A numpy matrix as GLSL column-major float32 bytes."""
     return np.ascontiguousarray(np.asarray(m).T, dtype="f4").tobytes()
 
@@ -156,18 +180,27 @@ class TileRenderer:
             }
             for i, name in enumerate(("color", "depth", "normal")):
                 self.bg_textures[name].filter = (moderngl.NEAREST, moderngl.NEAREST)
-                self.bg_prog[f"u_bg_{name}"].value = i
+                _uniform(self.bg_prog, f"u_bg_{name}").value = i
             a = (FAR_PLANE + NEAR_PLANE) / (FAR_PLANE - NEAR_PLANE)
-            self.bg_prog["u_depth_ab"].value = (a, -2.0 * FAR_PLANE * NEAR_PLANE / (FAR_PLANE - NEAR_PLANE))
-            self.sky_prog["u_tile_size"].value = (float(self.width), float(self.height))
+            _uniform(self.bg_prog, "u_depth_ab").value = (a, -2.0 * FAR_PLANE * NEAR_PLANE / (FAR_PLANE - NEAR_PLANE))
+            _uniform(self.sky_prog, "u_tile_size").value = (float(self.width), float(self.height))
             self.gl_renderer = str(ctx.info.get("GL_RENDERER", "?"))
-        self._meshes: dict = {}
-        self._static = None
-        self._shadow = None
+            # uniforms written per tile or per draw, looked up once
+            self._scene_uniforms = tuple(_uniform(self.scene_prog, n) for n in
+                                         ("u_proj", "u_view", "u_world_from_cam", "u_model", "u_instance"))
+            self._sky_kinv = _uniform(self.sky_prog, "u_kinv")
+            self._sky_world_from_cam = _uniform(self.sky_prog, "u_world_from_cam")
+            self._shadow_proj = _uniform(self.shadow_prog, "u_proj")
+            self._shadow_view = _uniform(self.shadow_prog, "u_view")
+        self._meshes: dict[MeshKey, _GLMesh] = {}
+        self._static: _GLMesh | None = None
+        self._shadow: _GLMesh | None = None
+        self._reach = 0.6
+        self._released = False
         self._identity = _mat(np.eye(4))
 
     # ---- geometry ------------------------------------------------------------------------
-    def _vao(self, vertices: np.ndarray, colors: np.ndarray, faces: np.ndarray):
+    def _vao(self, vertices: NDArray[np.float64], colors: NDArray[np.uint8], faces: NDArray[np.int64]) -> _GLMesh:
         data = np.empty(len(vertices), dtype=[("p", "f4", 3), ("c", "u1", 4)])
         data["p"] = vertices
         data["c"] = colors
@@ -176,7 +209,7 @@ class TileRenderer:
         vao = self.ctx.vertex_array(self.scene_prog, [(vbo, "3f 4f1", "in_pos", "in_color")], ibo)
         return vao, (vbo, ibo)
 
-    def set_static(self, vertices: np.ndarray, colors: np.ndarray, faces: np.ndarray) -> None:
+    def set_static(self, vertices: NDArray[np.float64], colors: NDArray[np.uint8], faces: NDArray[np.int64]) -> None:
         """Upload the static scene: vertices (V, 3) world metres, colours (V, 4) uint8, faces (F, 3).
 
         Draw order follows face order: put occluders (buildings) first for early depth rejection.
@@ -184,15 +217,16 @@ class TileRenderer:
         self._release(self._static)
         self._static = self._vao(vertices, colors, faces) if len(faces) else None
 
-    def add_mesh(self, key, vertices: np.ndarray, colors: np.ndarray, faces: np.ndarray) -> None:
+    def add_mesh(self, key: MeshKey, vertices: NDArray[np.float64], colors: NDArray[np.uint8],
+                 faces: NDArray[np.int64]) -> None:
         """Upload a mesh (asset) once under `key`; agents draw it with their model matrix."""
         if key not in self._meshes:
             self._meshes[key] = self._vao(vertices, colors, faces)
 
-    def has_mesh(self, key) -> bool:
+    def has_mesh(self, key: MeshKey) -> bool:
         return key in self._meshes
 
-    def _release(self, entry) -> None:
+    def _release(self, entry: _GLMesh | None) -> None:
         if entry is None:
             return
         vao, bufs = entry
@@ -201,7 +235,8 @@ class TileRenderer:
             b.release()
 
     # ---- per-frame state -------------------------------------------------------------------
-    def set_background(self, tile: int, color: np.ndarray, depth: np.ndarray, normal_encoded: np.ndarray) -> None:
+    def set_background(self, tile: int, color: NDArray[np.uint8], depth: NDArray[np.float32],
+                       normal_encoded: NDArray[np.uint8]) -> None:
         """Upload one tile's background: colour (H, W, 3) uint8, depth (H, W) float32 m, normal (H, W, 3) uint8."""
         h, w = self.height, self.width
         vp = (0, tile * h, w, h)
@@ -216,27 +251,27 @@ class TileRenderer:
     def set_lighting(self, lighting: Lighting) -> None:
         """Sun, ambient, sky and shadow parameters of the rgb target."""
         sun = np.asarray(lighting.sun_direction, float)
-        self.scene_prog["u_sun_dir"].value = tuple(sun / np.linalg.norm(sun))
-        self.scene_prog["u_sun_color"].value = tuple(lighting.sun_color)
-        self.scene_prog["u_ambient"].value = tuple(lighting.ambient)
+        _uniform(self.scene_prog, "u_sun_dir").value = tuple(sun / np.linalg.norm(sun))
+        _uniform(self.scene_prog, "u_sun_color").value = tuple(lighting.sun_color)
+        _uniform(self.scene_prog, "u_ambient").value = tuple(lighting.ambient)
         fill = np.array([-sun[0], -sun[1], 0.4 * np.linalg.norm(sun[:2]) + 1e-6])
-        self.scene_prog["u_fill_dir"].value = tuple(fill / np.linalg.norm(fill))
-        self.scene_prog["u_fill_color"].value = tuple(lighting.fill_color)
-        self.shadow_prog["u_shadow_strength"].value = float(lighting.shadow_strength)
-        self.shadow_prog["u_shadow_reach"].value = float(lighting.shadow_reach)
-        self.sky_prog["u_sky_zenith"].value = tuple(lighting.sky_zenith)
-        self.sky_prog["u_sky_horizon"].value = tuple(lighting.sky_horizon)
-        self.sky_prog["u_ground_far"].value = tuple(lighting.ground_far)
+        _uniform(self.scene_prog, "u_fill_dir").value = tuple(fill / np.linalg.norm(fill))
+        _uniform(self.scene_prog, "u_fill_color").value = tuple(lighting.fill_color)
+        _uniform(self.shadow_prog, "u_shadow_strength").value = float(lighting.shadow_strength)
+        _uniform(self.shadow_prog, "u_shadow_reach").value = float(lighting.shadow_reach)
+        _uniform(self.sky_prog, "u_sky_zenith").value = tuple(lighting.sky_zenith)
+        _uniform(self.sky_prog, "u_sky_horizon").value = tuple(lighting.sky_horizon)
+        _uniform(self.sky_prog, "u_ground_far").value = tuple(lighting.ground_far)
         self._reach = float(lighting.shadow_reach)
 
-    def set_shadow_casters(self, poses: np.ndarray, sizes: np.ndarray) -> None:
+    def set_shadow_casters(self, poses: NDArray[np.float64], sizes: NDArray[np.float64]) -> None:
         """Footprints that darken the ground: poses (N, 3) [x, y, yaw], sizes (N, 2) [length, width]."""
         self._release(self._shadow)
         self._shadow = None
         n = len(poses)
         if n == 0:
             return
-        reach = getattr(self, "_reach", 0.6)
+        reach = self._reach
         half = np.asarray(sizes, float) / 2
         grown = half + reach
         signs = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], float)
@@ -256,11 +291,11 @@ class TileRenderer:
         self._shadow = (vao, (vbo, ibo))
 
     # ---- drawing ---------------------------------------------------------------------------
-    def draw(self, views: list[TileView | None], rects: list[tuple[int, int, int, int] | None] | None = None) -> None:
+    def draw(self, views: Sequence[TileView | None], rects: Sequence[Rect | None] | None = None) -> None:
         """Draw the tiles (None = skip); with `rects`, only (u0, v0, u1, v1) of each tile (None = skip it)."""
         ctx, mgl = self.ctx, self.mgl
         h, w = self.height, self.width
-        sp = self.scene_prog
+        u_proj, u_view, u_world_from_cam, u_model, u_instance = self._scene_uniforms
         ctx.enable(mgl.DEPTH_TEST)
         ctx.disable(mgl.CULL_FACE | mgl.BLEND)
         self.fbo.use()
@@ -284,29 +319,30 @@ class TileRenderer:
                 ctx.depth_func = "1"
                 self._bg_vao.render(mgl.TRIANGLES, vertices=3)
             ctx.depth_func = "<"
-            sp["u_proj"].write(_mat(view.proj))
-            sp["u_view"].write(_mat(view.view))
-            sp["u_world_from_cam"].write(_mat(world_from_cam))
+            u_proj.write(_mat(view.proj))
+            u_view.write(_mat(view.view))
+            u_world_from_cam.write(_mat(world_from_cam))
             for key, model, inst in view.draws:
-                sp["u_model"].write(_mat(model))
-                sp["u_instance"].value = int(inst)
+                u_model.write(_mat(model))
+                u_instance.value = int(inst)
                 self._meshes[key][0].render()
             if view.draw_static and self._static is not None:
-                sp["u_model"].write(self._identity)
-                sp["u_instance"].value = 0
+                u_model.write(self._identity)
+                u_instance.value = 0
                 self._static[0].render()
             if self._shadow is not None and view.draws:
                 self._draw_shadows(view, tile, scissor)
             if not view.use_background:
                 ctx.depth_func = "<="
-                self.sky_prog["u_kinv"].write(_mat(view.kinv))
-                self.sky_prog["u_world_from_cam"].write(_mat(world_from_cam))
+                self._sky_kinv.write(_mat(view.kinv))
+                self._sky_world_from_cam.write(_mat(world_from_cam))
                 self._sky_vao.render(mgl.TRIANGLES, vertices=3)
         ctx.scissor = None
         ctx.depth_func = "<"
         _flush()
 
-    def _draw_shadows(self, view: TileView, tile, scissor) -> None:
+    def _draw_shadows(self, view: TileView, tile: tuple[int, int, int, int],
+                      scissor: tuple[int, int, int, int] | None) -> None:
         ctx, mgl = self.ctx, self.mgl
         self.shadow_fbo.use()
         ctx.viewport = tile
@@ -315,17 +351,18 @@ class TileRenderer:
         ctx.enable(mgl.BLEND)
         ctx.blend_func = mgl.ZERO, mgl.SRC_COLOR
         ctx.depth_func = "<"
-        self.shadow_prog["u_proj"].write(_mat(view.proj))
-        self.shadow_prog["u_view"].write(_mat(view.view))
-        self._shadow[0].render()
+        self._shadow_proj.write(_mat(view.proj))
+        self._shadow_view.write(_mat(view.view))
+        if self._shadow is not None:
+            self._shadow[0].render()
         ctx.disable(mgl.BLEND)
         self.shadow_fbo.depth_mask = True
         self.fbo.use()
         ctx.viewport = tile
         ctx.scissor = scissor
 
-    def read(self, rgb: np.ndarray | None, normal: np.ndarray | None, depth: np.ndarray | None,
-             instance: np.ndarray | None, viewport: tuple[int, int, int, int] | None = None) -> None:
+    def read(self, rgb: NDArray[np.uint8] | None, normal: NDArray[np.uint8] | None, depth: NDArray[np.float32] | None,
+             instance: NDArray[np.int32] | None, viewport: tuple[int, int, int, int] | None = None) -> None:
         """Read the targets into preallocated C-contiguous arrays (None = leave that target unread).
 
         Whole framebuffer: rgb (T*H, W, 3) uint8, normal (T*H, W, 3) uint8, depth (T*H, W) float32,
@@ -342,12 +379,12 @@ class TileRenderer:
 
     def release(self) -> None:
         """Free every GL object and the context (on the owning thread)."""
-        if self.ctx is None:
+        if self._released:
             return
         with self.ctx:
-            for entry in list(self._meshes.values()) + [self._static, self._shadow]:
+            for entry in [*self._meshes.values(), self._static, self._shadow]:
                 self._release(entry)
         self._meshes.clear()
         self._static = self._shadow = None
         self.ctx.release()
-        self.ctx = None
+        self._released = True

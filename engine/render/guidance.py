@@ -29,27 +29,36 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TypeVar
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.assets.library import AssetLibrary
 from engine.classes import class_index, class_names
 from engine.render.bev import BevRasterizer, BevSpec, bev_channels
-from engine.render.boxes import render_boxes
+from engine.render.boxes import render_box_stack, render_boxes
 from engine.render.depth_normals import normals_from_depth
 from engine.render.frame import ALL_MAPS, CameraMaps, GuidanceFrame, encode_normals, resolve_maps
-from engine.render.gl_tiles import Lighting, TileRenderer, TileView, projection_matrix
-from engine.render.hdmap import MapSegments, render_hdmap
-from engine.render.scene_geometry import BuildingStyle
+from engine.render.gl_tiles import Lighting, MeshKey, Rect, TileRenderer, TileView, projection_matrix
+from engine.render.hdmap import MapSegments, render_hdmaps
+from engine.render.scene_geometry import BuildingStyle, vertex_colors
 from engine.render.static_cache import static_scene
 from engine.rig.pose import pose_matrix
 from engine.render.agent_poses import Placement, PoseCache
 from engine.render.postprocess import finish_maps, finish_stack
 from engine.rig.projection import NEAR, silhouette_bbox
 from engine.rig.rig import CameraRig
+from engine.scenario.map_elements import RoadMap
 from engine.scenario.model import Agent, Scenario
+
+if TYPE_CHECKING:
+    import moderngl
+
+_T = TypeVar("_T")
+_G = TypeVar("_G", bound=np.generic)
+_MapCache = tuple[float, "NDArray[np.uint8] | None", "NDArray[np.uint8] | None"]   # (time, hdmap, BEV map layers)
 
 EDGE_PAD = 4          # pixels re-rendered around a changed region so Canny sees its whole neighbourhood
 FULL_TILE_FRACTION = 0.6
@@ -72,15 +81,15 @@ class RenderSettings:
 class Background:
     """A real camera image and its depth: image (H, W, 3) uint8 RGB, depth (H, W) float32 metres (0 = unknown)."""
 
-    image: np.ndarray
-    depth: np.ndarray
+    image: NDArray[np.uint8]
+    depth: NDArray[np.floating[Any]]
 
 
 @dataclass
 class _AgentState:
     agent: Agent
-    mesh_key: tuple
-    corners: np.ndarray | None       # (8, 3) world corners of the box grown by the shadow reach, at the last render
+    mesh_key: MeshKey
+    corners: NDArray[np.float64] | None      # (8, 3) world corners of the box grown by the shadow reach, at the last render
 
 
 class GuidanceRenderer:
@@ -94,31 +103,44 @@ class GuidanceRenderer:
         self.lighting = lighting or Lighting()
         self._thread = threading.get_ident()
         w, h = self.rig.size
-        self._gl = TileRenderer(w, h, len(self.rig))
+        self._gl: TileRenderer | None = TileRenderer(w, h, len(self.rig))
         with self._current():
-            self._gl.set_lighting(self.lighting)
+            self._tiles.set_lighting(self.lighting)
         self._proj = [projection_matrix(c.K, w, h) for c in self.rig]
         self._kinv = [np.linalg.inv(c.K) for c in self.rig]
         self._scenario: Scenario | None = None
-        self._static_key = None
+        self._static_key: RoadMap | None = None
         self._segments: MapSegments | None = None
         self._bev: BevRasterizer | None = None
         self._agents: dict[str, _AgentState] = {}
         self._instance_ids: dict[str, int] = {}
         self._inserted_override: frozenset[str] | None = None
-        self._background_edges: dict[int, np.ndarray] = {}   # tile -> Canny edges of its real image
+        self._background_edges: dict[int, NDArray[np.uint8]] = {}   # tile -> Canny edges of its real image
         self._warnings: dict[str, str] = {}
         self._last: GuidanceFrame | None = None
-        self._last_map_cache: tuple | None = None   # (time, hdmap, bev map layers)
+        self._last_map_cache: _MapCache | None = None   # (time, hdmap, bev map layers)
         self._dirty_agents: set[str] = set()
-        self._removed_corners: dict[str, np.ndarray] = {}   # where removed agents were at the last render
+        self._removed_corners: dict[str, NDArray[np.float64]] = {}   # where removed agents were at the last render
         self._full_dirty = True
         self._pose_cache: PoseCache | None = None
 
     # ---- lifetime ----------------------------------------------------------------------
-    def _current(self):
+    @property
+    def _tiles(self) -> TileRenderer:
+        """The GL tile renderer (RuntimeError once released)."""
+        if self._gl is None:
+            raise RuntimeError("GuidanceRenderer was released")
+        return self._gl
+
+    def _current(self) -> moderngl.Context:
         """The GL context made current for one public call (and released after it)."""
-        return self._gl.ctx
+        return self._tiles.ctx
+
+    def _scene(self) -> Scenario:
+        """The current scenario (RuntimeError before `set_scenario`)."""
+        if self._scenario is None:
+            raise RuntimeError("set_scenario() first")
+        return self._scenario
 
     def _check_thread(self) -> None:
         if threading.get_ident() != self._thread:
@@ -138,13 +160,13 @@ class GuidanceRenderer:
     def __enter__(self) -> "GuidanceRenderer":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()
 
     @property
     def gl_renderer(self) -> str:
         """The OpenGL renderer string (llvmpipe on a CPU-only machine)."""
-        return self._gl.gl_renderer
+        return self._tiles.gl_renderer
 
     @property
     def scenario(self) -> Scenario | None:
@@ -166,7 +188,7 @@ class GuidanceRenderer:
         key = scenario.map
         if self._static_key is None or not (self._static_key is key or self._static_key == key):
             st = static_scene(scenario.map, _ego_bounds(scenario), self.settings.buildings, self.settings.bev)
-            self._gl.set_static(st.vertices, st.colors, st.faces)
+            self._tiles.set_static(st.vertices, st.colors, st.faces)
             self._segments = st.segments
             self._bev = st.bev
             self._static_key = key
@@ -189,9 +211,9 @@ class GuidanceRenderer:
             self._instance_ids[agent.id] = max(self._instance_ids.values(), default=0) + 1
         asset, warning = self.library.for_agent(agent.asset, agent.cls)
         key = (asset.ref, asset.cls)
-        if not self._gl.has_mesh(key):
+        if not self._tiles.has_mesh(key):
             m = asset.mesh
-            self._gl.add_mesh(key, np.asarray(m.vertices), np.asarray(m.visual.vertex_colors), np.asarray(m.faces))
+            self._tiles.add_mesh(key, np.asarray(m.vertices, np.float64), vertex_colors(m), np.asarray(m.faces, np.int64))
         if warning:
             self._warnings[agent.id] = f"agent {agent.id}: {warning}"
         else:
@@ -234,7 +256,7 @@ class GuidanceRenderer:
         self._check_thread()
         self.lighting = lighting
         with self._current():
-            self._gl.set_lighting(lighting)
+            self._tiles.set_lighting(lighting)
         self._full_dirty = True
 
     def set_inserted(self, agent_ids: Iterable[str] | None) -> None:
@@ -264,9 +286,10 @@ class GuidanceRenderer:
         self._background_edges = {}
         with self._current():
             for k, name, img, depth in checked:
-                self._gl.set_background(k, img, depth, encode_normals(normals_from_depth(depth, self.rig[name].K)))
+                self._tiles.set_background(k, img, depth, encode_normals(normals_from_depth(depth, self.rig[name].K)))
                 grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-                self._background_edges[k] = cv2.Canny(grey, self.settings.canny_low, self.settings.canny_high)
+                edges = cv2.Canny(grey, self.settings.canny_low, self.settings.canny_high)
+                self._background_edges[k] = np.asarray(edges, np.uint8)
         self._full_dirty = True
 
     # ---- rendering -------------------------------------------------------------------------
@@ -287,7 +310,7 @@ class GuidanceRenderer:
         t = float(t)
         last = self._last
         same = last is not None and last.time == t and want <= last.rendered
-        if same and not (self._full_dirty or self._dirty_agents):
+        if last is not None and same and not (self._full_dirty or self._dirty_agents):
             return last
         with self._current():
             if self._full_dirty or not same:
@@ -314,32 +337,33 @@ class GuidanceRenderer:
     def _inserted_ids(self) -> set[str]:
         if self._inserted_override is not None:
             return set(self._inserted_override)
-        return {a.id for a in self._scenario.agents if not a.locked}
+        return {a.id for a in self._scene().agents if not a.locked}
 
     def _poses(self) -> PoseCache:
         """The pose cache on the scenario's frame times (rebuilt when the frame grid changes)."""
-        times = self._scenario.frame_times()
+        times = self._scene().frame_times()
         cache = self._pose_cache
         if cache is None or cache.times.shape != times.shape or not np.array_equal(cache.times, times):
             cache = self._pose_cache = PoseCache(times)
         return cache
 
-    def _ego_pose(self, t: float) -> np.ndarray:
+    def _ego_pose(self, t: float) -> NDArray[np.float64]:
         """(4, 4) world_from_ego at t (as `engine.rig.pose.ego_pose`, from the pose cache on frame times)."""
-        (x, y, yaw), = self._poses().poses([self._scenario.ego.trajectory], t)[0]
+        (x, y, yaw), = self._poses().poses([self._scene().ego.trajectory], t)[0]
         return pose_matrix(float(x), float(y), float(yaw))
 
-    def _placement(self, t: float, world_from_ego: np.ndarray) -> "Placement":
+    def _placement(self, t: float, world_from_ego: NDArray[np.float64]) -> Placement:
         cache = self._poses()
-        known = [a for a in self._scenario.agents if a.id in self._agents]
+        scenario = self._scene()
+        known = [a for a in scenario.agents if a.id in self._agents]
         trajs = [a.trajectory for a in known]
         if len(cache) > 2 * len(trajs) + 8:      # edited agents left stale entries behind
-            cache.forget_unused(trajs + [self._scenario.ego.trajectory])
+            cache.forget_unused(trajs + [scenario.ego.trajectory])
         poses, present = cache.poses(trajs, t)
         agents = [a for a, p in zip(known, present) if p]
         return Placement.build(agents, t, self.rig, world_from_ego, self.lighting.shadow_reach, poses=poses[present])
 
-    def _views(self, pl: "Placement") -> list[TileView]:
+    def _views(self, pl: Placement) -> list[TileView]:
         views = []
         for k in range(len(self.rig)):
             real = k in self._background_edges
@@ -349,7 +373,7 @@ class GuidanceRenderer:
                                   draw_static=not real, use_background=real))
         return views
 
-    def _draw(self, pl: "Placement", rects: list | None = None) -> None:
+    def _draw(self, pl: Placement, rects: Sequence[Rect | None] | None = None) -> None:
         """Draw the tiles (all, or `rects` per tile as in `TileRenderer.draw`).
 
         Contact shadows are one set per draw call, so tiles with a real background (which leave the
@@ -360,23 +384,25 @@ class GuidanceRenderer:
         n = len(views)
         real = np.array([k in self._background_edges for k in range(n)], bool)
         drawn = np.array([not a.locked for a in pl.agents], bool).reshape(-1)
-        groups = []
+        groups: list[tuple[NDArray[np.bool_], NDArray[np.bool_]]] = []
         if not real.all():
             groups.append((~real, np.ones(len(pl.agents), bool)))
         if real.any():
             groups.append((real, drawn))
         w, h = self.rig.size
+        gl = self._tiles
         for tiles, casters in groups:
-            self._gl.set_shadow_casters(pl.poses[casters], pl.sizes[casters][:, [1, 0]])
+            gl.set_shadow_casters(pl.poses[casters], pl.sizes[casters][:, [1, 0]])
             if len(groups) == 1:
-                self._gl.draw(views, rects)
+                gl.draw(views, rects)
                 continue
             sub_views = [v if tiles[k] else None for k, v in enumerate(views)]
             sub_rects = [None if not tiles[k] else ((0, 0, w, h) if rects is None else rects[k]) for k in range(n)]
             if any(r is not None for r in sub_rects):
-                self._gl.draw(sub_views, sub_rects)
+                gl.draw(sub_views, sub_rects)
 
-    def _map_layers(self, t: float, pl: "Placement", want_hdmap: bool = True, want_bev: bool = True):
+    def _map_layers(self, t: float, pl: Placement, want_hdmap: bool = True,
+                    want_bev: bool = True) -> tuple[NDArray[np.uint8] | None, NDArray[np.uint8] | None]:
         """(C, H, W, 3) projected HD maps and the BEV map layers at t (each None when not wanted); cached per t."""
         cache = self._last_map_cache
         if cache is None or cache[0] != t:
@@ -385,32 +411,49 @@ class GuidanceRenderer:
         if want_hdmap and hd is None:
             w, h = self.rig.size
             hd = np.zeros((len(self.rig), h, w, 3), np.uint8)
-            for k, cam in enumerate(self.rig):
-                render_hdmap(self._segments, cam, pl.cam_from_world[k], out=hd[k])
+            render_hdmaps(self._static_part(self._segments), self.rig.cameras, pl.cam_from_world, hd)
         if want_bev and bev_map is None:
-            bev_map = self._bev.map_layers(pl.ego_from_world)
+            bev_map = self._static_part(self._bev).map_layers(pl.ego_from_world)
         self._last_map_cache = (t, hd, bev_map)
         return (hd if want_hdmap else None), (bev_map if want_bev else None)
 
-    def _boxes(self, k: int, pl: "Placement", out: np.ndarray, out_is_zero: bool = False) -> None:
+    def _static_part(self, part: _T | None) -> _T:
+        """A part of the static scene (HD-map segments, BEV rasteriser), set by `set_scenario`."""
+        if part is None:
+            raise RuntimeError("set_scenario() first")
+        return part
+
+    def _box_items(self, k: int, pl: Placement, classes: list[int]) -> list[tuple[int, NDArray[np.float64]]]:
+        """Camera k's boxes as (class index, (3, 8) camera-frame corners), far to near."""
         idx = np.flatnonzero(pl.visible[k])
         cfw = pl.cam_from_world[k]
         cam_corners = pl.corners[idx] @ cfw[:3, :3].T + cfw[:3, 3]           # (n, 8, 3)
         order = np.argsort(-np.linalg.norm(cam_corners.mean(axis=1), axis=1))  # far to near
-        items = [(class_index(pl.agents[idx[j]].cls), cam_corners[j].T) for j in order]
-        render_boxes(items, self.rig.cameras[k], len(class_names()), out=out, out_is_zero=out_is_zero)
+        return [(classes[idx[j]], cam_corners[j].T) for j in order]
 
-    def _bev_frame(self, pl: "Placement", bev_map: np.ndarray) -> np.ndarray:
-        foot = [(a.cls, pl.corners[i, [0, 4, 5, 1], :2]) for i, a in enumerate(pl.agents)]
-        return np.concatenate([bev_map, self._bev.agent_layers(foot, pl.ego_from_world)], axis=-1)
+    def _boxes(self, k: int, pl: Placement, out: NDArray[np.uint8]) -> None:
+        """Redraw camera k's boxes map into `out` (H, W, classes)."""
+        classes = [class_index(a.cls) for a in pl.agents]
+        render_boxes(self._box_items(k, pl, classes), self.rig.cameras[k], len(class_names()), out=out)
 
-    def _post(self, k: int, m: CameraMaps, region: tuple | None, lut: np.ndarray) -> None:
+    def _boxes_all(self, pl: Placement, out: NDArray[np.uint8]) -> None:
+        """Every camera's boxes map into `out` (C, H, W, classes), known to be all zeros."""
+        classes = [class_index(a.cls) for a in pl.agents]
+        items = [self._box_items(k, pl, classes) for k in range(len(self.rig))]
+        render_box_stack(items, self.rig.cameras, len(class_names()), out, out_is_zero=True)
+
+    def _bev_frame(self, pl: Placement, bev_map: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        agents = self._static_part(self._bev).agent_layers_array([a.cls for a in pl.agents],
+                                                                 pl.corners[:, [0, 4, 5, 1], :2], pl.ego_from_world)
+        return np.concatenate([bev_map, agents], axis=-1)
+
+    def _post(self, k: int, m: CameraMaps, region: Rect | None, lut: NDArray[np.bool_]) -> None:
         """Masks, object colour, edges and blanking of camera k, whole or in `region` (u0, v0, u1, v1)."""
         st = self.settings
         finish_maps(m, region, lut, self._background_edges.get(k), st.canny_low, st.canny_high,
                     st.edge_blank_dilate if st.blank_inserted else None)
 
-    def _lut(self) -> np.ndarray:
+    def _lut(self) -> NDArray[np.bool_]:
         lut = np.zeros(max(self._instance_ids.values(), default=0) + 1, bool)
         for aid in self._inserted_ids():
             if aid in self._instance_ids and aid in self._agents:
@@ -418,9 +461,9 @@ class GuidanceRenderer:
         return lut
 
     def _frame_ids(self) -> dict[str, int]:
-        return {a.id: self._instance_ids[a.id] for a in self._scenario.agents if a.id in self._instance_ids}
+        return {a.id: self._instance_ids[a.id] for a in self._scene().agents if a.id in self._instance_ids}
 
-    def _remember(self, pl: "Placement") -> None:
+    def _remember(self, pl: Placement) -> None:
         """Where every agent was drawn (box grown by the shadow reach), for the next partial update."""
         for state in self._agents.values():
             state.corners = None
@@ -437,29 +480,28 @@ class GuidanceRenderer:
         hd, bev_map = self._map_layers(t, pl, "hdmap" in want, "bev" in want)
         boxes = None
         if "boxes" in want:
-            boxes = np.zeros((n, h, w, ncls), np.uint8)     # fresh zero pages: no clearing pass per camera
-            for k in range(n):
-                self._boxes(k, pl, boxes[k], out_is_zero=True)
-        bev = self._bev_frame(pl, bev_map) if "bev" in want else None
+            boxes = np.zeros((n, h, w, ncls), np.uint8)     # fresh zero pages: no clearing pass
+            self._boxes_all(pl, boxes)
+        bev = self._bev_frame(pl, bev_map) if bev_map is not None else None
         if want & {"object", "edge"}:
             want = want | {"rgb"}    # both are made from the shaded pass (kept: partial updates need it)
         need_rgb = "rgb" in want
 
-        def buf(name: str, shape: tuple, dtype) -> np.ndarray | None:
-            return np.empty((n, *shape), dtype) if name in want else None
+        def buf(name: str, shape: tuple[int, ...]) -> NDArray[np.uint8] | None:
+            return np.empty((n, *shape), np.uint8) if name in want else None
 
         rgb = np.empty((n, h, w, 3), np.uint8) if need_rgb else None
-        normal = buf("normal_encoded", (h, w, 3), np.uint8)
-        depth = buf("depth", (h, w), np.float32)
+        normal = buf("normal_encoded", (h, w, 3))
+        depth = np.empty((n, h, w), np.float32) if "depth" in want else None
         instance = np.empty((n, h, w), np.int32)
-        edge = buf("edge", (h, w), np.uint8)
-        obj = buf("object", (h, w, 3), np.uint8)
+        edge = buf("edge", (h, w))
+        obj = buf("object", (h, w, 3))
         inserted = np.empty((n, h, w), bool)
-        self._gl.read(rgb, normal, depth, instance)
+        self._tiles.read(rgb, normal, depth, instance)
         lut = self._lut()
         maps = {}
 
-        def at(a: np.ndarray | None, k: int) -> np.ndarray | None:
+        def at(a: NDArray[_G] | None, k: int) -> NDArray[_G] | None:
             return None if a is None else a[k]
 
         for k, cam in enumerate(self.rig):
@@ -472,7 +514,7 @@ class GuidanceRenderer:
         return GuidanceFrame(t, self.rig, pl.world_from_ego, maps, bev, bev_channels(), self._frame_ids(),
                              tuple(self._warnings.values()), want)
 
-    def _dirty_rects(self, pl: "Placement") -> list[tuple[int, int, int, int] | None]:
+    def _dirty_rects(self, pl: Placement) -> list[Rect | None]:
         """Per camera, the pixel rectangle covering where changed agents were and are (None = unchanged)."""
         w, h = self.rig.size
         index = {a.id: i for i, a in enumerate(pl.agents)}
@@ -485,7 +527,7 @@ class GuidanceRenderer:
                 boxes.append(self._removed_corners[aid])
             if aid in index:
                 boxes.append(pl.grown[index[aid]])
-        rects: list[tuple[int, int, int, int] | None] = []
+        rects: list[Rect | None] = []
         for k, cam in enumerate(self.rig):
             cfw = pl.cam_from_world[k]
             region = None
@@ -506,6 +548,8 @@ class GuidanceRenderer:
 
     def _render_partial(self, t: float) -> GuidanceFrame:
         last = self._last
+        if last is None:
+            raise RuntimeError("a partial update needs a previous frame")
         w, h = self.rig.size
         pl = self._placement(t, last.world_from_ego)
         rects = self._dirty_rects(pl)
@@ -517,8 +561,9 @@ class GuidanceRenderer:
             if rect is not None:
                 name = self.rig.cameras[k].name
                 maps[name] = last.maps[name].copy(share=("hdmap",))   # the map does not move with agents
-                if maps[name].boxes is not None:
-                    self._boxes(k, pl, maps[name].boxes)
+                boxes = maps[name].boxes
+                if boxes is not None:
+                    self._boxes(k, pl, boxes)
         bev = None if last.bev is None else self._bev_frame(pl, last.bev[..., :4])
         lut = self._lut()
         half = EDGE_PAD // 2
@@ -528,10 +573,10 @@ class GuidanceRenderer:
             m = maps[self.rig.cameras[k].name]
             u0, v0, u1, v1 = rect
             rw, rh = u1 - u0, v1 - v0
-            bufs = [None if a is None else np.empty((rh, rw, *a.shape[2:]), a.dtype)
-                    for a in (m.rgb, m.normal_encoded, m.depth, m.instance)]
-            self._gl.read(*bufs, viewport=(u0, k * h + v0, rw, rh))
-            for a, b in zip((m.rgb, m.normal_encoded, m.depth, m.instance), bufs):
+            b_rgb, b_normal, b_depth, b_instance = (_like(m.rgb, rh, rw), _like(m.normal_encoded, rh, rw),
+                                                    _like(m.depth, rh, rw), _like(m.instance, rh, rw))
+            self._tiles.read(b_rgb, b_normal, b_depth, b_instance, viewport=(u0, k * h + v0, rw, rh))
+            for a, b in ((m.rgb, b_rgb), (m.normal_encoded, b_normal), (m.depth, b_depth), (m.instance, b_instance)):
                 if a is not None:
                     a[v0:v1, u0:u1] = b
             if m.edge is None:
@@ -549,6 +594,11 @@ class GuidanceRenderer:
         self._remember(pl)
         return GuidanceFrame(t, self.rig, last.world_from_ego, maps, bev, last.bev_channels, self._frame_ids(),
                              tuple(self._warnings.values()), last.rendered)
+
+
+def _like(a: NDArray[_G] | None, rows: int, cols: int) -> NDArray[_G] | None:
+    """An empty (rows, cols, ...) buffer of `a`'s dtype and trailing shape (None for None)."""
+    return None if a is None else np.empty((rows, cols, *a.shape[2:]), a.dtype)
 
 
 def _ego_bounds(s: Scenario) -> tuple[float, float, float, float]:

@@ -7,21 +7,30 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.render.frame import CameraMaps
 
 
-def _inserted(lut: np.ndarray, instance: np.ndarray) -> np.ndarray:
+def _inserted(lut: NDArray[np.bool_], instance: NDArray[np.int32]) -> NDArray[np.bool_]:
     """(H, W) bool: pixels whose instance id is inserted (ids index `lut`; the renderer only issues those)."""
     if lut[1:].all():                     # every agent inserted (a synthetic scene): a plain comparison
-        return instance > 0
+        positive: NDArray[np.bool_] = instance > 0
+        return positive
     if not lut.any():
         return np.zeros(instance.shape, bool)
     return np.take(lut, instance)
 
 
-def finish_maps(m: CameraMaps, region: tuple[int, int, int, int] | None, inserted_lut: np.ndarray,
-                edge_source: np.ndarray | None, canny_low: int, canny_high: int, blank_dilate: int | None) -> None:
+def _rgb_source(rgb: NDArray[np.uint8] | None) -> NDArray[np.uint8]:
+    """The shaded image that the object and edge maps are made from (the renderer always reads it for them)."""
+    if rgb is None:
+        raise ValueError("the object and edge maps are made from the rgb map, which was not read back")
+    return rgb
+
+
+def finish_maps(m: CameraMaps, region: tuple[int, int, int, int] | None, inserted_lut: NDArray[np.bool_],
+                edge_source: NDArray[np.uint8] | None, canny_low: int, canny_high: int, blank_dilate: int | None) -> None:
     """Fill m.inserted, m.object, m.edge and blank D, N, E, in place, whole image or `region` (u0, v0, u1, v1).
 
     inserted_lut: (max id + 1,) bool, which instance ids are inserted objects.
@@ -38,31 +47,33 @@ def finish_maps(m: CameraMaps, region: tuple[int, int, int, int] | None, inserte
     any_inserted = bool(ins.any())
     if m.object is not None:
         if any_inserted:
-            np.multiply(m.rgb[sl], ins[..., None], out=m.object[sl])
+            np.multiply(_rgb_source(m.rgb)[sl], ins[..., None], out=m.object[sl])
         else:
             m.object[sl] = 0
-    blank = blank_dilate is not None and any_inserted
+    d = blank_dilate if any_inserted else None     # None: nothing to blank
     if m.edge is not None:
         if edge_source is not None:
             e = edge_source[sl].copy()
         else:
-            e = cv2.Canny(cv2.cvtColor(m.rgb[sl], cv2.COLOR_RGB2GRAY), canny_low, canny_high)
-        if blank:
-            d = blank_dilate
-            grown = cv2.dilate(ins.view(np.uint8), np.ones((2 * d + 1, 2 * d + 1), np.uint8)) if d > 0 else ins
+            e = np.asarray(cv2.Canny(cv2.cvtColor(_rgb_source(m.rgb)[sl], cv2.COLOR_RGB2GRAY), canny_low, canny_high),
+                           np.uint8)
+        if d is not None:
+            grown = (np.asarray(cv2.dilate(ins.view(np.uint8), np.ones((2 * d + 1, 2 * d + 1), np.uint8)))
+                     if d > 0 else ins)
             e[grown.view(bool)] = 0
         m.edge[sl] = e
-    if blank:
+    if d is not None:
         if m.depth is not None:
             m.depth[sl][ins] = 0.0
         if m.normal_encoded is not None:
             m.normal_encoded[sl][ins] = 0
 
 
-def finish_stack(rgb: np.ndarray | None, depth: np.ndarray | None, normal_encoded: np.ndarray | None,
-                 edge: np.ndarray | None, obj: np.ndarray | None, instance: np.ndarray, inserted: np.ndarray,
-                 inserted_lut: np.ndarray, edge_sources: dict[int, np.ndarray], canny_low: int, canny_high: int,
-                 blank_dilate: int | None) -> None:
+def finish_stack(rgb: NDArray[np.uint8] | None, depth: NDArray[np.float32] | None,
+                 normal_encoded: NDArray[np.uint8] | None, edge: NDArray[np.uint8] | None,
+                 obj: NDArray[np.uint8] | None, instance: NDArray[np.int32], inserted: NDArray[np.bool_],
+                 inserted_lut: NDArray[np.bool_], edge_sources: dict[int, NDArray[np.uint8]], canny_low: int,
+                 canny_high: int, blank_dilate: int | None) -> None:
     """`finish_maps` for all C cameras of a full render at once, in place, on the stacked arrays.
 
     rgb (C, H, W, 3) uint8, depth (C, H, W) float32, normal_encoded (C, H, W, 3) uint8, edge (C, H, W)
@@ -75,19 +86,25 @@ def finish_stack(rgb: np.ndarray | None, depth: np.ndarray | None, normal_encode
     n = instance.shape[0]
     np.copyto(inserted, _inserted(inserted_lut, instance))
     any_cam = inserted.reshape(n, -1).any(axis=1)                       # (C,) any inserted pixel per camera
-    if obj is not None:
-        np.multiply(rgb, inserted[..., None], out=obj)
+    rows, w = n * instance.shape[1], instance.shape[2]
+    mask = inserted.reshape(rows, w).view(np.uint8)                    # (C*H, W) 0 / 1, the tiles stacked
+    if obj is not None:   # rgb inside the mask, 0 elsewhere (OpenCV's masked copy: far faster than a multiply)
+        obj.fill(0)
+        cv2.copyTo(_rgb_source(rgb).reshape(rows, w, 3), mask, obj.reshape(rows, w, 3))
     blank = blank_dilate is not None
     if edge is not None:
         need_canny = [k for k in range(n) if k not in edge_sources]
-        grey = None
+        grey: NDArray[np.uint8] | None = None
         if need_canny:
-            grey = cv2.cvtColor(rgb.reshape(n * rgb.shape[1], rgb.shape[2], 3), cv2.COLOR_RGB2GRAY).reshape(rgb.shape[:3])
-        kernel = np.ones((2 * blank_dilate + 1, 2 * blank_dilate + 1), np.uint8) if blank and blank_dilate > 0 else None
+            src = _rgb_source(rgb)
+            grey = np.asarray(cv2.cvtColor(src.reshape(n * src.shape[1], src.shape[2], 3), cv2.COLOR_RGB2GRAY),
+                              np.uint8).reshape(src.shape[:3])
+        kernel = (np.ones((2 * blank_dilate + 1, 2 * blank_dilate + 1), np.uint8)
+                  if blank_dilate is not None and blank_dilate > 0 else None)
         for k in range(n):
             if k in edge_sources:
                 edge[k] = edge_sources[k]
-            else:
+            elif grey is not None:
                 cv2.Canny(grey[k], canny_low, canny_high, edges=edge[k])
             if blank and any_cam[k]:
                 grown = cv2.dilate(inserted[k].view(np.uint8), kernel) if kernel is not None else inserted[k]
@@ -96,4 +113,4 @@ def finish_stack(rgb: np.ndarray | None, depth: np.ndarray | None, normal_encode
         if depth is not None:
             depth[inserted] = 0.0
         if normal_encoded is not None:
-            normal_encoded[inserted] = 0
+            cv2.copyTo(np.zeros((rows, w, 3), np.uint8), mask, normal_encoded.reshape(rows, w, 3))

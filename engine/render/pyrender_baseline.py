@@ -8,9 +8,11 @@ projection and depth (tests). Headless: set PYOPENGL_PLATFORM=egl before importi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.assets.library import AssetLibrary
 from engine.render.depth_normals import normals_from_depth
@@ -21,6 +23,11 @@ from engine.rig.pose import agent_model_matrix, agent_present, ego_pose
 from engine.rig.rig import CameraRig
 from engine.scenario.model import Scenario
 
+if TYPE_CHECKING:   # imported lazily at run time (PYOPENGL_PLATFORM must be set first); untyped library
+    import pyrender
+
+MeshKey = tuple[str, str | None]   # (asset ref, asset class)
+
 GL_FROM_CV = np.diag([1.0, -1.0, -1.0, 1.0])  # OpenCV camera axes -> OpenGL camera axes
 
 
@@ -29,11 +36,11 @@ class BaselineMaps:
     """One camera: color (H, W, 3) uint8, depth (H, W) float32 (0 = none), segmentation (H, W) int32
     instance ids, normal (H, W, 3) float32 from depth, edge (H, W) uint8."""
 
-    color: np.ndarray
-    depth: np.ndarray
-    segmentation: np.ndarray
-    normal: np.ndarray
-    edge: np.ndarray
+    color: NDArray[np.uint8]
+    depth: NDArray[np.float32]
+    segmentation: NDArray[np.int32]
+    normal: NDArray[np.float32]
+    edge: NDArray[np.uint8]
 
 
 class PyrenderBaseline:
@@ -47,10 +54,10 @@ class PyrenderBaseline:
         self.library = library or AssetLibrary()
         w, h = rig.size
         self.renderer = pyrender.OffscreenRenderer(w, h)
-        self.scene = None
-        self.nodes: dict[str, object] = {}
+        self.scene: pyrender.Scene | None = None
+        self.nodes: dict[str, pyrender.Node] = {}
         self.ids: dict[str, int] = {}
-        self._mesh_cache: dict = {}
+        self._mesh_cache: dict[MeshKey, pyrender.Mesh] = {}
 
     def set_scenario(self, scenario: Scenario) -> None:
         """Build the pyrender scene: static geometry, one node per agent, a sun, one camera node."""
@@ -80,23 +87,26 @@ class PyrenderBaseline:
         """Every camera's maps at time t, by camera name."""
         pr = self.pyrender
         s = self.scenario
+        scene = self.scene
+        if scene is None:
+            raise RuntimeError("set_scenario() first")
         for a in s.agents:
             node = self.nodes[a.id]
             if agent_present(a, t):
-                self.scene.set_pose(node, agent_model_matrix(a, t))
+                scene.set_pose(node, agent_model_matrix(a, t))
             else:  # absent agents wait far below the ground, out of every view
                 away = np.eye(4)
                 away[2, 3] = -1e4
-                self.scene.set_pose(node, away)
+                scene.set_pose(node, away)
         seg_map = {self.nodes[a.id]: (self.ids[a.id], 0, 0) for a in s.agents}
         world_from_ego = ego_pose(s, t)
         out = {}
         for cam in self.rig:
             K = cam.K
             self.camera.fx, self.camera.fy, self.camera.cx, self.camera.cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
-            self.scene.set_pose(self.camera_node, cam.world_from_camera(world_from_ego) @ GL_FROM_CV)
-            color, depth = self.renderer.render(self.scene)
-            seg, _ = self.renderer.render(self.scene, flags=pr.RenderFlags.SEG, seg_node_map=seg_map)
+            scene.set_pose(self.camera_node, cam.world_from_camera(world_from_ego) @ GL_FROM_CV)
+            color, depth = self.renderer.render(scene)
+            seg, _ = self.renderer.render(scene, flags=pr.RenderFlags.SEG, seg_node_map=seg_map)
             depth = depth.astype(np.float32)
             normal = normals_from_depth(depth, K)
             edge = cv2.Canny(cv2.cvtColor(color, cv2.COLOR_RGB2GRAY), 50, 140)
@@ -108,7 +118,7 @@ class PyrenderBaseline:
         release_offscreen(self.renderer)
 
 
-def _look_rotation(direction: np.ndarray) -> np.ndarray:
+def _look_rotation(direction: NDArray[np.float64]) -> NDArray[np.float64]:
     """(3, 3) rotation whose -z axis points along `direction` (pyrender lights shine down their -z)."""
     d = direction / np.linalg.norm(direction)
     z = -d

@@ -14,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 import shapely
 import trimesh
 from shapely.geometry import LineString, Polygon, box
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring, unary_union
 
 from engine.render.triangulate import polygons_of, triangulate
@@ -67,26 +69,45 @@ class SceneGeometry:
     def combined(self, order: tuple[str, ...] = DRAW_ORDER) -> trimesh.Trimesh:
         """All layers as one mesh (vertex colours kept), layers named in `order` first."""
         names = [n for n in order if n in self.layers] + [n for n in self.layers if n not in order]
-        return trimesh.util.concatenate([self.layers[n] for n in names if len(self.layers[n].faces)])
+        return concatenate([self.layers[n] for n in names if len(self.layers[n].faces)])
 
     @property
     def triangles(self) -> int:
         return int(sum(len(m.faces) for m in self.layers.values()))
 
 
-def _mesh(vertices: np.ndarray, faces: np.ndarray, rgb: tuple[int, int, int]) -> trimesh.Trimesh:
+def concatenate(meshes: list[trimesh.Trimesh]) -> trimesh.Trimesh:
+    """`trimesh.util.concatenate` of triangle meshes (an empty list gives an empty mesh)."""
+    out = trimesh.util.concatenate(meshes)
+    if not isinstance(out, trimesh.Trimesh):   # concatenate returns a Trimesh for Trimesh inputs
+        raise TypeError(f"expected a Trimesh from concatenating meshes, got {type(out).__name__}")
+    return out
+
+
+def vertex_colors(mesh: trimesh.Trimesh) -> NDArray[np.uint8]:
+    """(V, 4) uint8 vertex colours of a vertex-coloured mesh (TypeError for a textured one)."""
+    visual = mesh.visual
+    if not isinstance(visual, trimesh.visual.ColorVisuals):
+        raise TypeError(f"expected a vertex-coloured mesh, got visuals {type(visual).__name__}")
+    return np.asarray(visual.vertex_colors, dtype=np.uint8)
+
+
+def _mesh(vertices: NDArray[np.float64], faces: NDArray[np.int64], rgb: tuple[int, int, int]) -> trimesh.Trimesh:
     m = trimesh.Trimesh(vertices=vertices, faces=faces, process=False)
-    m.visual.vertex_colors = np.array([*rgb, 255], np.uint8)
+    visual = m.visual
+    if not isinstance(visual, trimesh.visual.ColorVisuals):   # a new mesh without texture has colour visuals
+        raise TypeError(f"expected colour visuals on a new mesh, got {type(visual).__name__}")
+    visual.vertex_colors = np.array([*rgb, 255], np.uint8)
     return m
 
 
-def flat(geom, z: float, rgb: tuple[int, int, int]) -> trimesh.Trimesh:
+def flat(geom: BaseGeometry, z: float, rgb: tuple[int, int, int]) -> trimesh.Trimesh:
     """A horizontal polygonal surface at height z (faces up)."""
     v, f = triangulate(geom)
     return _mesh(np.column_stack([v, np.full(len(v), z)]), f, rgb)
 
 
-def walls(geom, z0: float, z1: float, rgb: tuple[int, int, int]) -> trimesh.Trimesh:
+def walls(geom: BaseGeometry, z0: float, z1: float, rgb: tuple[int, int, int]) -> trimesh.Trimesh:
     """Vertical quads along every ring of a polygonal geometry, from z0 to z1."""
     quads = []
     for p in polygons_of(geom):
@@ -96,7 +117,7 @@ def walls(geom, z0: float, z1: float, rgb: tuple[int, int, int]) -> trimesh.Trim
             quads.append(np.stack([np.column_stack([a, np.full(len(a), z0)]), np.column_stack([b, np.full(len(a), z0)]),
                                    np.column_stack([b, np.full(len(a), z1)]), np.column_stack([a, np.full(len(a), z1)])], 1))
     if not quads:
-        return _mesh(np.zeros((0, 3)), np.zeros((0, 3), int), rgb)
+        return _mesh(np.zeros((0, 3)), np.zeros((0, 3), np.int64), rgb)
     q = np.concatenate(quads)  # (N, 4, 3)
     n = len(q)
     base = np.arange(n)[:, None] * 4
@@ -104,7 +125,7 @@ def walls(geom, z0: float, z1: float, rgb: tuple[int, int, int]) -> trimesh.Trim
     return _mesh(q.reshape(-1, 3), faces, rgb)
 
 
-def drivable_geometry(road_map: RoadMap):
+def drivable_geometry(road_map: RoadMap) -> BaseGeometry:
     """The drivable area; lanes buffered by half their width when the map has no drivable polygons."""
     g = road_map.drivable_geometry
     if not g.is_empty:
@@ -113,7 +134,7 @@ def drivable_geometry(road_map: RoadMap):
     return unary_union(parts) if parts else Polygon()
 
 
-def _line_quads(pts: np.ndarray, style: str) -> list:
+def _line_quads(pts: NDArray[np.float64], style: str) -> list[BaseGeometry]:
     """Marking polygons of one polyline in a style (solid, dashed, double)."""
     line = LineString(pts)
     if line.length < 1e-6:
@@ -127,7 +148,7 @@ def _line_quads(pts: np.ndarray, style: str) -> list:
     return [line.buffer(MARKING_WIDTH / 2, cap_style="flat", join_style="mitre")]
 
 
-def zebra(polygon: Polygon, bar: float = 0.5, period: float = 1.0):
+def zebra(polygon: Polygon, bar: float = 0.5, period: float = 1.0) -> BaseGeometry:
     """Zebra bars inside a crossing polygon: stripes across its long axis, repeated along it."""
     rect = np.asarray(polygon.minimum_rotated_rectangle.exterior.coords)[:4]
     e1, e2 = rect[1] - rect[0], rect[2] - rect[1]
@@ -144,10 +165,11 @@ def zebra(polygon: Polygon, bar: float = 0.5, period: float = 1.0):
     return unary_union(bars)
 
 
-def _buildings(front, along, clip, keep_out, style: BuildingStyle) -> list[trimesh.Trimesh]:
+def _buildings(front: BaseGeometry, along: BaseGeometry, clip: BaseGeometry, keep_out: BaseGeometry,
+               style: BuildingStyle) -> list[trimesh.Trimesh]:
     """Blocks along the outline `front` where it runs inside `along`, outside `keep_out`, inside `clip`."""
     rng = np.random.default_rng(style.seed)
-    placed = []
+    placed: list[Polygon] = []
     meshes = []
     for poly in polygons_of(front):
         for ring in [poly.exterior, *poly.interiors]:
@@ -220,9 +242,9 @@ def build_scene_geometry(road_map: RoadMap, extra_bounds: tuple[float, float, fl
     for c in polygons_of(crossings):
         mark_meshes.append(flat(zebra(c).intersection(drivable), MARKING_Z, COLORS["white"]))
     if mark_meshes:
-        layers["markings"] = trimesh.util.concatenate(mark_meshes)
-    layers["sidewalks"] = trimesh.util.concatenate([flat(sidewalk, SIDEWALK_HEIGHT, COLORS["sidewalk"]),
-                                                    walls(sidewalk, 0.0, SIDEWALK_HEIGHT, COLORS["kerb"])])
+        layers["markings"] = concatenate(mark_meshes)
+    layers["sidewalks"] = concatenate([flat(sidewalk, SIDEWALK_HEIGHT, COLORS["sidewalk"]),
+                                       walls(sidewalk, 0.0, SIDEWALK_HEIGHT, COLORS["kerb"])])
     outer = box(xmin - GROUND_MARGIN, ymin - GROUND_MARGIN, xmax + GROUND_MARGIN, ymax + GROUND_MARGIN)
     layers["ground"] = flat(outer.difference(unary_union([drivable, sidewalk])), 0.0, COLORS["ground"])
     if buildings is not None:
@@ -231,5 +253,5 @@ def build_scene_geometry(road_map: RoadMap, extra_bounds: tuple[float, float, fl
         blocks = _buildings(front, clip, clip.buffer(SIDEWALK_WIDTH + buildings.setback + buildings.depth[1] + 5,
                                                      join_style="mitre"), keep_out, buildings)
         if blocks:
-            layers["buildings"] = trimesh.util.concatenate(blocks)
+            layers["buildings"] = concatenate(blocks)
     return SceneGeometry(layers)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.classes import CLASS_COLORS, class_names
 from engine.render.frame import GuidanceFrame
@@ -19,12 +20,13 @@ LABEL_W, HEADER_H = 64, 18
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
-def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.4, color=(230, 230, 230)) -> None:
+def _text(img: NDArray[np.uint8], text: str, org: tuple[int, int], scale: float = 0.4,
+          color: tuple[int, int, int] = (230, 230, 230)) -> None:
     cv2.putText(img, text, org, FONT, scale, color, 1, cv2.LINE_AA)
 
 
 def contact_sheet(frame: GuidanceFrame, maps: tuple[str, ...] = SHEET_MAPS, scale: float = 0.5,
-                  title: str | None = None) -> np.ndarray:
+                  title: str | None = None) -> NDArray[np.uint8]:
     """(H', W', 3) uint8 RGB sheet of one frame: a row per map, a column per camera, then BEV and legend."""
     w, h = frame.rig.size
     tw, th = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
@@ -40,12 +42,14 @@ def contact_sheet(frame: GuidanceFrame, maps: tuple[str, ...] = SHEET_MAPS, scal
         y = HEADER_H * 2 + i * th
         _text(sheet, m, (4, y + th // 2 + 4))
         for j, name in enumerate(names):
-            tile = colorize(frame[name], m)
+            tile: NDArray[np.uint8] | cv2.typing.MatLike = colorize(frame[name], m)
             if (tw, th) != (w, h):
                 tile = cv2.resize(tile, (tw, th), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST)
             sheet[y:y + th, LABEL_W + j * tw:LABEL_W + (j + 1) * tw] = tile
             cv2.line(sheet, (LABEL_W + j * tw, y), (LABEL_W + j * tw, y + th - 1), (18, 18, 18), 1)
     x0 = LABEL_W + tw * len(names) + 8
+    if frame.bev is None:
+        raise ValueError("contact_sheet needs the BEV map: render the frame with 'bev' among its maps")
     bev = cv2.resize(colorize_bev(frame.bev, frame.bev_channels), (bev_side, bev_side), interpolation=cv2.INTER_NEAREST)
     y0 = HEADER_H * 2
     _text(sheet, "BEV (ego up)", (x0, y0 - 5))
@@ -62,7 +66,7 @@ def contact_sheet(frame: GuidanceFrame, maps: tuple[str, ...] = SHEET_MAPS, scal
 
 
 def agent_gallery(frame: GuidanceFrame, classes: dict[str, str], cell: tuple[int, int] = (176, 132),
-                  columns: int = 5, map_name: str = "object") -> np.ndarray:
+                  columns: int = 5, map_name: str = "object") -> NDArray[np.uint8]:
     """(H', W', 3) uint8 close-ups of every visible agent: a crop of `map_name` around its mask in the
     camera that sees most of it, scaled to `cell` (width, height), labelled with id, class and camera.
 
@@ -70,7 +74,7 @@ def agent_gallery(frame: GuidanceFrame, classes: dict[str, str], cell: tuple[int
     """
     cw, ch = cell
     seen = frame.visible_pixels()
-    items = [(aid, max(cams, key=cams.get)) for aid, cams in seen.items()]
+    items = [(aid, max(cams, key=lambda name: cams[name])) for aid, cams in seen.items()]
     if not items:
         return np.full((ch, cw, 3), 18, np.uint8)
     rows = (len(items) + columns - 1) // columns
@@ -81,7 +85,7 @@ def agent_gallery(frame: GuidanceFrame, classes: dict[str, str], cell: tuple[int
         pad = 4
         y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, mask.shape[0])
         x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, mask.shape[1])
-        crop = colorize(frame[cam], map_name)[y0:y1, x0:x1]
+        crop: NDArray[np.uint8] | cv2.typing.MatLike = colorize(frame[cam], map_name)[y0:y1, x0:x1]
         s = min(cw / crop.shape[1], ch / crop.shape[0])
         crop = cv2.resize(crop, (max(1, int(crop.shape[1] * s)), max(1, int(crop.shape[0] * s))),
                           interpolation=cv2.INTER_NEAREST if s > 1 else cv2.INTER_AREA)

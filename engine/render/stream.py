@@ -32,13 +32,30 @@ import shutil
 import threading
 import zipfile
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.fileio import atomic_write_json
 
-FSYNC_MODES = ("run", "frame", "none")
+if TYPE_CHECKING:
+    from engine.render.frame import GuidanceFrame
+    from engine.rig.rig import CameraRig
+
+
+class FsyncMode(StrEnum):
+    """When the written files are flushed to disk: once per run, once per frame, or never."""
+
+    RUN = "run"
+    FRAME = "frame"
+    NONE = "none"
+
+
+FSYNC_MODES: tuple[str, ...] = tuple(m.value for m in FsyncMode)
 
 STACKED_ENCODINGS = {
     "rgb": "(V, H, W, 3) uint8 RGB, shaded synthetic scene",
@@ -67,17 +84,18 @@ class StreamOptions:
     sheets: bool = True
     sheet_scale: float = 0.5
     png_level: int = 1          # zlib level of the PNGs (lossless at every level; 1 is the fastest)
-    fsync: str = "run"
+    fsync: FsyncMode = FsyncMode.RUN   # a plain string ("run", "frame", "none") is converted
     queue_size: int = 2
 
     def __post_init__(self) -> None:
         if self.fsync not in FSYNC_MODES:
             raise ValueError(f"fsync must be one of {', '.join(FSYNC_MODES)}, got {self.fsync!r}")
+        object.__setattr__(self, "fsync", FsyncMode(self.fsync))
         if self.queue_size < 1:
             raise ValueError(f"queue_size must be >= 1, got {self.queue_size}")
 
 
-def flush_filesystem(path: str | os.PathLike) -> None:
+def flush_filesystem(path: str | os.PathLike[str]) -> None:
     """Flush every dirty page of the file system holding `path` to disk: one syncfs(2), or os.sync()."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -92,17 +110,17 @@ def flush_filesystem(path: str | os.PathLike) -> None:
     os.sync()
 
 
-def save_npz_stored(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+def save_npz_stored(path: str | os.PathLike[str], arrays: dict[str, NDArray[Any]]) -> None:
     """An uncompressed .npz (readable by np.load) written straight from the arrays, no in-memory copy."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for name, a in arrays.items():
             with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
-                np.lib.format.write_array(f, np.asanyarray(a), allow_pickle=False)
+                np.lib.format.write_array(f, np.asanyarray(a), allow_pickle=False)  # type: ignore[no-untyped-call]  # numpy ships write_array without annotations
 
 
-def frame_arrays(frame) -> dict[str, np.ndarray]:
+def frame_arrays(frame: GuidanceFrame) -> dict[str, NDArray[Any]]:
     """The arrays of ``maps.npz`` for one GuidanceFrame (maps that were not rendered are left out)."""
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, NDArray[Any]] = {}
     names = frame.camera_names
     for key in _STACKED:
         per_cam = [getattr(frame.maps[n], key) for n in names]
@@ -113,11 +131,11 @@ def frame_arrays(frame) -> dict[str, np.ndarray]:
     out["K"] = np.stack([frame.rig[n].K for n in names])
     out["ego_from_camera"] = np.stack([frame.rig[n].ego_from_camera for n in names])
     out["world_from_ego"] = np.asarray(frame.world_from_ego, np.float64)
-    out["time"] = np.float64(frame.time)
+    out["time"] = np.asarray(frame.time, dtype=np.float64)   # a 0-d array
     return out
 
 
-def read_frame_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
+def read_frame_arrays(path: str | os.PathLike[str]) -> dict[str, NDArray[Any]]:
     """Every array of a written ``maps.npz`` (a frame folder or the file itself)."""
     path = Path(path)
     if path.is_dir():
@@ -126,7 +144,7 @@ def read_frame_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
-def write_frame_files(frame, folder: str | os.PathLike, options: StreamOptions = StreamOptions(),
+def write_frame_files(frame: GuidanceFrame, folder: str | os.PathLike[str], options: StreamOptions = StreamOptions(),
                       title: str | None = None, classes: dict[str, str] | None = None) -> Path:
     """Write one frame's files into `folder` (created; plain writes, no fsync: see `GuidanceStreamWriter`)."""
     from engine.render.frame import MAP_NAMES
@@ -137,7 +155,7 @@ def write_frame_files(frame, folder: str | os.PathLike, options: StreamOptions =
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
 
-    def png(path: Path, img: np.ndarray) -> None:
+    def png(path: Path, img: NDArray[np.uint8]) -> None:
         path.write_bytes(encode_png(img, options.png_level))
 
     if options.arrays:
@@ -158,10 +176,13 @@ def write_frame_files(frame, folder: str | os.PathLike, options: StreamOptions =
     return folder
 
 
-def frame_record(index: int, frame) -> dict:
+def frame_record(index: int, frame: GuidanceFrame) -> dict[str, Any]:
     """The manifest entry of one frame (small: what stays in memory after the frame is written)."""
     return {"index": index, "time": frame.time, "folder": f"frame_{index:04d}", "instance_ids": dict(frame.instance_ids),
             "world_from_ego": np.asarray(frame.world_from_ego).tolist(), "warnings": list(frame.warnings)}
+
+
+_Item = tuple[int, "GuidanceFrame", "str | None", "dict[str, str] | None"]   # (index, frame, title, classes)
 
 
 class GuidanceStreamWriter:
@@ -171,15 +192,15 @@ class GuidanceStreamWriter:
     waits for the queue to drain, flushes to disk and writes manifest.json (not after an error).
     """
 
-    def __init__(self, out: str | os.PathLike, options: StreamOptions = StreamOptions(),
+    def __init__(self, out: str | os.PathLike[str], options: StreamOptions = StreamOptions(),
                  scenario_name: str = "") -> None:
         self.out = Path(out)
         self.options = options
         self.scenario_name = scenario_name
         self.out.mkdir(parents=True, exist_ok=True)
-        self._queue: queue.Queue = queue.Queue(maxsize=options.queue_size)
-        self._records: list[dict] = []
-        self._rig = None
+        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=options.queue_size)
+        self._records: list[dict[str, Any]] = []
+        self._rig: CameraRig | None = None
         self._bev_channels: tuple[str, ...] = ()
         self._error: BaseException | None = None
         self._closed = False
@@ -187,7 +208,7 @@ class GuidanceStreamWriter:
         self._thread.start()
 
     # ---- producer side -------------------------------------------------------------------------
-    def submit(self, index: int, frame, title: str | None = None, classes: dict[str, str] | None = None) -> None:
+    def submit(self, index: int, frame: GuidanceFrame, title: str | None = None, classes: dict[str, str] | None = None) -> None:
         """Queue one frame for writing (blocks while `queue_size` frames wait)."""
         if self._closed:
             raise RuntimeError("GuidanceStreamWriter is closed")
@@ -213,17 +234,18 @@ class GuidanceStreamWriter:
     def __enter__(self) -> "GuidanceStreamWriter":
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is None:
             self.close()
         else:   # stop the writer without a manifest; the caller's error wins
             try:
                 self.close(write_manifest=False)
-            except Exception:
+            except Exception:   # any writer failure: the caller's exception, already propagating, must not be masked
                 pass
 
     @property
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """Manifest entries of the frames written so far (in submission order)."""
         return list(self._records)
 
@@ -248,7 +270,7 @@ class GuidanceStreamWriter:
                 self._error = e
             del frame
 
-    def _write(self, index: int, frame, title: str | None, classes: dict[str, str] | None) -> None:
+    def _write(self, index: int, frame: GuidanceFrame, title: str | None, classes: dict[str, str] | None) -> None:
         final = self.out / f"frame_{index:04d}"
         staging = self.out / f".frame_{index:04d}.partial"
         if staging.exists():

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.classes import class_names
 from engine.fileio import atomic_write_bytes, atomic_write_json
@@ -38,7 +39,7 @@ ENCODINGS = {
 }
 
 
-def encode_png(rgb: np.ndarray, level: int = 6) -> bytes:
+def encode_png(rgb: NDArray[np.uint8], level: int = 6) -> bytes:
     """PNG bytes of an (H, W, 3) RGB or (H, W) grey uint8 image (zlib `level` 0-9; lossless at every level)."""
     img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if rgb.ndim == 3 else rgb
     ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, int(level)])
@@ -47,9 +48,10 @@ def encode_png(rgb: np.ndarray, level: int = 6) -> bytes:
     return buf.tobytes()
 
 
-def _npz(**arrays) -> bytes:
+def _npz(**arrays: object) -> bytes:
+    """Compressed NPZ bytes of the named arrays (None is stored as a 0-d object array, as numpy does)."""
     b = io.BytesIO()
-    np.savez_compressed(b, **arrays)
+    np.savez_compressed(b, **{k: np.asarray(v) for k, v in arrays.items()})
     return b.getvalue()
 
 
@@ -71,6 +73,8 @@ def write_frame(frame: GuidanceFrame, folder: str | Path, pngs: bool = True, npz
                 rgb=m.rgb, depth=m.depth, normal=m.normal, edge=m.edge, object=m.object, instance=m.instance,
                 inserted=m.inserted, hdmap=m.hdmap, boxes=m.boxes, K=cam.K, ego_from_camera=cam.ego_from_camera,
                 world_from_ego=frame.world_from_ego, time=np.float64(frame.time)))
+    if frame.bev is None:
+        raise ValueError("write_frame needs the BEV map: render the frame with 'bev' among its maps")
     atomic_write_bytes(folder / "bev.png", encode_png(colorize_bev(frame.bev, frame.bev_channels)))
     if npz:
         atomic_write_bytes(folder / "bev.npz", _npz(bev=frame.bev, channels=np.array(frame.bev_channels)))

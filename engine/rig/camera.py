@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from nuscenes.utils.geometry_utils import transform_matrix, view_points
 from pyquaternion import Quaternion
 
@@ -55,7 +57,7 @@ class Camera:
 
     # ---- matrices ------------------------------------------------------------------
     @property
-    def K(self) -> np.ndarray:
+    def K(self) -> NDArray[np.float64]:
         """(3, 3) float64 intrinsic matrix for `width` x `height`."""
         return np.array(self.intrinsic, dtype=np.float64)
 
@@ -70,22 +72,26 @@ class Camera:
         return Quaternion(list(self.rotation))
 
     @cached_property
-    def ego_from_camera(self) -> np.ndarray:
+    def ego_from_camera(self) -> NDArray[np.float64]:
         """(4, 4) float64 transform taking camera-frame points into the ego frame."""
-        return transform_matrix(np.array(self.translation), self.quaternion)
+        m: NDArray[np.float64] = transform_matrix(np.array(self.translation), self.quaternion)
+        return m
 
     @cached_property
-    def camera_from_ego(self) -> np.ndarray:
+    def camera_from_ego(self) -> NDArray[np.float64]:
         """(4, 4) float64 inverse of `ego_from_camera`."""
-        return transform_matrix(np.array(self.translation), self.quaternion, inverse=True)
+        m: NDArray[np.float64] = transform_matrix(np.array(self.translation), self.quaternion, inverse=True)
+        return m
 
-    def camera_from_world(self, world_from_ego: np.ndarray) -> np.ndarray:
+    def camera_from_world(self, world_from_ego: NDArray[np.float64]) -> NDArray[np.float64]:
         """(4, 4) transform world -> camera for an ego pose `world_from_ego` (4, 4)."""
-        return self.camera_from_ego @ _rigid_inverse(world_from_ego)
+        m: NDArray[np.float64] = self.camera_from_ego @ _rigid_inverse(world_from_ego)
+        return m
 
-    def world_from_camera(self, world_from_ego: np.ndarray) -> np.ndarray:
+    def world_from_camera(self, world_from_ego: NDArray[np.float64]) -> NDArray[np.float64]:
         """(4, 4) transform camera -> world for an ego pose `world_from_ego` (4, 4)."""
-        return world_from_ego @ self.ego_from_camera
+        m: NDArray[np.float64] = world_from_ego @ self.ego_from_camera
+        return m
 
     # ---- sizes ---------------------------------------------------------------------
     def scaled(self, width: int, height: int) -> "Camera":
@@ -94,7 +100,7 @@ class Camera:
         k = self.K
         k[0, :] *= sx
         k[1, :] *= sy
-        return Camera(self.name, width, height, tuple(map(tuple, k)), self.translation, self.rotation)
+        return Camera(self.name, width, height, matrix3(k), self.translation, self.rotation)
 
     @property
     def horizontal_fov(self) -> float:
@@ -103,20 +109,16 @@ class Camera:
         return float(np.arctan2(k[0, 2] + 0.5, k[0, 0]) + np.arctan2(self.width - k[0, 2] - 0.5, k[0, 0]))
 
     # ---- projection ----------------------------------------------------------------
-    def project(self, points_camera: np.ndarray) -> np.ndarray:
+    def project(self, points_camera: NDArray[np.float64]) -> NDArray[np.float64]:
         """Pixel coordinates (2, N) of camera-frame points (3, N) (nuscenes-devkit `view_points`).
 
         Points behind the camera (z <= 0) project to meaningless values: check `points_camera[2]` first.
         """
         pts = np.asarray(points_camera, dtype=np.float64)
-        return view_points(pts, self.K, normalize=True)[:2]
+        uv: NDArray[np.float64] = view_points(pts, self.K, normalize=True)[:2]
+        return uv
 
-    def in_image(self, uv: np.ndarray, margin: float = 0.0) -> np.ndarray:
-        """(N,) bool: pixel coordinates (2, N) inside the image (pixel centres at integers)."""
-        u, v = uv
-        return (u >= -0.5 - margin) & (u < self.width - 0.5 + margin) & (v >= -0.5 - margin) & (v < self.height - 0.5 + margin)
-
-    def to_calibrated_sensor(self) -> dict:
+    def to_calibrated_sensor(self) -> dict[str, Any]:
         """A nuScenes ``calibrated_sensor``-style record for this camera at its current size."""
         return {
             "translation": list(self.translation),
@@ -125,7 +127,15 @@ class Camera:
         }
 
 
-def _rigid_inverse(m: np.ndarray) -> np.ndarray:
+def matrix3(k: NDArray[np.float64]) -> Matrix3:
+    """A (3, 3) array as the nested float tuple stored in `Camera.intrinsic`."""
+    if k.shape != (3, 3):
+        raise ValueError(f"expected a 3x3 matrix, got shape {k.shape}")
+    r0, r1, r2 = ((float(a), float(b), float(c)) for a, b, c in k)
+    return (r0, r1, r2)
+
+
+def _rigid_inverse(m: NDArray[np.float64]) -> NDArray[np.float64]:
     """(4, 4) inverse of a rigid transform (rotation + translation)."""
     m = np.asarray(m, dtype=np.float64)
     out = np.eye(4)

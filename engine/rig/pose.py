@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 from nuscenes.utils.geometry_utils import transform_matrix
 from pyquaternion import Quaternion
 
 from engine.scenario.model import Agent, Scenario
 
 
-def pose_matrix(x: float, y: float, yaw: float, z: float = 0.0) -> np.ndarray:
+def pose_matrix(x: float, y: float, yaw: float, z: float = 0.0) -> NDArray[np.float64]:
     """(4, 4) float64 transform of a ground pose: rotation by `yaw` about +z, then translation."""
-    return transform_matrix(np.array([x, y, z], dtype=np.float64), Quaternion(axis=[0.0, 0.0, 1.0], angle=float(yaw)))
+    m: NDArray[np.float64] = transform_matrix(np.array([x, y, z], dtype=np.float64),
+                                              Quaternion(axis=[0.0, 0.0, 1.0], angle=float(yaw)))
+    return m
 
 
-def ego_pose(scenario: Scenario, t: float) -> np.ndarray:
+def ego_pose(scenario: Scenario, t: float) -> NDArray[np.float64]:
     """(4, 4) world_from_ego at time t: the ego trajectory's pose on the ground (z = 0)."""
     x, y, yaw = scenario.ego.trajectory.pose_at(float(t))
     return pose_matrix(x, y, yaw)
@@ -28,11 +31,12 @@ def agent_present(agent: Agent, t: float, eps: float = 1e-6) -> bool:
     return bool(agent.trajectory.covers(float(t), eps))
 
 
-def agent_model_matrix(agent: Agent, t: float) -> np.ndarray:
+def agent_model_matrix(agent: Agent, t: float) -> NDArray[np.float64]:
     """(4, 4) world_from_unit_asset: places a unit asset (x, y in [-0.5, 0.5], z in [0, 1]) in the agent's box.
 
     Scales by (length, width, height), then rotates by yaw and translates to the ground position.
     """
     x, y, yaw = agent.trajectory.pose_at(float(t))
     m = pose_matrix(x, y, yaw)
-    return m @ np.diag([agent.length, agent.width, agent.height, 1.0])
+    scale = np.diag(np.array([agent.length, agent.width, agent.height, 1.0], dtype=np.float64))
+    return m @ scale

@@ -8,8 +8,10 @@ never produce wrapped-around pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
+from numpy.typing import NDArray
 from nuscenes.utils.data_classes import Box
 from pyquaternion import Quaternion
 
@@ -41,7 +43,7 @@ def agent_box(agent: Agent, t: float) -> Box:
                name=agent.cls, token=agent.id)
 
 
-def transform_points(m: np.ndarray, points: np.ndarray) -> np.ndarray:
+def transform_points(m: NDArray[np.float64], points: NDArray[np.float64]) -> NDArray[np.float64]:
     """Apply a (4, 4) transform to (3, N) points; returns (3, N) float64."""
     p = np.asarray(points, dtype=np.float64)
     return m[:3, :3] @ p + m[:3, 3:4]
@@ -58,8 +60,8 @@ class ProjectedBox:
 
     agent_id: str
     cls: str
-    corners_camera: np.ndarray
-    corners_px: np.ndarray
+    corners_camera: NDArray[np.float64]
+    corners_px: NDArray[np.float64]
     bbox: tuple[float, float, float, float] | None
 
     @property
@@ -72,7 +74,7 @@ class ProjectedBox:
         return float(np.linalg.norm(self.corners_camera.mean(axis=1)))
 
 
-def project_agent_box(agent: Agent, t: float, camera: Camera, camera_from_world: np.ndarray) -> ProjectedBox:
+def project_agent_box(agent: Agent, t: float, camera: Camera, camera_from_world: NDArray[np.float64]) -> ProjectedBox:
     """Project one agent's box into `camera`, whose world->camera transform is `camera_from_world` (4, 4)."""
     corners_world = agent_box(agent, t).corners()
     corners_cam = transform_points(camera_from_world, corners_world)
@@ -80,14 +82,14 @@ def project_agent_box(agent: Agent, t: float, camera: Camera, camera_from_world:
                         silhouette_bbox(corners_cam, camera))
 
 
-def project_boxes(agents, t: float, camera: Camera, camera_from_world: np.ndarray) -> list[ProjectedBox]:
+def project_boxes(agents: Iterable[Agent], t: float, camera: Camera, camera_from_world: NDArray[np.float64]) -> list[ProjectedBox]:
     """Boxes of the agents present at t that are at least partly in view, nearest last (far-to-near order)."""
     out = [project_agent_box(a, t, camera, camera_from_world) for a in agents if agent_present(a, t)]
     out = [b for b in out if b.visible]
     return sorted(out, key=lambda b: -b.distance)
 
 
-def frustum_planes(camera: Camera | None = None, margin: float = 2.0, near: float = NEAR) -> np.ndarray:
+def frustum_planes(camera: Camera | None = None, margin: float = 2.0, near: float = NEAR) -> NDArray[np.float64]:
     """(P, 4) clipping planes [nx, ny, nz, d] in the camera frame; a point p is kept where n.p + d >= 0.
 
     Without a camera only the near plane z >= near; with one also the four sides of the image grown
@@ -106,7 +108,8 @@ def frustum_planes(camera: Camera | None = None, margin: float = 2.0, near: floa
 NEAR_ONLY = frustum_planes()
 
 
-def clip_segments(p0: np.ndarray, p1: np.ndarray, planes: np.ndarray = NEAR_ONLY) -> tuple[np.ndarray, np.ndarray]:
+def clip_segments(p0: NDArray[np.float64], p1: NDArray[np.float64],
+                  planes: NDArray[np.float64] = NEAR_ONLY) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Clip camera-frame segments (N, 3) -> (N, 3) to the kept side of every plane (see `frustum_planes`).
 
     Returns the kept (M, 3) start and end points; segments wholly outside are dropped.
@@ -126,7 +129,7 @@ def clip_segments(p0: np.ndarray, p1: np.ndarray, planes: np.ndarray = NEAR_ONLY
     return p0, p1
 
 
-def clip_polygon(poly: np.ndarray, planes: np.ndarray = NEAR_ONLY) -> np.ndarray:
+def clip_polygon(poly: NDArray[np.float64], planes: NDArray[np.float64] = NEAR_ONLY) -> NDArray[np.float64]:
     """Clip a camera-frame convex or simple polygon (N, 3) by every plane (Sutherland-Hodgman); (M, 3), M may be 0."""
     pts = [np.asarray(p, dtype=np.float64) for p in np.asarray(poly, dtype=np.float64).reshape(-1, 3)]
     for pl in planes:
@@ -145,7 +148,7 @@ def clip_polygon(poly: np.ndarray, planes: np.ndarray = NEAR_ONLY) -> np.ndarray
     return np.array(pts, dtype=np.float64).reshape(-1, 3)
 
 
-def clipped_hull_points(corners_cam: np.ndarray, near: float = NEAR) -> np.ndarray:
+def clipped_hull_points(corners_cam: NDArray[np.float64], near: float = NEAR) -> NDArray[np.float64]:
     """(3, M) vertices of a box (3, 8) clipped to z >= near: the corners in front and the edge crossings.
 
     Their projections span the visible part of the box (OpenCV draws the far-off pixel coordinates
@@ -163,7 +166,7 @@ def clipped_hull_points(corners_cam: np.ndarray, near: float = NEAR) -> np.ndarr
     return np.concatenate(pts, axis=1)
 
 
-def silhouette_bbox(corners_cam: np.ndarray, camera: Camera, near: float = NEAR,
+def silhouette_bbox(corners_cam: NDArray[np.float64], camera: Camera, near: float = NEAR,
                     margin: float = 0.0) -> tuple[float, float, float, float] | None:
     """Pixel bbox (u0, v0, u1, v1) of a box's (3, 8) visible part, within the image; None if out of view."""
     pts = clipped_hull_points(corners_cam, near)

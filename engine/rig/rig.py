@@ -9,12 +9,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from engine.paths import DEFAULT_RIG
-from engine.rig.camera import Camera
+from engine.rig.camera import Camera, matrix3
 
 PANORAMA_ORDER: tuple[str, ...] = (
     "CAM_FRONT_LEFT", "CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_BACK_RIGHT", "CAM_BACK", "CAM_BACK_LEFT",
@@ -102,7 +103,7 @@ class CameraRig:
         return cls.from_json(DEFAULT_RIG, size)
 
     @classmethod
-    def from_json(cls, path: str | os.PathLike, size: tuple[int, int] | None = None) -> "CameraRig":
+    def from_json(cls, path: str | os.PathLike[str], size: tuple[int, int] | None = None) -> "CameraRig":
         """Load a rig JSON (the format of resources/data/nuscenes_rig.json).
 
         {"image_size": [W, H], "cameras": [{"name", "translation", "rotation" [w,x,y,z], "K" 3x3}, ...]}
@@ -116,7 +117,7 @@ class CameraRig:
         return cls.from_document(doc, size, source=str(path))
 
     @classmethod
-    def from_document(cls, doc: Mapping, size: tuple[int, int] | None = None, source: str = "rig") -> "CameraRig":
+    def from_document(cls, doc: Mapping[str, Any], size: tuple[int, int] | None = None, source: str = "rig") -> "CameraRig":
         """Build from a parsed rig JSON document (see `from_json`)."""
         if not isinstance(doc, Mapping):
             raise RigFormatError(f"{source}: expected a JSON object")
@@ -142,7 +143,7 @@ class CameraRig:
     @classmethod
     def from_calibrated_sensors(
         cls,
-        records: Mapping[str, Mapping],
+        records: Mapping[str, Mapping[str, Any]],
         size: tuple[int, int] | None = None,
         image_size: tuple[int, int] = NUSCENES_IMAGE_SIZE,
     ) -> "CameraRig":
@@ -161,7 +162,7 @@ class CameraRig:
         rig = cls(tuple(cams))
         return rig.scaled(*size) if size is not None else rig
 
-    def to_document(self) -> dict:
+    def to_document(self) -> dict[str, Any]:
         """The rig as a JSON-ready document in the rig file format, at the current size."""
         return {
             "image_size": list(self.size),
@@ -173,7 +174,9 @@ class CameraRig:
         }
 
 
-def _size_field(v, where: str) -> tuple[int, int]:
+def _size_field(v: object, where: str) -> tuple[int, int]:
+    if not isinstance(v, (list, tuple)):
+        raise RigFormatError(f"{where}: expected [width, height], got {v!r}")
     try:
         w, h = (int(x) for x in v)
     except (TypeError, ValueError):
@@ -183,7 +186,8 @@ def _size_field(v, where: str) -> tuple[int, int]:
     return w, h
 
 
-def _camera(name: str, translation, rotation, k, native: tuple[int, int], where: str) -> Camera:
+def _camera(name: str, translation: ArrayLike, rotation: ArrayLike, k: ArrayLike, native: tuple[int, int],
+            where: str) -> Camera:
     try:
         t = np.asarray(translation, dtype=np.float64)
         q = np.asarray(rotation, dtype=np.float64)
@@ -197,6 +201,7 @@ def _camera(name: str, translation, rotation, k, native: tuple[int, int], where:
     if kk.shape != (3, 3):
         raise RigFormatError(f"{where}: K: expected a 3x3 matrix, got shape {kk.shape}")
     try:
-        return Camera(name, native[0], native[1], tuple(map(tuple, kk)), tuple(t), tuple(q))
+        return Camera(name, native[0], native[1], matrix3(kk), (float(t[0]), float(t[1]), float(t[2])),
+                      (float(q[0]), float(q[1]), float(q[2]), float(q[3])))
     except ValueError as e:
         raise RigFormatError(f"{where}: {e}") from None

@@ -11,10 +11,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import Any, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
-from engine.roadmap.layout import AFTER_LEFT_TURN, AFTER_RIGHT_TURN, DIRECTION_HEADING, LaneRef, RoadLayout
+from engine.roadmap.layout import (
+    AFTER_LEFT_TURN, AFTER_RIGHT_TURN, DIRECTION_HEADING, Coords, FloatArray, LaneRef, RoadLayout,
+)
+
+PointLike = Sequence[float] | NDArray[np.floating[Any]]
+"""A (2,) world point (m) as a list, tuple or array."""
 
 SAMPLES_PER_METRE = 4
 
@@ -27,7 +34,7 @@ class Path:
     along the end heading (so an agent can approach from far away or drive on after it).
     """
 
-    points: np.ndarray
+    points: FloatArray
 
     def __post_init__(self) -> None:
         pts = np.asarray(self.points, dtype=np.float64).reshape(-1, 2)
@@ -38,7 +45,7 @@ class Path:
         object.__setattr__(self, "points", pts)
 
     @cached_property
-    def s(self) -> np.ndarray:
+    def s(self) -> FloatArray:
         """(N,) cumulative arc length in metres."""
         return np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(self.points, axis=0).T))])
 
@@ -47,12 +54,12 @@ class Path:
         return float(self.s[-1])
 
     @cached_property
-    def headings(self) -> np.ndarray:
+    def headings(self) -> FloatArray:
         """(N,) unwrapped tangent heading at each vertex (central differences)."""
-        g = np.gradient(self.points, self.s, axis=0)
+        g: FloatArray = np.gradient(self.points, self.s, axis=0)   # np.gradient is untyped
         return np.unwrap(np.arctan2(g[:, 1], g[:, 0]))
 
-    def pose(self, s: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def pose(self, s: Coords) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(x, y, heading), each (M,), at arc lengths s (M,); straight extrapolation outside [0, length]."""
         s = np.atleast_1d(np.asarray(s, dtype=np.float64))
         x = np.interp(s, self.s, self.points[:, 0])
@@ -75,37 +82,41 @@ class Path:
         return float(np.max(np.abs(k)))
 
     @classmethod
-    def join(cls, *parts: np.ndarray) -> "Path":
+    def join(cls, *parts: PointLike | Sequence[PointLike]) -> "Path":
         """Concatenate (Ni, 2) point arrays (shared end points are merged)."""
         return cls(np.concatenate([np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in parts]))
 
 
-def straight(p0: np.ndarray, heading: float, length: float, step: float = 1.0) -> np.ndarray:
+def straight(p0: PointLike, heading: float, length: float, step: float = 1.0) -> FloatArray:
     """(N, 2) points from p0 along `heading` for `length` metres (length may be 0: one point)."""
     n = max(1, int(math.ceil(abs(length) / step)))
     u = np.linspace(0.0, length, n + 1)
-    return np.asarray(p0, float) + u[:, None] * np.array([math.cos(heading), math.sin(heading)])
+    points: FloatArray = np.asarray(p0, float) + u[:, None] * np.array([math.cos(heading), math.sin(heading)])
+    return points
 
 
-def bezier5(p0: np.ndarray, h0: float, p1: np.ndarray, h1: float, leg0: float, leg1: float,
-            n: int | None = None) -> np.ndarray:
+def bezier5(p0: PointLike, h0: float, p1: PointLike, h1: float, leg0: float, leg1: float,
+            n: int | None = None) -> FloatArray:
     """(n, 2) points of the quintic Bezier from pose (p0, h0) to pose (p1, h1).
 
     Control points: p0, p0 + leg0*t0, p0 + 2*leg0*t0, p1 - 2*leg1*t1, p1 - leg1*t1, p1, so the curve
     leaves and joins its lanes with zero curvature.
     """
-    p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
+    a, b = np.asarray(p0, np.float64), np.asarray(p1, np.float64)
     t0 = np.array([math.cos(h0), math.sin(h0)])
     t1 = np.array([math.cos(h1), math.sin(h1)])
-    ctrl = np.stack([p0, p0 + leg0 * t0, p0 + 2 * leg0 * t0, p1 - 2 * leg1 * t1, p1 - leg1 * t1, p1])
+    ctrl = np.stack([a, a + leg0 * t0, a + 2 * leg0 * t0, b - 2 * leg1 * t1, b - leg1 * t1, b])
     if n is None:
-        n = max(40, int(np.hypot(*(p1 - p0)) * SAMPLES_PER_METRE * 2))
+        n = max(40, int(np.hypot(*(b - a)) * SAMPLES_PER_METRE * 2))
     u = np.linspace(0.0, 1.0, n)[:, None]
     coef = [1, 5, 10, 10, 5, 1]
-    return sum(coef[i] * u ** i * (1 - u) ** (5 - i) * ctrl[i] for i in range(6))
+    curve: FloatArray = coef[0] * u ** 0 * (1 - u) ** 5 * ctrl[0]     # the Bernstein sum, term by term as before
+    for i in range(1, 6):
+        curve = curve + coef[i] * u ** i * (1 - u) ** (5 - i) * ctrl[i]
+    return curve
 
 
-def _curve_max_curvature(points: np.ndarray) -> float:
+def _curve_max_curvature(points: FloatArray) -> float:
     return Path(points).max_curvature()
 
 
@@ -114,7 +125,7 @@ class Connector:
     """A curved lane piece: where it starts and ends, and its (N, 2) centre line."""
 
     id: str
-    points: np.ndarray
+    points: FloatArray
     start: LaneRef
     end: LaneRef
 
@@ -123,10 +134,11 @@ class Connector:
         return Path(self.points)
 
 
-def _line_intersection(p: np.ndarray, dp: np.ndarray, q: np.ndarray, dq: np.ndarray) -> np.ndarray:
+def _line_intersection(p: FloatArray, dp: FloatArray, q: FloatArray, dq: FloatArray) -> FloatArray:
     a = np.array([[dp[0], -dq[0]], [dp[1], -dq[1]]])
     u = np.linalg.solve(a, q - p)
-    return p + u[0] * dp
+    point: FloatArray = p + u[0] * dp
+    return point
 
 
 @lru_cache(maxsize=512)
@@ -153,7 +165,7 @@ def turn_connector(layout: RoadLayout, approach: str, lane_from: int, turn: str,
     min_leg_a, min_leg_e = max(min_leg_a, 0.5), max(min_leg_e, 0.5)
     ha, he = DIRECTION_HEADING[approach], DIRECTION_HEADING[exit_dir]
 
-    def best_curve(extra: float) -> tuple[float, np.ndarray]:
+    def best_curve(extra: float) -> tuple[float, FloatArray]:
         la, le = min_leg_a + extra, min_leg_e + extra
         p0 = corner - la * fa.tangent
         p1 = corner + le * fe.tangent

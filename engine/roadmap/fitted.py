@@ -9,9 +9,10 @@ the kerbs as the edge of that area.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.roadmap.connectors import Connector, turn_connector
 from engine.roadmap.layout import (
@@ -19,6 +20,12 @@ from engine.roadmap.layout import (
 )
 from engine.roadmap.procedural import IntersectionLayout, intersection_map, straight_road_map
 from engine.scenario.map_elements import Crossing, Lane, Polyline, RoadMap
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry   # untyped library: Any to mypy
+
+Pieces = tuple[list[Lane], list[Polyline], list["BaseGeometry"]]
+"""Lanes, lines and drivable-area polygons a map feature adds."""
 
 STANDARD_TURN_CURVATURE = 1.0 / 7.0      # the map's own turn lanes (for agents that do not turn)
 CLOSING_RADIUS = 1.5                     # m; rounds the concave corners the union of pieces leaves
@@ -33,7 +40,8 @@ class MapExtent:
     ymax: float = 60.0
 
 
-def _r(points) -> tuple[tuple[float, float], ...]:
+def _r(points: Sequence[Sequence[float]] | NDArray[np.floating[Any]]) -> tuple[tuple[float, float], ...]:
+    """(N, 2) points as rounded (x, y) tuples (4 decimals: 0.1 mm)."""
     return tuple((round(float(x), 4), round(float(y), 4)) for x, y in np.asarray(points).reshape(-1, 2))
 
 
@@ -42,7 +50,7 @@ def standard_connectors(layout: RoadLayout) -> list[Connector]:
     if layout.intersection_x is None or layout.roundabout:
         return []
     n = layout.lanes_per_direction
-    out = []
+    out: list[Connector] = []
     for d in DIRECTIONS:
         out.append(turn_connector(layout, d, 1, "left", 1, STANDARD_TURN_CURVATURE))
         out.append(turn_connector(layout, d, n, "right", n, STANDARD_TURN_CURVATURE))
@@ -58,10 +66,12 @@ def _main_road_segments(layout: RoadLayout, extent: MapExtent, clearance: float)
     return [(a, b) for a, b in segs if b - a > 1.0]
 
 
-def _parking(layout: RoadLayout, extent: MapExtent):
+def _parking(layout: RoadLayout, extent: MapExtent) -> Pieces:
     from shapely.geometry import box
 
-    lanes, lines, polys = [], [], []
+    lanes: list[Lane] = []
+    lines: list[Polyline] = []
+    polys: list[BaseGeometry] = []
     for d in sorted(layout.parking):
         f = layout.frame(d)
         lat_c = layout.parking_lat(d)
@@ -76,10 +86,12 @@ def _parking(layout: RoadLayout, extent: MapExtent):
     return lanes, lines, polys
 
 
-def _ramps(layout: RoadLayout, extent: MapExtent):
+def _ramps(layout: RoadLayout, extent: MapExtent) -> Pieces:
     from shapely.geometry import Polygon
 
-    lanes, lines, polys = [], [], []
+    lanes: list[Lane] = []
+    lines: list[Polyline] = []
+    polys: list[BaseGeometry] = []
     w = layout.lane_width
     for r in layout.ramps:
         f = layout.frame(r.direction)
@@ -95,7 +107,7 @@ def _ramps(layout: RoadLayout, extent: MapExtent):
 
 
 def _midblock_crosswalks(layout: RoadLayout) -> list[Crossing]:
-    out = []
+    out: list[Crossing] = []
     y0 = layout.kerb_lat("EB")                  # EB frame lat == world y on the main road
     y1 = -layout.kerb_lat("WB")
     half = MIDBLOCK_CROSSWALK_WIDTH / 2
@@ -104,12 +116,12 @@ def _midblock_crosswalks(layout: RoadLayout) -> list[Crossing]:
     return out
 
 
-def _fit_crossings(crossings: list[Crossing], area) -> list[Crossing]:
+def _fit_crossings(crossings: list[Crossing], area: BaseGeometry) -> list[Crossing]:
     """Stretch every (axis-aligned) crosswalk to the kerbs of the drivable area it lies on, so it
     spans corner fillets and widened turns too."""
     from shapely.geometry import Point, box
 
-    out = []
+    out: list[Crossing] = []
     for c in crossings:
         a = c.array
         x0, y0 = a.min(axis=0)
@@ -132,12 +144,12 @@ def _fit_crossings(crossings: list[Crossing], area) -> list[Crossing]:
     return out
 
 
-def _kerbs(area, extent: MapExtent, layout: RoadLayout) -> list[Polyline]:
+def _kerbs(area: BaseGeometry, extent: MapExtent, layout: RoadLayout) -> list[Polyline]:
     """The edge of the drivable area, minus the pieces that are only where the map is cut off."""
     tol = 1e-3
     ymax = extent.ymax if layout.intersection_x is not None else None
 
-    def on_cut(p, q) -> bool:
+    def on_cut(p: Sequence[float], q: Sequence[float]) -> bool:
         for k, v in ((0, extent.xmin), (0, extent.xmax)):
             if abs(p[k] - v) < tol and abs(q[k] - v) < tol:
                 return True
@@ -159,7 +171,7 @@ def _kerbs(area, extent: MapExtent, layout: RoadLayout) -> list[Polyline]:
                 out.append(Polyline(f"kerb_{len(out) + 1}", _r(pts + [pts[0]]), "solid"))
                 continue
             start = cut.index(True)
-            chain: list = []
+            chain: list[tuple[float, float]] = []
             for j in range(1, n + 1):
                 i = (start + j) % n
                 if cut[i]:

@@ -12,8 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+Coords = float | Sequence[float] | NDArray[np.floating[Any]]
+"""Frame coordinates: one number, or (N,) numbers as a list or an array."""
 
 DIRECTIONS = ("EB", "WB", "NB", "SB")
 DIRECTION_HEADING = {"EB": 0.0, "NB": math.pi / 2, "WB": math.pi, "SB": -math.pi / 2}
@@ -63,20 +69,24 @@ class LaneFrame:
     heading: float
 
     @property
-    def tangent(self) -> np.ndarray:
+    def tangent(self) -> FloatArray:
+        """(2,) unit direction of travel."""
         return np.array([math.cos(self.heading), math.sin(self.heading)])
 
     @property
-    def normal(self) -> np.ndarray:
+    def normal(self) -> FloatArray:
+        """(2,) unit vector to the left of the direction of travel."""
         return np.array([-math.sin(self.heading), math.cos(self.heading)])
 
-    def to_world(self, s: np.ndarray | float, lat: np.ndarray | float) -> np.ndarray:
+    def to_world(self, s: Coords, lat: Coords) -> FloatArray:
         """(N, 2) world points for (N,) s and lat (scalars broadcast)."""
-        s_arr, lat_arr = np.broadcast_arrays(np.atleast_1d(np.asarray(s, float)), np.atleast_1d(np.asarray(lat, float)))
+        s_arr, lat_arr = np.broadcast_arrays(np.atleast_1d(np.asarray(s, np.float64)),
+                                             np.atleast_1d(np.asarray(lat, np.float64)))
         o = np.asarray(self.origin, dtype=np.float64)
-        return o + s_arr[:, None] * self.tangent + lat_arr[:, None] * self.normal
+        world: FloatArray = o + s_arr[:, None] * self.tangent + lat_arr[:, None] * self.normal
+        return world
 
-    def from_world(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def from_world(self, xy: Sequence[Sequence[float]] | NDArray[np.floating[Any]]) -> tuple[FloatArray, FloatArray]:
         """(s, lat), each (N,), for (N, 2) world points."""
         d = np.atleast_2d(np.asarray(xy, dtype=np.float64)) - np.asarray(self.origin)
         return d @ self.tangent, d @ self.normal
@@ -114,9 +124,12 @@ class RoadLayout:
 
     def frame(self, direction: str) -> LaneFrame:
         """The lane-aligned frame of a travel direction (cross-road frames are centred on the intersection)."""
-        if direction in CROSS_ROAD and self.intersection_x is None:
+        if direction in MAIN_ROAD:
+            origin = (0.0, 0.0)
+        elif self.intersection_x is None:
             raise ValueError(f"direction {direction} needs an intersection, and the layout has none")
-        origin = (0.0, 0.0) if direction in MAIN_ROAD else (float(self.intersection_x), 0.0)
+        else:
+            origin = (float(self.intersection_x), 0.0)
         return LaneFrame(origin, DIRECTION_HEADING[direction])
 
     def has_ramp(self, direction: str) -> bool:
@@ -141,10 +154,6 @@ class RoadLayout:
         if self.has_ramp(direction):
             edge = max(edge, self.half_width + self.lane_width)
         return -edge
-
-    def left_kerb_lat(self, direction: str) -> float:
-        """Lateral offset of the far kerb, seen from `direction` (the opposite direction's right kerb)."""
-        return -self.kerb_lat(OPPOSITE[direction])
 
     # ---- intersection ---------------------------------------------------------------
     @property

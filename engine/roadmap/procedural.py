@@ -115,7 +115,7 @@ def intersection_map(layout: IntersectionLayout = IntersectionLayout()) -> RoadM
         "S": ((ys, -h), "y"), "N": ((h, yn), "y"),
     }
     for arm, ((a, b), axis) in arms.items():
-        def seg(off: float) -> tuple:
+        def seg(off: float) -> tuple[tuple[float, float], ...]:
             return _line([(a, off), (b, off)]) if axis == "x" else _line([(cx + off, a), (cx + off, b)])
         dividers.append(Polyline(f"div_{arm}_center", seg(0.0), "double"))
         for k in range(1, L.lanes_per_direction):

@@ -12,12 +12,19 @@ turn), 2 is straight on, 3 a left turn, 4 a U-turn.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.roadmap.connectors import SAMPLES_PER_METRE, Connector, _curve_max_curvature, bezier5
-from engine.roadmap.layout import DIRECTION_HEADING, INTERSECTION_CROSSWALK_GAP, INTERSECTION_CROSSWALK_WIDTH, LaneRef, RoadLayout
+from engine.roadmap.layout import (
+    DIRECTION_HEADING, INTERSECTION_CROSSWALK_GAP, INTERSECTION_CROSSWALK_WIDTH, FloatArray, LaneRef, RoadLayout,
+)
 from engine.scenario.map_elements import Crossing, Lane, Polyline, RoadMap
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry   # untyped library: Any to mypy
 
 ISLAND_RADIUS = 12.0          # m: central island (kerb) radius
 ENTRY_ANGLE = math.radians(40.0)   # where the entry curve joins the ring, measured from the arm axis
@@ -39,7 +46,8 @@ def outer_radius(layout: RoadLayout) -> float:
     return island_radius(layout) + layout.lanes_per_direction * layout.lane_width
 
 
-def centre(layout: RoadLayout) -> np.ndarray:
+def centre(layout: RoadLayout) -> FloatArray:
+    """(2,) world centre of the roundabout; ValueError when the layout has none."""
     if layout.intersection_x is None or not layout.roundabout:
         raise ValueError("the layout has no roundabout")
     return np.array([float(layout.intersection_x), 0.0])
@@ -59,20 +67,22 @@ def exit_direction(entry: str, exit_number: int) -> str:
     return EXIT_DIRECTIONS[idx]
 
 
-def _arm_point(layout: RoadLayout, direction: str, k: int, dist: float, inbound: bool) -> np.ndarray:
+def _arm_point(layout: RoadLayout, direction: str, k: int, dist: float, inbound: bool) -> FloatArray:
     """World point of lane k of `direction` at `dist` m from the centre (on the inbound or outbound arm)."""
     f = layout.frame(direction)
     s_c = float(f.from_world(centre(layout)[None])[0][0])
     s = s_c - dist if inbound else s_c + dist
-    return f.to_world(s, layout.lane_lat(k))[0]
+    point: FloatArray = f.to_world(s, layout.lane_lat(k))[0]
+    return point
 
 
-def ring_arc(layout: RoadLayout, k: int, a0: float, a1: float) -> np.ndarray:
+def ring_arc(layout: RoadLayout, k: int, a0: float, a1: float) -> FloatArray:
     """(N, 2) points of ring lane k counter-clockwise from angle a0 to a1 (a1 > a0, rad)."""
     r = ring_lane_radius(layout, k)
     n = max(8, int(abs(a1 - a0) * r * SAMPLES_PER_METRE))
     a = np.linspace(a0, a1, n)
-    return centre(layout) + r * np.stack([np.cos(a), np.sin(a)], axis=1)
+    arc: FloatArray = centre(layout) + r * np.stack([np.cos(a), np.sin(a)], axis=1)
+    return arc
 
 
 def roundabout_connector(layout: RoadLayout, entry: str, k: int, exit_number: int) -> Connector:
@@ -113,7 +123,8 @@ def _circle(cx: float, cy: float, r: float, n: int = 96) -> list[tuple[float, fl
     return [(round(cx + r * math.cos(t), 4), round(cy + r * math.sin(t), 4)) for t in a]
 
 
-def roundabout_base(layout: RoadLayout, xmin: float, xmax: float, ymax: float) -> tuple[RoadMap, object, object]:
+def roundabout_base(layout: RoadLayout, xmin: float, xmax: float,
+                    ymax: float) -> tuple[RoadMap, BaseGeometry, BaseGeometry]:
     """The roundabout's own map pieces over the extent: arm lanes (cut at the ring), ring lanes
     (closed counter-clockwise circles), arm dividers, ring lane dividers, crosswalks on every arm.
 
@@ -132,7 +143,7 @@ def roundabout_base(layout: RoadLayout, xmin: float, xmax: float, ymax: float) -
     lanes: list[Lane] = []
     dividers: list[Polyline] = []
 
-    def r4(p) -> tuple:
+    def r4(p: Sequence[Sequence[float]] | NDArray[np.floating[Any]]) -> tuple[tuple[float, float], ...]:
         return tuple((round(float(x), 4), round(float(y), 4)) for x, y in np.asarray(p).reshape(-1, 2))
 
     for d in ("EB", "WB", "NB", "SB"):
@@ -162,7 +173,7 @@ def roundabout_base(layout: RoadLayout, xmin: float, xmax: float, ymax: float) -
         s_c = float(f.from_world(c[None])[0][0])
         dividers.append(Polyline(f"yield_{d}", r4(f.to_world([s_c - stop] * 2, [0.0, -h])), "dashed"))
 
-    crossings = []
+    crossings: list[Crossing] = []
     g, cw = INTERSECTION_CROSSWALK_GAP, INTERSECTION_CROSSWALK_WIDTH
     d_cw = r_out + g + 3.0
     for d in ("EB", "WB", "NB", "SB"):
@@ -179,12 +190,12 @@ def roundabout_base(layout: RoadLayout, xmin: float, xmax: float, ymax: float) -
                    ped_crossings=tuple(crossings), drivable_area=()), area, island
 
 
-def split_holes(area) -> list:
+def split_holes(area: BaseGeometry) -> list[BaseGeometry]:
     """Hole-free polygons covering `area` (a RoadMap's drivable area cannot hold holes): every
     polygon with interiors is cut along the vertical line through each hole's centre."""
     from shapely.geometry import box
 
-    out = []
+    out: list[BaseGeometry] = []
     for poly in (area.geoms if hasattr(area, "geoms") else [area]):
         if not poly.interiors:
             out.append(poly)

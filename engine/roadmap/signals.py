@@ -9,13 +9,18 @@ of `ALL_RED` seconds between them.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.roadmap.layout import (
     DIRECTION_HEADING, DIRECTIONS, INTERSECTION_CROSSWALK_WIDTH, MAIN_ROAD, RoadLayout,
 )
 from engine.scenario.map_elements import SignalPhase, TrafficSignal
+
+if TYPE_CHECKING:
+    from engine.scenario.model import Scenario
 
 YELLOW = 3.0
 ALL_RED = 1.0
@@ -44,8 +49,12 @@ def timelines(main_state: str, change_at: float | None) -> tuple[tuple[SignalPha
             cross += [SignalPhase(t_y, "yellow"), SignalPhase(t_y + YELLOW, "red")] if t_y > 0 else \
                 [SignalPhase(0.0, "red")]
             main += [SignalPhase(change_at, "green")]
-    dedupe = lambda ph: tuple({p.t: p for p in ph}.values())   # noqa: E731  (a later phase at the same time wins)
-    return dedupe(main), dedupe(cross)
+    return _dedupe(main), _dedupe(cross)
+
+
+def _dedupe(phases: Iterable[SignalPhase]) -> tuple[SignalPhase, ...]:
+    """One phase per time: a later phase at the same time wins (first-seen time order kept)."""
+    return tuple({p.t: p for p in phases}.values())
 
 
 def intersection_signals(layout: RoadLayout, main_state: str = "red", change_at: float | None = None,
@@ -54,7 +63,7 @@ def intersection_signals(layout: RoadLayout, main_state: str = "red", change_at:
     if layout.intersection_x is None:
         raise ValueError("the layout has no intersection")
     main_ph, cross_ph = timelines(main_state, change_at)
-    out = []
+    out: list[TrafficSignal] = []
     for d in DIRECTIONS:
         frame = layout.frame(d)
         s = stop_line_s(layout, d)
@@ -68,11 +77,8 @@ def intersection_signals(layout: RoadLayout, main_state: str = "red", change_at:
     return out
 
 
-def _side(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (b[0] - a[0]) * (p[:, 1] - a[1]) - (b[1] - a[1]) * (p[:, 0] - a[0])
-
-
-def stop_line_crossing(signal: TrafficSignal, xy: np.ndarray, yaw: np.ndarray, times: np.ndarray) -> float | None:
+def stop_line_crossing(signal: TrafficSignal, xy: NDArray[np.float64], yaw: NDArray[np.float64],
+                       times: NDArray[np.float64]) -> float | None:
     """The time (s) at which a front point path `xy` (T, 2) crosses the signal's stop line in its
     controlled direction (heading within 45 degrees of the signal's yaw), or None."""
     a, b = np.asarray(signal.stop_line[0]), np.asarray(signal.stop_line[1])
@@ -88,13 +94,13 @@ def stop_line_crossing(signal: TrafficSignal, xy: np.ndarray, yaw: np.ndarray, t
     return None
 
 
-def red_light_violations(scenario) -> list[tuple[str, str, float]]:
+def red_light_violations(scenario: Scenario) -> list[tuple[str, str, float]]:
     """(agent id, signal id, time) for every agent whose front passes a stop line while its light is red."""
     sigs = [s for s in scenario.map.signals if s.kind == "light"]
     if not sigs:
         return []
     times = scenario.frame_times()
-    out = []
+    out: list[tuple[str, str, float]] = []
     for agent in scenario.all_agents:
         smp = agent.trajectory.sample(times)
         front = smp.xy + (agent.length / 2) * np.stack([np.cos(smp.yaw), np.sin(smp.yaw)], -1)

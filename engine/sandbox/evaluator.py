@@ -11,7 +11,7 @@ import ast
 import math
 import operator
 import time
-from typing import Any, Callable
+from typing import Any, Callable, TypeGuard
 
 from engine.library.builder import AgentHandle
 from engine.sandbox.errors import LimitExceeded
@@ -34,7 +34,7 @@ class _Continue(Exception):
     pass
 
 
-_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
 }
@@ -46,7 +46,7 @@ _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
 _SAFE_TYPES = (int, float, str, bool, type(None), list, tuple, AgentHandle)
 
 
-def _is_num(v: Any) -> bool:
+def _is_num(v: object) -> TypeGuard[int | float]:
     return isinstance(v, (int, float))          # bool counts as a number, as in Python
 
 
@@ -177,12 +177,12 @@ class Evaluator:
         if isinstance(node, ast.BinOp):
             return self._binop(type(node.op), self._expr(node.left), self._expr(node.right), node)
         if isinstance(node, ast.UnaryOp):
-            v = self._expr(node.operand)
+            operand = self._expr(node.operand)
             if isinstance(node.op, ast.Not):
-                return not self._truth(v, node)
-            if not _is_num(v):
+                return not self._truth(operand, node)
+            if not _is_num(operand):
                 raise ScriptRuntimeError("unary + and - need a number", node)
-            return self._value(-v if isinstance(node.op, ast.USub) else +v, node)
+            return self._value(-operand if isinstance(node.op, ast.USub) else +operand, node)
         if isinstance(node, ast.BoolOp):
             is_and = isinstance(node.op, ast.And)
             v: Any = None
@@ -242,7 +242,7 @@ class Evaluator:
             raise ScriptRuntimeError("this value has no truth value in scripts", node)
         return bool(v)
 
-    def _binop(self, op: type, a: Any, b: Any, node: ast.AST) -> Any:
+    def _binop(self, op: type[ast.operator], a: Any, b: Any, node: ast.AST) -> Any:
         L = self.limits
         nums = _is_num(a) and _is_num(b)
         if op is ast.Pow:
@@ -311,7 +311,7 @@ class Evaluator:
             raise ScriptRuntimeError("len() takes a list or a string")
         return len(v)
 
-    def _extreme(self, fn: Callable[..., Any], name: str, args: tuple) -> Any:
+    def _extreme(self, fn: Callable[..., Any], name: str, args: tuple[Any, ...]) -> Any:
         items = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple, range)) else list(args)
         if not items or not all(_is_num(i) for i in items):
             raise ScriptRuntimeError(f"{name}() takes numbers")
@@ -358,5 +358,5 @@ class Evaluator:
         return float(self._num(v, "mph")) * 0.44704
 
 
-_OPNAMES = {ast.Sub: "-", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "% (numbers only; no string formatting)",
+_OPNAMES: dict[type[ast.operator], str] = {ast.Sub: "-", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "% (numbers only; no string formatting)",
             ast.Mult: "*", ast.Add: "+"}

@@ -23,17 +23,32 @@ import atexit
 import contextlib
 import contextvars
 import json
+import logging
 import multiprocessing as mp
 import os
 import threading
 import time
 from dataclasses import asdict
+from enum import StrEnum
+from multiprocessing.context import BaseContext
 from typing import Any, Iterator
 
 from engine.sandbox.errors import Problem, ScriptFailed, ScriptRefused
 from engine.sandbox.policy import SandboxLimits
 from engine.sandbox.runner import RunOptions, check_or_refuse, run_script
 from engine.scenario.model import Scenario
+
+log = logging.getLogger(__name__)
+
+
+class RunStatus(StrEnum):
+    """How a worker's run ended: the first item of its JSON reply `[status, payload]`."""
+
+    OK = "ok"                  # payload: the scenario document
+    REFUSED = "refused"        # payload: [[line, col, reason], ...] from the checker
+    FAILED = "failed"          # payload: [[line, col, reason], ...] from the run
+    OOM = "oom"                # payload: [[0, 0, reason]]; the worker is not reused
+
 
 #: how many idle warm workers are kept
 POOL_SIZE = 2
@@ -102,11 +117,11 @@ def _clear_memory_limit() -> None:
         pass
 
 
-def _encode(status: str, payload: Any, max_bytes: int) -> bytes:
-    data = json.dumps([status, payload], allow_nan=True).encode("utf-8")
+def _encode(status: RunStatus, payload: Any, max_bytes: int) -> bytes:
+    data = json.dumps([status.value, payload], allow_nan=True).encode("utf-8")
     if len(data) > max_bytes:
-        data = json.dumps(["failed", [[0, 0, f"the script's result is {len(data) / 1e6:.1f} MB; at most "
-                                            f"{max_bytes / 1e6:g} MB are allowed"]]]).encode()
+        reason = f"the script's result is {len(data) / 1e6:.1f} MB; at most {max_bytes / 1e6:g} MB are allowed"
+        data = json.dumps([RunStatus.FAILED.value, [[0, 0, reason]]]).encode()
     return data
 
 
@@ -116,14 +131,15 @@ def _run_one(source: str, options: RunOptions, limits: SandboxLimits) -> bytes:
     _set_memory_limit(limits.max_memory_mb)
     try:
         doc = to_document(run_script(source, options, limits))
-        return _encode("ok", doc, limits.max_output_bytes)
+        return _encode(RunStatus.OK, doc, limits.max_output_bytes)
     except (ScriptRefused, ScriptFailed) as e:
-        status = "refused" if isinstance(e, ScriptRefused) else "failed"
+        status = RunStatus.REFUSED if isinstance(e, ScriptRefused) else RunStatus.FAILED
         return _encode(status, [[p.line, p.col, p.reason] for p in e.problems], limits.max_output_bytes)
     except MemoryError:
-        return _encode("oom", [[0, 0, f"the script ran out of memory (limit {limits.max_memory_mb} MB)"]], 10_000)
-    except BaseException as e:  # noqa: BLE001 - report anything, never hang the parent
-        return _encode("failed", [[0, 0, f"internal error: {type(e).__name__}: {e}"]], 10_000)
+        return _encode(RunStatus.OOM, [[0, 0, f"the script ran out of memory (limit {limits.max_memory_mb} MB)"]],
+                       10_000)
+    except BaseException as e:  # noqa: BLE001 - worker boundary: report anything, never hang the parent
+        return _encode(RunStatus.FAILED, [[0, 0, f"internal error: {type(e).__name__}: {e}"]], 10_000)
     finally:
         _clear_memory_limit()
 
@@ -150,17 +166,32 @@ def _worker_main(conn: Any) -> None:
 
 
 # ------------------------------------------------------------------------------------ parent side
+def _decode(data: bytes) -> tuple[RunStatus, Any]:
+    """(status, payload) of a worker's reply; a reply that is not `[status, payload]` is a failure."""
+    try:
+        raw_status, payload = json.loads(data)
+        status = RunStatus(raw_status)
+    except (ValueError, TypeError, RecursionError):
+        raise ScriptFailed([Problem(0, 0, "the script's process sent a reply that cannot be read")]) from None
+    if status is not RunStatus.OK and not (isinstance(payload, list) and all(
+            isinstance(p, list) and len(p) == 3 and isinstance(p[0], int) and isinstance(p[1], int) for p in payload)):
+        raise ScriptFailed([Problem(0, 0, "the script's process sent a reply that cannot be read")])
+    return status, payload
+
+
 class _Worker:
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: BaseContext) -> None:
         parent, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="sandbox-worker")
+        # every concrete context (fork, forkserver, spawn) has Process; typeshed declares it on the subclasses only
+        self.proc = ctx.Process(target=_worker_main, args=(child,), daemon=True,  # type: ignore[attr-defined]
+                                name="sandbox-worker")
         self.proc.start()
         child.close()
         self.conn = parent
         self.runs = 0
 
     def alive(self) -> bool:
-        return self.proc.is_alive()
+        return bool(self.proc.is_alive())
 
     def kill(self) -> None:
         try:
@@ -191,7 +222,7 @@ class ScriptExecutor:
                  start_method: str | None = None) -> None:
         self.pool_size = pool_size
         self._method = start_method or _start_method()
-        self._ctx = None
+        self._ctx: BaseContext | None = None
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max_workers)
@@ -199,7 +230,7 @@ class ScriptExecutor:
         self.started = 0          # workers started (for tests and diagnostics)
 
     # ---- pool ----------------------------------------------------------------------------
-    def _context(self):
+    def _context(self) -> BaseContext:
         if self._ctx is None:
             ctx = mp.get_context(self._method)
             if self._method == "forkserver":
@@ -250,8 +281,8 @@ class ScriptExecutor:
                         w.kill()
                     else:
                         self._idle.append(w)
-        except Exception:  # noqa: BLE001 - prewarming is best effort
-            pass
+        except Exception:  # noqa: BLE001 - background thread boundary: prewarming is best effort
+            log.debug("prewarming a sandbox worker failed", exc_info=True)
 
     def close(self) -> None:
         """Stop every idle worker."""
@@ -321,11 +352,11 @@ class ScriptExecutor:
                                                       f"{limits.max_output_bytes / 1e6:g} MB")]) from None
                 raise ScriptFailed([Problem(0, 0, f"the script's process died (memory limit "
                                                   f"{limits.max_memory_mb} MB?)")]) from None
-            status, payload = json.loads(data)
-            healthy = status != "oom"
+            status, payload = _decode(data)
+            healthy = status is not RunStatus.OOM
         finally:
             self._release(w, healthy)
-        if status == "ok":
+        if status is RunStatus.OK:
             from engine.scenario.errors import ScenarioFormatError
 
             try:
@@ -334,7 +365,7 @@ class ScriptExecutor:
                 raise ScriptFailed([Problem(0, 0, f"the script made a scenario that is not valid: {p}")
                                     for p in e.problems[:10]]) from None
         problems = [Problem(int(p[0]), int(p[1]), str(p[2])) for p in payload]
-        raise (ScriptRefused if status == "refused" else ScriptFailed)(problems)
+        raise (ScriptRefused if status is RunStatus.REFUSED else ScriptFailed)(problems)
 
 
 _DEFAULT: ScriptExecutor | None = None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class ScenarioFormatError(ValueError):
         super().__init__("\n".join(lines))
 
 
-def format_path(parts) -> str:
+def format_path(parts: Iterable[str | int]) -> str:
     """Turn ('agents', 2, 'trajectory', 5, 't') into 'agents[2].trajectory[5].t'."""
     out = ""
     for p in parts:

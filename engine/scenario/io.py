@@ -111,14 +111,14 @@ def dumps_scenario(s: Scenario) -> str:
     return json.dumps(to_document(s), indent=2, allow_nan=False) + "\n"
 
 
-def save_scenario(s: Scenario, path: str | os.PathLike) -> Path:
+def save_scenario(s: Scenario, path: str | os.PathLike[str]) -> Path:
     """Write the scenario to `path` atomically (temporary file, flush, rename)."""
     return atomic_write_text(path, dumps_scenario(s))
 
 
 # ---------------------------------------------------------------------------------- reading
 @lru_cache(maxsize=1)
-def _validator():
+def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
     schema = json.loads(SCENARIO_SCHEMA.read_text())
@@ -141,7 +141,7 @@ def _type_name(v: Any) -> str:
     return type(v).__name__
 
 
-def _schema_problem(err) -> Problem:
+def _schema_problem(err: Any) -> Problem:
     path = format_path(err.absolute_path)
     v = err.validator
     inst = err.instance
@@ -175,7 +175,7 @@ def _schema_problem(err) -> Problem:
     return Problem(path, err.message)
 
 
-def _nonfinite_numbers(obj: Any, parts: tuple = ()) -> list[Problem]:
+def _nonfinite_numbers(obj: Any, parts: tuple[str | int, ...] = ()) -> list[Problem]:
     out: list[Problem] = []
     stack = [(obj, parts)]
     while stack:
@@ -238,7 +238,7 @@ def _semantic_problems(doc: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _points(seq: list) -> tuple[tuple[float, float], ...]:
+def _points(seq: list[Any]) -> tuple[tuple[float, float], ...]:
     return tuple((float(p[0]), float(p[1])) for p in seq)
 
 
@@ -271,10 +271,16 @@ def _maneuvers_from(items: Any) -> tuple[Maneuver, ...]:
                  for m in (items or []))
 
 
+def _segment(pts: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Two [x, y] points (the schema requires exactly two) as a pair of float pairs."""
+    (x0, y0), (x1, y1) = pts
+    return (float(x0), float(y0)), (float(x1), float(y1))
+
+
 def _signals_from(items: Any) -> tuple[TrafficSignal, ...]:
     return tuple(TrafficSignal(
         sg["id"], (float(sg["position"][0]), float(sg["position"][1])), float(sg.get("yaw", 0.0)),
-        tuple((float(p[0]), float(p[1])) for p in sg["stop_line"]),
+        _segment(sg["stop_line"]),
         tuple(SignalPhase(float(ph["t"]), ph["state"]) for ph in sg["phases"]),
         sg.get("kind", "light"), sg.get("controls", "")) for sg in (items or []))
 
@@ -405,7 +411,7 @@ def loads_scenario(text: str | bytes, source: str | None = None) -> Scenario:
     return from_document(doc, source)
 
 
-def load_scenario(path: str | os.PathLike) -> Scenario:
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read, validate and build a scenario file; only ever raises ScenarioFormatError."""
     p = Path(path)
     src = str(p)

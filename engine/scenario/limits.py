@@ -47,8 +47,8 @@ def _len(v: Any) -> int:
     return len(v) if isinstance(v, list) else 0
 
 
-def _trajectories(doc: dict[str, Any]) -> list[tuple[str, list]]:
-    out: list[tuple[str, list]] = []
+def _trajectories(doc: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    out: list[tuple[str, list[Any]]] = []
     ego = doc.get("ego")
     if isinstance(ego, dict) and isinstance(ego.get("trajectory"), list):
         out.append(("ego.trajectory", ego["trajectory"]))
@@ -60,9 +60,9 @@ def _trajectories(doc: dict[str, Any]) -> list[tuple[str, list]]:
     return out
 
 
-def _map_point_lists(m: dict[str, Any]) -> list[tuple[str, list]]:
+def _map_point_lists(m: dict[str, Any]) -> list[tuple[str, list[Any]]]:
     """(path, list of [x, y]) for every polyline/polygon of the map."""
-    out: list[tuple[str, list]] = []
+    out: list[tuple[str, list[Any]]] = []
     for key in _MAP_LISTS:
         items = m.get(key)
         if not isinstance(items, list):
@@ -163,7 +163,8 @@ def value_problems(doc: dict[str, Any], limits: ScenarioLimits = LIMITS, max_pro
         v = doc.get(key)
         if isinstance(v, str) and len(v) > limits.max_text_chars:
             add(key, f"{len(v)} characters; at most {limits.max_text_chars} are allowed")
-    agents = doc.get("agents") if isinstance(doc.get("agents"), list) else []
+    raw_agents = doc.get("agents")
+    agents: list[Any] = raw_agents if isinstance(raw_agents, list) else []
     owners = [("ego", doc.get("ego"))] + [(f"agents[{i}]", a) for i, a in enumerate(agents)]
     for base, a in owners:
         if not isinstance(a, dict):

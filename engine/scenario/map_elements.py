@@ -5,9 +5,15 @@ All coordinates are in the scenario's world frame (metres, x/y on the ground).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry   # untyped library: Any to mypy
 
 Point2 = tuple[float, float]
 
@@ -21,7 +27,7 @@ class Polyline:
     style: str = "solid"
 
     @property
-    def array(self) -> np.ndarray:
+    def array(self) -> NDArray[np.float64]:
         """(N, 2) float64 points."""
         return np.asarray(self.points, dtype=np.float64).reshape(-1, 2)
 
@@ -35,7 +41,7 @@ class Lane:
     width: float = 3.5
 
     @property
-    def array(self) -> np.ndarray:
+    def array(self) -> NDArray[np.float64]:
         """(N, 2) float64 centre-line points in driving order."""
         return np.asarray(self.centerline, dtype=np.float64).reshape(-1, 2)
 
@@ -48,12 +54,21 @@ class Crossing:
     polygon: tuple[Point2, ...]
 
     @property
-    def array(self) -> np.ndarray:
+    def array(self) -> NDArray[np.float64]:
         """(N, 2) float64 polygon vertices."""
         return np.asarray(self.polygon, dtype=np.float64).reshape(-1, 2)
 
 
-SIGNAL_STATES = ("red", "yellow", "green", "off")
+class SignalState(StrEnum):
+    """What a signal head shows (`SignalPhase.state` holds the plain string)."""
+
+    RED = "red"
+    YELLOW = "yellow"
+    GREEN = "green"
+    OFF = "off"
+
+
+SIGNAL_STATES: tuple[str, ...] = tuple(v.value for v in SignalState)
 
 
 @dataclass(frozen=True)
@@ -126,7 +141,7 @@ class RoadMap:
         return not (self.lanes or self.lane_boundaries or self.lane_dividers or self.ped_crossings or self.drivable_area)
 
     @cached_property
-    def drivable_geometry(self):
+    def drivable_geometry(self) -> BaseGeometry:
         """The drivable area as one shapely geometry (union of the polygons); empty if none."""
         from shapely.geometry import Polygon
         from shapely.ops import unary_union

@@ -6,17 +6,49 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any, Mapping
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.geometry import footprint_corners
 from engine.scenario.map_elements import RoadMap
 from engine.scenario.trajectory import Trajectory
 
 EGO_ID = "ego"
-TIMES_OF_DAY = ("day", "dusk", "night")
-WEATHERS = ("clear", "rain", "fog", "snow")
+
+
+class TimeOfDay(StrEnum):
+    """`Environment.time_of_day` values (the fields hold the plain strings; members compare equal to them)."""
+
+    DAY = "day"
+    DUSK = "dusk"
+    NIGHT = "night"
+
+
+class Weather(StrEnum):
+    """`Environment.weather` values."""
+
+    CLEAR = "clear"
+    RAIN = "rain"
+    FOG = "fog"
+    SNOW = "snow"
+
+
+class TriggerKind(StrEnum):
+    """`Maneuver.trigger["kind"]` values (see `Maneuver`)."""
+
+    TIME = "time"
+    AFTER = "after"
+    TTC = "ttc"
+    DISTANCE = "distance"
+    REACH = "reach"
+    SIGNAL = "signal"
+
+
+TIMES_OF_DAY: tuple[str, ...] = tuple(v.value for v in TimeOfDay)     # plain strings, in this order
+WEATHERS: tuple[str, ...] = tuple(v.value for v in Weather)
 DEFAULT_FPS = 12.0
 KEYFRAME_HZ = 2.0
 
@@ -29,7 +61,7 @@ class Environment:
     weather: str = "clear"
 
 
-TRIGGER_KINDS = ("time", "after", "ttc", "distance", "reach", "signal")
+TRIGGER_KINDS: tuple[str, ...] = tuple(v.value for v in TriggerKind)
 
 
 @dataclass(frozen=True)
@@ -104,19 +136,20 @@ class Agent:
     def height(self) -> float:
         return self.size[2]
 
-    def box_corners_2d(self, t: float | np.ndarray) -> np.ndarray:
+    def box_corners_2d(self, t: float | NDArray[np.float64]) -> NDArray[np.float64]:
         """Footprint corners at time(s) t: (N, 4, 2), order front-left, rear-left, rear-right, front-right."""
         s = self.trajectory.sample(t)
         return footprint_corners(s.x, s.y, s.yaw, self.size[1] / 2, self.size[0] / 2)
 
-    def box_corners_3d(self, t: float) -> np.ndarray:
+    def box_corners_3d(self, t: float) -> NDArray[np.float64]:
         """The 8 box corners at time t in the world frame, (3, 8), in nuscenes-devkit `Box.corners` order."""
         from nuscenes.utils.data_classes import Box
         from pyquaternion import Quaternion
 
         x, y, yaw = self.trajectory.pose_at(t)
         box = Box([x, y, self.size[2] / 2], list(self.size), Quaternion(axis=[0, 0, 1], angle=yaw))
-        return box.corners()
+        corners: NDArray[np.float64] = box.corners()
+        return corners
 
 
 @dataclass(frozen=True)
@@ -186,7 +219,7 @@ class Scenario:
         """Frames at `fps` in [0, duration): 33 for the default 2.75 s at 12 Hz."""
         return max(1, int(math.floor(self.duration * self.fps + 1e-6)))
 
-    def frame_times(self) -> np.ndarray:
+    def frame_times(self) -> NDArray[np.float64]:
         """(num_frames,) frame times in seconds."""
         return np.arange(self.num_frames, dtype=np.float64) / self.fps
 

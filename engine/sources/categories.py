@@ -26,7 +26,8 @@ _FALLBACK_BY_PREFIX: tuple[tuple[str, str], ...] = (
 
 def detection_name(category: str) -> str | None:
     """The detection class the nuScenes benchmark uses for `category`, or None if it has none."""
-    return category_to_detection_name(category)
+    det: str | None = category_to_detection_name(category)   # the devkit is untyped
+    return det
 
 
 def class_for_category(category: str) -> str | None:
@@ -34,7 +35,7 @@ def class_for_category(category: str) -> str | None:
 
     Detection categories map as in the benchmark; others to the nearest class by prefix.
     """
-    det = category_to_detection_name(category)
+    det = detection_name(category)
     if det is not None:
         return det
     for prefix, cls in _FALLBACK_BY_PREFIX:

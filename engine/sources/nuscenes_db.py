@@ -11,8 +11,16 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from engine.sources.errors import SceneSourceError
+
+if TYPE_CHECKING:
+    from nuscenes.nuscenes import NuScenes   # untyped: Any to the type checker
+
+Record = dict[str, Any]
+"""One row of a nuScenes table (JSON object: tokens, names, numbers and lists by field name)."""
+TableSignature = tuple[tuple[str, int], ...]
 
 TABLES: tuple[str, ...] = (
     "category", "attribute", "visibility", "instance", "sensor", "calibrated_sensor", "ego_pose",
@@ -20,7 +28,7 @@ TABLES: tuple[str, ...] = (
 )
 
 _cache_lock = threading.Lock()
-_cache: dict[tuple[str, str], tuple[tuple, object]] = {}
+_cache: dict[tuple[str, str], tuple[TableSignature, NuScenes]] = {}
 CACHE_SIZE = 1
 
 
@@ -38,7 +46,7 @@ class SceneInfo:
     first_timestamp_us: int
 
 
-def _dataroot(dataroot: str | os.PathLike) -> Path:
+def _dataroot(dataroot: str | os.PathLike[str]) -> Path:
     root = Path(dataroot).expanduser()
     if not root.exists():
         raise SceneSourceError(f"nuScenes dataroot {root} does not exist")
@@ -47,13 +55,13 @@ def _dataroot(dataroot: str | os.PathLike) -> Path:
     return root
 
 
-def available_versions(dataroot: str | os.PathLike) -> list[str]:
+def available_versions(dataroot: str | os.PathLike[str]) -> list[str]:
     """Sub-folders of `dataroot` that hold nuScenes tables (``v1.0-mini``, ``v1.0-trainval`` ...), sorted."""
     root = _dataroot(dataroot)
     return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "scene.json").is_file())
 
 
-def check_dataset(dataroot: str | os.PathLike, version: str) -> Path:
+def check_dataset(dataroot: str | os.PathLike[str], version: str) -> Path:
     """The table folder of a dataset after checking that every table is there; SceneSourceError otherwise."""
     root = _dataroot(dataroot)
     table_dir = root / version
@@ -67,7 +75,7 @@ def check_dataset(dataroot: str | os.PathLike, version: str) -> Path:
     return table_dir
 
 
-def _read_table(table_dir: Path, name: str) -> list[dict]:
+def _read_table(table_dir: Path, name: str) -> list[Record]:
     path = table_dir / f"{name}.json"
     try:
         rows = json.loads(path.read_text())
@@ -80,7 +88,7 @@ def _read_table(table_dir: Path, name: str) -> list[dict]:
     return rows
 
 
-def list_scenes(dataroot: str | os.PathLike, version: str) -> list[SceneInfo]:
+def list_scenes(dataroot: str | os.PathLike[str], version: str) -> list[SceneInfo]:
     """Every scene of a dataset with its description, location and length, sorted by name.
 
     Reads the scene, log and sample tables only.
@@ -107,11 +115,11 @@ def list_scenes(dataroot: str | os.PathLike, version: str) -> list[SceneInfo]:
     return sorted(out, key=lambda s: s.name)
 
 
-def _signature(table_dir: Path) -> tuple:
+def _signature(table_dir: Path) -> TableSignature:
     return tuple((t, (table_dir / f"{t}.json").stat().st_mtime_ns) for t in TABLES)
 
 
-def load_nuscenes(dataroot: str | os.PathLike, version: str):
+def load_nuscenes(dataroot: str | os.PathLike[str], version: str) -> NuScenes:
     """The nuscenes-devkit `NuScenes` database of a dataset (cached until its tables change).
 
     Raises SceneSourceError naming the folder and what is wrong instead of the devkit's assertions.
@@ -130,7 +138,9 @@ def load_nuscenes(dataroot: str | os.PathLike, version: str):
 
     try:
         nusc = NuScenes(version=version, dataroot=str(table_dir.parent), verbose=False)
-    except Exception as e:  # noqa: BLE001 - the devkit raises bare Exception for some table problems
+    # the devkit raises bare Exception (its own `raise Exception(...)`), AssertionError, KeyError, TypeError...
+    # for table problems; every one is re-raised as SceneSourceError (check_raw_tables names the record first)
+    except Exception as e:  # noqa: BLE001
         check_raw_tables(table_dir)                 # names table, record and field when the tables say why
         if isinstance(e, AssertionError):
             raise SceneSourceError(f"{table_dir}: nuscenes-devkit refused the dataset: {e}") from None

@@ -20,21 +20,25 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.rig.rig import CameraRig, RigFormatError, panorama_sorted
 from engine.scenario.model import DEFAULT_FPS, Scenario, SceneSource
 from engine.sources.errors import SceneSourceError
-from engine.sources.nuscenes_db import SceneInfo, load_nuscenes
-from engine.sources.scene_map import scene_road_map
+from engine.sources.nuscenes_db import Record, SceneInfo, load_nuscenes
+from engine.sources.scene_map import MapOrigin, MapSource, scene_road_map
 from engine.sources.streams import (
-    LIDAR_CHANNEL, CameraFrame, LidarSweep, camera_channels, channel_records, frame_count, lidar_sweeps,
+    LIDAR_CHANNEL, CameraFrame, LidarSweep, SampleData, camera_channels, channel_records, frame_count, lidar_sweeps,
     map_camera_frames, nearest_sweeps, pose_record_matrix,
 )
 from engine.sources.tracks import annotated_agents, ego_agent
+
+if TYPE_CHECKING:
+    from nuscenes.nuscenes import NuScenes   # untyped: Any to the type checker
 
 SOURCE_KIND = "nuscenes"
 
@@ -54,7 +58,7 @@ class NuScenesScene:
     t0_us: int
     frames: Mapping[str, tuple[CameraFrame, ...]]
     lidar: tuple[LidarSweep, ...]
-    map_source: str
+    map_source: MapOrigin
     warnings: tuple[str, ...] = ()
 
     @property
@@ -79,7 +83,7 @@ class NuScenesScene:
         """Timestamp (microseconds) of scenario frame `index`."""
         return self.t0_us + int(round(index / self.scenario.fps * 1e6))
 
-    def image(self, index: int, camera: str, size: tuple[int, int] | None = None) -> np.ndarray:
+    def image(self, index: int, camera: str, size: tuple[int, int] | None = None) -> NDArray[np.uint8]:
         """(H, W, 3) uint8 RGB image of frame `index`, resized to `size` = (W, H) when given."""
         return read_image(self.frame(index, camera).path, size)
 
@@ -100,7 +104,7 @@ def _image_size(path: str) -> tuple[int, int] | None:
         return None
 
 
-def read_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> np.ndarray:
+def read_image(path: str | os.PathLike[str], size: tuple[int, int] | None = None) -> NDArray[np.uint8]:
     """(H, W, 3) uint8 RGB image from a file; resized (area filter) to `size` = (W, H) when given."""
     flag = cv2.IMREAD_COLOR
     if size is not None and str(path).lower().endswith((".jpg", ".jpeg")):
@@ -118,13 +122,14 @@ def read_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> 
     if size is not None and (bgr.shape[1], bgr.shape[0]) != tuple(size):
         interp = cv2.INTER_AREA if size[0] < bgr.shape[1] else cv2.INTER_LINEAR
         bgr = cv2.resize(bgr, tuple(int(v) for v in size), interpolation=interp)
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), np.uint8)   # imread gives uint8: no copy
 
 
-def _find_scene(nusc, scene: str, dataroot, version) -> dict:
+def _find_scene(nusc: NuScenes, scene: str, dataroot: str | os.PathLike[str], version: str) -> Record:
     for rec in nusc.scene:
         if rec["name"] == scene or rec["token"] == scene:
-            return rec
+            found: Record = rec
+            return found
     names = sorted(r["name"] for r in nusc.scene)
     close = difflib.get_close_matches(scene, names, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; scenes: {', '.join(names[:10])}" + \
@@ -132,8 +137,9 @@ def _find_scene(nusc, scene: str, dataroot, version) -> dict:
     raise SceneSourceError(f"{dataroot} ({version}): no scene named {scene!r}{hint}")
 
 
-def _rig(nusc, records, cameras: list[str]) -> CameraRig:
-    cal, sizes = {}, set()
+def _rig(nusc: NuScenes, records: Mapping[str, list[SampleData]], cameras: list[str]) -> CameraRig:
+    cal: dict[str, Record] = {}
+    sizes: set[tuple[int, int]] = set()
     for ch in cameras:
         first = records[ch][0]
         sd = nusc.get("sample_data", first.token)
@@ -154,13 +160,13 @@ def _rig(nusc, records, cameras: list[str]) -> CameraRig:
 
 
 def open_nuscenes_scene(
-    dataroot: str | os.PathLike,
+    dataroot: str | os.PathLike[str],
     version: str,
     scene: str,
     *,
     fps: float = DEFAULT_FPS,
     duration: float | None = None,
-    map_source: str = "auto",
+    map_source: MapSource = "auto",
     map_margin: float = 60.0,
     start: float = 0.0,
 ) -> NuScenesScene:
@@ -203,7 +209,7 @@ def open_nuscenes_scene(
                             "the clip is shortened")
             n = n_avail
     t_end = (n - 1) / fps
-    frames = {}
+    frames: dict[str, tuple[CameraFrame, ...]] = {}
     for ch in cameras:
         frames[ch], w = map_camera_frames(nusc, records[ch], ch, t0_us, fps, n)
         warnings += w
@@ -218,7 +224,7 @@ def open_nuscenes_scene(
         ego = ego_agent(poses, t0_us, t_end)
     except ValueError as e:
         raise SceneSourceError(f"{rec['name']}: {e}") from None
-    sample_tokens = []
+    sample_tokens: list[str] = []
     tok = rec["first_sample_token"]
     while tok:
         sample_tokens.append(tok)
@@ -238,11 +244,11 @@ def open_nuscenes_scene(
 
 
 _scene_lock = threading.Lock()
-_scene_cache: dict[tuple, NuScenesScene] = {}
+_scene_cache: dict[tuple[SceneSource, float, float | None, MapSource], NuScenesScene] = {}
 
 
 def open_scene_source(source: SceneSource, fps: float = DEFAULT_FPS, duration: float | None = None,
-                      map_source: str = "auto") -> NuScenesScene:
+                      map_source: MapSource = "auto") -> NuScenesScene:
     """Open the real scene a `SceneSource` names (cached: the same arguments return the same object)."""
     if source.kind != SOURCE_KIND:
         raise SceneSourceError(f"scene source kind {source.kind!r} is not supported (only {SOURCE_KIND!r})")

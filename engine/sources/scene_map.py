@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Literal, Sequence, get_args
 
 import numpy as np
+from numpy.typing import NDArray
 from shapely.geometry import LineString, MultiPolygon, Polygon, box
 from shapely.ops import split, unary_union
 
@@ -28,22 +30,30 @@ from engine.scenario.model import Agent
 from engine.scenario.map_elements import Crossing, Lane, Polyline, RoadMap
 from engine.sources.errors import SceneSourceError
 
+if TYPE_CHECKING:   # untyped libraries: Any to the type checker
+    from nuscenes.map_expansion.map_api import NuScenesMap
+    from shapely.geometry.base import BaseGeometry
+
 EGO_HALF_CORRIDOR = 2.5     # m either side of the ego path
 VEHICLE_MARGIN = 0.5        # m around vehicle footprints
 CLOSING = 3.0               # m: morphological closing of the inferred area
 MOVING_TRACK = 5.0          # m: a vehicle whose track is longer than this makes an inferred lane
 LANE_STEP = 1.0             # m between lane centre-line points
-MAP_SOURCES = ("auto", "expansion", "traffic")
+MapSource = Literal["auto", "expansion", "traffic"]
+"""Where a scene's road map comes from: 'auto' = the expansion when present, else the traffic."""
+MAP_SOURCES: tuple[MapSource, ...] = get_args(MapSource)
+MapOrigin = Literal["expansion", "traffic"]
+"""Where a scene's road map came from."""
 
 _maps_lock = threading.Lock()
-_maps: dict[tuple[str, int], object] = {}
+_maps: dict[tuple[str, int], NuScenesMap] = {}
 
 
 def expansion_path(dataroot: str | Path, location: str) -> Path:
     return Path(dataroot) / "maps" / "expansion" / f"{location}.json"
 
 
-def _load_expansion(dataroot: Path, location: str):
+def _load_expansion(dataroot: Path, location: str) -> NuScenesMap:
     path = expansion_path(dataroot, location)
     key = (str(path.resolve()), path.stat().st_mtime_ns)
     with _maps_lock:
@@ -58,7 +68,7 @@ def _load_expansion(dataroot: Path, location: str):
     return m
 
 
-def _xy(coords) -> tuple[tuple[float, float], ...]:
+def _xy(coords: Iterable[Sequence[float]]) -> tuple[tuple[float, float], ...]:
     return tuple((round(float(x), 3), round(float(y), 3)) for x, y in coords)
 
 
@@ -72,14 +82,14 @@ def hole_free_pieces(poly: Polygon) -> list[Polygon]:
     px = hole.representative_point().x
     ymin, ymax = poly.bounds[1] - 1.0, poly.bounds[3] + 1.0
     pieces = split(poly, LineString([(px, ymin), (px, ymax)]))
-    out = []
+    out: list[Polygon] = []
     for g in pieces.geoms:
         if isinstance(g, Polygon) and g.area > 1e-9:
             out += hole_free_pieces(g)
     return out
 
 
-def _polygons(geom) -> list[Polygon]:
+def _polygons(geom: BaseGeometry) -> list[Polygon]:
     if geom.is_empty:
         return []
     if isinstance(geom, Polygon):
@@ -89,7 +99,7 @@ def _polygons(geom) -> list[Polygon]:
     return [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon)]
 
 
-def _lines(geom) -> list[LineString]:
+def _lines(geom: BaseGeometry) -> list[LineString]:
     if geom.is_empty:
         return []
     if isinstance(geom, LineString):
@@ -97,8 +107,8 @@ def _lines(geom) -> list[LineString]:
     return [g for g in getattr(geom, "geoms", []) if isinstance(g, LineString)]
 
 
-def _area_list(area) -> tuple[tuple[tuple[float, float], ...], ...]:
-    out = []
+def _area_list(area: BaseGeometry) -> tuple[tuple[tuple[float, float], ...], ...]:
+    out: list[tuple[tuple[float, float], ...]] = []
     for p in _polygons(area):
         for piece in hole_free_pieces(p.simplify(0.05)):
             ring = list(piece.exterior.coords)[:-1]
@@ -107,18 +117,18 @@ def _area_list(area) -> tuple[tuple[tuple[float, float], ...], ...]:
     return tuple(out)
 
 
-def map_from_expansion(nusc_map, patch: tuple[float, float, float, float]) -> RoadMap:
+def map_from_expansion(nusc_map: NuScenesMap, patch: tuple[float, float, float, float]) -> RoadMap:
     """The RoadMap of a NuScenesMap inside `patch` (xmin, ymin, xmax, ymax)."""
     region = box(*patch)
     inner = box(patch[0] + 0.01, patch[1] + 0.01, patch[2] - 0.01, patch[3] - 0.01)
     recs = nusc_map.get_records_in_patch(patch, ["drivable_area", "lane", "lane_connector", "ped_crossing",
                                                  "road_divider", "lane_divider"], mode="intersect")
-    drivable = []
+    drivable: list[Polygon] = []
     for tok in recs["drivable_area"]:
         rec = nusc_map.get("drivable_area", tok)
         drivable += [nusc_map.extract_polygon(pt) for pt in rec["polygon_tokens"]]
     area = unary_union([p.buffer(0) for p in drivable]).intersection(region) if drivable else Polygon()
-    lanes = []
+    lanes: list[Lane] = []
     lane_tokens = list(recs["lane"]) + list(recs["lane_connector"])
     discrete = nusc_map.discretize_lanes(lane_tokens, LANE_STEP)
     for tok in lane_tokens:
@@ -134,18 +144,18 @@ def map_from_expansion(nusc_map, patch: tuple[float, float, float, float]) -> Ro
             if length > 1.0 and poly.area > 0:
                 width = float(np.clip(poly.area / length, 2.0, 6.0))
         lanes.append(Lane(f"lane_{tok[:8]}", _xy(pts[:, :2]), round(width, 2)))
-    dividers = []
+    dividers: list[Polyline] = []
     for layer, style in (("road_divider", "solid"), ("lane_divider", "dashed")):
         for tok in recs[layer]:
             line = nusc_map.extract_line(nusc_map.get(layer, tok)["line_token"])
             for i, part in enumerate(_lines(line.intersection(region))):
                 dividers.append(Polyline(f"{layer}_{tok[:8]}_{i}", _xy(part.coords), style))
-    crossings = []
+    crossings: list[Crossing] = []
     for tok in recs["ped_crossing"]:
         poly = nusc_map.extract_polygon(nusc_map.get("ped_crossing", tok)["polygon_token"]).intersection(region)
         for i, p in enumerate(_polygons(poly)):
             crossings.append(Crossing(f"crossing_{tok[:8]}_{i}", _xy(list(p.exterior.coords)[:-1])))
-    boundaries = []
+    boundaries: list[Polyline] = []
     for i, p in enumerate(_polygons(area)):
         for ring in [p.exterior, *p.interiors]:
             for j, part in enumerate(_lines(LineString(ring.coords).intersection(inner))):
@@ -154,9 +164,9 @@ def map_from_expansion(nusc_map, patch: tuple[float, float, float, float]) -> Ro
                    ped_crossings=tuple(crossings), drivable_area=_area_list(area))
 
 
-def _swept_footprint(agent: Agent, times: np.ndarray) -> Polygon:
+def _swept_footprint(agent: Agent, times: NDArray[np.float64]) -> BaseGeometry:
     """The area an agent's box covers over `times` (union of hulls of consecutive footprints)."""
-    ts = times[agent.trajectory.covers(times)]
+    ts = times[np.asarray(agent.trajectory.covers(times), bool)]
     if ts.size == 0:
         ts = np.array([agent.trajectory.start_time])
     corners = agent.box_corners_2d(ts)
@@ -165,11 +175,11 @@ def _swept_footprint(agent: Agent, times: np.ndarray) -> Polygon:
     return unary_union([Polygon(np.concatenate([a, b])).convex_hull for a, b in zip(corners[:-1], corners[1:])])
 
 
-def map_from_traffic(ego: Agent, agents: list[Agent], times: np.ndarray) -> RoadMap:
+def map_from_traffic(ego: Agent, agents: list[Agent], times: NDArray[np.float64]) -> RoadMap:
     """A drivable area and lanes inferred from where the ego and the annotated vehicles drove."""
-    parts = []
+    parts: list[BaseGeometry] = []
     ego_xy = ego.trajectory.sample(times).xy
-    lanes = []
+    lanes: list[Lane] = []
     if len(ego_xy) >= 2 and np.ptp(ego_xy, axis=0).max() > 0.5:
         path = LineString(ego_xy)
         parts.append(path.buffer(EGO_HALF_CORRIDOR, cap_style=2))
@@ -180,7 +190,7 @@ def map_from_traffic(ego: Agent, agents: list[Agent], times: np.ndarray) -> Road
         if a.cls not in VEHICLE_CLASSES:
             continue
         parts.append(_swept_footprint(a, times).buffer(VEHICLE_MARGIN))
-        covered = times[a.trajectory.covers(times)]
+        covered = times[np.asarray(a.trajectory.covers(times), bool)]
         if covered.size >= 2:
             xy = a.trajectory.sample(covered).xy
             if LineString(xy).length > MOVING_TRACK:
@@ -189,7 +199,7 @@ def map_from_traffic(ego: Agent, agents: list[Agent], times: np.ndarray) -> Road
     return RoadMap(lanes=tuple(lanes), drivable_area=_area_list(area.simplify(0.1)))
 
 
-def _resample(xy: np.ndarray, step: float = LANE_STEP) -> np.ndarray:
+def _resample(xy: NDArray[np.float64], step: float = LANE_STEP) -> NDArray[np.float64]:
     """(N, 2) points resampled every `step` metres along the polyline (ends kept)."""
     seg = np.hypot(*np.diff(xy, axis=0).T)
     s = np.concatenate([[0.0], np.cumsum(seg)])
@@ -200,9 +210,9 @@ def _resample(xy: np.ndarray, step: float = LANE_STEP) -> np.ndarray:
 
 
 def scene_road_map(
-    dataroot: Path, location: str, ego: Agent, agents: list[Agent], times: np.ndarray,
-    source: str = "auto", margin: float = 60.0,
-) -> tuple[RoadMap, str, list[str]]:
+    dataroot: Path, location: str, ego: Agent, agents: list[Agent], times: NDArray[np.float64],
+    source: MapSource = "auto", margin: float = 60.0,
+) -> tuple[RoadMap, MapOrigin, list[str]]:
     """(map, where it came from: 'expansion' | 'traffic', warnings) for one scene.
 
     `source`: 'auto' (expansion if present, else traffic), 'expansion' (SceneSourceError when it is
@@ -223,7 +233,9 @@ def scene_road_map(
                 if road.drivable_area:
                     return road, "expansion", warnings
                 warnings.append(f"{path}: the map expansion has no drivable area around this scene")
-            except Exception as e:  # noqa: BLE001 - the devkit asserts/raises on malformed maps
+            # a malformed expansion file makes the devkit and shapely raise AssertionError, KeyError, ValueError,
+            # OSError, GEOSException...: each one is reported (or, with 'auto', the map is inferred instead)
+            except Exception as e:  # noqa: BLE001
                 if source == "expansion":
                     raise SceneSourceError(f"{path}: cannot read the map expansion: {e}") from None
                 warnings.append(f"{path}: cannot read the map expansion ({e}); the drivable area is inferred from traffic")

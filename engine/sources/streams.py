@@ -11,10 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.sources.errors import SceneSourceError
+from engine.sources.nuscenes_db import Record
+
+if TYPE_CHECKING:
+    from nuscenes.nuscenes import NuScenes   # untyped: Any to the type checker
 
 LIDAR_CHANNEL = "LIDAR_TOP"
 
@@ -34,7 +40,7 @@ class CameraFrame:
     offset_s: float
     is_key_frame: bool
     token: str
-    world_from_ego: np.ndarray
+    world_from_ego: NDArray[np.float64]
     calibrated_sensor_token: str
 
 
@@ -46,12 +52,14 @@ class LidarSweep:
     timestamp_us: int
     token: str
     is_key_frame: bool
-    world_from_ego: np.ndarray
-    ego_from_sensor: np.ndarray
+    world_from_ego: NDArray[np.float64]
+    ego_from_sensor: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class _Record:
+class SampleData:
+    """One sample_data record of a channel: its file, time, key-frame flag and pose tokens."""
+
     token: str
     timestamp_us: int
     path: Path
@@ -60,7 +68,7 @@ class _Record:
     calibrated_sensor_token: str
 
 
-def pose_record_matrix(record: dict) -> np.ndarray:
+def pose_record_matrix(record: Record) -> NDArray[np.float64]:
     """(4, 4) parent_from_child of an ego_pose or calibrated_sensor record.
 
     Same result as the devkit's ``transform_matrix(t, Quaternion(q))`` (a test checks it), written out
@@ -77,25 +85,25 @@ def pose_record_matrix(record: dict) -> np.ndarray:
     return m
 
 
-def channel_records(nusc, scene_record: dict) -> dict[str, list[_Record]]:
+def channel_records(nusc: NuScenes, scene_record: Record) -> dict[str, list[SampleData]]:
     """Every sample_data of the scene by channel, sorted by timestamp (key frames and sweeps)."""
-    sample_tokens = set()
+    sample_tokens: set[str] = set()
     tok = scene_record["first_sample_token"]
     while tok:
         sample_tokens.add(tok)
         tok = nusc.get("sample", tok)["next"]
     root = Path(nusc.dataroot)
-    out: dict[str, list[_Record]] = {}
+    out: dict[str, list[SampleData]] = {}
     first = nusc.get("sample", scene_record["first_sample_token"])
     # walk each channel's prev/next chain from the first key frame: O(scene), not O(dataset)
     for channel, sd_token in first["data"].items():
         start = nusc.get("sample_data", sd_token)
         while start["prev"] and nusc.get("sample_data", start["prev"])["sample_token"] in sample_tokens:
             start = nusc.get("sample_data", start["prev"])
-        recs = []
+        recs: list[SampleData] = []
         sd = start
         while True:
-            recs.append(_Record(sd["token"], int(sd["timestamp"]), root / sd["filename"], bool(sd["is_key_frame"]),
+            recs.append(SampleData(sd["token"], int(sd["timestamp"]), root / sd["filename"], bool(sd["is_key_frame"]),
                                 sd["ego_pose_token"], sd["calibrated_sensor_token"]))
             if not sd["next"]:
                 break
@@ -107,9 +115,9 @@ def channel_records(nusc, scene_record: dict) -> dict[str, list[_Record]]:
     return out
 
 
-def camera_channels(nusc, records: dict[str, list[_Record]]) -> list[str]:
+def camera_channels(nusc: NuScenes, records: dict[str, list[SampleData]]) -> list[str]:
     """The camera channels among the scene's streams."""
-    cams = []
+    cams: list[str] = []
     for ch, recs in records.items():
         cs = nusc.get("calibrated_sensor", recs[0].calibrated_sensor_token)
         if nusc.get("sensor", cs["sensor_token"])["modality"] == "camera":
@@ -117,14 +125,14 @@ def camera_channels(nusc, records: dict[str, list[_Record]]) -> list[str]:
     return cams
 
 
-def frame_count(records: dict[str, list[_Record]], cameras: list[str], t0_us: int, fps: float) -> int:
+def frame_count(records: dict[str, list[SampleData]], cameras: list[str], t0_us: int, fps: float) -> int:
     """How many frames at `fps` from t0 every camera covers (within half a frame of its last image)."""
     last = min(recs[-1].timestamp_us for ch, recs in records.items() if ch in cameras)
     return max(1, int(np.floor((last - t0_us) / 1e6 * fps + 0.5)) + 1)
 
 
 def map_camera_frames(
-    nusc, records: list[_Record], camera: str, t0_us: int, fps: float, num_frames: int,
+    nusc: NuScenes, records: list[SampleData], camera: str, t0_us: int, fps: float, num_frames: int,
 ) -> tuple[tuple[CameraFrame, ...], list[str]]:
     """The nearest existing image for each of `num_frames` frames, and warnings about gaps.
 
@@ -144,8 +152,8 @@ def map_camera_frames(
     j = np.clip(np.searchsorted(ts, frame_us), 1, len(ts) - 1) if len(ts) > 1 else np.zeros(num_frames, int)
     if len(ts) > 1:
         j = np.where(np.abs(ts[j - 1] - frame_us) <= np.abs(ts[j] - frame_us), j - 1, j)
-    frames = []
-    poses: dict[str, np.ndarray] = {}
+    frames: list[CameraFrame] = []
+    poses: dict[str, NDArray[np.float64]] = {}
     worst = 0.0
     for k in range(num_frames):
         r = present[int(j[k])]
@@ -160,10 +168,10 @@ def map_camera_frames(
     return tuple(frames), warnings
 
 
-def lidar_sweeps(nusc, records: list[_Record]) -> tuple[LidarSweep, ...]:
+def lidar_sweeps(nusc: NuScenes, records: list[SampleData]) -> tuple[LidarSweep, ...]:
     """The scene's LIDAR_TOP sweeps whose point files exist, in time order."""
-    out = []
-    calib: dict[str, np.ndarray] = {}
+    out: list[LidarSweep] = []
+    calib: dict[str, NDArray[np.float64]] = {}
     for r in records:
         if not r.path.is_file():
             continue

@@ -14,9 +14,14 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from engine.sources.errors import SceneSourceError
+
+if TYPE_CHECKING:
+    from nuscenes.nuscenes import NuScenes   # untyped: Any to the type checker
+
+    from engine.sources.nuscenes_db import Record   # (nuscenes_db imports this module when loading)
 
 MAX_REPORTED = 20
 
@@ -83,10 +88,11 @@ def _vector_problem(v: Any, n: int, nonzero: bool = False, positive: bool = Fals
     return None
 
 
-def table_problems(tables: Mapping[str, Iterable[dict]], limit: int = MAX_REPORTED) -> tuple[list[str], int]:
-    """(problems, how many more were not listed) for the given tables (name -> list of records)."""
+def table_problems(tables: Mapping[str, Iterable[Any]], limit: int = MAX_REPORTED) -> tuple[list[str], int]:
+    """(problems, how many more were not listed) for the given tables (name -> list of records; a record
+    that is not a JSON object is itself a problem)."""
     report = _Report(limit)
-    tokens: dict[str, set] = {}
+    tokens: dict[str, set[Any]] = {}
     for name, rows in tables.items():
         rows = rows if isinstance(rows, list) else list(rows)
         tokens[name] = {r.get("token") for r in rows if isinstance(r, dict)}
@@ -135,7 +141,7 @@ def table_problems(tables: Mapping[str, Iterable[dict]], limit: int = MAX_REPORT
     return report.items, report.more
 
 
-def missing_files(dataroot: str | os.PathLike, records: Iterable[dict], limit: int = MAX_REPORTED) -> list[str]:
+def missing_files(dataroot: str | os.PathLike[str], records: Iterable[Record], limit: int = MAX_REPORTED) -> list[str]:
     """Problems for sample_data records whose `filename` does not exist under `dataroot`."""
     report = _Report(limit)
     root = Path(dataroot)
@@ -159,26 +165,26 @@ def _raise(where: str, problems: list[str], more: int) -> None:
     raise SceneSourceError(f"{where}: {n} problem(s) in the tables:\n" + "\n".join(f"  {p}" for p in problems + tail))
 
 
-def check_tables(table_dir: str | os.PathLike, tables: Mapping[str, Iterable[dict]]) -> None:
+def check_tables(table_dir: str | os.PathLike[str], tables: Mapping[str, Iterable[Any]]) -> None:
     """SceneSourceError naming table, record and field when the tables are not usable."""
     problems, more = table_problems(tables)
     if problems:
         _raise(str(table_dir), problems, more)
 
 
-def check_devkit_tables(table_dir: str | os.PathLike, nusc: Any) -> None:
+def check_devkit_tables(table_dir: str | os.PathLike[str], nusc: NuScenes) -> None:
     """`check_tables` on a loaded nuscenes-devkit `NuScenes` (its in-memory table lists)."""
     names = list(REFERENCES) + [t for t in ("ego_pose", "log", "sensor", "category", "attribute", "visibility")]
     tables = {n: getattr(nusc, n) for n in dict.fromkeys(names) if isinstance(getattr(nusc, n, None), list)}
     check_tables(table_dir, tables)
 
 
-def check_raw_tables(table_dir: str | os.PathLike) -> None:
+def check_raw_tables(table_dir: str | os.PathLike[str]) -> None:
     """`check_tables` on the JSON files of a table folder (used when the devkit itself failed)."""
     import json
 
     folder = Path(table_dir)
-    tables: dict[str, list] = {}
+    tables: dict[str, list[Any]] = {}
     for path in sorted(folder.glob("*.json")):
         try:
             rows = json.loads(path.read_text())
@@ -189,7 +195,7 @@ def check_raw_tables(table_dir: str | os.PathLike) -> None:
     check_tables(folder, tables)
 
 
-def check_scene_files(dataroot: str | os.PathLike, nusc: Any, scene_token: str) -> None:
+def check_scene_files(dataroot: str | os.PathLike[str], nusc: NuScenes, scene_token: str) -> None:
     """SceneSourceError when a camera file of the scene's sample_data (key frames and sweeps) is
     missing (the studio reads camera images only; lidar/radar blobs may be absent)."""
     samples = {s["token"] for s in nusc.sample if s.get("scene_token") == scene_token}

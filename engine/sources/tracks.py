@@ -20,27 +20,36 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 from pyquaternion import Quaternion
 
 from engine.scenario.model import EGO_ID, Agent, default_ego
 from engine.scenario.trajectory import Trajectory
 from engine.sources.categories import class_for_category, detection_name
 
+if TYPE_CHECKING:
+    from nuscenes.nuscenes import NuScenes   # untyped: Any to the type checker
+
+FloatArray = NDArray[np.float64]
+Track = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
+"""(N,) times (s), x, y (m) and unwrapped yaw (rad) of one object."""
+
 STATIC_TOLERANCE = 0.3      # m: tracks moving less than this are parked objects
 SINGLE_KEY_HOLD = 0.25      # s: an object seen at one key frame exists this long either side of it
 RECORDED_BEHAVIOR = "recorded"
 
 
-def quaternion_yaw(rotation_wxyz) -> float:
+def quaternion_yaw(rotation_wxyz: Sequence[float]) -> float:
     """Yaw (rad, about +z) of a [w, x, y, z] rotation, as the devkit's `quaternion_yaw` computes it."""
     q = Quaternion(rotation_wxyz)
     v = np.dot(q.rotation_matrix, np.array([1.0, 0.0, 0.0]))
     return float(math.atan2(v[1], v[0]))
 
 
-def clip_track(t: np.ndarray, x: np.ndarray, y: np.ndarray, yaw: np.ndarray, t_end: float):
+def clip_track(t: FloatArray, x: FloatArray, y: FloatArray, yaw: FloatArray, t_end: float) -> Track | None:
     """Restrict a track (N,) to [0, t_end]: keep the first sample past the end for interpolation and
     replace the part before 0 by an interpolated pose at 0. Returns arrays or None if nothing is left."""
     yaw = np.unwrap(yaw)
@@ -62,18 +71,24 @@ def clip_track(t: np.ndarray, x: np.ndarray, y: np.ndarray, yaw: np.ndarray, t_e
     return t2, x2, y2, yaw2
 
 
-def _speeds(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _speeds(t: FloatArray, x: FloatArray, y: FloatArray) -> FloatArray:
     if len(t) < 2:
         return np.zeros(len(t))
-    return np.hypot(np.gradient(x, t), np.gradient(y, t))
+    speed: FloatArray = np.hypot(np.gradient(x, t), np.gradient(y, t))   # np.gradient is untyped
+    return speed
 
 
-def _trajectory(t, x, y, yaw) -> Trajectory:
-    r = lambda a, n: np.round(np.asarray(a, dtype=np.float64), n)  # noqa: E731 - compact file values
-    return Trajectory.from_arrays(r(t, 6), r(x, 4), r(y, 4), r(yaw, 5), r(_speeds(t, x, y), 3))
+def _rounded(a: FloatArray, decimals: int) -> FloatArray:
+    """Compact file values."""
+    return np.asarray(a, dtype=np.float64).round(decimals)
 
 
-def ego_agent(poses: list[tuple[int, np.ndarray]], t0_us: int, t_end: float) -> Agent:
+def _trajectory(t: FloatArray, x: FloatArray, y: FloatArray, yaw: FloatArray) -> Trajectory:
+    return Trajectory.from_arrays(_rounded(t, 6), _rounded(x, 4), _rounded(y, 4), _rounded(yaw, 5),
+                                  _rounded(_speeds(t, x, y), 3))
+
+
+def ego_agent(poses: list[tuple[int, FloatArray]], t0_us: int, t_end: float) -> Agent:
     """The ego from (timestamp_us, world_from_ego (4, 4)) poses: the nuScenes ego frame origin (rear axle)."""
     poses = sorted(poses, key=lambda p: p[0])
     t = np.array([(ts - t0_us) / 1e6 for ts, _ in poses])
@@ -110,7 +125,8 @@ def _agent_id(cls: str, instance_token: str, used: set[str]) -> str:
         n += 4
 
 
-def annotated_agents(nusc, sample_tokens: list[str], t0_us: int, t_end: float) -> tuple[list[Agent], list[str]]:
+def annotated_agents(nusc: NuScenes, sample_tokens: list[str], t0_us: int,
+                     t_end: float) -> tuple[list[Agent], list[str]]:
     """Locked agents for every annotated instance seen in [0, t_end]; also warnings (skipped categories)."""
     by_instance: dict[str, list[_Ann]] = {}
     for st in sample_tokens:
@@ -124,7 +140,7 @@ def annotated_agents(nusc, sample_tokens: list[str], t0_us: int, t_end: float) -
                 t, a["token"], float(a["translation"][0]), float(a["translation"][1]), float(a["translation"][2]),
                 quaternion_yaw(a["rotation"]), (w, l, h), attrs[0] if attrs else ""))
     agents: list[Agent] = []
-    skipped: Counter = Counter()
+    skipped: Counter[str] = Counter()
     used: set[str] = {EGO_ID}
     for inst_token in sorted(by_instance, key=lambda k: (min(a.t for a in by_instance[k]), k)):
         anns = sorted(by_instance[inst_token], key=lambda a: a.t)
@@ -152,7 +168,7 @@ def _track_agent(cls: str, category: str, inst_token: str, anns: list[_Ann], t_e
     hold = SINGLE_KEY_HOLD if len(anns) == 1 else 0.0
     if t[-1] + hold < 0.0:       # seen only before the clip starts (a scene opened at a start offset)
         return None
-    size = tuple(float(np.median([a.wlh[i] for a in anns])) for i in range(3))
+    w, l, h = (float(np.median([a.wlh[i] for a in anns])) for i in range(3))
     attr = Counter(a.attribute for a in anns if a.attribute).most_common(1)
     spread = float(np.max(np.hypot(x - np.median(x), y - np.median(y))))
     if len(anns) == 1 or spread < STATIC_TOLERANCE:
@@ -168,7 +184,7 @@ def _track_agent(cls: str, category: str, inst_token: str, anns: list[_Ann], t_e
             return None
         traj = _trajectory(*clipped)
     tokens = [a.token for a in anns if -1e-6 <= a.t <= t_end + 1e-6]
-    params = {
+    params: dict[str, Any] = {
         "category": category,
         "detection_name": detection_name(category),
         "instance_token": inst_token,
@@ -176,5 +192,5 @@ def _track_agent(cls: str, category: str, inst_token: str, anns: list[_Ann], t_e
         "sample_annotation_tokens": tokens,
         "z": round(float(np.median([a.z for a in anns])), 4),
     }
-    return Agent(_agent_id(cls, inst_token, used), cls, size, traj, behavior=RECORDED_BEHAVIOR,
+    return Agent(_agent_id(cls, inst_token, used), cls, (w, l, h), traj, behavior=RECORDED_BEHAVIOR,
                  behavior_params=params, locked=True)

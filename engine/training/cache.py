@@ -37,9 +37,10 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 INDEX_FILE = "index.json"
 SETTINGS_FILE = "prepare.json"
@@ -47,6 +48,10 @@ SHARD_DIR = "shards"
 CACHE_FORMAT = 1
 REQUIRED_ARRAYS = ("image", "prev_image", "has_prev", "depth", "depth_valid", "normal", "edge", "object", "inserted",
                    "boxes", "hdmap", "env", "K", "ego_from_camera", "frame", "inserted_class", "text")
+
+
+# one sample's arrays by name (the shard layout above without the N axis; 0-d values as numpy scalars)
+SampleArrays = dict[str, "NDArray[Any] | np.generic"]
 
 
 class CacheError(ValueError):
@@ -69,7 +74,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException:  # any exit, Ctrl-C included, removes the temporary file; re-raised
         Path(tmp).unlink(missing_ok=True)
         raise
 
@@ -78,7 +83,7 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode())
 
 
-def write_shard(path: Path, samples: list[Mapping[str, np.ndarray]]) -> None:
+def write_shard(path: Path, samples: Sequence[Mapping[str, NDArray[Any] | np.generic]]) -> None:
     """Stack the samples' arrays (same keys in each) on a new axis 0 and save them atomically as one .npz."""
     keys = list(samples[0].keys())
     arrays = {k: np.stack([np.asarray(s[k]) for s in samples]) for k in keys}
@@ -90,7 +95,7 @@ def write_shard(path: Path, samples: list[Mapping[str, np.ndarray]]) -> None:
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException:  # any exit, Ctrl-C included, removes the temporary file; re-raised
         Path(tmp).unlink(missing_ok=True)
         raise
 
@@ -111,7 +116,7 @@ class CacheIndex:
     """The index of a prepared cache: its settings and shards."""
 
     root: Path
-    settings: dict
+    settings: dict[str, Any]
     shards: tuple[ShardInfo, ...]
 
     @property
@@ -125,13 +130,13 @@ class CacheIndex:
     def has_latents(self) -> bool:
         return bool(self.settings.get("model"))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"format": CACHE_FORMAT, "settings": self.settings, "num_samples": self.num_samples,
                 "shards": [{"file": s.file, "scene": s.scene, "split": s.split, "num_samples": s.num_samples,
                             "frames": list(s.frames)} for s in self.shards]}
 
 
-def read_index(cache: str | os.PathLike) -> CacheIndex:
+def read_index(cache: str | os.PathLike[str]) -> CacheIndex:
     """The index of a prepared cache; CacheError names what is missing or broken."""
     root = Path(cache).expanduser()
     path = root / INDEX_FILE
@@ -159,7 +164,7 @@ def read_index(cache: str | os.PathLike) -> CacheIndex:
     return CacheIndex(root, settings, shards)
 
 
-def load_shard(path: str | os.PathLike) -> dict[str, np.ndarray]:
+def load_shard(path: str | os.PathLike[str]) -> dict[str, NDArray[Any]]:
     """All arrays of one shard (CacheError when a required array is missing or the file is unreadable)."""
     try:
         with np.load(path, allow_pickle=False) as z:

@@ -17,14 +17,56 @@ pipeline is conditioned on at generation time.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, Sequence, TypedDict
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from engine.training.cache import CacheError, CacheIndex, load_shard
 
+if TYPE_CHECKING:
+    from engine.worldmodel.conditions import FrameConditions
 
-def ray_map(K: np.ndarray, ego_from_camera: np.ndarray, width: int, height: int) -> np.ndarray:
+Arrays = dict[str, NDArray[Any]]   # one shard: name -> array with the samples on axis 0 (engine.training.cache)
+TensorKey = Literal["dense", "layout", "mask", "image", "prev_image", "has_prev", "env"]
+TENSOR_KEYS: tuple[TensorKey, ...] = ("dense", "layout", "mask", "image", "prev_image", "has_prev", "env")
+
+
+class CacheItem(TypedDict):
+    """One sample as model inputs (no batch axis; shapes in the module docstring)."""
+
+    dense: torch.Tensor
+    layout: torch.Tensor
+    mask: torch.Tensor
+    image: torch.Tensor
+    prev_image: torch.Tensor
+    has_prev: torch.Tensor
+    env: torch.Tensor
+    text: str
+    inserted_class: str
+    latent: NotRequired[torch.Tensor]
+    prev_latent: NotRequired[torch.Tensor]
+
+
+class CacheBatch(TypedDict):
+    """`CacheItem`s collated: tensors stacked on a new batch axis 0, strings in lists."""
+
+    dense: torch.Tensor
+    layout: torch.Tensor
+    mask: torch.Tensor
+    image: torch.Tensor
+    prev_image: torch.Tensor
+    has_prev: torch.Tensor
+    env: torch.Tensor
+    text: list[str]
+    inserted_class: list[str]
+    latent: NotRequired[torch.Tensor]
+    prev_latent: NotRequired[torch.Tensor]
+
+
+def ray_map(K: NDArray[np.floating[Any]], ego_from_camera: NDArray[np.floating[Any]], width: int,
+            height: int) -> NDArray[np.float32]:
     """(V, H, W, 3) float32 in [0, 1]: unit viewing direction of each pixel in the ego frame, (d + 1) / 2.
 
     K (V, 3, 3) intrinsics and ego_from_camera (V, 4, 4); the encoding of `camera_ray_map`."""
@@ -38,13 +80,13 @@ def ray_map(K: np.ndarray, ego_from_camera: np.ndarray, width: int, height: int)
     return out
 
 
-def stitch(views: np.ndarray) -> torch.Tensor:
+def stitch(views: NDArray[Any]) -> torch.Tensor:
     """(V, H, W, C) -> (C, H, V*W) float32 tensor, views side by side."""
     v, h, w, c = views.shape
     return torch.from_numpy(np.ascontiguousarray(views, dtype=np.float32)).permute(3, 1, 0, 2).reshape(c, h, v * w)
 
 
-def frame_conditions(arrays: dict, row: int):
+def frame_conditions(arrays: Arrays, row: int) -> FrameConditions:
     """A `FrameConditions` of one cached sample (the same class generation is conditioned with)."""
     from engine.worldmodel.conditions import FrameConditions
 
@@ -66,14 +108,14 @@ class CacheDataset:
         self.split = split
         self.items = [(si, r) for si, s in enumerate(shards) for r in range(s.num_samples)]
         self.shards = shards
-        self._cache: OrderedDict[int, dict] = OrderedDict()
+        self._cache: OrderedDict[int, Arrays] = OrderedDict()
         self._keep = keep_shards
-        self._rays: dict[bytes, np.ndarray] = {}
+        self._rays: dict[bytes, NDArray[np.float32]] = {}
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def _shard(self, si: int) -> dict:
+    def _shard(self, si: int) -> Arrays:
         if si in self._cache:
             self._cache.move_to_end(si)
             return self._cache[si]
@@ -83,19 +125,19 @@ class CacheDataset:
             self._cache.popitem(last=False)
         return arrays
 
-    def _ray_map(self, K: np.ndarray, E: np.ndarray, w: int, h: int) -> np.ndarray:
+    def _ray_map(self, K: NDArray[np.float32], E: NDArray[np.float32], w: int, h: int) -> NDArray[np.float32]:
         key = K.tobytes() + E.tobytes() + bytes([w % 256, h % 256])
         if key not in self._rays:
             self._rays[key] = ray_map(K, E, w, h)
         return self._rays[key]
 
-    def __getitem__(self, i: int) -> dict:
+    def __getitem__(self, i: int) -> CacheItem:
         si, row = self.items[int(i)]
         a = self._shard(si)
         fc = frame_conditions(a, row)
         v, h, w = fc.depth.shape
         rays = self._ray_map(a["K"][row], a["ego_from_camera"][row], w, h)
-        item = {
+        item: CacheItem = {
             "dense": stitch(fc.guidance),
             "layout": stitch(np.concatenate([fc.layout, rays], axis=-1)),
             "mask": stitch(fc.inserted[..., None].astype(np.float32)),
@@ -112,12 +154,15 @@ class CacheDataset:
         return item
 
 
-def collate(items: list[dict]) -> dict:
+def collate(items: Sequence[CacheItem]) -> CacheBatch:
     """Stack tensors on a new batch axis; strings become lists."""
-    out = {}
-    for k in items[0]:
-        vals = [it[k] for it in items]
-        out[k] = torch.stack(vals) if isinstance(vals[0], torch.Tensor) else vals
+    t = {k: torch.stack([it[k] for it in items]) for k in TENSOR_KEYS}
+    out: CacheBatch = {"dense": t["dense"], "layout": t["layout"], "mask": t["mask"], "image": t["image"],
+                       "prev_image": t["prev_image"], "has_prev": t["has_prev"], "env": t["env"],
+                       "text": [it["text"] for it in items], "inserted_class": [it["inserted_class"] for it in items]}
+    if "latent" in items[0]:
+        out["latent"] = torch.stack([it["latent"] for it in items])
+        out["prev_latent"] = torch.stack([it["prev_latent"] for it in items])
     return out
 
 
@@ -127,7 +172,7 @@ def batch_indices(step: int, batch_size: int, n: int, seed: int, rank: int = 0, 
     A pure function of its arguments, so a resumed run draws exactly the batches of an uninterrupted one."""
     global_b = batch_size * world
     start = step * global_b + rank * batch_size
-    out = []
+    out: list[int] = []
     for pos in range(start, start + batch_size):
         epoch, j = divmod(pos, n)
         perm = np.random.default_rng([seed, epoch]).permutation(n)

@@ -14,9 +14,38 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
+from torch import nn
+
+if TYPE_CHECKING:
+    from engine.training.metrics import FidMetric
+
+# one held-out sample's figures: scene, frame, PSNR (dB), SSIM
+SampleRow = tuple[str, int, float, float]
+
+
+@runtime_checkable
+class SamplingScheduler(Protocol):
+    """What `sample_latent` uses of a diffusers scheduler (the pipeline's own)."""
+
+    init_noise_sigma: float
+    timesteps: torch.Tensor
+
+    def set_timesteps(self, num_inference_steps: int, device: torch.device) -> None: ...
+
+    def scale_model_input(self, sample: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor: ...
+
+    def step(self, model_output: torch.Tensor, timestep: torch.Tensor, sample: torch.Tensor,
+             **kwargs: Any) -> Any: ...
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    """JSON has no inf/nan: those (and None) become null."""
+    return None if x is None or not math.isfinite(x) else x
 
 
 @dataclass
@@ -31,19 +60,31 @@ class EvalReport:
     vae_ssim: float
     fid: float | None
     notes: list[str] = field(default_factory=list)
-    per_sample: list[tuple] = field(default_factory=list)
+    per_sample: list[SampleRow] = field(default_factory=list)
 
-    def to_json(self) -> dict:
-        def num(x):
-            return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
+    def to_json(self) -> dict[str, Any]:
+        num = _finite_or_none
         return {"num_samples": self.num_samples, "split": self.split, "psnr": num(self.psnr), "ssim": num(self.ssim),
                 "vae_psnr": num(self.vae_psnr), "vae_ssim": num(self.vae_ssim), "fid": num(self.fid),
                 "notes": self.notes}
 
 
+def _require_diffusion(feature: str) -> None:
+    """ModelLoadError naming the `[diffusion]` extra when diffusers, transformers or accelerate is missing."""
+    from engine.training.trainer import TRAIN_PACKAGES
+    from engine.worldmodel.errors import MissingExtraError, ModelLoadError
+    from engine.worldmodel.extras import require_packages
+
+    try:
+        require_packages(TRAIN_PACKAGES, feature, "diffusion")
+    except MissingExtraError as e:
+        raise ModelLoadError(str(e)) from None
+
+
 @torch.no_grad()
-def sample_latent(net, scheduler, dense, layout, env, cond_text, uncond_text, context, noise: torch.Tensor,
-                  steps: int = 20, guidance_scale: float = 4.0) -> torch.Tensor:
+def sample_latent(net: nn.Module, scheduler: SamplingScheduler, dense: torch.Tensor, layout: torch.Tensor | None,
+                  env: torch.Tensor, cond_text: torch.Tensor, uncond_text: torch.Tensor, context: torch.Tensor,
+                  noise: torch.Tensor, steps: int = 20, guidance_scale: float = 4.0) -> torch.Tensor:
     """One frame's latent (1, C, h, w) by the pipeline's sampling loop (classifier-free guidance as diffusers:
     the unconditional half gets the empty prompt; controls, context and environment go to both halves).
 
@@ -56,8 +97,11 @@ def sample_latent(net, scheduler, dense, layout, env, cond_text, uncond_text, co
     latents = noise * scheduler.init_noise_sigma
     n = 2 if do_cfg else 1
     text = torch.cat([uncond_text, cond_text]) if do_cfg else cond_text
-    rep = (lambda x: None if x is None else torch.cat([x] * n))
-    kwargs = {}
+
+    def rep(x: torch.Tensor | None) -> torch.Tensor | None:
+        return None if x is None else torch.cat([x] * n)
+
+    kwargs: dict[str, Any] = {}
     if "generator" in inspect.signature(scheduler.step).parameters:
         kwargs["generator"] = None
     for t in scheduler.timesteps:
@@ -67,10 +111,11 @@ def sample_latent(net, scheduler, dense, layout, env, cond_text, uncond_text, co
             p_uncond, p_cond = pred.chunk(2)
             pred = p_uncond + guidance_scale * (p_cond - p_uncond)
         latents = scheduler.step(pred, t, latents, **kwargs, return_dict=True).prev_sample
-    return latents
+    out: torch.Tensor = latents
+    return out
 
 
-def _to_uint8(img: torch.Tensor) -> np.ndarray:
+def _to_uint8(img: torch.Tensor) -> NDArray[np.uint8]:
     """(3, H, W) in [-1, 1] -> (H, W, 3) uint8 (the pipeline's rounding)."""
     return ((img.float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
@@ -78,7 +123,10 @@ def _to_uint8(img: torch.Tensor) -> np.ndarray:
 def evaluate(model_dir: str, cache: str, split: str = "val", steps: int = 20, guidance_scale: float = 4.0,
              seed: int = 0, max_samples: int | None = None, inception: str | None = None, device: str = "auto",
              progress: bool = True) -> EvalReport:
-    """Reconstruction metrics of `split` samples of the cache (see the module docstring)."""
+    """Reconstruction metrics of `split` samples of the cache (see the module docstring).
+
+    ModelLoadError names the `[diffusion]` extra when its packages are not installed."""
+    _require_diffusion("train eval")
     from engine.training.cache import read_index
     from engine.training.data import CacheDataset, collate
     from engine.training.latents import vae_decode, vae_encode
@@ -88,6 +136,7 @@ def evaluate(model_dir: str, cache: str, split: str = "val", steps: int = 20, gu
     from engine.training.trainer import _TextEmbeddings, model_inputs
     from engine.worldmodel.device import resolve_device
     from engine.worldmodel.diffusion.backend import load_pipeline
+    from engine.worldmodel.errors import ModelLoadError
 
     notes: list[str] = []
     index = read_index(cache)
@@ -100,8 +149,12 @@ def evaluate(model_dir: str, cache: str, split: str = "val", steps: int = 20, gu
     pipe = load_pipeline(model_dir)
     pipe.to(dev)
     net = TrainableWorldModel(pipe).eval()
+    scheduler = pipe.scheduler
+    if not isinstance(scheduler, SamplingScheduler):
+        raise ModelLoadError(f"{model_dir}: its scheduler {type(scheduler).__name__} has no diffusers sampling loop "
+                             "(set_timesteps, scale_model_input, step)")
     texts = _TextEmbeddings(pipe, dev, torch.float32)
-    fid = None
+    fid: FidMetric | None = None
     if inception:
         try:
             fid = fid_metric(inception)
@@ -110,8 +163,8 @@ def evaluate(model_dir: str, cache: str, split: str = "val", steps: int = 20, gu
     else:
         notes.append("FID skipped: no --inception weights given (FID never downloads them)")
     n = len(ds) if max_samples is None else min(len(ds), int(max_samples))
-    rows = []
-    vae_rows = []
+    rows: list[tuple[float, float]] = []
+    vae_rows: list[tuple[float, float]] = []
     with progress_bar(n, "eval", "samples", progress) as bar:
         for i in range(n):
             item = ds[i]
@@ -121,7 +174,7 @@ def evaluate(model_dir: str, cache: str, split: str = "val", steps: int = 20, gu
             context = torch.cat([x.prev_latent * flag, flag.expand(1, 1, *x.latent.shape[2:])], dim=1)
             gen = torch.Generator("cpu").manual_seed(seed + i)
             noise = torch.randn(x.latent.shape, generator=gen).to(dev)
-            z = sample_latent(net, pipe.scheduler, x.dense, x.layout, x.env, x.cond_text, x.uncond_text, context,
+            z = sample_latent(net, scheduler, x.dense, x.layout, x.env, x.cond_text, x.uncond_text, context,
                               noise, steps, guidance_scale)
             fake = _to_uint8(vae_decode(pipe.vae, z)[0])
             real = _to_uint8(batch["image"][0])
@@ -150,17 +203,18 @@ def fixed_loss(model_dir: str, cache: str, split: str = "train", draws: int = 8,
                max_samples: int | None = None, fg_weight: float = 1.0) -> float:
     """The training loss of a model folder averaged over `draws` fixed (seeded) noise/timestep draws per sample,
     without any dropout or previous-frame noise: the same number for two models means the same fit."""
+    _require_diffusion("the fixed-noise training loss")
     from engine.training.cache import read_index
     from engine.training.data import CacheDataset, collate
     from engine.training.model import TrainableWorldModel
     from engine.training.objective import ObjectiveSettings, diffusion_loss
-    from engine.training.trainer import _TextEmbeddings, model_inputs
-    from diffusers import DDPMScheduler
+    from engine.training.trainer import _TextEmbeddings, model_inputs, scheduler_config
+    from diffusers.schedulers.scheduling_ddpm import DDPMScheduler
     from engine.worldmodel.diffusion.backend import load_pipeline
 
     pipe = load_pipeline(model_dir)
     net = TrainableWorldModel(pipe).eval()
-    sched = DDPMScheduler.from_config(pipe.scheduler.config)
+    sched = DDPMScheduler.from_config(scheduler_config(pipe))
     texts = _TextEmbeddings(pipe, torch.device("cpu"), torch.float32)
     ds = CacheDataset(read_index(cache), split)
     n = len(ds) if max_samples is None else min(len(ds), max_samples)

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 
+
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.rig.camera import Camera
 from engine.rig.pose import agent_present
@@ -25,13 +27,13 @@ from engine.scenario.model import Agent, Scenario
 OCCLUDER_MARGIN = 0.5   # metres: real depth this much nearer than the box's nearest corner counts as an occluder
 
 
-def candidate_agents(scenario: Scenario, t: float, rig: CameraRig, world_from_ego: np.ndarray,
+def candidate_agents(scenario: Scenario, t: float, rig: CameraRig, world_from_ego: NDArray[np.float64],
                      min_distance: float = 2.0, max_distance: float = 40.0) -> list[Agent]:
     """Recorded (locked) agents present at t, between min and max distance (m) from the ego, in view of a camera.
 
     Sorted by id, so a seeded choice among them is reproducible."""
     ego_from_world = np.linalg.inv(world_from_ego)
-    out = []
+    out: list[Agent] = []
     for a in scenario.agents:
         if not a.locked or not agent_present(a, t):
             continue
@@ -51,8 +53,8 @@ def as_inserted(scenario: Scenario, agent: Agent) -> Scenario:
         dataclasses.replace(a, locked=False) if a.id == agent.id else a for a in scenario.agents))
 
 
-def box_hull_mask(agent: Agent, t: float, camera: Camera, world_from_ego: np.ndarray,
-                  grow_px: int = 2) -> tuple[np.ndarray, float]:
+def box_hull_mask(agent: Agent, t: float, camera: Camera, world_from_ego: NDArray[np.float64],
+                  grow_px: int = 2) -> tuple[NDArray[np.bool_], float]:
     """(H, W) bool pixels of the agent's projected box (convex hull, grown by `grow_px`) and the box's
     nearest camera depth (m); an empty mask and inf when the box is out of view."""
     h, w = camera.height, camera.width
@@ -64,14 +66,14 @@ def box_hull_mask(agent: Agent, t: float, camera: Camera, world_from_ego: np.nda
     uv = camera.project(pts).T
     uv = np.clip(uv, -4 * max(w, h), 4 * max(w, h))
     hull = cv2.convexHull(np.round(uv).astype(np.int32))
-    cv2.fillConvexPoly(mask, hull, 1)
+    cv2.fillConvexPoly(mask, hull, (1,))   # color as a sequence (one channel), as OpenCV's stubs type it
     if grow_px > 0:
-        mask = cv2.dilate(mask, np.ones((2 * grow_px + 1, 2 * grow_px + 1), np.uint8))
+        mask = np.asarray(cv2.dilate(mask, np.ones((2 * grow_px + 1, 2 * grow_px + 1), np.uint8)), np.uint8)
     return mask.astype(bool), float(pts[2].min())
 
 
-def clear_object_depth(depth: np.ndarray, agent: Agent, t: float, camera: Camera,
-                       world_from_ego: np.ndarray) -> np.ndarray:
+def clear_object_depth(depth: NDArray[np.float32], agent: Agent, t: float, camera: Camera,
+                       world_from_ego: NDArray[np.float64]) -> NDArray[np.float32]:
     """A copy of (H, W) real depth (0 = unknown) with the object's own returns set to 0 (see module doc)."""
     hull, near = box_hull_mask(agent, t, camera, world_from_ego)
     if not hull.any():
@@ -81,7 +83,7 @@ def clear_object_depth(depth: np.ndarray, agent: Agent, t: float, camera: Camera
     return out
 
 
-def blank_edges(edge: np.ndarray, inserted: np.ndarray, dilate: int = 1) -> np.ndarray:
+def blank_edges(edge: NDArray[np.uint8], inserted: NDArray[np.bool_], dilate: int = 1) -> NDArray[np.uint8]:
     """(V, H, W) uint8 edges with the inserted mask (V, H, W) grown by `dilate` px set to 0 (a copy)."""
     out = edge.copy()
     kernel = np.ones((2 * dilate + 1, 2 * dilate + 1), np.uint8)

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import torch
 
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 
 
-def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
+def psnr(a: NDArray[Any], b: NDArray[Any], peak: float = 255.0) -> float:
     """PSNR in dB of two same-shape images (uint8 or float on the `peak` scale); inf when identical."""
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
@@ -29,14 +34,15 @@ def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
     return float("inf") if mse == 0 else 10.0 * np.log10(peak * peak / mse)
 
 
-def _gauss(x: np.ndarray) -> np.ndarray:
+def _gauss(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """Gaussian-window mean of (H, W) float64, 'valid' positions only (the window fully inside)."""
     r = SSIM_WINDOW // 2
-    out = cv2.GaussianBlur(x, (SSIM_WINDOW, SSIM_WINDOW), SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
+    out = np.asarray(cv2.GaussianBlur(x, (SSIM_WINDOW, SSIM_WINDOW), SSIM_SIGMA, borderType=cv2.BORDER_REFLECT),
+                     np.float64)
     return out[r:-r, r:-r]
 
 
-def ssim(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
+def ssim(a: NDArray[Any], b: NDArray[Any], peak: float = 255.0) -> float:
     """Mean SSIM of two (H, W) or (H, W, C) images (H, W >= 11) on the `peak` scale."""
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
@@ -64,7 +70,15 @@ class FidUnavailable(RuntimeError):
     """FID cannot be computed here (the message says why and what to install or pass)."""
 
 
-def fid_metric(inception: str | os.PathLike):
+class FidMetric(Protocol):
+    """What `train eval` uses of torchmetrics' FrechetInceptionDistance."""
+
+    def update(self, imgs: torch.Tensor, real: bool) -> None: ...
+
+    def compute(self) -> torch.Tensor: ...
+
+
+def fid_metric(inception: str | os.PathLike[str]) -> FidMetric:
     """A torchmetrics FrechetInceptionDistance whose Inception weights come from a local file (never downloads).
 
     `inception` is torch-fidelity's `pt_inception-2015-12-05` weights file (or a folder holding one .pth)."""
@@ -82,6 +96,7 @@ def fid_metric(inception: str | os.PathLike):
         raise FidUnavailable("FID needs torchmetrics and torch-fidelity (pip install torchmetrics torch-fidelity); "
                              "they are not installed") from None
     try:
-        return FrechetInceptionDistance(feature=2048, feature_extractor_weights_path=str(path))
+        metric: FidMetric = FrechetInceptionDistance(feature=2048, feature_extractor_weights_path=str(path))
+        return metric
     except TypeError as e:
         raise FidUnavailable(f"this torchmetrics cannot load local Inception weights: {e}") from None

@@ -18,15 +18,24 @@ model is trained on exactly what it sees at generation time. Parameter groups (`
 from __future__ import annotations
 
 import copy
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Sequence, overload
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel  # the class, not diffusers' lazy alias
+
+    from engine.worldmodel.diffusion.pipeline import WorldModelPipeline
 
 TRAINABLE_GROUPS = ("controlnets", "layout", "unet", "unet-lora", "unet-inputs")
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 
 
+@overload
+def wrap_pad(x: torch.Tensor, cols: int) -> torch.Tensor: ...
+@overload
+def wrap_pad(x: torch.Tensor | None, cols: int) -> torch.Tensor | None: ...
 def wrap_pad(x: torch.Tensor | None, cols: int) -> torch.Tensor | None:
     """Pad (B, C, H, W) circularly along W by `cols` on each side (the panorama wraps around), as the sampler does."""
     if x is None or cols <= 0:
@@ -34,18 +43,21 @@ def wrap_pad(x: torch.Tensor | None, cols: int) -> torch.Tensor | None:
     return torch.cat([x[..., -cols:], x, x[..., :cols]], dim=-1)
 
 
-def wrap_columns(pipe) -> int:
+def wrap_columns(pipe: WorldModelPipeline) -> int:
     """Latent columns the pipeline's sampler borrows from the other end of the panorama (0 for one view)."""
     fn = getattr(pipe, "_wrap_columns", None)
     if fn is not None:
         return int(fn())
-    return 2 ** (len(pipe.unet.config.block_out_channels) - 1) if pipe.config.num_views > 1 else 0
+    return 2 ** (len(pipe.unet.config["block_out_channels"]) - 1) if pipe.config["num_views"] > 1 else 0
 
 
 class TrainableWorldModel(nn.Module):
     """UNet + ControlNets of a pipeline as one module; forward = the pipeline's noise prediction."""
 
-    def __init__(self, pipe) -> None:
+    _pipe: WorldModelPipeline
+    pad: int
+
+    def __init__(self, pipe: WorldModelPipeline) -> None:
         super().__init__()
         self.unet = pipe.unet
         self.controlnet = pipe.controlnet
@@ -54,7 +66,7 @@ class TrainableWorldModel(nn.Module):
         self.pad = wrap_columns(pipe)
 
     @property
-    def pipe(self):
+    def pipe(self) -> WorldModelPipeline:
         return self._pipe
 
     def forward(self, sample: torch.Tensor, t: torch.Tensor, text: torch.Tensor, context: torch.Tensor,
@@ -67,7 +79,7 @@ class TrainableWorldModel(nn.Module):
         """
         pipe = self._pipe
         pad = self.pad
-        f = pipe.vae_scale_factor
+        f = int(pipe.vae_scale_factor)
         dtype = sample.dtype
         images = [wrap_pad(im.to(dtype), pad * f) for im in pipe.control_images(dense)]
         pred = pipe.predict_noise(wrap_pad(sample, pad), t, text.to(dtype), wrap_pad(context.to(dtype), pad), images,
@@ -76,7 +88,8 @@ class TrainableWorldModel(nn.Module):
         return pred[..., pad:-pad] if pad else pred
 
 
-def set_trainable(pipe, groups: Sequence[str], lora_rank: int = 8) -> list[nn.Parameter]:
+
+def set_trainable(pipe: WorldModelPipeline, groups: Sequence[str], lora_rank: int = 8) -> list[nn.Parameter]:
     """Freeze the pipeline, then unfreeze (or add, for LoRA) the named groups; returns the trainable parameters.
 
     ValueError names an unknown group or one the model lacks (no layout ControlNet)."""
@@ -108,7 +121,8 @@ def set_trainable(pipe, groups: Sequence[str], lora_rank: int = 8) -> list[nn.Pa
             add_lora(pipe.unet, lora_rank)
     params = [p for m in _trainable_modules(pipe) for p in m.parameters() if p.requires_grad]
     # a parameter shared by two modules is listed once
-    seen, out = set(), []
+    seen: set[int] = set()
+    out: list[nn.Parameter] = []
     for p in params:
         if id(p) not in seen:
             seen.add(id(p))
@@ -116,11 +130,11 @@ def set_trainable(pipe, groups: Sequence[str], lora_rank: int = 8) -> list[nn.Pa
     return out
 
 
-def _trainable_modules(pipe) -> list[nn.Module]:
+def _trainable_modules(pipe: WorldModelPipeline) -> list[nn.Module]:
     return [m for m in (pipe.unet, pipe.controlnet, getattr(pipe, "layout_controlnet", None)) if m is not None]
 
 
-def add_lora(unet, rank: int) -> None:
+def add_lora(unet: UNet2DConditionModel, rank: int) -> None:
     """LoRA adapters (rank r, alpha r, B = 0 so the output is unchanged at start) on the attention projections."""
     from peft import LoraConfig
 
@@ -130,18 +144,14 @@ def add_lora(unet, rank: int) -> None:
                                 target_modules=list(LORA_TARGETS)))
 
 
-def has_lora(unet) -> bool:
+def has_lora(unet: nn.Module) -> bool:
     return bool(getattr(unet, "peft_config", None))
 
 
-def merged_unet(unet):
+def merged_unet(unet: UNet2DConditionModel) -> UNet2DConditionModel:
     """A copy of the UNet with its LoRA adapters folded into the weights and removed (plain diffusers UNet)."""
     out = copy.deepcopy(unet)
     if has_lora(out):
-        out.fuse_lora()
-        out.unload_lora()
+        out.fuse_lora()  # type: ignore[no-untyped-call]  # diffusers' LoRA mixin is unannotated
+        out.unload_lora()  # type: ignore[no-untyped-call]  # as fuse_lora
     return out
-
-
-def trainable_parameters(modules: Iterable[nn.Module]) -> list[nn.Parameter]:
-    return [p for m in modules for p in m.parameters() if p.requires_grad]

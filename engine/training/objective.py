@@ -18,9 +18,14 @@ Every random draw comes from the `generator` given, so a step is reproducible fr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
 
 import torch
 import torch.nn.functional as F
+from torch import nn
+
+if TYPE_CHECKING:
+    from diffusers.schedulers.scheduling_ddpm import DDPMScheduler  # the class, not diffusers' lazy alias
 
 
 @dataclass(frozen=True)
@@ -51,11 +56,11 @@ class ModelInputs:
     uncond_text: torch.Tensor
 
 
-def _rand(shape, generator: torch.Generator, device) -> torch.Tensor:
+def _rand(shape: Sequence[int], generator: torch.Generator, device: torch.device) -> torch.Tensor:
     return torch.rand(shape, generator=generator).to(device)
 
 
-def _randn(shape, generator: torch.Generator, device) -> torch.Tensor:
+def _randn(shape: Sequence[int], generator: torch.Generator, device: torch.device) -> torch.Tensor:
     return torch.randn(shape, generator=generator).to(device)
 
 
@@ -64,17 +69,20 @@ def latent_mask(mask: torch.Tensor, factor: int) -> torch.Tensor:
     return F.avg_pool2d(mask.float(), factor) if factor > 1 else mask.float()
 
 
-def diffusion_loss(net, noise_scheduler, x: ModelInputs, s: ObjectiveSettings, generator: torch.Generator,
-                   vae_factor: int = 8) -> tuple[torch.Tensor, dict]:
-    """The loss of one batch and a few statistics (see the module docstring)."""
+def diffusion_loss(net: nn.Module, noise_scheduler: DDPMScheduler, x: ModelInputs, s: ObjectiveSettings,
+                   generator: torch.Generator, vae_factor: int = 8) -> tuple[torch.Tensor, dict[str, float]]:
+    """The loss of one batch and a few statistics (see the module docstring).
+
+    net: `TrainableWorldModel` (or its accelerate/DDP wrapper); noise_scheduler: the training scheduler
+    (add_noise, get_velocity, config num_train_timesteps and prediction_type)."""
     z0 = x.latent.float()
     b = z0.shape[0]
     device = z0.device
     noise = _randn(z0.shape, generator, device)
-    t = torch.randint(0, int(noise_scheduler.config.num_train_timesteps), (b,), generator=generator).to(device)
-    zt = noise_scheduler.add_noise(z0, noise, t)
-    if noise_scheduler.config.prediction_type == "v_prediction":
-        target = noise_scheduler.get_velocity(z0, noise, t)
+    t = torch.randint(0, int(noise_scheduler.config["num_train_timesteps"]), (b,), generator=generator).to(device)
+    zt = noise_scheduler.add_noise(z0, noise, t)  # type: ignore[arg-type]  # diffusers hints IntTensor; any int tensor
+    if noise_scheduler.config["prediction_type"] == "v_prediction":
+        target = noise_scheduler.get_velocity(z0, noise, t)  # type: ignore[arg-type]  # as add_noise
     else:
         target = noise
     # previous frame: dropped (first frame) or noised

@@ -17,13 +17,52 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from engine.training.cache import (
-    INDEX_FILE, SETTINGS_FILE, SHARD_DIR, CacheIndex, ShardInfo, atomic_write_json, shard_name, write_shard,
+    INDEX_FILE, SETTINGS_FILE, SHARD_DIR, CacheIndex, SampleArrays, ShardInfo, atomic_write_json, shard_name,
+    write_shard,
 )
 from engine.training.samples import PrepareSettings, Timings
+from engine.worldmodel.errors import MissingExtraError
+from engine.worldmodel.extras import require_packages
+
+if TYPE_CHECKING:
+    from engine.sources import SceneInfo
 
 DONE_SUFFIX = ".done.json"
+
+
+class ShardRecord(TypedDict):
+    """One written shard as a scene job reports it (and its `.done.json` marker stores it)."""
+
+    file: str
+    scene: str
+    split: str
+    num_samples: int
+    frames: list[int]
+
+
+class SceneResult(TypedDict, total=False):
+    """A scene job's outcome: shards, samples written / skipped, stage seconds; or only `error`."""
+
+    shards: list[ShardRecord]
+    written: int
+    skipped: int
+    timings: dict[str, float]
+    error: str
+
+
+class TickQueue(Protocol):
+    """Where a worker reports finished samples (a multiprocessing manager's queue)."""
+
+    def put(self, item: int) -> None: ...
+
+
+class Progress(Protocol):
+    """The progress bar's `update` (engine.training.progress)."""
+
+    def update(self, n: int = 1) -> Any: ...
 
 
 class PrepareError(RuntimeError):
@@ -38,7 +77,7 @@ class PrepareReport:
     written: int
     skipped: int
     seconds: float
-    timings: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,7 +90,7 @@ class SceneJob:
     settings: PrepareSettings
 
 
-def _scene_job(job: SceneJob, ticks=None) -> dict:
+def _scene_job(job: SceneJob, ticks: TickQueue | None = None) -> SceneResult:
     """Prepare one scene (in a worker); returns {'shards': [...], 'written', 'skipped', 'timings'} or {'error'}."""
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -61,7 +100,7 @@ def _scene_job(job: SceneJob, ticks=None) -> dict:
     out = Path(job.out)
     marker = out / SHARD_DIR / (shard_name(job.scene, 0)[:-9] + DONE_SUFFIX)
     if marker.is_file():
-        doc = json.loads(marker.read_text())
+        doc: dict[str, list[ShardRecord]] = json.loads(marker.read_text())
         if ticks is not None:
             ticks.put(sum(s["num_samples"] for s in doc["shards"]))
         return {"shards": doc["shards"], "written": 0, "skipped": sum(s["num_samples"] for s in doc["shards"]),
@@ -75,12 +114,13 @@ def _scene_job(job: SceneJob, ticks=None) -> dict:
         with ScenePreparer(job.dataroot, job.version, job.scene, job.settings, encoder) as sp:
             targets = sp.targets()
             n = job.settings.shard_size
-            shards, written, skipped = [], 0, 0
+            shards: list[ShardRecord] = []
+            written, skipped = 0, 0
             for c in range(math.ceil(len(targets) / n)):
                 frames = targets[c * n:(c + 1) * n]
                 rel = f"{SHARD_DIR}/{shard_name(job.scene, c)}"
                 if not (out / rel).is_file():
-                    samples = []
+                    samples: list[SampleArrays] = []
                     for k in frames:
                         samples.append(sp.sample(k))
                         if ticks is not None:
@@ -106,7 +146,7 @@ def _split_scenes(names: list[str], val_share: float) -> dict[str, str]:
     return {n: ("val" if i >= len(names) - n_val else "train") for i, n in enumerate(names)}
 
 
-def check_dataset(dataroot: str, version: str, scenes: list[str] | None):
+def check_dataset(dataroot: str, version: str, scenes: list[str] | None) -> list[SceneInfo]:
     """The SceneInfos to prepare; PrepareError for a broken dataset or unknown scene names."""
     from engine.sources import SceneSourceError, list_scenes, load_nuscenes
 
@@ -115,7 +155,8 @@ def check_dataset(dataroot: str, version: str, scenes: list[str] | None):
         load_nuscenes(dataroot, version)     # nuscenes-devkit checks every table and reference
     except SceneSourceError as e:
         raise PrepareError(f"broken dataset: {e}") from None
-    except Exception as e:                    # the devkit raises assertions/KeyErrors for broken tables
+    except (AssertionError, KeyError, IndexError, TypeError, ValueError, OSError) as e:
+        # what nuscenes-devkit raises for broken tables where engine.sources has no SceneSourceError for it
         raise PrepareError(f"broken dataset {dataroot} ({version}): {type(e).__name__}: {e}") from None
     if not infos:
         raise PrepareError(f"{dataroot} ({version}) has no scenes")
@@ -129,7 +170,7 @@ def check_dataset(dataroot: str, version: str, scenes: list[str] | None):
     return infos
 
 
-def _check_settings(out: Path, doc: dict) -> None:
+def _check_settings(out: Path, doc: dict[str, Any]) -> None:
     path = out / SETTINGS_FILE
     if path.is_file():
         old = json.loads(path.read_text())
@@ -141,25 +182,33 @@ def _check_settings(out: Path, doc: dict) -> None:
         atomic_write_json(path, doc)
 
 
-def prepare_cache(dataroot: str, version: str, out: str | os.PathLike, settings: PrepareSettings,
+def prepare_cache(dataroot: str, version: str, out: str | os.PathLike[str], settings: PrepareSettings,
                   scenes: list[str] | None = None, workers: int = 1, ray_address: str | None = None,
                   progress: bool = True) -> PrepareReport:
-    """Prepare (or resume) the cache in `out`; see the module docstring. Raises PrepareError."""
+    """Prepare (or resume) the cache in `out`; see the module docstring. Raises PrepareError (also when the
+    `[ray]` extra is missing for `ray_address`, or the `[diffusion]` extra for latents with `settings.model`)."""
     from engine.training.progress import progress_bar
 
+    try:
+        if ray_address:
+            require_packages(("ray",), "train prepare --ray", "ray")
+        if settings.model:
+            require_packages(("diffusers",), "train prepare --model (VAE latents)", "diffusion")
+    except MissingExtraError as e:
+        raise PrepareError(str(e)) from None
     t_start = time.perf_counter()
     dataroot = str(Path(dataroot).expanduser().resolve())
     infos = check_dataset(dataroot, version, scenes)
-    out = Path(out).expanduser()
-    if out.exists() and not out.is_dir():
-        raise PrepareError(f"output {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out).expanduser()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PrepareError(f"output {out_dir} exists and is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
     doc = {"dataroot": dataroot, "version": version, "scenes": sorted(i.name for i in infos), **settings.to_json()}
-    _check_settings(out, doc)
+    _check_settings(out_dir, doc)
     split = _split_scenes([i.name for i in infos], settings.val_share)
-    jobs = [SceneJob(dataroot, version, i.name, split[i.name], str(out), settings) for i in infos]
+    jobs = [SceneJob(dataroot, version, i.name, split[i.name], str(out_dir), settings) for i in infos]
     total = sum(math.ceil((math.floor(i.duration * settings.fps + 1e-6) + 1) / settings.stride) for i in infos)
-    results: list[dict] = []
+    results: list[SceneResult] = []
     with progress_bar(total, "prepare", "samples", progress) as bar:
         if ray_address:
             results = _run_ray(jobs, ray_address, workers, bar)
@@ -176,8 +225,8 @@ def prepare_cache(dataroot: str, version: str, out: str | os.PathLike, settings:
                            " (finished scenes are kept: fix the data and run again to resume)")
     shards = sorted((ShardInfo(s["file"], s["scene"], s["split"], int(s["num_samples"]), tuple(s["frames"]))
                      for r in results for s in r["shards"]), key=lambda s: s.file)
-    index = CacheIndex(out, doc, tuple(shards))
-    atomic_write_json(out / INDEX_FILE, index.to_json())
+    index = CacheIndex(out_dir, doc, tuple(shards))
+    atomic_write_json(out_dir / INDEX_FILE, index.to_json())
     timings = Timings()
     for r in results:
         for k, v in r.get("timings", {}).items():
@@ -186,7 +235,7 @@ def prepare_cache(dataroot: str, version: str, out: str | os.PathLike, settings:
                          time.perf_counter() - t_start, dict(timings.seconds))
 
 
-def _run_pool(jobs: list[SceneJob], workers: int, bar) -> list[dict]:
+def _run_pool(jobs: list[SceneJob], workers: int, bar: Progress) -> list[SceneResult]:
     import multiprocessing as mp
     import queue as queue_mod
 
@@ -208,7 +257,7 @@ def _run_pool(jobs: list[SceneJob], workers: int, bar) -> list[dict]:
             return [p.get() for p in pending]
 
 
-def _run_ray(jobs: list[SceneJob], address: str, workers: int, bar) -> list[dict]:
+def _run_ray(jobs: list[SceneJob], address: str, workers: int, bar: Progress) -> list[SceneResult]:
     """Scenes as Ray tasks (one CPU each); the dataset and `out` must be on storage every node sees."""
     import ray
 
@@ -218,7 +267,7 @@ def _run_ray(jobs: list[SceneJob], address: str, workers: int, bar) -> list[dict
     try:
         task = ray.remote(_scene_job).options(num_cpus=1, max_retries=1)
         refs = {task.remote(job): job for job in jobs}
-        results = []
+        results: list[SceneResult] = []
         while refs:
             done, _ = ray.wait(list(refs), num_returns=1)
             for ref in done:

@@ -10,11 +10,14 @@ be on storage every node sees (a shared filesystem); rank 0 writes checkpoints, 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from engine.training.trainer import TrainConfig, TrainResult
+from engine.training.trainer import TrainConfig, TrainError, TrainResult
+from engine.worldmodel.errors import MissingExtraError
+from engine.worldmodel.extras import require_packages
 
 
-def _worker(config: dict) -> None:
+def _worker(config: dict[str, Any]) -> None:
     import os
 
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -24,8 +27,15 @@ def _worker(config: dict) -> None:
 
 
 def train_with_ray(cfg: TrainConfig, address: str, num_workers: int = 1, use_gpu: bool = False) -> TrainResult:
-    """Run `train(cfg)` on `num_workers` Ray Train workers (address 'local' starts a private Ray)."""
+    """Run `train(cfg)` on `num_workers` Ray Train workers (address 'local' starts a private Ray).
+
+    TrainError (naming the `[ray]` extra) when Ray Train is not installed."""
     import json
+
+    try:
+        require_packages(("ray",), "train run --ray", "ray")
+    except MissingExtraError as e:
+        raise TrainError(str(e)) from None
 
     import ray
     from ray.train import RunConfig, ScalingConfig

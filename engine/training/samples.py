@@ -16,10 +16,18 @@ import time
 import zlib
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
+from numpy.typing import NDArray
 
-from engine.scenario.model import TIMES_OF_DAY, WEATHERS, Environment
+from engine.scenario.model import TIMES_OF_DAY, WEATHERS, Agent, Environment
+from engine.training.cache import SampleArrays
+
+if TYPE_CHECKING:
+    from engine.realscene.backgrounds import DepthSource, RealFrameMaps
+    from engine.render.frame import GuidanceFrame
+    from engine.training.latents import LatentEncoder
 
 ENV_WORDS = {"night": ("time_of_day", "night"), "dusk": ("time_of_day", "dusk"), "sunset": ("time_of_day", "dusk"),
              "rain": ("weather", "rain"), "fog": ("weather", "fog"), "snow": ("weather", "snow")}
@@ -43,7 +51,7 @@ class PrepareSettings:
     shard_size: int = 16
     val_share: float = 0.1
     model: str | None = None
-    depth: str = "lidar"
+    depth: DepthSource = "lidar"
     min_insert_fraction: float = 0.002
     insert_tries: int = 3
     max_insert_distance: float = 40.0
@@ -62,7 +70,7 @@ class PrepareSettings:
         if not 0.0 <= self.val_share < 1.0:
             raise ValueError(f"validation share must be in [0, 1) (got {self.val_share})")
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["size"] = list(self.size)
         d.pop("device")
@@ -72,14 +80,14 @@ class PrepareSettings:
 def environment_from_description(text: str) -> Environment:
     """The environment a scene description names ('Night, rain, ...' -> night, rain); day and clear otherwise."""
     low = text.lower()
-    kw = {}
+    kw: dict[str, str] = {}
     for word, (key, value) in ENV_WORDS.items():
         if word in low and key not in kw:
             kw[key] = value
     return Environment(**kw)
 
 
-def environment_one_hot(env: Environment) -> np.ndarray:
+def environment_one_hot(env: Environment) -> NDArray[np.float32]:
     """(7,) float32: time of day (day, dusk, night), weather (clear, rain, fog, snow)."""
     v = np.zeros(len(TIMES_OF_DAY) + len(WEATHERS), np.float32)
     v[TIMES_OF_DAY.index(env.time_of_day)] = 1.0
@@ -91,7 +99,7 @@ def environment_one_hot(env: Environment) -> np.ndarray:
 class Timings:
     """Seconds spent per stage (summed over samples)."""
 
-    seconds: dict = field(default_factory=lambda: defaultdict(float))
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def add(self, stage: str, dt: float) -> None:
         self.seconds[stage] += dt
@@ -100,7 +108,8 @@ class Timings:
 class ScenePreparer:
     """Makes the samples of one scene (opens it, owns a guidance renderer on the calling thread)."""
 
-    def __init__(self, dataroot: str, version: str, scene: str, settings: PrepareSettings, encoder=None) -> None:
+    def __init__(self, dataroot: str, version: str, scene: str, settings: PrepareSettings,
+                 encoder: LatentEncoder | None = None) -> None:
         from engine.conditions import real_scene_inputs
         from engine.realscene import RealDepthSettings
         from engine.render.guidance import GuidanceRenderer, RenderSettings
@@ -141,7 +150,7 @@ class ScenePreparer:
     def __enter__(self) -> "ScenePreparer":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -149,7 +158,7 @@ class ScenePreparer:
         w, h = self.settings.size
         return max(8, int(round(self.settings.min_insert_fraction * w * h)))
 
-    def _choose(self, k: int, t: float, world_from_ego: np.ndarray) -> list:
+    def _choose(self, k: int, t: float, world_from_ego: NDArray[np.float64]) -> list[Agent]:
         """Up to insert_tries recorded agents to try as the inserted object, in a seeded order (empty: none)."""
         from engine.training.insertion import candidate_agents
 
@@ -161,12 +170,13 @@ class ScenePreparer:
         order = rng.permutation(len(cands))[: self.settings.insert_tries]
         return [cands[int(i)] for i in order]
 
-    def _render(self, k: int, t: float, maps: dict, world_from_ego: np.ndarray, agent):
+    def _render(self, k: int, t: float, maps: Mapping[str, RealFrameMaps], world_from_ego: NDArray[np.float64],
+                agent: Agent | None) -> GuidanceFrame:
         from engine.render.guidance import Background
         from engine.training.insertion import as_inserted, clear_object_depth
 
         scenario = self.scene.scenario if agent is None else as_inserted(self.scene.scenario, agent)
-        bgs = {}
+        bgs: dict[str, Background] = {}
         for cam in self.rig:
             m = maps[cam.name]
             depth = m.depth if agent is None else clear_object_depth(m.depth, agent, t, cam, world_from_ego)
@@ -175,7 +185,7 @@ class ScenePreparer:
         self.renderer.set_backgrounds(bgs)
         return self.renderer.render_frame(k, maps={"object", "inserted", "boxes", "hdmap"})
 
-    def sample(self, k: int) -> dict[str, np.ndarray]:
+    def sample(self, k: int) -> SampleArrays:
         """The sample of scenario frame k (see `engine.training.cache` for the arrays)."""
         from engine.render.frame import encode_normals
         from engine.rig.pose import ego_pose
@@ -193,13 +203,14 @@ class ScenePreparer:
         tries = self._choose(k, t, world_from_ego)
         tm.add("insertion choice", time.perf_counter() - t0)
         t0 = time.perf_counter()
-        agent, g = None, None
+        agent: Agent | None = None
+        g: GuidanceFrame | None = None
         for cand in tries:
             g = self._render(k, t, maps, world_from_ego, cand)
             if int(sum(g[n].inserted.sum() for n in names)) >= self.min_insert_pixels:
                 agent = cand
                 break
-        if agent is None:
+        if agent is None or g is None:
             g = self._render(k, t, maps, world_from_ego, None)
         tm.add("render O/M, boxes, HD map", time.perf_counter() - t0)
 
@@ -207,17 +218,17 @@ class ScenePreparer:
         image = np.stack([maps[n].image for n in names])
         depth_m = np.stack([maps[n].depth for n in names]).astype(np.float32)
         inserted = np.stack([g[n].inserted for n in names]).astype(bool)
-        obj = np.stack([g[n].object for n in names]).astype(np.uint8)
+        obj = g.stack("object").astype(np.uint8)
         edge = blank_edges(np.stack([maps[n].edge for n in names]), inserted, self.render_settings.edge_blank_dilate)
         normal = encode_normals(np.stack([maps[n].normal for n in names]))
         has_prev = k > 0
         prev = np.stack([scene.image(k - 1, n, rig.size) for n in names]) if has_prev else np.zeros_like(image)
         depth = np.where(depth_m > 0, depth_m, np.inf).astype(np.float16)
-        sample = {
+        sample: SampleArrays = {
             "image": image, "prev_image": prev, "has_prev": np.bool_(has_prev),
             "depth": depth, "depth_valid": depth_m > 0, "normal": normal, "edge": edge, "object": obj,
-            "inserted": inserted, "boxes": np.stack([g[n].boxes for n in names]).astype(np.uint8),
-            "hdmap": np.stack([g[n].hdmap for n in names]).astype(np.uint8),
+            "inserted": inserted, "boxes": g.stack("boxes").astype(np.uint8),
+            "hdmap": g.stack("hdmap").astype(np.uint8),
             "env": environment_one_hot(self.environment),
             "K": np.stack([c.K for c in rig]).astype(np.float32),
             "ego_from_camera": np.stack([c.ego_from_camera for c in rig]).astype(np.float32),

@@ -21,10 +21,25 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 import torch
+from torch import nn
 
 from engine.training.objective import ModelInputs, ObjectiveSettings, diffusion_loss
+from engine.worldmodel.errors import MissingExtraError
+from engine.worldmodel.extras import require_packages
+
+# what `train run` imports from the [diffusion] extra (peft too, for --trainable unet-lora)
+TRAIN_PACKAGES = ("diffusers", "transformers", "accelerate")
+
+if TYPE_CHECKING:
+    from accelerate import Accelerator
+    from diffusers.training_utils import EMAModel
+
+    from engine.training.cache import CacheIndex
+    from engine.training.data import CacheBatch, CacheItem
+    from engine.worldmodel.diffusion.pipeline import WorldModelPipeline
 
 CHECKPOINT_DIR = "checkpoints"
 STATE_FILE = "trainer_state.json"
@@ -75,14 +90,14 @@ class TrainConfig:
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda (got {self.device!r})")
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["trainable"] = list(self.trainable)
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "TrainConfig":
-        d = dict(d)
+    def from_json(cls, doc: Mapping[str, Any]) -> "TrainConfig":
+        d = dict(doc)
         d["trainable"] = tuple(d["trainable"])
         d["objective"] = ObjectiveSettings(**d["objective"])
         return cls(**d)
@@ -112,11 +127,10 @@ def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
 class _TextEmbeddings:
     """Prompt -> (1, L, D) embedding with the frozen text encoder, cached; the empty prompt's too."""
 
-    def __init__(self, pipe, device, dtype) -> None:
+    def __init__(self, pipe: WorldModelPipeline, device: torch.device, dtype: torch.dtype) -> None:
         self.pipe, self.device, self.dtype = pipe, device, dtype
         self._cache: dict[str, torch.Tensor] = {}
-        cond, uncond = pipe.encode_prompt("", device, dtype)
-        self.uncond = uncond
+        self.uncond = pipe.encode_prompt("", device, dtype)[1]
 
     def __call__(self, prompt: str) -> torch.Tensor:
         if prompt not in self._cache:
@@ -135,7 +149,7 @@ def sample_prompt(text: str, env: torch.Tensor) -> str:
     return prompt_text(text, environment)
 
 
-def model_inputs(batch: dict, pipe, texts: _TextEmbeddings, device) -> ModelInputs:
+def model_inputs(batch: CacheBatch, pipe: WorldModelPipeline, texts: _TextEmbeddings, device: torch.device) -> ModelInputs:
     """A collated cache batch -> ModelInputs on `device` (latents encoded with the frozen VAE when not cached)."""
     from engine.training.latents import vae_encode
 
@@ -151,26 +165,54 @@ def model_inputs(batch: dict, pipe, texts: _TextEmbeddings, device) -> ModelInpu
                        batch["env"].to(device), batch["mask"].to(device), cond, texts.uncond)
 
 
-def check_cache_fits(pipe, index, item: dict) -> None:
+def scheduler_config(pipe: WorldModelPipeline) -> dict[str, Any]:
+    """The config of the pipeline's sampling scheduler (the training scheduler is made from it)."""
+    from diffusers.configuration_utils import ConfigMixin
+
+    sched = pipe.scheduler
+    assert isinstance(sched, ConfigMixin), "every diffusers scheduler is a ConfigMixin"
+    return sched.config
+
+
+def check_cache_fits(pipe: WorldModelPipeline, index: CacheIndex, item: CacheItem) -> None:
     """TrainError when the cache's number of views or image size does not fit the model."""
     w, h = index.settings["size"]
     panorama = item["dense"].shape[-1]
     views = panorama // w
-    if views != int(pipe.config.num_views):
-        raise TrainError(f"the cache has {views} cameras per sample, the model generates {pipe.config.num_views} views")
+    if views != int(pipe.config["num_views"]):
+        raise TrainError(f"the cache has {views} cameras per sample, the model generates {pipe.config['num_views']} views")
     f = pipe.vae_scale_factor
-    d = 2 ** (len(pipe.unet.config.block_out_channels) - 1)
+    d = 2 ** (len(pipe.unet.config["block_out_channels"]) - 1)
     if h % (f * d) or panorama % (f * d):
         raise TrainError(f"cache size {w}x{h} ({views} views) does not fit the model: the height and the panorama "
                          f"width must be multiples of {f * d} (VAE factor {f} x UNet down-sampling {d})")
 
 
+def _enable_gradient_checkpointing(pipe: WorldModelPipeline) -> None:
+    """Gradient checkpointing in the UNet and every ControlNet (those of a MultiControlNetModel one by one)."""
+    from diffusers.models.modeling_utils import ModelMixin
+
+    for m in (pipe.unet, pipe.controlnet, getattr(pipe, "layout_controlnet", None)):
+        if m is not None and getattr(m, "_supports_gradient_checkpointing", False):
+            m.enable_gradient_checkpointing()
+        elif m is not None and hasattr(m, "nets"):
+            for net in m.nets:
+                if isinstance(net, ModelMixin):
+                    net.enable_gradient_checkpointing()
+
+
 def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None) -> TrainResult:
     """Run (or resume) training; see the module docstring. `stop_after` ends the call after that many steps
     of this call (tests: simulate an interruption) without writing RUN/final."""
+    try:
+        require_packages(TRAIN_PACKAGES, "train run", "diffusion")
+        if "unet-lora" in cfg.trainable:
+            require_packages(("peft",), "train run --trainable unet-lora", "diffusion")
+    except MissingExtraError as e:
+        raise TrainError(str(e)) from None
     from accelerate import Accelerator
     from accelerate.utils import ProjectConfiguration
-    from diffusers import DDPMScheduler
+    from diffusers.schedulers.scheduling_ddpm import DDPMScheduler
     from diffusers.optimization import get_scheduler
 
     from engine.training.cache import read_index
@@ -203,22 +245,17 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
     if not params:
         raise TrainError(f"--trainable {','.join(cfg.trainable)} selects no parameters in this model")
     if cfg.gradient_checkpointing:
-        for m in (pipe.unet, pipe.controlnet, getattr(pipe, "layout_controlnet", None)):
-            if m is not None and getattr(m, "_supports_gradient_checkpointing", False):
-                m.enable_gradient_checkpointing()
-            elif m is not None and hasattr(m, "nets"):
-                for net in m.nets:
-                    net.enable_gradient_checkpointing()
+        _enable_gradient_checkpointing(pipe)
     pipe.vae.to(device)
     if pipe.text_encoder is not None:
         pipe.text_encoder.to(device)
     net = TrainableWorldModel(pipe)
     net.train()
-    noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config)
+    noise_scheduler = DDPMScheduler.from_config(scheduler_config(pipe))
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=1e-2)
     lr_scheduler = get_scheduler("constant_with_warmup", optimizer, num_warmup_steps=cfg.lr_warmup,
                                  num_training_steps=cfg.steps)
-    ema = None
+    ema: EMAModel | None = None
     if cfg.ema:
         from diffusers.training_utils import EMAModel
 
@@ -287,7 +324,7 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             bar.update(1)
     if writer is not None:
         writer.close()
-    final = None
+    final: Path | None = None
     if end == cfg.steps:
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
@@ -296,21 +333,41 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
     return TrainResult(end, last_loss, final, metrics_path, losses, notes)
 
 
-def _tensorboard(out: Path, accelerator, notes: list[str]):
-    """A TensorBoard event writer (torch's with the tensorboard package, else tensorboardX), or None with a note."""
+class ScalarWriter(Protocol):
+    """The part of a TensorBoard SummaryWriter (torch's or tensorboardX's) the trainer uses."""
+
+    def add_scalar(self, tag: str, scalar_value: float, global_step: int) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+def _summary_writer_factory() -> Callable[[str], ScalarWriter] | None:
+    """torch's SummaryWriter when the tensorboard package is installed, else tensorboardX's, else None."""
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
-        try:
-            from tensorboardX import SummaryWriter
-        except ImportError:
-            notes.append("neither tensorboard nor tensorboardX is installed: no TensorBoard logs "
-                         "(metrics.jsonl has the same figures)")
-            return None
-    return SummaryWriter(str(out / "tensorboard")) if accelerator.is_main_process else None
+        pass
+    else:
+        return SummaryWriter
+    try:
+        import tensorboardX
+    except ImportError:
+        return None
+    factory: Callable[[str], ScalarWriter] = tensorboardX.SummaryWriter
+    return factory
 
 
-def _save_checkpoint(accelerator, out: Path, step: int, cfg: TrainConfig) -> Path:
+def _tensorboard(out: Path, accelerator: Accelerator, notes: list[str]) -> ScalarWriter | None:
+    """A TensorBoard event writer (torch's with the tensorboard package, else tensorboardX), or None with a note."""
+    factory = _summary_writer_factory()
+    if factory is None:
+        notes.append("neither tensorboard nor tensorboardX is installed: no TensorBoard logs "
+                     "(metrics.jsonl has the same figures)")
+        return None
+    return factory(str(out / "tensorboard")) if accelerator.is_main_process else None
+
+
+def _save_checkpoint(accelerator: Accelerator, out: Path, step: int, cfg: TrainConfig) -> Path:
     path = out / CHECKPOINT_DIR / f"step-{step:07d}"
     accelerator.wait_for_everyone()
     accelerator.save_state(str(path))
@@ -321,7 +378,8 @@ def _save_checkpoint(accelerator, out: Path, step: int, cfg: TrainConfig) -> Pat
     return path
 
 
-def export_final(pipe, dest: Path, ema, params, provenance: dict) -> Path:
+def export_final(pipe: WorldModelPipeline, dest: Path, ema: EMAModel | None, params: list[nn.Parameter],
+                 provenance: dict[str, Any]) -> Path:
     """Save the trained pipeline as a plain folder (LoRA merged, EMA weights if any), atomically replacing `dest`."""
     from engine.training.model import merged_unet
 
@@ -333,12 +391,12 @@ def export_final(pipe, dest: Path, ema, params, provenance: dict) -> Path:
         ema.copy_to(params)
     original = pipe.unet
     try:
-        pipe.register_modules(unet=merged_unet(original))
+        pipe.register_modules(unet=merged_unet(original))  # type: ignore[no-untyped-call]  # diffusers: unannotated
         # trained on Dream4Drive's stack (D/N/E blanked inside inserted objects): sample with the same
-        pipe.register_to_config(objects_in_controls=False)
+        pipe.register_to_config(objects_in_controls=False)  # type: ignore[no-untyped-call]  # diffusers: unannotated
         pipe.save_pretrained(str(tmp), safe_serialization=True)
     finally:
-        pipe.register_modules(unet=original)
+        pipe.register_modules(unet=original)  # type: ignore[no-untyped-call]  # diffusers: unannotated
         if ema is not None:
             ema.restore(params)
     (tmp / "training.json").write_text(json.dumps(provenance, indent=1) + "\n")

@@ -22,12 +22,16 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.fileio import StagingDir, atomic_write_json, clean_stale_staging
 from engine.video.mp4 import write_mp4
+
+if TYPE_CHECKING:
+    from engine.worldmodel.events import GeneratedClip
 
 MANIFEST = "generation.json"
 PANORAMA = "panorama.mp4"
@@ -46,13 +50,13 @@ class ClipFiles:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def panorama_frames(frames: np.ndarray) -> np.ndarray:
+def panorama_frames(frames: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """(T, V, H, W, 3) -> (T, H, V*W, 3): the views side by side in their order."""
     t, v, h, w, c = frames.shape
     return np.ascontiguousarray(frames.transpose(0, 2, 1, 3, 4).reshape(t, h, v * w, c))
 
 
-def write_jpeg(path: Path, image: np.ndarray, quality: int = 92) -> None:
+def write_jpeg(path: Path, image: NDArray[np.uint8], quality: int = 92) -> None:
     """(H, W, 3) uint8 RGB -> JPEG file."""
     import cv2
 
@@ -65,7 +69,7 @@ def write_jpeg(path: Path, image: np.ndarray, quality: int = 92) -> None:
 STAGE_PREFIX = ".generate-"
 
 
-def write_clip_outputs(clip, out_dir: str | os.PathLike, jpeg_quality: int = 92,
+def write_clip_outputs(clip: GeneratedClip, out_dir: str | os.PathLike[str], jpeg_quality: int = 92,
                        extra_manifest: dict[str, Any] | None = None) -> ClipFiles:
     """Write a GeneratedClip's videos, JPEGs and manifest into `out_dir` (see the module docstring).
 
@@ -91,6 +95,7 @@ def write_clip_outputs(clip, out_dir: str | os.PathLike, jpeg_quality: int = 92,
                 write_jpeg(stage / rel, clip.frames[t, i], jpeg_quality)
                 images[name].append(rel)
         w, h = clip.image_size
+        assert clip.times is not None  # GeneratedClip fills it in
         manifest = {
             "backend": clip.backend, "seed": clip.seed, "fps": clip.fps, "num_frames": clip.num_frames,
             "image_size": [w, h], "cameras": names, "times": [round(float(t), 6) for t in clip.times],
@@ -122,7 +127,7 @@ def _carry_over(out: Path, stage: Path) -> None:
             _link_or_copy(entry, dst)
 
 
-def _link_or_copy(src, dst) -> None:
+def _link_or_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
     try:
         os.link(src, dst)
     except OSError:
@@ -162,7 +167,7 @@ def commit_dir(stage: Path, out: Path) -> None:
     os.rename(out, old)                       # not atomic for a moment: OUT is absent, never partial
     try:
         os.rename(stage, out)
-    except BaseException:
+    except BaseException:   # any failure, even KeyboardInterrupt: put the old OUT back, then re-raise
         os.rename(old, out)
         raise
     os.rename(old, stage)                     # removed with the staging folder

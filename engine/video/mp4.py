@@ -4,9 +4,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from types import TracebackType
 from typing import Iterable
 
 import numpy as np
+from numpy.typing import NDArray
 
 DEFAULT_CRF = 18
 DEFAULT_PRESET = "veryfast"
@@ -20,7 +22,7 @@ class Mp4Writer:
     Odd widths or heights are padded by one edge pixel (yuv420p needs even sizes).
     """
 
-    def __init__(self, path: str | os.PathLike, fps: float, crf: int = DEFAULT_CRF, preset: str = DEFAULT_PRESET) -> None:
+    def __init__(self, path: str | os.PathLike[str], fps: float, crf: int = DEFAULT_CRF, preset: str = DEFAULT_PRESET) -> None:
         import av
 
         if not fps > 0:
@@ -39,7 +41,7 @@ class Mp4Writer:
         self._size: tuple[int, int] | None = None
         self.frames_written = 0
 
-    def write(self, frame: np.ndarray) -> None:
+    def write(self, frame: NDArray[np.uint8]) -> None:
         """Append one (H, W, 3) uint8 RGB frame; every frame must have the size of the first."""
         import av
 
@@ -73,7 +75,7 @@ class Mp4Writer:
             with open(self._tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(self._tmp, self.path)
-        except BaseException:
+        except BaseException:   # any failure, even KeyboardInterrupt: drop the partial file, then re-raise
             self.abort()
             raise
         return self.path
@@ -82,21 +84,22 @@ class Mp4Writer:
         """Drop the partial file (an existing file at `path` is untouched)."""
         try:
             self._container.close()
-        except Exception:
+        except Exception:  # abort runs while another error is handled: a failing close must not mask that error
             pass
         self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> "Mp4Writer":
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is None:
             self.close()
         else:
             self.abort()
 
 
-def write_mp4(frames: np.ndarray | Iterable[np.ndarray], path: str | os.PathLike, fps: float,
+def write_mp4(frames: NDArray[np.uint8] | Iterable[NDArray[np.uint8]], path: str | os.PathLike[str], fps: float,
               crf: int = DEFAULT_CRF, preset: str = DEFAULT_PRESET) -> Path:
     """Write (T, H, W, 3) uint8 frames (or an iterable of (H, W, 3)) to an H.264 MP4, atomically."""
     with Mp4Writer(path, fps, crf, preset) as writer:
@@ -105,7 +108,7 @@ def write_mp4(frames: np.ndarray | Iterable[np.ndarray], path: str | os.PathLike
     return Path(path)
 
 
-def read_mp4(path: str | os.PathLike) -> np.ndarray:
+def read_mp4(path: str | os.PathLike[str]) -> NDArray[np.uint8]:
     """(T, H, W, 3) uint8 RGB frames of a video file."""
     import av
 

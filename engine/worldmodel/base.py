@@ -12,49 +12,15 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Generator
 from typing import Callable, ClassVar, Iterator
 
 from engine.conditions.clip import ClipConditions
+from engine.config.runtime import DEVICES as DEVICES  # re-exported: the settings live in engine.config
+from engine.config.runtime import DTYPES as DTYPES
+from engine.config.runtime import GenerationSettings as GenerationSettings
 from engine.worldmodel.errors import GenerationCancelled, WorldModelError
 from engine.worldmodel.events import GeneratedClip, GenerationDone, GenerationEvent
-
-DEVICES = ("auto", "cpu", "cuda")
-DTYPES = ("auto", "float32", "float16", "bfloat16")
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    """User settings of one generation run.
-
-    steps: denoising steps per frame (ignored by the naive backend); guidance_scale: classifier-free
-    guidance (<= 1 disables it); seed: makes runs repeatable; device: auto | cpu | cuda | cuda:N;
-    dtype: auto (fp16/bf16 on CUDA, float32 on CPU) or an explicit torch dtype name;
-    preview_every: steps between intermediate previews (0: none).
-    """
-
-    steps: int = 20
-    guidance_scale: float = 4.0
-    seed: int = 0
-    device: str = "auto"
-    dtype: str = "auto"
-    preview_every: int = 1
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.steps, int) or self.steps < 1:
-            raise ValueError(f"steps must be a positive integer, got {self.steps!r}")
-        if not self.guidance_scale >= 0:
-            raise ValueError(f"guidance_scale must be >= 0, got {self.guidance_scale!r}")
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
-        dev = str(self.device)
-        if not (dev in DEVICES or (dev.startswith("cuda:") and dev[5:].isdigit())):
-            raise ValueError(f"device must be one of {', '.join(DEVICES)} or cuda:N, got {self.device!r}")
-        if self.dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
-        if self.preview_every < 0:
-            raise ValueError(f"preview_every must be >= 0, got {self.preview_every!r}")
-
 
 class CancelToken:
     """A thread-safe cancel flag shared between the UI and a running generator."""
@@ -108,5 +74,6 @@ def generate_clip(model: WorldModel, conditions: ClipConditions, settings: Gener
             if isinstance(event, GenerationDone):
                 return event.clip
     finally:
-        gen.close()
+        if isinstance(gen, Generator):  # a generator function's result: stop it (runs its cleanup)
+            gen.close()
     raise WorldModelError(f"backend {model.name!r} finished without producing a clip")

@@ -1,10 +1,15 @@
 """Device and dtype choice: CUDA when present (bf16 where supported, else fp16), CPU float32 otherwise."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from engine.worldmodel.errors import DeviceError
 
+if TYPE_CHECKING:
+    import torch
 
-def resolve_device(device: str = "auto", dtype: str = "auto"):
+
+def resolve_device(device: str = "auto", dtype: str = "auto") -> tuple[torch.device, torch.dtype]:
     """(torch.device, torch.dtype) for a settings pair; DeviceError when CUDA is asked for and absent.
 
     auto picks cuda:0 if available. dtype auto: bfloat16 on GPUs that support it, else float16;

@@ -14,7 +14,7 @@ class ModelLoadError(WorldModelError):
     """A model folder is missing, unreadable or incompatible; the message names the folder and the part."""
 
 
-from engine.conditions.errors import ConditionsError  # noqa: E402,F401  (defined below the world models)
+from engine.conditions.errors import ConditionsError as ConditionsError  # noqa: E402  (defined below the world models)
 
 
 class DeviceError(WorldModelError):
@@ -27,3 +27,9 @@ class GenerationOutOfMemory(WorldModelError):
 
 class GenerationCancelled(Exception):
     """Generation stopped because the user cancelled it (not an error to report)."""
+
+
+class MissingExtraError(WorldModelError, ImportError):
+    """A feature's optional packages are not installed; the message names the feature, the package and the
+    extra to install (`pip install 'cornercase-studio[diffusion]'`). Also an ImportError, so code that
+    treats a missing package as "feature unavailable" keeps working."""

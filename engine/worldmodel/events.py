@@ -5,18 +5,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 
 @dataclass(frozen=True)
 class GeneratedClip:
     """Generated frames (T, V, H, W, 3) uint8, cameras in `camera_names` order (panorama order)."""
 
-    frames: np.ndarray
+    frames: NDArray[np.uint8]
     camera_names: tuple[str, ...]
     fps: float
     backend: str
     seed: int
-    times: np.ndarray | None = None
+    times: NDArray[np.float64] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -38,18 +39,18 @@ class GeneratedClip:
         """(width, height) of one view."""
         return int(self.frames.shape[3]), int(self.frames.shape[2])
 
-    def camera(self, name: str) -> np.ndarray:
+    def camera(self, name: str) -> NDArray[np.uint8]:
         """(T, H, W, 3) uint8 frames of one camera, by nuScenes name."""
         try:
             return self.frames[:, self.camera_names.index(name)]
         except ValueError:
             raise KeyError(f"no camera {name!r} in the clip; cameras: {', '.join(self.camera_names)}") from None
 
-    def by_camera(self) -> dict[str, np.ndarray]:
+    def by_camera(self) -> dict[str, NDArray[np.uint8]]:
         """{camera name: (T, H, W, 3) uint8} in panorama order."""
         return {n: self.frames[:, i] for i, n in enumerate(self.camera_names)}
 
-    def panorama(self, index: int) -> np.ndarray:
+    def panorama(self, index: int) -> NDArray[np.uint8]:
         """(H, V*W, 3) uint8: frame `index` with the views side by side in panorama order."""
         f = self.frames[index]
         return np.concatenate(list(f), axis=1)
@@ -67,7 +68,7 @@ class StepProgress:
     num_steps: int
     frame: int
     num_frames: int
-    preview: np.ndarray | None = None
+    preview: NDArray[np.uint8] | None = None
 
     @property
     def fraction(self) -> float:
@@ -81,7 +82,7 @@ class FrameReady:
 
     frame: int
     num_frames: int
-    images: np.ndarray
+    images: NDArray[np.uint8]
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,51 @@ def test_shift_rubber_band_selects_then_one_drag_moves_all_together(main_window,
     assert win.action_undo.text() == "Undo Move 3 agents" and len(doc.undo_stack) == 1
 
 
+def test_rubber_band_selects_by_footprint_not_by_centre(main_window, qtbot):
+    """A Shift+drag band over the front of the bus (its centre far outside the band) selects the bus;
+    a band that stops just short of its footprint does not."""
+    win, doc = main_window, main_window.document
+    win.action_snap.setChecked(False)
+    doc.set_time(0.0)
+    bus = doc.scenario.agent("bus_1")
+    corners = bus.box_corners_2d(0.0)[0]
+    (bx0, _), (bx1, by1) = corners.min(axis=0), corners.max(axis=0)
+    cx, cy, _ = bus.trajectory.pose_at(0.0)
+    win.canvas.frame_agent("bus_1", radius=14)
+    qtbot.wait(20)
+    vp = win.canvas.viewport()
+    # from empty road left of the bus to 1 m into its far end (y): the bus's centre lies outside the band
+    x0, y0, x1, y1 = bx0 - 3.0, by1 + 2.0, (bx0 + bx1) / 2, by1 - 1.0
+    assert not (min(y0, y1) <= cy <= max(y0, y1))   # the centre test would not take the bus
+    assert win.controller.drag_start(x0, y0, Qt.NoModifier) is False   # empty map there
+    mouse_drag(qtbot, vp, win.canvas.world_to_widget(x0, y0), win.canvas.world_to_widget(x1, y1), steps=6,
+               mods=Qt.ShiftModifier)
+    assert doc.selection == ("bus_1",)
+    assert "1 agent selected" in win.statusBar().currentMessage()
+    # a band ending 0.5 m before the bus's footprint selects nothing (and clears the selection)
+    mouse_drag(qtbot, vp, win.canvas.world_to_widget(x0, y0), win.canvas.world_to_widget(bx0 - 0.5, y1), steps=6,
+               mods=Qt.ShiftModifier)
+    assert doc.selection == ()
+
+
+def test_agents_touching_rect_is_a_footprint_intersection():
+    """Against an independent truth: shapely's polygon intersection, for rectangles around a turned car."""
+    from shapely.geometry import Polygon, box
+
+    from editor.interaction import agents_touching_rect
+    from engine.demo import build_demo_scenario
+
+    s = build_demo_scenario()
+    rng = np.random.default_rng(3)
+    agents = {a.id: Polygon(a.box_corners_2d(0.0)[0]) for a in s.all_agents}
+    for _ in range(200):
+        x0, y0 = rng.uniform(-10, 90), rng.uniform(-30, 30)
+        x1, y1 = x0 + rng.uniform(-8, 8), y0 + rng.uniform(-8, 8)
+        band = box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+        want = tuple(aid for aid, poly in agents.items() if poly.intersects(band))
+        assert agents_touching_rect(s, 0.0, x0, y0, x1, y1) == want
+
+
 def test_arrow_keys_nudge_the_selection_one_undo_step_each(main_window, qtbot):
     from app.canvas_tools import NUDGE_STEP, NUDGE_STEP_FINE
 
@@ -172,3 +217,36 @@ def test_labels_do_not_overlap_on_screen(main_window, qtbot):
             inter = boxes[i][1].intersected(boxes[j][1])
             assert inter.width() * inter.height() < 30, (boxes[i][0], boxes[j][0])
     assert "ego" in [b[0] for b in boxes]  # the ego's label always stays
+
+
+def test_the_canvas_draws_a_body_drag_where_the_engine_puts_the_agent(main_window, qtbot):
+    """During and after a body drag (drawn from shifted cached poses, not resampled), the box, its label
+    and the rotate handle stand where `Agent.box_corners_2d` and `rotate_handle_position` put them."""
+    from editor.interaction import rotate_handle_position
+
+    win, doc = main_window, main_window.document
+    win.action_snap.setChecked(False)
+    doc.set_time(1.0)
+    x, y, _ = doc.scenario.agent("car_1").trajectory.pose_at(1.0)
+    vp = win.canvas.viewport()
+    mouse_click(qtbot, vp, win.canvas.world_to_widget(x, y))
+    assert doc.selection == ("car_1",)
+    seen = []
+
+    def check(_s=None) -> None:
+        a = doc.scenario.agent("car_1")
+        poly = win.canvas.item_for("car_1").polygon()
+        drawn = np.array([[poly[i].x(), poly[i].y()] for i in range(4)])
+        seen.append(np.abs(drawn - a.box_corners_2d(1.0)[0]).max())
+        hx, hy = rotate_handle_position(doc.scenario, "car_1", 1.0, win.canvas.handle_gap())
+        handle = win.canvas._rotate_handle.getData()
+        seen.append(max(abs(handle[0][0] - hx), abs(handle[1][0] - hy)))
+
+    doc.events.scenario_changed.connect(check)
+    try:
+        mouse_drag(qtbot, vp, win.canvas.world_to_widget(x, y), win.canvas.world_to_widget(x + 6.0, y - 3.0), steps=12)
+    finally:
+        doc.events.scenario_changed.disconnect(check)
+    check()
+    assert len(seen) >= 2 * 4 and max(seen) < 1e-6   # pyqtgraph rate-limits moves: not every step is a change
+    assert doc.scenario.agent("car_1").trajectory.pose_at(1.0)[0] == pytest.approx(x + 6.0, abs=3 * win.canvas.pixel_size())

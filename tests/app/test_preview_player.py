@@ -77,6 +77,63 @@ def test_map_per_camera_and_box_overlay(make_window, qtbot):
     assert pane.tiles["CAM_FRONT"].boxes  # handed to the tile, which draws them
 
 
+def _pick_from_popup(qtbot, text: str, picked: list) -> None:
+    """Click the entry `text` of the context menu that is open now (left button, at the entry)."""
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu), menu
+    action = next(a for a in menu.actions() if a.text() == text)
+    picked.append([(a.text(), a.isChecked()) for a in menu.actions() if a.isCheckable()])
+    QTest.mouseClick(menu, Qt.LeftButton, Qt.NoModifier, menu.actionGeometry(action).center())
+
+
+def _right_click_and_pick(qtbot, tile, text: str) -> list:
+    """Right-click the tile as the window system does (the button press, then the QContextMenuEvent that
+    Qt makes of it, with the mouse as its reason); the menu opens and its entry `text` is clicked with the
+    mouse. Returns the checkable entries as the menu showed them."""
+    from PySide6.QtCore import QEvent, QTimer
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication
+
+    from tests.app.mouse import send_mouse
+
+    picked: list = []
+    pos = QPoint(tile.width() // 2, tile.height() // 2)
+    QTimer.singleShot(200, lambda: _pick_from_popup(qtbot, text, picked))
+    send_mouse(tile, QEvent.MouseButtonPress, pos, Qt.RightButton, Qt.RightButton)
+    QApplication.sendEvent(tile, QContextMenuEvent(QContextMenuEvent.Mouse, pos, tile.mapToGlobal(pos)))  # menu.exec
+    send_mouse(tile, QEvent.MouseButtonRelease, pos, Qt.RightButton, Qt.NoButton)
+    qtbot.waitUntil(lambda: bool(picked), timeout=5000)
+    qtbot.wait(20)
+    return picked[0]
+
+
+def test_a_camera_map_is_chosen_from_the_tile_context_menu(make_window, qtbot):
+    win = make_window(enable_preview=True)
+    pane, doc = win.preview, win.document
+    doc.set_time(1.0)
+    tile = pane.tiles["CAM_BACK"]
+    qtbot.waitUntil(lambda: pane.shown is not None and pane.shown.request.t == 1.0, timeout=60000)
+    before = {n: pane.shown.images[k].copy() for k, n in enumerate(pane.shown.names)}
+    shown = _right_click_and_pick(qtbot, tile, "Depth")
+    assert ("Same map as the others", True) in shown and ("Depth", False) in shown
+    assert pane.camera_maps == {"CAM_BACK": "Depth"} and tile.map_label == "Depth"
+    assert all(pane.tiles[n].map_label == "" for n in PANORAMA if n != "CAM_BACK")
+    qtbot.waitUntil(lambda: pane.shown is not None and pane.shown.request.map_for("CAM_BACK") == "depth",
+                    timeout=60000)
+    res = pane.shown
+    names = list(res.names)
+    assert res.request.map_for("CAM_FRONT") == pane.map_name   # the others keep the pane's map
+    # the same scene and time: the back camera's picture changed, the others are the pictures from before
+    assert not np.array_equal(res.images[names.index("CAM_BACK")], before["CAM_BACK"])
+    assert all(np.array_equal(res.images[names.index(n)], before[n]) for n in PANORAMA if n != "CAM_BACK")
+    # the menu shows the choice; "Same map as the others" takes it back
+    shown = _right_click_and_pick(qtbot, tile, "Same map as the others")
+    assert ("Depth", True) in shown and ("Same map as the others", False) in shown
+    assert pane.camera_maps == {} and tile.map_label == ""
+
+
 def test_the_player_marks_a_clip_out_of_date_and_clears_on_another_scenario(make_window, qtbot, demo_copy):
     from editor.document import Document
 

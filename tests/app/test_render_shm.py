@@ -151,3 +151,20 @@ def test_unchanged_agents_travel_as_ids_and_come_back_whole():
     assert got2.ego == s2.ego
     other = s2.agents[1].id
     assert got2.agent(other) is got1.agent(other)   # the child's own object, interpolants kept
+
+
+_QT_FREE = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from app.render_child import FrameBuffer, child_main, join_agents, split_agents   # what the child runs
+    from app.preview_render import PreviewRequest, make_renderer, render_request      # what child_main imports
+    qt = sorted(m for m in sys.modules if m == "PySide6" or m.startswith(("PySide6.", "shiboken6", "pyqtgraph")))
+    print("QT", qt)
+""")
+
+
+def test_the_render_child_modules_import_without_qt():
+    """Imported in a fresh interpreter, the render child's modules load neither PySide6 nor pyqtgraph."""
+    out = subprocess.run([sys.executable, "-c", _QT_FREE, str(REPO)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "QT []" in out.stdout, out.stdout

@@ -8,6 +8,10 @@ below the safe following distance (2 m + 0.5 s) is recorded as a near-miss inten
 from __future__ import annotations
 
 import math
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
 
 from engine.classes import default_size
 from engine.library.builder import AgentHandle, AgentRecord, ScenarioBuilder
@@ -24,6 +28,7 @@ from engine.library.registry import library_function
 from engine.library.sequence import LanePlan
 from engine.roadmap.layout import MAIN_ROAD, OPPOSITE, LaneRef, Ramp
 from engine.scenario.model import Intent
+from engine.scenario.trajectory import Trajectory
 
 MIN_EXPLICIT_GAP = 1.0
 
@@ -108,7 +113,7 @@ def cut_in(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = 
     start = time_arg(ctx, "start", start)
     number(ctx, "duration", duration, 0.3, 30.0)
     tgt = _target(ctx, target)
-    base = tgt.lane
+    base = road_lane(ctx, tgt)
     lane = _side_lane(ctx, base, side, allow_oncoming=False)
     key = ctx.new_id(cls)
     rng = ctx.rng(key)
@@ -122,7 +127,7 @@ def cut_in(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = 
     length = default_size(cls)[1]
     frame = ctx.layout.frame(lane.direction)
 
-    def make_at(t0: float):
+    def make_at(t0: float) -> Callable[[float], Trajectory]:
         """A function gap -> trajectory for a lane change starting at t0."""
         t_g = t0 + dur
         shifts = [LateralShift(t0, dur, delta)]
@@ -130,7 +135,7 @@ def cut_in(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = 
         ds = float(frame.from_world(probe.key_xy[-1:])[0][0])
         s_target = _s_at(ctx, tgt, base, t_g)
 
-        def make(g: float):
+        def make(g: float) -> Trajectory:
             s0 = s_target + g + (length + tgt.size[1]) / 2 - ds
             plans[(t0, g)] = LanePlan(cls, lane, s0, v, (), tuple(shifts))
             return lane_trajectory(ctx, lane, s0, prof, shifts)
@@ -150,7 +155,7 @@ def cut_in(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = 
         t for k in range(1, 8) for t in (t_first - 0.25 * k, t_first + 0.25 * k) if 0.0 <= t <= ctx.t_end]
     exclude = {tgt.id} if contact else set()
     ctx.check_limits(cls, make_at(t_first)(gaps[0]), key)
-    found = None
+    found: tuple[float, float, Trajectory] | None = None
     first_error: PlacementError | None = None
     for t0 in starts:
         try:
@@ -161,6 +166,7 @@ def cut_in(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = 
         found = (t0, g, traj)
         break
     if found is None:
+        assert first_error is not None            # every start failed, the first one raised
         raise first_error
     t0, chosen, traj = found
     _note_gap(ctx, key, tgt, chosen, v_t, contact)
@@ -171,13 +177,12 @@ def cut_in(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = 
     return h
 
 
-def _times_to(ctx: ScenarioBuilder, t: float):
-    import numpy as np
-
+def _times_to(ctx: ScenarioBuilder, t: float) -> NDArray[np.float64]:
     return np.linspace(0.0, max(t, 1e-3), max(3, int(math.ceil(t * ctx.fps)) + 1))
 
 
-def _search(ctx: ScenarioBuilder, cls: str, cands, make, exclude, key: str):
+def _search(ctx: ScenarioBuilder, cls: str, cands: Sequence[float], make: Callable[[float], Trajectory],
+            exclude: Iterable[str], key: str) -> tuple[float, Trajectory]:
     from engine.library.placing import search
 
     ctx.check_limits(cls, make(cands[0]), key)
@@ -207,7 +212,7 @@ def overtake(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str 
     vehicle_class(ctx, cls)
     _gap_arg(ctx, gap, contact)
     tgt = _target(ctx, target)
-    base = tgt.lane
+    base = road_lane(ctx, tgt)
     lane = _side_lane(ctx, base, side, allow_oncoming=True)
     key = ctx.new_id(cls)
     rng = ctx.rng(key)
@@ -238,11 +243,11 @@ def overtake(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str 
     ds = float(ctx.layout.frame(base.direction).from_world(probe.key_xy[-1:])[0][0])
     s_target = _s_at(ctx, tgt, base, t_g)
 
-    def make(g: float):
+    def make(g: float) -> Trajectory:
         return lane_trajectory(ctx, base, s_target + g + lens / 2 - ds, prof, shifts)
 
     cands = [g_end] if gap is not None else candidates_around(g_end, 1.5, 20)
-    exclude = {tgt.id} if contact else set()
+    exclude: set[str] = {tgt.id} if contact else set()
     chosen, traj = _search(ctx, cls, cands, make, exclude, key)
     lane_at_0 = lane if offset > 0.5 * dur else base
     return ctx.add_agent(cls, traj, lane=lane_at_0, depends_on={tgt.id}, contact_with=exclude, conflict_checked=True,
@@ -302,14 +307,14 @@ def merge(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = "
     length = default_size(cls)[1]
     sign = 1.0 if position == "ahead" else -1.0
 
-    def make_at(t0: float):
+    def make_at(t0: float) -> Callable[[float], Trajectory]:
         t_g = t0 + dur
         shifts = [LateralShift(t0, dur, delta)]
         probe = lane_motion(frame, 0.0, lat_from, prof, shifts, _times_to(ctx, t_g))
         ds = float(frame.from_world(probe.key_xy[-1:])[0][0])
         s_target = _s_at(ctx, tgt, base, t_g)
 
-        def make(g: float):
+        def make(g: float) -> Trajectory:
             s0 = s_target + sign * (g + (length + tgt.size[1]) / 2) - ds
             merge_plans[(t0, g)] = LanePlan(cls, LaneRef(base.direction, base.number), s0, v, (), tuple(shifts),
                                             lat_offset=lat_from - ctx.layout.lane_lat(base.number))
@@ -324,7 +329,8 @@ def merge(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = "
     starts = [t_first] if start is not None else [t_first] + [
         t for k in range(1, 8) for t in (t_first - 0.25 * k, t_first + 0.25 * k) if 0.0 <= t <= ctx.t_end]
     ctx.check_limits(cls, make_at(t_first)(gaps[0]), key)
-    found, first_error = None, None
+    found: tuple[float, float, Trajectory] | None = None
+    first_error: PlacementError | None = None
     for t0 in starts:
         try:
             chosen, traj = _search(ctx, cls, gaps, make_at(t0), set(), key)
@@ -334,6 +340,7 @@ def merge(ctx: ScenarioBuilder, target: AgentHandle | None = None, side: str = "
         found = (t0, chosen, traj)
         break
     if found is None:
+        assert first_error is not None            # every start failed, the first one raised
         raise first_error
     t0, chosen, traj = found
     t_g = t0 + dur

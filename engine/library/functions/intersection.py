@@ -18,7 +18,7 @@ from engine.library.limits import limits_for
 from engine.library.motion import path_motion
 from engine.library.placing import (
     anchor_s, candidates_around, choice, default_speed, number, plan_profile, profile_jerk, ref_record,
-    resolve_lane, resolve_who, search, speed_arg,
+    resolve_lane, resolve_who, road_lane, search, speed_arg,
 )
 from engine.library.profiles import SpeedChange, SpeedProfile, change_distance, change_duration
 from engine.library.registry import library_function
@@ -26,6 +26,7 @@ from engine.roadmap.connectors import Connector, Path, straight, turn_connector,
 from engine.roadmap.layout import (
     AFTER_LEFT_TURN, AFTER_RIGHT_TURN, DIRECTION_HEADING, MAIN_ROAD, OPPOSITE, PARKING_CLEARANCE, LaneRef, RoadLayout,
 )
+from engine.scenario.trajectory import Trajectory
 
 LEAD = 400.0            # straight lead-in / lead-out length around a curve (m)
 APPROACHES = ("ahead", "oncoming", "from_left", "from_right")
@@ -74,7 +75,7 @@ def ensure_intersection(ctx: ScenarioBuilder, entry_x: float | None) -> float:
 
 def approach_direction(ctx: ScenarioBuilder, approach: str) -> str:
     """Travel direction of traffic coming from `approach`, relative to the ego's direction."""
-    ego_dir = ctx.record("ego").lane.direction
+    ego_dir = road_lane(ctx, ctx.record("ego")).direction
     return {"ahead": ego_dir, "oncoming": OPPOSITE[ego_dir], "from_left": AFTER_RIGHT_TURN[ego_dir],
             "from_right": AFTER_LEFT_TURN[ego_dir]}[approach]
 
@@ -144,15 +145,16 @@ def _turn(ctx: ScenarioBuilder, who: AgentHandle | str, turn: str, speed: float 
     cls = w.cls
     lim = limits_for(cls)
     v_req = speed_arg(ctx, "speed", speed, cls)
-    if w.is_new:
+    if w.handle is None:
         direction = approach_direction(ctx, approach)
         lane_from = 1 if turn == "left" else None
     else:
         rec = ctx.record(w.handle)
         if approach != "ahead":
             raise ctx.error("approach places new agents; the ego turns from its own lane")
-        direction = rec.lane.direction
-        lane_from = rec.lane.number
+        rec_lane = road_lane(ctx, rec)
+        direction = rec_lane.direction
+        lane_from = rec_lane.number
 
     def connector(layout: RoadLayout) -> Connector:
         n = layout.lanes_per_direction
@@ -162,9 +164,9 @@ def _turn(ctx: ScenarioBuilder, who: AgentHandle | str, turn: str, speed: float 
         except ValueError as e:
             raise ctx.error(str(e), PlacementError) from None
 
-    key = w.handle.id if not w.is_new else ctx.new_id(cls)
+    key = w.handle.id if w.handle is not None else ctx.new_id(cls)
     rng = ctx.rng(key)
-    if not w.is_new:
+    if w.handle is not None:
         rec = ctx.record(w.handle)
         v0 = rec.trajectory.speed_at(0.0) if v_req is None else v_req
         if ctx.layout.intersection_x is None:
@@ -174,15 +176,15 @@ def _turn(ctx: ScenarioBuilder, who: AgentHandle | str, turn: str, speed: float 
             tb = ctx.default_start() if enter_time is None else max(enter_time, 0.0)
             plan = curve_plan(ctx, cls, v0, v_c, probe.path.length, max(tb, 0.3))
             s_start0 = float(ctx.layout.frame(direction).from_world(probe.points[:1])[0][0])
-            x0 = float(ctx.layout.frame(direction).from_world([rec.trajectory.pose_at(0.0)[:2]])[0][0])
-            cx = x0 + plan.approach - s_start0 + rec.size[1] * 0.0
+            s_ego = float(ctx.layout.frame(direction).from_world(np.array([rec.trajectory.pose_at(0.0)[:2]]))[0][0])
+            cx = s_ego + plan.approach - s_start0 + rec.size[1] * 0.0
             ensure_intersection(ctx, cx - ctx.layout.half_width)
         conn = connector(ctx.layout)
         v_c = _curve_speed(cls, conn)
         path, s_curve = _lead_path(conn)
-        x0 = rec.trajectory.pose_at(0.0)[:2]
+        xy0 = np.array([rec.trajectory.pose_at(0.0)[:2]])
         dist = float(ctx.layout.frame(direction).from_world(conn.points[:1])[0][0]
-                     - ctx.layout.frame(direction).from_world([x0])[0][0])
+                     - ctx.layout.frame(direction).from_world(xy0)[0][0])
         if dist < -conn.path.length * 0.5:
             raise ctx.error(f"the intersection is behind {rec.id}; it cannot turn there", PlacementError)
         et = _enter_time_for_distance(ctx, cls, v0, v_c, conn.path.length, dist)
@@ -200,7 +202,7 @@ def _turn(ctx: ScenarioBuilder, who: AgentHandle | str, turn: str, speed: float 
     path, s_curve = _lead_path(conn)
     t_curve = conn.path.length / max(min(v_c, v0), 0.5)
 
-    def make(et: float):
+    def make(et: float) -> Trajectory:
         plan = curve_plan(ctx, cls, v0, v_c, conn.path.length, et)
         return path_motion(path, s_curve - plan.approach, plan.profile, ctx.times)
 
@@ -282,14 +284,14 @@ def u_turn(ctx: ScenarioBuilder, who: AgentHandle | str = "car", speed: float | 
     cls = w.cls
     lim = limits_for(cls)
     v_req = speed_arg(ctx, "speed", speed, cls)
-    key = w.handle.id if not w.is_new else ctx.new_id(cls)
-    if w.is_new:
+    key = w.handle.id if w.handle is not None else ctx.new_id(cls)
+    if w.handle is None:
         r = ref_record(ctx, ref)
         lane_ref = resolve_lane(ctx, r, lane)
     else:
         if ahead is not None or ref is not None or lane != "same":
             raise ctx.error("lane, ahead and ref place new agents; the ego turns from its own lane")
-        lane_ref = ctx.record(w.handle).lane
+        lane_ref = road_lane(ctx, ctx.record(w.handle))
     if lane_ref.direction not in MAIN_ROAD:
         raise ctx.error("U-turns are made on the main road", PlacementError)
     n = ctx.layout.lanes_per_direction
@@ -300,7 +302,7 @@ def u_turn(ctx: ScenarioBuilder, who: AgentHandle | str = "car", speed: float | 
                      if 2.0 / ((k - 0.5 + m - 0.5) * ctx.layout.lane_width) <= kmax + 1e-9), None)
 
     lane_to = exit_lane(lane_ref.number)
-    if lane_to is None and w.is_new and lane_ref.number < n and exit_lane(n) is not None:
+    if lane_to is None and w.handle is None and lane_ref.number < n and exit_lane(n) is not None:
         lane_ref = LaneRef(lane_ref.direction, n)          # a new vehicle U-turns from the outermost lane
         lane_to = exit_lane(n)
     if lane_to is None:
@@ -315,7 +317,7 @@ def u_turn(ctx: ScenarioBuilder, who: AgentHandle | str = "car", speed: float | 
     et = ctx.default_start() if start_t is None else start_t
     frame = ctx.layout.frame(lane_ref.direction)
 
-    def build(s_begin: float, v0: float):
+    def build(s_begin: float, v0: float) -> tuple[Trajectory, Connector, CurvePlan]:
         """(trajectory, connector) for an agent at s_begin at t=0 in lane_ref's frame."""
         plan = curve_plan(ctx, cls, v0, v_c, curve_len, max(et, 0.05))
         s_u = s_begin + plan.approach
@@ -323,10 +325,10 @@ def u_turn(ctx: ScenarioBuilder, who: AgentHandle | str = "car", speed: float | 
         path, s_curve = _lead_path(conn)
         return path_motion(path, s_curve - plan.approach, plan.profile, ctx.times), conn, plan
 
-    if not w.is_new:
+    if w.handle is not None:
         rec = ctx.record(w.handle)
         v0 = rec.trajectory.speed_at(0.0) if v_req is None else v_req
-        s_begin = float(frame.from_world([rec.trajectory.pose_at(0.0)[:2]])[0][0])
+        s_begin = float(frame.from_world(np.array([rec.trajectory.pose_at(0.0)[:2]]))[0][0])
         traj, conn, plan = build(s_begin, v0)
         return ctx.set_motion(w.handle, traj, lane=lane_ref, connector=conn,
                               params={"speed": round(plan.v0, 3), "turn_speed": round(v_c, 3),
@@ -335,9 +337,9 @@ def u_turn(ctx: ScenarioBuilder, who: AgentHandle | str = "car", speed: float | 
     rng = ctx.rng(key)
     v0 = min(default_speed(ctx, cls, key), v_c + float(rng.uniform(1.0, 3.0))) if v_req is None else v_req
     length = default_size(cls)[1]
-    built = {}
+    built: dict[float, tuple[Connector, CurvePlan]] = {}
 
-    def make(a: float):
+    def make(a: float) -> Trajectory:
         traj, conn, plan = build(anchor_s(ctx, r, lane_ref, a, length), v0)
         built[a] = (conn, plan)
         return traj
@@ -384,11 +386,12 @@ def crossing_traffic(ctx: ScenarioBuilder, cls: str = "car", side: str = "left",
     if v < 0.5:
         raise ctx.error("crossing traffic needs a speed above 0.5 m/s")
     frame = ctx.layout.frame(direction)
-    ego_y = ctx.layout.frame(ego.lane.direction).to_world(0.0, ctx.layout.lane_lat(ego.lane.number))[0][1]
-    s_cross = float(frame.from_world([[ctx.layout.intersection_x, ego_y]])[0][0])
+    ego_lane = road_lane(ctx, ego)
+    ego_y = ctx.layout.frame(ego_lane.direction).to_world(0.0, ctx.layout.lane_lat(ego_lane.number))[0][1]
+    s_cross = float(frame.from_world(np.array([[ctx.layout.intersection_x, ego_y]]))[0][0])
     prof = plan_profile(ctx, cls, v, [])
 
-    def make(tp: float):
+    def make(tp: float) -> Trajectory:
         return lane_motion(frame, s_cross - v * tp, ctx.layout.lane_lat(lane.number), prof, [], ctx.times)
 
     if pass_time is not None:

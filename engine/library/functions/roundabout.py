@@ -7,6 +7,8 @@ comfortable for the class on the tightest part and speeding up after it.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from engine.library.builder import AgentHandle, ScenarioBuilder
 from engine.library.errors import PlacementError
 from engine.library.functions.intersection import (
@@ -14,11 +16,12 @@ from engine.library.functions.intersection import (
 )
 from engine.library.limits import limits_for
 from engine.library.motion import path_motion
-from engine.library.placing import candidates_around, choice, number, resolve_who, search, speed_arg
+from engine.library.placing import candidates_around, choice, number, resolve_who, road_lane, search, speed_arg
 from engine.library.registry import library_function
 from engine.roadmap.connectors import Connector
 from engine.roadmap.layout import PARKING_CLEARANCE, RoadLayout
 from engine.roadmap.roundabout import outer_radius, roundabout_connector
+from engine.scenario.trajectory import Trajectory
 
 
 def ensure_roundabout(ctx: ScenarioBuilder, entry_x: float | None) -> float:
@@ -74,7 +77,8 @@ def _default_ego_round(ctx: ScenarioBuilder) -> None:
     v_c = _curve_speed(rec.cls, conn)
     path, s_curve = _lead_path(conn)
     f = ctx.layout.frame("EB")
-    dist = float(f.from_world(conn.points[:1])[0][0] - f.from_world([rec.trajectory.pose_at(0.0)[:2]])[0][0])
+    dist = float(f.from_world(conn.points[:1])[0][0]
+                 - f.from_world(np.array([rec.trajectory.pose_at(0.0)[:2]]))[0][0])
     if dist <= 0:
         return
     et = _enter_time_for_distance(ctx, rec.cls, v0, v_c, conn.path.length, dist)
@@ -120,15 +124,16 @@ def roundabout(ctx: ScenarioBuilder, who: AgentHandle | str = "car", entry: str 
     cls = w.cls
     lim = limits_for(cls)
     v_req = speed_arg(ctx, "speed", speed, cls)
-    if w.is_new:
+    if w.handle is None:
         direction = approach_direction(ctx, entry)
         lane_from = None
     else:
         rec = ctx.record(w.handle)
         if entry != "ahead":
             raise ctx.error("entry places new agents; the ego enters from its own lane")
-        direction = rec.lane.direction
-        lane_from = rec.lane.number
+        rec_lane = road_lane(ctx, rec)
+        direction = rec_lane.direction
+        lane_from = rec_lane.number
 
     def connector(layout: RoadLayout) -> Connector:
         k = lane_from if lane_from is not None else layout.lanes_per_direction
@@ -141,9 +146,9 @@ def roundabout(ctx: ScenarioBuilder, who: AgentHandle | str = "car", entry: str 
                             f"(radius {1 / conn.path.max_curvature():.1f} m)", PlacementError)
         return conn
 
-    key = w.handle.id if not w.is_new else ctx.new_id(cls)
+    key = w.handle.id if w.handle is not None else ctx.new_id(cls)
     rng = ctx.rng(key)
-    if not w.is_new:
+    if w.handle is not None:
         rec = ctx.record(w.handle)
         v0 = rec.trajectory.speed_at(0.0) if v_req is None else v_req
         if ctx.layout.intersection_x is None:
@@ -154,8 +159,8 @@ def roundabout(ctx: ScenarioBuilder, who: AgentHandle | str = "car", entry: str 
             plan = curve_plan(ctx, cls, v0, v_c, probe.path.length, max(tb, 0.3))
             f = ctx.layout.frame(direction)
             s_start0 = float(f.from_world(probe.points[:1])[0][0])
-            x0 = float(f.from_world([rec.trajectory.pose_at(0.0)[:2]])[0][0])
-            cx = x0 + plan.approach - s_start0
+            s_ego = float(f.from_world(np.array([rec.trajectory.pose_at(0.0)[:2]]))[0][0])
+            cx = s_ego + plan.approach - s_start0
             ensure_roundabout(ctx, cx - outer_radius(ctx.layout))
         elif not ctx.layout.roundabout:
             raise ctx.error("the road has a 4-way intersection, not a roundabout", PlacementError)
@@ -163,7 +168,8 @@ def roundabout(ctx: ScenarioBuilder, who: AgentHandle | str = "car", entry: str 
         v_c = _curve_speed(cls, conn)
         path, s_curve = _lead_path(conn)
         f = ctx.layout.frame(direction)
-        dist = float(f.from_world(conn.points[:1])[0][0] - f.from_world([rec.trajectory.pose_at(0.0)[:2]])[0][0])
+        dist = float(f.from_world(conn.points[:1])[0][0]
+                     - f.from_world(np.array([rec.trajectory.pose_at(0.0)[:2]]))[0][0])
         if dist < -conn.path.length * 0.5:
             raise ctx.error(f"the roundabout is behind {rec.id}; it cannot drive round it", PlacementError)
         et = _enter_time_for_distance(ctx, cls, v0, v_c, conn.path.length, dist)
@@ -181,7 +187,7 @@ def roundabout(ctx: ScenarioBuilder, who: AgentHandle | str = "car", entry: str 
     path, s_curve = _lead_path(conn)
     t_curve = conn.path.length / max(min(v_c, v0), 0.5)
 
-    def make(et: float):
+    def make(et: float) -> Trajectory:
         plan = curve_plan(ctx, cls, v0, v_c, conn.path.length, et)
         return path_motion(path, s_curve - plan.approach, plan.profile, ctx.times)
 

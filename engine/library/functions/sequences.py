@@ -27,6 +27,7 @@ from engine.library.profiles import LateralShift, SpeedChange
 from engine.library.registry import library_function
 from engine.library.sequence import LanePlan, PathPlan, resolve_trigger
 from engine.scenario.model import Maneuver
+from engine.scenario.trajectory import Trajectory
 
 VEHICLE_MANEUVERS = ("brake", "stop", "emergency_stop", "accelerate", "change_lane", "cruise", "wait")
 WALKER_MANEUVERS = ("walk", "run", "stop", "wait")
@@ -222,17 +223,18 @@ def ego_reacts(ctx: ScenarioBuilder, aeb_ttc: float = 1.5, time_headway: float =
     if any(m.function == "ego_reacts" for m in rec.maneuvers):
         raise ctx.error("the ego already reacts")
 
-    def first_contact(traj) -> tuple[str | None, float | None]:
+    def first_contact(traj: Trajectory) -> tuple[str, float] | None:
+        """(agent id, time) of the ego's first contact along `traj`, or None."""
         from engine.scenario.model import Agent
 
         mine = Agent("ego", rec.cls, rec.size, traj).box_corners_2d(ctx.times)
-        best = (None, None)
+        best: tuple[str, float] | None = None
         for r in ctx.records():
             if r.id == rec.id:
                 continue
             dist = footprint_distances(mine, r.footprints(ctx.times))
             hit = np.flatnonzero(dist <= 1e-6)
-            if hit.size and (best[1] is None or ctx.times[hit[0]] < best[1]):
+            if hit.size and (best is None or ctx.times[hit[0]] < best[1]):
                 best = (r.id, float(ctx.times[hit[0]]))
         return best
 
@@ -245,8 +247,8 @@ def ego_reacts(ctx: ScenarioBuilder, aeb_ttc: float = 1.5, time_headway: float =
     params = {"aeb_ttc": float(aeb_ttc), "time_headway": float(time_headway), "aeb_decel": round(float(d), 3),
               "aeb_at": None if reaction.aeb_at is None else round(reaction.aeb_at, 3),
               "reacted_to": reaction.reacted_to,
-              "unreacted_contact": None if before[0] is None else {"agent": before[0], "t": round(before[1], 3)},
-              "contact": None if after[0] is None else {"agent": after[0], "t": round(after[1], 3)}}
+              "unreacted_contact": None if before is None else {"agent": before[0], "t": round(before[1], 3)},
+              "contact": None if after is None else {"agent": after[0], "t": round(after[1], 3)}}
     t_react = reaction.aeb_at if reaction.aeb_at is not None else 0.0
     rec.maneuvers = tuple(rec.maneuvers) + (Maneuver("ego_reacts", params, round(t_react, 4), None,
                                                      {"kind": "time"}),)
@@ -254,7 +256,7 @@ def ego_reacts(ctx: ScenarioBuilder, aeb_ttc: float = 1.5, time_headway: float =
     rec._footprints = None
     rec.plan = None
     rec.provisional = False
-    if after[0] is None:        # the contact the threat was authored with no longer happens
+    if after is None:           # the contact the threat was authored with no longer happens
         ctx.intents = [i for i in ctx.intents if not (i.kind == "contact" and "ego" in i.agents)]
         ctx.contacts = {c for c in ctx.contacts if "ego" not in c}
     return ctx.ego

@@ -7,10 +7,11 @@ distance from every moving agent is used.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from engine.classes import class_names, default_size
-from engine.library.builder import AgentHandle, ScenarioBuilder
+from engine.library.builder import AgentHandle, Role, ScenarioBuilder
+from engine.library.clearance import Encounter
 from engine.library.errors import PlacementError
 from engine.library.functions.vulnerable import _add_parking_lane, _parking_ok, _ref_front_x
 from engine.library.motion import static_pose
@@ -37,22 +38,22 @@ def _ahead_candidates(ctx: ScenarioBuilder, ahead: float | None, key: str, far: 
     return [first + 3.0 * k for k in range(60)]
 
 
-def _place_group(ctx: ScenarioBuilder, candidates: Sequence[float], poses_for, what: str,
-                 behavior_params: dict, role: str, lane: LaneRef | None) -> list[AgentHandle]:
+def _place_group(ctx: ScenarioBuilder, candidates: Sequence[float], poses_for: Callable[[float], list[Pose] | None],
+                 what: str, behavior_params: dict[str, Any], role: Role, lane: LaneRef | None) -> list[AgentHandle]:
     """Try each candidate `ahead`; add all objects of the first that keeps every safe distance."""
-    first_failure = None
+    first_failure: Encounter | None = None
     for a in candidates:
         poses = poses_for(a)
         if poses is None:
             continue
-        bad = None
+        bad: Encounter | None = None
         for x, y, yaw, cls in poses:
             enc = ctx.conflict(cls, default_size(cls), static_pose(x, y, yaw, ctx.times))
             if enc is not None:
                 bad = enc
                 break
         if bad is None:
-            out = []
+            out: list[AgentHandle] = []
             for x, y, yaw, cls in poses:
                 out.append(ctx.add_agent(cls, static_pose(x, y, yaw, ctx.times), role=role, lane=lane,
                                          conflict_checked=False, params={**behavior_params, "ahead": round(a, 3)}))
@@ -70,7 +71,7 @@ def _place_group(ctx: ScenarioBuilder, candidates: Sequence[float], poses_for, w
 
 @library_function("static")
 def parked(ctx: ScenarioBuilder, cls: str = "car", side: str = "right", ahead: float | None = None,
-           count: int = 1, spacing: float | None = None, ref: AgentHandle | None = None) -> AgentHandle | list:
+           count: int = 1, spacing: float | None = None, ref: AgentHandle | None = None) -> AgentHandle | list[AgentHandle]:
     """Vehicles parked in a row at the kerb (a parking lane is added to the map on that side).
 
     Args:
@@ -98,8 +99,9 @@ def parked(ctx: ScenarioBuilder, cls: str = "car", side: str = "right", ahead: f
     gaps = [float(spacing) if spacing is not None else float(rng.uniform(1.0, 3.0)) for _ in range(int(count))]
     front0, _ = _ref_front_x(ctx, ref)
 
-    def poses_for(a: float):
-        out, x = [], front0 + a
+    def poses_for(a: float) -> list[Pose] | None:
+        out: list[Pose] = []
+        x = front0 + a
         for i in range(int(count)):
             tries = 0
             while not _parking_ok(ctx, x + length / 2, length + 0.5):
@@ -147,7 +149,7 @@ def static_object(ctx: ScenarioBuilder, cls: str = "barrier", lane: str = "same"
     lat = ctx.layout.lane_lat(lane_ref.number) + float(lateral)
     sign = 1.0 if lane_ref.direction == "EB" else -1.0
 
-    def poses_for(a: float):
+    def poses_for(a: float) -> list[Pose] | None:
         x = front0 + a + length / 2
         p = frame.to_world(sign * x, lat)[0]
         return [(float(p[0]), float(p[1]), heading, cls)]
@@ -179,7 +181,8 @@ def _taper(ctx: ScenarioBuilder, lane: LaneRef, x0: float, length: float, count:
 
 @library_function("static")
 def cone_row(ctx: ScenarioBuilder, lane: str = "right", ahead: float | None = None, length: float = 12.0,
-             count: int | None = None, pattern: str = "taper", ref: AgentHandle | None = None) -> list:
+             count: int | None = None, pattern: str = "taper",
+             ref: AgentHandle | None = None) -> list[AgentHandle]:
     """A row of traffic cones in a lane.
 
     Args:
@@ -206,14 +209,14 @@ def cone_row(ctx: ScenarioBuilder, lane: str = "right", ahead: float | None = No
     front0, _ = _ref_front_x(ctx, ref)
     own = r.lane == lane_ref
 
-    def poses_for(a: float):
+    def poses_for(a: float) -> list[Pose] | None:
         s0 = front0 + a
         if pattern == "taper":
             pts = _taper(ctx, lane_ref, s0, float(length), n)
         else:
             _, edge, sign = _lane_edges(ctx, lane_ref)
             pts = [(s0 + float(length) * i / max(n - 1, 1), edge + sign * 0.35) for i in range(n)]
-        out = []
+        out: list[Pose] = []
         for s, lat in pts:
             p = frame.to_world(sign_x * s, lat)[0]
             out.append((float(p[0]), float(p[1]), DIRECTION_HEADING[lane_ref.direction], "traffic_cone"))
@@ -227,7 +230,7 @@ def cone_row(ctx: ScenarioBuilder, lane: str = "right", ahead: float | None = No
 
 @library_function("static")
 def work_zone(ctx: ScenarioBuilder, lane: str = "right", ahead: float | None = None, length: float = 30.0,
-              with_vehicle: bool = False, ref: AgentHandle | None = None) -> list:
+              with_vehicle: bool = False, ref: AgentHandle | None = None) -> list[AgentHandle]:
     """Roadworks closing a lane: a taper of cones, a barrier across the lane, barriers along the
     closed stretch and, optionally, a construction vehicle inside it.
 
@@ -253,9 +256,9 @@ def work_zone(ctx: ScenarioBuilder, lane: str = "right", ahead: float | None = N
     taper_len = 12.0
     barrier_w = default_size("barrier")[0]
 
-    def poses_for(a: float):
+    def poses_for(a: float) -> list[Pose] | None:
         s0 = front0 + a
-        out = []
+        out: list[Pose] = []
 
         def add(s: float, lat: float, yaw: float, cls: str) -> None:
             p = frame.to_world(sign_x * s, lat)[0]

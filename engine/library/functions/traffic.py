@@ -8,6 +8,10 @@ the red light.
 """
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from engine.classes import default_size
 from engine.library.builder import AgentHandle, ScenarioBuilder
 from engine.library.errors import LimitError, PlacementError
@@ -15,13 +19,15 @@ from engine.library.functions.intersection import ensure_intersection
 from engine.library.functions.vehicles import default_ahead_candidates
 from engine.library.limits import limits_for
 from engine.library.placing import (
-    anchor_s, choice, default_speed, number, profile_jerk, ref_record, resolve_lane, resolve_who, search, speed_arg,
+    anchor_s, choice, default_speed, number, profile_jerk, ref_record, resolve_lane, resolve_who, road_lane, search,
+    speed_arg,
 )
 from engine.library.profiles import SpeedChange, change_distance
 from engine.library.registry import library_function
 from engine.library.sequence import LanePlan
 from engine.roadmap.layout import CROSS_ROAD, LaneRef
 from engine.roadmap.signals import intersection_signals, stop_line_s
+from engine.scenario.trajectory import Trajectory
 
 STOP_MARGIN = 1.0        # m between the front bumper and the stop line when stopped
 REACTION = 0.8           # s from green to pulling away
@@ -51,9 +57,10 @@ def _traffic_light(ctx: ScenarioBuilder, main: str = "red", change_at: float | N
         change_at = round(0.6 * ctx.duration, 3)
     ctx.signals.extend(intersection_signals(ctx.layout, main, change_at))
     ego = ctx.record(ctx.ego)
-    if ego.provisional and ego.plan is not None:       # the ego's default motion obeys its light
+    if ego.provisional and ego.plan is not None and ego.lane is not None:   # its default motion obeys its light
         x0, y0, _ = ego.trajectory.pose_at(0.0)
-        s0 = float(ctx.layout.frame(ego.lane.direction).from_world([[x0, y0]])[0][0])
+        s0 = float(ctx.layout.frame(ego.lane.direction).from_world(np.array([[x0, y0]]))[0][0])
+        plan: LanePlan | None
         try:
             plan, _extra = _stop_plan(ctx, ego.cls, ego.lane, s0, ego.plan.v0, False)
         except LimitError:
@@ -63,7 +70,7 @@ def _traffic_light(ctx: ScenarioBuilder, main: str = "red", change_at: float | N
     return "signal_EB"
 
 
-def _stop_plan(ctx: ScenarioBuilder, cls: str, lane: LaneRef, s0: float, v0: float, run_red: bool) -> tuple[LanePlan, dict]:
+def _stop_plan(ctx: ScenarioBuilder, cls: str, lane: LaneRef, s0: float, v0: float, run_red: bool) -> tuple[LanePlan, dict[str, Any]]:
     """The plan of a vehicle whose centre starts at s0 in `lane`: stop before the line on red, go on green."""
     sg = next((s for s in ctx.signals if s.controls == lane.direction), None)
     plan = LanePlan(cls, lane, s0, v0)
@@ -90,7 +97,7 @@ def _stop_plan(ctx: ScenarioBuilder, cls: str, lane: LaneRef, s0: float, v0: flo
     t_b = (d_avail - d_brake) / v0
     plan = plan.with_change(SpeedChange(t_b, 0.0, rate))
     t_g = sg.first_time("green", t_b)
-    extra = {"signal": sg.id, "stops_at": round(t_b, 3)}
+    extra: dict[str, Any] = {"signal": sg.id, "stops_at": round(t_b, 3)}
     if t_g is not None and t_g + REACTION < ctx.t_end:
         plan = plan.with_change(SpeedChange(t_g + REACTION, v0, lim.comfort_accel))
         extra["goes_at"] = round(t_g + REACTION, 3)
@@ -114,14 +121,15 @@ def stop_at_light(ctx: ScenarioBuilder, who: AgentHandle | str = "car", speed: f
         _traffic_light(ctx)
     w = resolve_who(ctx, who)
     number(ctx, "ahead", ahead, -300.0, 400.0)
-    if not w.is_new:
+    if w.handle is not None:
         rec = ctx.record(w.handle)
+        rec_lane = road_lane(ctx, rec)
         v0 = speed_arg(ctx, "speed", speed, rec.cls)
         v0 = rec.trajectory.speed_at(0.0) if v0 is None else v0
         x0, y0, _ = rec.trajectory.pose_at(0.0)
-        s0 = float(ctx.layout.frame(rec.lane.direction).from_world([[x0, y0]])[0][0])
-        plan, extra = _stop_plan(ctx, rec.cls, rec.lane, s0, v0, run_red)
-        h = ctx.set_motion(w.handle, plan.trajectory(ctx), lane=rec.lane,
+        s0 = float(ctx.layout.frame(rec_lane.direction).from_world(np.array([[x0, y0]]))[0][0])
+        plan, extra = _stop_plan(ctx, rec.cls, rec_lane, s0, v0, run_red)
+        h = ctx.set_motion(w.handle, plan.trajectory(ctx), lane=rec_lane,
                            params={"speed": round(v0, 3), "run_red": run_red, **extra})
         rec.plan = plan
         return h
@@ -134,9 +142,9 @@ def stop_at_light(ctx: ScenarioBuilder, who: AgentHandle | str = "car", speed: f
     v0 = speed_arg(ctx, "speed", speed, cls)
     v0 = default_speed(ctx, cls, key) if v0 is None else v0
     length = default_size(cls)[1]
-    cache: dict[float, tuple[LanePlan, dict]] = {}
+    cache: dict[float, tuple[LanePlan, dict[str, Any]]] = {}
 
-    def make(a: float):
+    def make(a: float) -> Trajectory:
         cache[a] = _stop_plan(ctx, cls, lane_ref, anchor_s(ctx, r, lane_ref, a, length), v0, run_red)
         return cache[a][0].trajectory(ctx)
 

@@ -8,7 +8,9 @@ in its lane) or a class name for a new vehicle, placed by `lane` and `ahead` rel
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable
+
+import numpy as np
 
 from engine.classes import default_size
 from engine.library.builder import AgentHandle, AgentRecord, ScenarioBuilder
@@ -17,14 +19,17 @@ from engine.library.limits import limits_for
 from engine.library.motion import delayed_copy
 from engine.library.placing import (
     anchor_s, candidates_around, default_speed, lane_trajectory, number, plan_profile, rate_arg, ref_record,
-    resolve_lane, resolve_who, safe_gap, search, speed_arg, time_arg,
+    resolve_lane, resolve_who, road_lane, safe_gap, search, speed_arg, time_arg,
 )
 from engine.library.profiles import LateralShift, SpeedChange, min_shift_duration
 from engine.library.registry import library_function
 from engine.library.sequence import LanePlan
 from engine.roadmap.layout import CROSS_ROAD, LaneRef
+from engine.scenario.trajectory import Trajectory
 
-Plan = Callable[[float, LaneRef], tuple[list[SpeedChange], list[LateralShift], dict]]
+#: What a motion's plan returns: speed changes, lateral shifts, extra behaviour parameters.
+PlanResult = tuple[list[SpeedChange], list[LateralShift], dict[str, Any]]
+Plan = Callable[[float, LaneRef], PlanResult]
 
 
 def default_ahead_candidates(ctx: ScenarioBuilder, ref: AgentRecord, lane: LaneRef, key: str) -> list[float]:
@@ -44,19 +49,20 @@ def drive(ctx: ScenarioBuilder, who: AgentHandle | str, speed: float | None, lan
     """Shared body of the lane-following motions: resolve the subject, plan, place, check, add."""
     w = resolve_who(ctx, who)
     number(ctx, "ahead", ahead, -300.0, 300.0)
-    if not w.is_new:
+    if w.handle is not None:
         if ahead is not None or ref is not None or lane != "same":
             raise ctx.error("lane, ahead and ref place new agents; the ego starts at the origin in its lane "
                             "(choose its lane with set_road(ego_lane=...))")
         rec = ctx.record(w.handle)
+        rec_lane = road_lane(ctx, rec)
         v0 = speed_arg(ctx, "speed", speed, rec.cls)
         v0 = rec.trajectory.speed_at(0.0) if v0 is None else v0
-        changes, shifts, extra = plan(v0, rec.lane)
+        changes, shifts, extra = plan(v0, rec_lane)
         x0, y0, _ = rec.trajectory.pose_at(0.0)
-        s0 = float(ctx.layout.frame(rec.lane.direction).from_world([[x0, y0]])[0][0])
-        traj = lane_trajectory(ctx, rec.lane, s0, plan_profile(ctx, rec.cls, v0, changes), shifts)
-        h = ctx.set_motion(w.handle, traj, lane=rec.lane, params={"speed": round(v0, 3), **extra})
-        rec.plan = LanePlan(rec.cls, rec.lane, s0, v0, tuple(changes), tuple(shifts))
+        s0 = float(ctx.layout.frame(rec_lane.direction).from_world(np.array([[x0, y0]]))[0][0])
+        traj = lane_trajectory(ctx, rec_lane, s0, plan_profile(ctx, rec.cls, v0, changes), shifts)
+        h = ctx.set_motion(w.handle, traj, lane=rec_lane, params={"speed": round(v0, 3), **extra})
+        rec.plan = LanePlan(rec.cls, rec_lane, s0, v0, tuple(changes), tuple(shifts))
         return h
 
     cls = w.cls
@@ -75,7 +81,7 @@ def drive(ctx: ScenarioBuilder, who: AgentHandle | str, speed: float | None, lan
     obey = bool(ctx.signals) and not changes and not shifts     # plain driving obeys the traffic lights
     obeyed: dict[float, LanePlan] = {}
 
-    def make(a: float):
+    def make(a: float) -> Trajectory:
         s0 = anchor_s(ctx, r, lane_ref, a, length)
         if obey:
             from engine.library.functions.traffic import _stop_plan
@@ -134,7 +140,7 @@ def accelerate(ctx: ScenarioBuilder, who: AgentHandle | str = "car", to_speed: f
     """
     start = time_arg(ctx, "start", start)
 
-    def plan(v0: float, lane_ref: LaneRef):
+    def plan(v0: float, lane_ref: LaneRef) -> PlanResult:
         cls = _cls_of(ctx, who)
         lim = limits_for(cls)
         target = min(v0 + 5.0, lim.max_speed) if to_speed is None else speed_arg(ctx, "to_speed", to_speed, cls)
@@ -163,7 +169,7 @@ def brake(ctx: ScenarioBuilder, who: AgentHandle | str = "car", to_speed: float 
     """
     start = time_arg(ctx, "start", start)
 
-    def plan(v0: float, lane_ref: LaneRef):
+    def plan(v0: float, lane_ref: LaneRef) -> PlanResult:
         cls = _cls_of(ctx, who)
         target = speed_arg(ctx, "to_speed", to_speed, cls)
         if target >= v0 - 1e-6:
@@ -189,7 +195,7 @@ def emergency_stop(ctx: ScenarioBuilder, who: AgentHandle | str = "car", decel: 
     """
     start = time_arg(ctx, "start", start)
 
-    def plan(v0: float, lane_ref: LaneRef):
+    def plan(v0: float, lane_ref: LaneRef) -> PlanResult:
         cls = _cls_of(ctx, who)
         if v0 <= 0.1:
             raise ctx.error("a standing vehicle cannot brake; give it a speed")
@@ -218,7 +224,7 @@ def stop_and_go(ctx: ScenarioBuilder, who: AgentHandle | str = "car", speed: flo
     start = time_arg(ctx, "start", start)
     number(ctx, "stop_for", stop_for, 0.0, 600.0)
 
-    def plan(v0: float, lane_ref: LaneRef):
+    def plan(v0: float, lane_ref: LaneRef) -> PlanResult:
         cls = _cls_of(ctx, who)
         lim = limits_for(cls)
         if v0 <= 0.1:
@@ -272,7 +278,7 @@ def change_lane(ctx: ScenarioBuilder, who: AgentHandle | str = "car", side: str 
     start = time_arg(ctx, "start", start)
     number(ctx, "duration", duration, 0.3, 60.0)
 
-    def plan(v0: float, lane_ref: LaneRef):
+    def plan(v0: float, lane_ref: LaneRef) -> PlanResult:
         cls = _cls_of(ctx, who)
         if side == "left" and lane_ref.number <= 1:
             raise ctx.error(f"{lane_ref.id} is next to the centre line; there is no lane to its left",
@@ -309,13 +315,13 @@ def follow(ctx: ScenarioBuilder, leader: AgentHandle, who: AgentHandle | str = "
     if lead.role not in ("road",):
         raise ctx.error(f"{lead.id} is not driving along the road; only road vehicles can be followed")
     w = resolve_who(ctx, who)
-    if not w.is_new and w.handle.id == lead.id:
+    if w.handle is not None and w.handle.id == lead.id:
         raise ctx.error("an agent cannot follow itself")
     cls = w.cls
     v_l = lead.trajectory.speed_at(0.0)
     standstill = 2.0
     lead_len = lead.size[1]
-    if not w.is_new:
+    if w.handle is not None:
         rec = ctx.record(w.handle)
         xf, yf, _ = rec.trajectory.pose_at(0.0)
         xl, yl, hl = lead.trajectory.pose_at(0.0)

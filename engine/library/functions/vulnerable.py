@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from engine.classes import default_size
-from engine.library.builder import AgentHandle, ScenarioBuilder
+from engine.library.builder import AgentHandle, Role, ScenarioBuilder
 from engine.library.errors import PlacementError
 from engine.library.limits import limits_for
 from engine.library.motion import path_motion, static_pose
@@ -23,6 +23,7 @@ from engine.library.profiles import SpeedChange, change_distance
 from engine.library.registry import library_function
 from engine.roadmap.connectors import Path
 from engine.roadmap.layout import MIDBLOCK_CROSSWALK_WIDTH, PARKING_WIDTH, SIDEWALK_OFFSET
+from engine.scenario.trajectory import Trajectory
 
 JAYWALK_CLEARANCE = 5.0      # m between a jaywalker and the nearest crosswalk edge
 PARKED_GAP = 2.5             # m between the two parked cars a child runs out from
@@ -36,7 +37,7 @@ def _side_y(ctx: ScenarioBuilder, side: str) -> tuple[float, float, float]:
 
 
 def crossing_trajectory(ctx: ScenarioBuilder, cls: str, x: float, y_wait: float, y_end: float, v: float,
-                        start: float, accel: float | None = None):
+                        start: float, accel: float | None = None) -> Trajectory:
     """Walk (or ride) from (x, y_wait) straight across to y_end, setting off at `start` s
     (negative: already moving at speed v), stopping at y_end. Returns the Trajectory."""
     lim = limits_for(cls)
@@ -162,7 +163,7 @@ def _cross(ctx: ScenarioBuilder, cls: str, side: str, ahead: float | None, speed
             if enc is None:
                 if new:
                     ctx.set_layout(ctx.layout.with_crosswalk(round(x, 3)))
-                role = "crossing" if mode == "crosswalk" else "jaywalk"
+                role: Role = "crossing" if mode == "crosswalk" else "jaywalk"
                 return ctx.add_agent(cls, traj, role=role, contact_with=exclude, conflict_checked=True,
                                      params={"speed": v, "x": round(x, 3), "start": round(st, 3), "side": side})
             if first_failure is None:

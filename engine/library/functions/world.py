@@ -24,6 +24,7 @@ from engine.library.registry import library_function
 from engine.library.sequence import LanePlan, PathPlan
 from engine.roadmap.connectors import Path
 from engine.roadmap.layout import DIRECTION_HEADING, SIDEWALK_OFFSET, LaneRef
+from engine.scenario.trajectory import Trajectory
 
 CHILD_SIZE = (0.45, 0.45, 1.15)          # m, w l h: a 6-8 year old
 CHILD_CATEGORY = "human.pedestrian.child"
@@ -34,7 +35,7 @@ ANIMAL_CATEGORY = "animal"
 
 def _set_category(ctx: ScenarioBuilder, h: AgentHandle, size: tuple[float, float, float], category: str) -> None:
     rec = ctx.record(h)
-    rec.size = tuple(float(v) for v in size)
+    rec.size = (float(size[0]), float(size[1]), float(size[2]))
     rec.category = category
     rec._footprints = None
 
@@ -68,7 +69,7 @@ def sidewalk_walk(ctx: ScenarioBuilder, side: str = "right", ahead: float | None
                                                                         both_ways=True)
     plans: dict[float, PathPlan] = {}
 
-    def make(a: float):
+    def make(a: float) -> Trajectory:
         x0 = front0 + a
         d = np.array([math.cos(heading), math.sin(heading)])
         path = Path(np.array([[x0, y], [x0 + 500.0 * d[0], y + 500.0 * d[1]]]))
@@ -140,7 +141,7 @@ def pull_out(ctx: ScenarioBuilder, cls: str = "car", side: str = "right", ahead:
     cands = [c for c in cands if _parking_ok(ctx, front0 + c + length / 2, length + 1.0)] or cands
     plans: dict[float, LanePlan] = {}
 
-    def make(c: float):
+    def make(c: float) -> Trajectory:
         x_c = front0 + c + length / 2
         s0 = float(frame.from_world(np.array([[x_c, 0.0]]))[0][0]) if sign > 0 else -x_c
         plans[c] = LanePlan(cls, lane, s0, 0.0, plan0.changes, plan0.shifts, lat_off)

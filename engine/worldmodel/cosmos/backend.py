@@ -13,18 +13,38 @@ from __future__ import annotations
 import math
 import os
 import threading
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.worldmodel.base import CancelToken, GenerationSettings, WorldModel
 from engine.worldmodel.conditions import ClipConditions
 from engine.worldmodel.device import resolve_device
 from engine.worldmodel.errors import ConditionsError, GenerationCancelled, GenerationOutOfMemory, ModelLoadError
 from engine.worldmodel.events import FrameReady, GeneratedClip, GenerationDone, GenerationEvent, StepProgress
+from engine.worldmodel.extras import require_diffusion
+
+if TYPE_CHECKING:
+    import torch
+    # the class itself, not diffusers' lazy top-level alias
+    from diffusers.pipelines.cosmos.pipeline_cosmos2_5_transfer import Cosmos2_5_TransferPipeline
+
+    from engine.worldmodel.cosmos.folder import SafetyChecker
 
 CONTROLS = {"edge": "canny", "depth": "depth", "seg": "seg"}  # Cosmos control -> product channel selector
 MAX_CHUNK = 93  # frames per chunk of Cosmos-Transfer2.5
+FEATURE = "the cosmos backend"
+
+
+def quiet_loading() -> None:
+    """No progress bars or warnings from diffusers and transformers while a pipeline loads or saves."""
+    import diffusers
+    import transformers
+
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # transformers: unannotated
+    diffusers.utils.logging.set_verbosity_error()
 
 
 class CosmosBackend(WorldModel):
@@ -38,9 +58,9 @@ class CosmosBackend(WorldModel):
     name = "cosmos"
     uses_steps = True
 
-    def __init__(self, model_dir: str | os.PathLike | None, control: str = "edge",
-                 controls_conditioning_scale: float = 1.0, safety_checker=None, max_sequence_length: int = 512,
-                 **unused) -> None:
+    def __init__(self, model_dir: str | os.PathLike[str] | None, control: str = "edge",
+                 controls_conditioning_scale: float = 1.0, safety_checker: SafetyChecker | None = None,
+                 max_sequence_length: int = 512, **unused: Any) -> None:
         from engine.worldmodel.cosmos.folder import check_cosmos_folder
 
         if unused:
@@ -53,44 +73,46 @@ class CosmosBackend(WorldModel):
         self.scale = float(controls_conditioning_scale)
         self.max_sequence_length = int(max_sequence_length)
         self._safety_checker = safety_checker
-        self._pipe = None
-        self._placement = None
+        self._pipe: Cosmos2_5_TransferPipeline | None = None
+        self._placement: tuple[torch.device | None, torch.dtype] | None = None   # (device, dtype) of _pipe
         self._lock = threading.Lock()
 
     def describe(self) -> str:
         return f"cosmos ({self.model_dir}, control {self.control})"
 
-    def pipeline(self, device: str = "auto", dtype: str = "auto"):
-        """The loaded Cosmos2_5_TransferPipeline (with its guardrail) on the resolved device and dtype."""
-        import diffusers
-        import transformers
-        from diffusers import Cosmos2_5_TransferPipeline
+    def pipeline(self, device: str = "auto", dtype: str = "auto") -> Cosmos2_5_TransferPipeline:
+        """The loaded Cosmos2_5_TransferPipeline (with its guardrail) on the resolved device and dtype.
+
+        MissingExtraError when the [diffusion] extra (diffusers, transformers) is not installed."""
+        require_diffusion(FEATURE)
+        from diffusers.pipelines.cosmos.pipeline_cosmos2_5_transfer import Cosmos2_5_TransferPipeline
 
         from engine.worldmodel.cosmos.compat import ensure_resize
         from engine.worldmodel.cosmos.folder import load_guardrail
 
         dev, dt = resolve_device(device, dtype)
         with self._lock:
-            if self._pipe is None or self._placement[1] != dt:
+            pipe, placement = self._pipe, self._placement
+            if pipe is None or placement is None or placement[1] != dt:
                 checker = self._safety_checker if self._safety_checker is not None else load_guardrail(self.model_dir)
                 ensure_resize()
-                diffusers.utils.logging.disable_progress_bar()
-                transformers.utils.logging.disable_progress_bar()
-                diffusers.utils.logging.set_verbosity_error()
+                quiet_loading()
                 try:
-                    self._pipe = Cosmos2_5_TransferPipeline.from_pretrained(
+                    pipe = Cosmos2_5_TransferPipeline.from_pretrained(
                         str(self.model_dir), safety_checker=checker, local_files_only=True, dtype=dt)
-                except Exception as e:
+                except Exception as e:  # diffusers raises many kinds (OSError, ValueError, KeyError, safetensors
+                    # errors, ...) for a folder it cannot load; each one means: not loadable
                     raise ModelLoadError(f"cannot load the Cosmos pipeline in {self.model_dir}: "
                                          f"{type(e).__name__}: {e}") from e
-                self._pipe.set_progress_bar_config(disable=True)
-                self._placement = (None, dt)
-            if self._placement[0] != dev:
-                self._pipe.to(dev)
+                pipe.set_progress_bar_config(disable=True)  # type: ignore[no-untyped-call]  # diffusers: unannotated
+                placement = (None, dt)
+                self._pipe, self._placement = pipe, placement
+            if placement[0] != dev:
+                pipe.to(dev)
                 self._placement = (dev, dt)
-            return self._pipe
+            return pipe
 
-    def control_videos(self, conditions: ClipConditions) -> np.ndarray:
+    def control_videos(self, conditions: ClipConditions) -> NDArray[np.float32]:
         """(V, T, 3, H, W) float32 in [0, 1]: each camera's control video from the chosen guidance map."""
         import torch
 
@@ -125,7 +147,7 @@ class CosmosBackend(WorldModel):
         for v in range(views):
             events: list[StepProgress] = []
 
-            def on_step(p, i, t, kwargs, v=v):
+            def on_step(p: Any, i: int, t: Any, kwargs: dict[str, Any], v: int = v) -> dict[str, Any]:
                 if cancel is not None and cancel.cancelled:
                     raise GenerationCancelled(f"cancelled at camera {v}, step {i}")
                 events.append(StepProgress(min(i + 1, steps), steps, v, views))

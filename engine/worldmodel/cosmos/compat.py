@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import enum
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    import torch
 
 
 class _InterpolationMode(enum.Enum):
@@ -14,7 +18,8 @@ class _InterpolationMode(enum.Enum):
     BILINEAR = "bilinear"
 
 
-def _resize(img, size, interpolation=_InterpolationMode.NEAREST, antialias=None):
+def _resize(img: torch.Tensor, size: Sequence[int], interpolation: _InterpolationMode | str = _InterpolationMode.NEAREST,
+            antialias: bool | None = None) -> torch.Tensor:
     import torch.nn.functional as F
 
     mode = interpolation.value if isinstance(interpolation, enum.Enum) else str(interpolation)
@@ -36,4 +41,4 @@ def ensure_resize() -> None:
 
     for mod in (controlnet_cosmos, transformer_cosmos):
         if not hasattr(mod, "transforms"):
-            mod.transforms = _SHIM
+            mod.transforms = _SHIM  # type: ignore[attr-defined]  # the name torchvision would have provided

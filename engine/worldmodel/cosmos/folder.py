@@ -9,8 +9,15 @@ import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
 
 from engine.worldmodel.errors import ModelLoadError, ModelNotConfiguredError
+
+if TYPE_CHECKING:
+    from engine.worldmodel.diffusion.inspect_folder import FolderReport
 
 PIPELINE_CLASS = "Cosmos2_5_TransferPipeline"
 COMPONENTS = ("transformer", "controlnet", "vae", "scheduler", "text_encoder", "tokenizer")
@@ -25,7 +32,17 @@ NO_MODEL_MESSAGE = (
     "choose one in the generation settings or pass --model DIR.")
 
 
-def check_cosmos_folder(model_dir) -> Path:
+class SafetyChecker(Protocol):
+    """The guardrail interface diffusers' Cosmos pipeline calls (cosmos_guardrail's CosmosSafetyChecker)."""
+
+    def check_text_safety(self, prompt: str) -> bool: ...
+
+    def check_video_safety(self, video: NDArray[np.uint8]) -> NDArray[np.uint8]: ...
+
+    def to(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def check_cosmos_folder(model_dir: str | os.PathLike[str] | None) -> Path:
     """The folder as a Path when every component is there; ModelNotConfiguredError / ModelLoadError otherwise."""
     if model_dir is None or not str(model_dir).strip():
         raise ModelNotConfiguredError(NO_MODEL_MESSAGE)
@@ -62,7 +79,7 @@ def guardrail_problem(path: Path) -> str | None:
 
 
 @contextmanager
-def _offline():
+def _offline() -> Iterator[None]:
     old = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
     os.environ.update({k: "1" for k in old})
     try:
@@ -75,7 +92,7 @@ def _offline():
                 os.environ[k] = v
 
 
-def load_guardrail(path: Path):
+def load_guardrail(path: Path) -> SafetyChecker:
     """The licence's CosmosSafetyChecker from the local folder (offline); ModelLoadError says what is missing."""
     problem = guardrail_problem(path)
     if problem:
@@ -84,13 +101,14 @@ def load_guardrail(path: Path):
 
     try:
         with _offline():
-            return CosmosSafetyChecker(checkpoint_id=str(path / GUARDRAIL_DIR))
-    except Exception as e:  # the package raises many kinds for missing files
+            checker: SafetyChecker = CosmosSafetyChecker(checkpoint_id=str(path / GUARDRAIL_DIR))
+            return checker
+    except Exception as e:  # cosmos_guardrail (not a dependency) raises many kinds for missing files: all mean unusable
         raise ModelLoadError(f"refusing to run Cosmos-Transfer2.5: its guardrail in {path / GUARDRAIL_DIR} does not "
                              f"load offline ({type(e).__name__}: {e}). " + GUARDRAIL_HELP.format(folder=path)) from None
 
 
-def describe_cosmos(path: Path, index: dict):
+def describe_cosmos(path: Path, index: dict[str, Any]) -> FolderReport:
     """`model check` report of a Cosmos folder."""
     from engine.worldmodel.diffusion.inspect_folder import FolderReport, _component_line, _read
 

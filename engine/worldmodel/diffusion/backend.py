@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import fields
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.worldmodel.base import CancelToken, GenerationSettings, WorldModel
 from engine.worldmodel.conditions import ClipConditions
@@ -19,6 +21,13 @@ from engine.worldmodel.errors import (
     ModelNotConfiguredError,
 )
 from engine.worldmodel.events import FrameReady, GeneratedClip, GenerationDone, GenerationEvent, StepProgress
+from engine.worldmodel.extras import require_diffusion
+from engine.worldmodel.registry import BackendName
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.worldmodel.diffusion.pipeline import WorldModelPipeline
 
 NO_MODEL_MESSAGE = (
     "The diffusion backend needs a model folder, and none is configured. Choose one in the generation "
@@ -27,7 +36,7 @@ NO_MODEL_MESSAGE = (
 )
 
 
-def check_model_folder(model_dir: str | os.PathLike | None) -> Path:
+def check_model_folder(model_dir: str | os.PathLike[str] | None) -> Path:
     """The folder as a Path if it looks like a pipeline folder; ModelNotConfiguredError / ModelLoadError otherwise."""
     if model_dir is None or not str(model_dir).strip():
         raise ModelNotConfiguredError(NO_MODEL_MESSAGE)
@@ -77,9 +86,10 @@ def preflight_configs(path: Path) -> None:
 
     from engine.worldmodel.diffusion.convert import compatibility_problems
 
-    def cfg(folder: Path) -> dict:
+    def cfg(folder: Path) -> dict[str, Any]:
         try:
-            return json.loads((folder / "config.json").read_text())
+            config: dict[str, Any] = json.loads((folder / "config.json").read_text())
+            return config
         except (OSError, ValueError) as e:
             raise ModelLoadError(f"{folder}/config.json is missing or unreadable ({e})") from None
 
@@ -97,67 +107,69 @@ def preflight_configs(path: Path) -> None:
             raise ModelLoadError(f"{folder}: this ControlNet does not fit the unet: " + "; ".join(problems))
 
 
-def load_pipeline(model_dir: str | os.PathLike, torch_dtype=None):
-    """Load a WorldModelPipeline from a local folder (never downloads); ModelLoadError says what is wrong.
+def load_pipeline(model_dir: str | os.PathLike[str], torch_dtype: torch.dtype | None = None) -> WorldModelPipeline:
+    """Load a WorldModelPipeline from a local folder (never downloads); ModelLoadError says what is wrong,
+    MissingExtraError when the [diffusion] extra is not installed.
 
     torch_dtype: load the weights in this dtype (default: as saved)."""
-    import diffusers
-    import transformers
-
-    from engine.worldmodel.diffusion.pipeline import WorldModelPipeline
+    from engine.worldmodel.diffusion.pipeline import WorldModelPipeline, disable_progress_bars
 
     path = check_model_folder(model_dir)
     preflight_configs(path)
-    diffusers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.disable_progress_bar()
+    disable_progress_bars()
     try:
-        kwargs = {} if torch_dtype is None else {"dtype": torch_dtype}
-        pipe = WorldModelPipeline.from_pretrained(str(path), local_files_only=True, **kwargs)
+        kwargs: dict[str, Any] = {} if torch_dtype is None else {"dtype": torch_dtype}
+        loaded = WorldModelPipeline.from_pretrained(str(path), local_files_only=True, **kwargs)
     except ModelLoadError:
         raise
-    except Exception as e:  # diffusers raises many kinds for broken folders
+    except Exception as e:  # diffusers raises many kinds (OSError, ValueError, KeyError, safetensors errors) for broken folders
         raise ModelLoadError(f"cannot load the pipeline in {path}: {type(e).__name__}: {e}") from e
-    pipe.check_components(str(path))
-    return pipe
+    if not isinstance(loaded, WorldModelPipeline):   # from_pretrained follows model_index.json's class name
+        raise ModelLoadError(f"{path} loads as a {type(loaded).__name__}, not a WorldModelPipeline")
+    loaded.check_components(str(path))
+    return loaded
 
 
 class DiffusionBackend(WorldModel):
     """Six-view panorama diffusion from a local pipeline folder (loaded once, kept per device and dtype)."""
 
-    name = "diffusion"
+    name = BackendName.DIFFUSION
     uses_steps = True
 
-    def __init__(self, model_dir: str | os.PathLike | None, options: DiffusionOptions | dict | None = None,
-                 **option_fields) -> None:
+    def __init__(self, model_dir: str | os.PathLike[str] | None,
+                 options: DiffusionOptions | Mapping[str, Any] | None = None, **option_fields: Any) -> None:
         """options: DiffusionOptions or a dict of its fields (also accepted as keyword arguments, e.g.
-        noise_sharing=1.0, controlnet_scales={"depth": 0.8}); ValueError names a bad one."""
+        noise_sharing=1.0, controlnet_scales={"depth": 0.8}); ValueError names a bad one.
+        MissingExtraError when the [diffusion] extra (diffusers, transformers) is not installed."""
+        require_diffusion()
         self.model_dir = check_model_folder(model_dir)
         if isinstance(options, DiffusionOptions):
-            base = {f: getattr(options, f) for f in options.__dataclass_fields__}
+            base = {f.name: getattr(options, f.name) for f in fields(options)}
         else:
             base = dict(options or {})
         self.options = DiffusionOptions.from_mapping({**base, **option_fields})
-        self._pipe = None
-        self._placement = None
+        self._pipe: WorldModelPipeline | None = None
+        self._placement: tuple[torch.device, torch.dtype] | None = None   # where _pipe lives
         self._lock = threading.Lock()
 
     def describe(self) -> str:
         return f"diffusion ({self.model_dir})"
 
-    def pipeline(self, device: str = "auto", dtype: str = "auto"):
+    def pipeline(self, device: str = "auto", dtype: str = "auto") -> WorldModelPipeline:
         """The loaded pipeline on the resolved device and dtype (loaded once; reloaded for another dtype)."""
         import torch
 
         dev, dt = resolve_device(device, dtype)
         with self._lock:
-            if self._pipe is None or self._placement[1] != dt:
-                self._pipe = None
+            if self._pipe is None or self._placement is None or self._placement[1] != dt:
+                self._pipe = None   # drop the old weights before the new ones load
                 self._pipe = load_pipeline(self.model_dir, torch_dtype=dt)
                 self._placement = (torch.device("cpu"), dt)
-            if self._placement[0] != dev:
-                self._pipe.to(dev)
+            pipe, placement = self._pipe, self._placement
+            if placement[0] != dev:
+                pipe.to(dev)
                 self._placement = (dev, dt)
-            return self._pipe
+            return pipe
 
     def generate(self, conditions: ClipConditions, settings: GenerationSettings,
                  cancel: CancelToken | None = None) -> Iterator[GenerationEvent]:
@@ -179,7 +191,7 @@ class DiffusionBackend(WorldModel):
             pipe.resolve_scales(self.options)
         except ValueError as e:
             raise ConditionsError(f"{self.model_dir}: {e}") from None
-        views = pipe.config.num_views
+        views = int(pipe.config["num_views"])
         if conditions.num_views != views:
             raise ConditionsError(f"the model in {self.model_dir} generates {views} views; the rig has "
                                   f"{conditions.num_views} ({', '.join(conditions.camera_names)})")
@@ -189,7 +201,7 @@ class DiffusionBackend(WorldModel):
         with_objects = bool(pipe.config.get("objects_in_controls", False))
         controls = (frame_control(conditions.frame(i), rays, env, with_objects) for i in range(num_frames))
         generator = torch.Generator("cpu").manual_seed(settings.seed)
-        frames: list[np.ndarray] = []
+        frames: list[NDArray[np.uint8]] = []
         steps = pipe.iter_frames(
             controls, prompt_text(conditions.text, conditions.environment), settings.steps,
             settings.guidance_scale, generator, options=self.options, preview_every=settings.preview_every,

@@ -8,23 +8,41 @@ a He-normal init, so that the conditions visibly reach the output of an untraine
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
-from diffusers import AutoencoderKL, ControlNetModel, DDIMScheduler, DPMSolverMultistepScheduler, UNet2DConditionModel
 
-from engine.worldmodel.diffusion.pipeline import WorldModelPipeline
+from engine.worldmodel.diffusion.pipeline import WorldModelPipeline, disable_progress_bars
+from engine.worldmodel.extras import missing_extra_from
+
+try:  # the [diffusion] extra, from the defining modules (diffusers' top level is a lazy module)
+    from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
+    from diffusers.models.controlnets.controlnet import ControlNetModel
+    from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
+    from diffusers.schedulers.scheduling_ddim import DDIMScheduler
+    from diffusers.schedulers.scheduling_dpmsolver_multistep import DPMSolverMultistepScheduler
+    from diffusers.schedulers.scheduling_utils import SchedulerMixin
+    from transformers.models.clip.tokenization_clip import CLIPTokenizer
+    from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+except ImportError as e:
+    raise missing_extra_from(e, "building a diffusion pipeline") from e
+
+if TYPE_CHECKING:
+    from transformers.models.clip.modeling_clip import CLIPTextModel
+
+    from engine.worldmodel.diffusion.convert import PublicModels
 
 KINDS = ("tiny", "realistic")
 
 
-def byte_level_tokenizer(max_length: int):
+def byte_level_tokenizer(max_length: int) -> CLIPTokenizer:
     """A CLIPTokenizer over single bytes (514 tokens: BOS, EOS, 256 bytes, 256 word-final bytes), no files needed."""
-    from transformers import CLIPTokenizer
     from transformers.convert_slow_tokenizer import bytes_to_unicode
 
-    chars = list(bytes_to_unicode().values())
+    byte_chars: dict[int, str] = bytes_to_unicode()  # type: ignore[no-untyped-call]  # transformers leaves it unannotated
+    chars = list(byte_chars.values())
     vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
     for ch in chars:
         vocab[ch] = len(vocab)
@@ -77,12 +95,15 @@ def _configs(kind: str) -> dict[str, dict[str, Any]]:
     raise ValueError(f"unknown pipeline kind {kind!r}; expected one of {', '.join(KINDS)}")
 
 
-def _scheduler(name: str):
+def _scheduler(name: str) -> SchedulerMixin:
     common = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                   steps_offset=1, prediction_type="epsilon")
+    scheduler: SchedulerMixin
     if name == "DDIM":
-        return DDIMScheduler(clip_sample=False, set_alpha_to_one=False, **common)
-    return DPMSolverMultistepScheduler(algorithm_type="dpmsolver++", solver_order=2, **common)
+        scheduler = DDIMScheduler(clip_sample=False, set_alpha_to_one=False, **common)
+    else:
+        scheduler = DPMSolverMultistepScheduler(algorithm_type="dpmsolver++", solver_order=2, **common)
+    return scheduler
 
 
 def _randomise_for_untrained_use(net: ControlNetModel, generator: torch.Generator, std: float = 0.3) -> None:
@@ -99,12 +120,13 @@ def _randomise_for_untrained_use(net: ControlNetModel, generator: torch.Generato
 
 
 def build_public(kind: str = "tiny", seed: int = 0, controlnets: tuple[str, ...] = DEFAULT_CONTROLNETS,
-                 with_text_encoder: bool = True, meta: bool = False):
+                 with_text_encoder: bool = True, meta: bool = False) -> PublicModels:
     """Seeded random-weight PUBLIC-layout pieces (SD 1.x + stock ControlNets), as `convert.PublicModels`.
 
     The ControlNets' zero convolutions get random values so that, like trained nets, they affect the output.
     meta: build on the meta device (shapes only, for manifests)."""
-    from transformers import CLIPTextConfig, CLIPTextModel
+    from transformers.models.clip.configuration_clip import CLIPTextConfig
+    from transformers.models.clip.modeling_clip import CLIPTextModel
 
     from engine.worldmodel.diffusion.convert import PublicModels
 
@@ -115,15 +137,16 @@ def build_public(kind: str = "tiny", seed: int = 0, controlnets: tuple[str, ...]
     with ctx:
         vae = AutoencoderKL(**cfg["vae"])
         unet = UNet2DConditionModel(**cfg["unet"])
-    nets = {}
+    nets: dict[str, ControlNetModel] = {}
     for name in controlnets:
         with ctx:
-            net = ControlNetModel.from_unet(unet, conditioning_channels=3, load_weights_from_unet=not meta,
+            net: ControlNetModel = ControlNetModel.from_unet(unet, conditioning_channels=3, load_weights_from_unet=not meta,
                                             **cfg["controlnet_embedding"])
         if not meta:
             _randomise_for_untrained_use(net, gen)
         nets[name] = net
-    text_encoder = tokenizer = None
+    text_encoder: CLIPTextModel | None = None
+    tokenizer: PreTrainedTokenizerBase | None = None
     if with_text_encoder:
         tcfg = CLIPTextConfig(**cfg["text"])
         with ctx:
@@ -134,23 +157,23 @@ def build_public(kind: str = "tiny", seed: int = 0, controlnets: tuple[str, ...]
     return PublicModels(unet.eval(), vae.eval(), scheduler, nets, text_encoder, tokenizer, {"built": f"{kind} seed {seed}"})
 
 
-def write_public_folders(root, kind: str = "tiny", seed: int = 0,
+def write_public_folders(root: str | os.PathLike[str], kind: str = "tiny", seed: int = 0,
                          controlnets: tuple[str, ...] = DEFAULT_CONTROLNETS) -> tuple[Path, dict[str, Path]]:
     """Write seeded public-layout folders: ROOT/sd (StableDiffusionPipeline.save_pretrained) and
     ROOT/controlnet_NAME (ControlNetModel.save_pretrained). Returns (sd_dir, {name: dir})."""
-    import diffusers
-    import transformers
-    from diffusers import StableDiffusionPipeline
+    from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import StableDiffusionPipeline
 
-    diffusers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.disable_progress_bar()
+    disable_progress_bars()
     root = Path(root)
     public = build_public(kind, seed, controlnets)
-    sd = StableDiffusionPipeline(vae=public.vae, text_encoder=public.text_encoder, tokenizer=public.tokenizer,
+    # passed as a mapping: diffusers annotates the scheduler as the KarrasDiffusionSchedulers enum and the
+    # safety checker / feature extractor as required, although None is documented for both
+    parts: dict[str, Any] = dict(vae=public.vae, text_encoder=public.text_encoder, tokenizer=public.tokenizer,
                                  unet=public.unet, scheduler=public.scheduler, safety_checker=None,
                                  feature_extractor=None, requires_safety_checker=False)
+    sd = StableDiffusionPipeline(**parts)
     sd.save_pretrained(root / "sd", safe_serialization=True)
-    dirs = {}
+    dirs: dict[str, Path] = {}
     for name, net in public.controlnets.items():
         net.save_pretrained(root / f"controlnet_{name}", safe_serialization=True)
         dirs[name] = root / f"controlnet_{name}"
@@ -165,12 +188,13 @@ def build_pipeline(kind: str = "tiny", seed: int = 0, with_text_encoder: bool = 
 
     public = build_public(kind, seed, controlnets, with_text_encoder)
     pipe = assemble(public, layout=with_layout_controlnet)
-    if with_layout_controlnet:  # random output convolutions so that the layout reaches an untrained model too
+    if pipe.layout_controlnet is not None:  # random output convolutions so that the layout reaches an untrained model too
         _randomise_for_untrained_use(pipe.layout_controlnet, torch.Generator("cpu").manual_seed(seed + 1))
     return pipe
 
 
-def write_pipeline_folder(path, kind: str = "tiny", seed: int = 0, overwrite: bool = False, **options) -> Path:
+def write_pipeline_folder(path: str | os.PathLike[str], kind: str = "tiny", seed: int = 0, overwrite: bool = False,
+                          **options: Any) -> Path:
     """Build a seeded random-weight pipeline and save it to `path` (written beside it, then renamed into place).
 
     FileExistsError when `path` exists and `overwrite` is false; options go to `build_pipeline`.

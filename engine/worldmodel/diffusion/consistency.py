@@ -9,9 +9,10 @@ views disagree. Both in grey levels (0..255), lower = more consistent.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 
-def cross_frame(frames: np.ndarray) -> float:
+def cross_frame(frames: NDArray[np.uint8]) -> float:
     """Mean absolute grey-level change between consecutive frames; frames (T, V, H, W, 3) uint8, T >= 2."""
     f = frames.astype(np.float32)
     if f.shape[0] < 2:
@@ -19,7 +20,7 @@ def cross_frame(frames: np.ndarray) -> float:
     return float(np.abs(np.diff(f, axis=0)).mean())
 
 
-def cross_view(frames: np.ndarray) -> float:
+def cross_view(frames: NDArray[np.uint8]) -> float:
     """Seam ratio of the six-view panorama (see the module doc); frames (T, V, H, W, 3) uint8, V >= 2."""
     f = frames.astype(np.float32)
     left = f[:, :, :, -1]                        # (T, V, H, 3): each view's last column

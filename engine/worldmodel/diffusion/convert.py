@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 import torch
 
@@ -30,7 +30,30 @@ from engine.worldmodel.diffusion.pipeline import (
     FORMAT_VERSION,
     LAYOUT_CONTROL_CHANNELS,
     WorldModelPipeline,
+    disable_progress_bars,
 )
+from engine.worldmodel.extras import missing_extra_from
+
+try:  # the [diffusion] extra (pipeline.py has imported it already; these name the classes for type checkers)
+    import diffusers
+    from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
+    from diffusers.models.controlnets.controlnet import ControlNetModel
+    from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
+    from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
+    from diffusers.schedulers.scheduling_ddim import DDIMScheduler
+    from diffusers.schedulers.scheduling_dpmsolver_multistep import DPMSolverMultistepScheduler
+    from diffusers.configuration_utils import ConfigMixin
+    from diffusers.schedulers.scheduling_utils import SchedulerMixin
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.models.clip.configuration_clip import CLIPTextConfig
+    from transformers.models.clip.modeling_clip import CLIPTextModel
+    from transformers.models.clip.tokenization_clip import CLIPTokenizer
+    from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+except ImportError as e:
+    raise missing_extra_from(e, "converting a model") from e
+
+# the public model classes read by `_diffusers_model`
+ModelT = TypeVar("ModelT", UNet2DConditionModel, AutoencoderKL, ControlNetModel)
 
 SD_COMPONENTS = ("unet", "vae", "scheduler", "text_encoder", "tokenizer")
 WEIGHT_NAMES = {
@@ -50,22 +73,23 @@ class ConversionError(Exception):
 class PublicModels:
     """Loaded public pieces: SD 1.x (unet, vae, scheduler, optional text encoder + tokenizer) and named ControlNets."""
 
-    unet: Any
-    vae: Any
-    scheduler: Any
-    controlnets: dict[str, Any]
-    text_encoder: Any = None
-    tokenizer: Any = None
+    unet: UNet2DConditionModel
+    vae: AutoencoderKL
+    scheduler: SchedulerMixin
+    controlnets: dict[str, ControlNetModel]
+    text_encoder: CLIPTextModel | None = None
+    tokenizer: PreTrainedTokenizerBase | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
 
 # ---- reading --------------------------------------------------------------------------------
-def read_config(folder: Path, name: str = "config.json") -> dict:
+def read_config(folder: Path, name: str = "config.json") -> dict[str, Any]:
     path = Path(folder) / name
     if not path.is_file():
         raise ConversionError(f"{folder}: {name} is missing")
     try:
-        return json.loads(path.read_text())
+        config: dict[str, Any] = json.loads(path.read_text())
+        return config
     except (OSError, ValueError) as e:
         raise ConversionError(f"{path}: not readable JSON ({e})") from None
 
@@ -89,11 +113,11 @@ def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
         try:
             return load_file(str(path))
-        except Exception as e:
+        except Exception as e:  # safetensors raises its own SafetensorError (an Exception) besides OSError/ValueError
             raise ConversionError(f"{path}: not a readable safetensors file ({type(e).__name__}: {e})") from None
     try:
         state = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as e:
+    except Exception as e:  # the weights-only unpickler refuses with UnpicklingError, RuntimeError, EOFError, ...
         raise ConversionError(f"{path}: refused: a pickled checkpoint that does not load with weights_only=True "
                               f"({type(e).__name__}); convert it to safetensors first") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -119,21 +143,20 @@ def _load_into(model: torch.nn.Module, state: Mapping[str, torch.Tensor], where:
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=True)
 
 
-def _diffusers_model(cls, folder: Path):
+def _diffusers_model(cls: type[ModelT], folder: Path) -> ModelT:
     cfg = read_config(folder)
     try:
-        model = cls.from_config(cfg)
-    except Exception as e:
+        loaded = cls.from_config(cfg)
+    except Exception as e:  # from_config raises many kinds (TypeError, ValueError, KeyError) for foreign configs
         raise ConversionError(f"{folder}: config.json does not describe a {cls.__name__} ({e})") from None
+    model = loaded[0] if isinstance(loaded, tuple) else loaded   # (model, unused kwargs) only when asked for
     _load_into(model, load_state_dict(weight_file(folder)), folder)
     return model.eval()
 
 
-def load_public(base: str | os.PathLike, controlnets: Mapping[str, str | os.PathLike],
+def load_public(base: str | os.PathLike[str], controlnets: Mapping[str, str | os.PathLike[str]],
                 require_text_encoder: bool = True) -> PublicModels:
     """Load and check an SD 1.x diffusers folder and ControlNet folders; ConversionError on any problem."""
-    from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
-
     base = Path(base).expanduser()
     if not base.is_dir():
         raise ConversionError(f"{base}: the Stable Diffusion folder does not exist")
@@ -150,9 +173,9 @@ def load_public(base: str | os.PathLike, controlnets: Mapping[str, str | os.Path
     if ucfg.get("in_channels") != 4 or ucfg.get("addition_embed_type"):
         raise ConversionError(f"{base / 'unet'}: in_channels {ucfg.get('in_channels')}, addition_embed_type "
                               f"{ucfg.get('addition_embed_type')}: not a Stable Diffusion 1.x text-to-image UNet")
-    cn_cfgs = {}
-    for name, folder in controlnets.items():
-        folder = Path(folder).expanduser()
+    cn_cfgs: dict[str, Path] = {}
+    for name, given in controlnets.items():
+        folder = Path(given).expanduser()
         if name not in selectors.SELECTORS:
             raise ConversionError(f"--controlnet {name}={folder}: unknown name; use one of {', '.join(selectors.SELECTORS)}")
         if not folder.is_dir():
@@ -165,7 +188,8 @@ def load_public(base: str | os.PathLike, controlnets: Mapping[str, str | os.Path
             raise ConversionError(f"{folder}: the {name} ControlNet does not fit the UNet in {base / 'unet'}: "
                                   + "; ".join(problems))
         cn_cfgs[name] = folder
-    text_encoder = tokenizer = None
+    text_encoder: CLIPTextModel | None = None
+    tokenizer: PreTrainedTokenizerBase | None = None
     if (base / "text_encoder").is_dir():
         tcfg = read_config(base / "text_encoder")
         hid = tcfg.get("hidden_size", tcfg.get("text_config", {}).get("hidden_size"))
@@ -173,53 +197,53 @@ def load_public(base: str | os.PathLike, controlnets: Mapping[str, str | os.Path
             raise ConversionError(f"{base}: text_encoder hidden_size {hid} != unet cross_attention_dim "
                                   f"{ucfg.get('cross_attention_dim')} ({_family(hid)} text encoder, "
                                   f"{_family(ucfg.get('cross_attention_dim'))} UNet)")
-        from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
         try:
             text_encoder = CLIPTextModel(CLIPTextConfig(**{k: v for k, v in tcfg.items() if not k.startswith("_")}))
-        except Exception as e:
+        except Exception as e:  # transformers' config checks raise many kinds (TypeError, ValueError, KeyError)
             raise ConversionError(f"{base / 'text_encoder'}: not a CLIP text encoder config ({e})") from None
         _load_into(text_encoder, _text_state(load_state_dict(weight_file(base / "text_encoder", "transformers")),
                                              text_encoder), base / "text_encoder")
-        text_encoder.eval()
+        text_encoder.train(False)   # eval mode (PreTrainedModel.eval is unannotated)
         try:
             tokenizer = CLIPTokenizer.from_pretrained(str(base / "tokenizer"), local_files_only=True)
-        except Exception as e:
+        except Exception as e:  # tokenizer loading raises many kinds (OSError, ValueError, KeyError, tokenizers errors)
             raise ConversionError(f"{base / 'tokenizer'}: cannot load the CLIP tokenizer ({type(e).__name__}: {e})") from None
     scheduler = _scheduler(base / "scheduler")
     unet = _diffusers_model(UNet2DConditionModel, base / "unet")
     vae = _diffusers_model(AutoencoderKL, base / "vae")
-    if vae.config.latent_channels != unet.config.in_channels:
-        raise ConversionError(f"{base / 'vae'}: latent_channels {vae.config.latent_channels} != unet in_channels "
-                              f"{unet.config.in_channels}")
+    if vae.config["latent_channels"] != unet.config["in_channels"]:
+        raise ConversionError(f"{base / 'vae'}: latent_channels {vae.config['latent_channels']} != unet in_channels "
+                              f"{unet.config['in_channels']}")
     nets = {name: _diffusers_model(ControlNetModel, folder) for name, folder in cn_cfgs.items()}
     sources = {"base": str(base), **{f"controlnet.{k}": str(v) for k, v in cn_cfgs.items()}}
     return PublicModels(unet, vae, scheduler, nets, text_encoder, tokenizer, sources)
 
 
-def _text_state(state: dict, model) -> dict:
+def _text_state(state: dict[str, torch.Tensor], model: torch.nn.Module) -> dict[str, torch.Tensor]:
     # older transformers checkpoints carry text_model.embeddings.position_ids; newer models have no such buffer
     own = model.state_dict()
     return {k: v for k, v in state.items() if k in own or not k.endswith("position_ids")}
 
 
-def _scheduler(folder: Path):
-    import diffusers
-
+def _scheduler(folder: Path) -> SchedulerMixin:
     cfg = read_config(folder, "scheduler_config.json")
     cls = getattr(diffusers, str(cfg.get("_class_name", "")), None)
-    if cls is None or not hasattr(cls, "from_config"):
+    if not (isinstance(cls, type) and issubclass(cls, SchedulerMixin) and issubclass(cls, ConfigMixin)):
         raise ConversionError(f"{folder}: unknown scheduler class {cfg.get('_class_name')!r}")
-    return cls.from_config(cfg)
+    scheduler: SchedulerMixin = cls.from_config(cfg)
+    return scheduler
 
 
-def _family(cross_dim) -> str:
-    return {768: "Stable Diffusion 1.x", 1024: "Stable Diffusion 2.x", 2048: "SDXL"}.get(cross_dim, f"width-{cross_dim}")
+_FAMILIES: dict[object, str] = {768: "Stable Diffusion 1.x", 1024: "Stable Diffusion 2.x", 2048: "SDXL"}
 
 
-def compatibility_problems(unet_cfg: Mapping, cn_cfg: Mapping) -> list[str]:
+def _family(cross_dim: object) -> str:
+    return _FAMILIES.get(cross_dim, f"width-{cross_dim}")
+
+
+def compatibility_problems(unet_cfg: Mapping[str, Any], cn_cfg: Mapping[str, Any]) -> list[str]:
     """Why a ControlNet config cannot drive a UNet config (empty when it can)."""
-    problems = []
+    problems: list[str] = []
     u_dim, c_dim = unet_cfg.get("cross_attention_dim"), cn_cfg.get("cross_attention_dim")
     if u_dim != c_dim:
         problems.append(f"cross_attention_dim {c_dim} ({_family(c_dim)}) vs the UNet's {u_dim} ({_family(u_dim)})")
@@ -247,17 +271,15 @@ def product_unet_config(public: Mapping[str, Any], env_dim: int = ENV_DIM) -> di
     return cfg
 
 
-def extend_unet(unet, env_dim: int = ENV_DIM):
+def extend_unet(unet: UNet2DConditionModel, env_dim: int = ENV_DIM) -> UNet2DConditionModel:
     """A copy of an SD UNet with in_channels 2C+1 and a projection class embedding, both zero-initialised."""
-    from diffusers import UNet2DConditionModel
-
-    c = unet.config.in_channels
-    new = UNet2DConditionModel.from_config(product_unet_config(dict(unet.config), env_dim))
+    c = unet.config["in_channels"]
+    new: UNet2DConditionModel = UNet2DConditionModel.from_config(product_unet_config(dict(unet.config), env_dim))
     if unet.dtype != new.dtype:
-        new = new.to(unet.dtype)
+        new = new.to(unet.dtype)  # type: ignore[arg-type]  # diffusers wraps ModelMixin.to; mypy cannot bind self
     old = unet.state_dict()
     own = new.state_dict()
-    state = {}
+    state: dict[str, torch.Tensor] = {}
     for k, v in own.items():
         if k == "conv_in.weight":
             w = torch.zeros_like(v)
@@ -274,19 +296,15 @@ def extend_unet(unet, env_dim: int = ENV_DIM):
     return new.eval()
 
 
-def layout_controlnet_for(unet):
+def layout_controlnet_for(unet: UNet2DConditionModel) -> ControlNetModel:
     """A layout ControlNet (16 condition channels) copied from the SD UNet; output convolutions zero (exact)."""
-    from diffusers import ControlNetModel
-
-    net = ControlNetModel.from_unet(unet, conditioning_channels=LAYOUT_CONTROL_CHANNELS)
+    net: ControlNetModel = ControlNetModel.from_unet(unet, conditioning_channels=LAYOUT_CONTROL_CHANNELS)
     return net.eval()
 
 
 def assemble(public: PublicModels, layout: bool = False, num_views: int = 6,
              scales: Mapping[str, float] | None = None) -> WorldModelPipeline:
     """The product pipeline from public pieces (ControlNets in the order given, each with its named selector)."""
-    from diffusers import MultiControlNetModel
-
     scales = dict(scales or {})
     names = list(public.controlnets)
     controls = [{"name": n, "selector": n, "scale": float(scales.get(n, 1.0))} for n in names]
@@ -300,18 +318,14 @@ def assemble(public: PublicModels, layout: bool = False, num_views: int = 6,
     return pipe
 
 
-def save_atomically(pipe: WorldModelPipeline, out: str | os.PathLike, overwrite: bool = False,
+def save_atomically(pipe: WorldModelPipeline, out: str | os.PathLike[str], overwrite: bool = False,
                     extra: Mapping[str, Any] | None = None) -> Path:
     """save_pretrained into a staging folder beside `out`, then rename into place (safetensors)."""
-    import diffusers
-    import transformers
-
     target = Path(out).expanduser()
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; choose another folder or allow overwriting")
     target.parent.mkdir(parents=True, exist_ok=True)
-    diffusers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.disable_progress_bar()
+    disable_progress_bars()
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         pipe.save_pretrained(stage, safe_serialization=True)
@@ -330,29 +344,27 @@ def save_atomically(pipe: WorldModelPipeline, out: str | os.PathLike, overwrite:
     return target
 
 
-def convert_public(base: str | os.PathLike, controlnets: Mapping[str, str | os.PathLike], out: str | os.PathLike,
+def convert_public(base: str | os.PathLike[str], controlnets: Mapping[str, str | os.PathLike[str]], out: str | os.PathLike[str],
                    layout: bool = False, dtype: str | None = None, overwrite: bool = False,
                    scales: Mapping[str, float] | None = None, scheduler: str = "keep") -> Path:
     """Load, check, assemble and save; returns the output folder. ConversionError / FileExistsError."""
     public = load_public(base, controlnets)
     if scheduler != "keep":
-        from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
-
         cls = {"ddim": DDIMScheduler, "dpm": DPMSolverMultistepScheduler}[scheduler]
-        public.scheduler = cls.from_config(public.scheduler.config)
+        old = public.scheduler
+        assert isinstance(old, ConfigMixin)  # every diffusers scheduler is configurable (`_scheduler` checks it)
+        public.scheduler = cls.from_config(old.config)
     pipe = assemble(public, layout=layout, scales=scales)
     if dtype:
-        import diffusers
-
-        level = diffusers.utils.logging.get_verbosity()
-        diffusers.utils.logging.set_verbosity_error()  # "modules that should be kept in float32: []" is noise here
+        level = diffusers_logging.get_verbosity()
+        diffusers_logging.set_verbosity_error()  # "modules that should be kept in float32: []" is noise here
         try:
             pipe.to(dtype={"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}[dtype])
         finally:
-            diffusers.utils.logging.set_verbosity(level)
+            diffusers_logging.set_verbosity(level)
     extra = {"format_version": FORMAT_VERSION, "sources": public.sources, "dtype": dtype or "float32",
              "zero_initialised": ["unet.conv_in.weight[:, 4:9] (previous-frame latent, flag)",
                                   "unet.class_embedding.linear_2 (environment)"]
              + (["layout_controlnet output convolutions"] if layout else []),
-             "controls": pipe.config.controls, "scheduler": type(pipe.scheduler).__name__}
+             "controls": pipe.config["controls"], "scheduler": type(pipe.scheduler).__name__}
     return save_atomically(pipe, out, overwrite=overwrite, extra=extra)

@@ -12,6 +12,7 @@ import json
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
 
@@ -26,13 +27,13 @@ class FolderReport:
     problems: list[str] = field(default_factory=list)
 
 
-def safetensors_header(path: Path) -> dict:
+def safetensors_header(path: Path) -> dict[str, Any]:
     """{key: {"dtype", "shape", ...}} of a safetensors file (reads only the header)."""
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
         if n > 100_000_000:
             raise ValueError(f"{path}: implausible safetensors header ({n} bytes)")
-        header = json.loads(f.read(n))
+        header: dict[str, Any] = json.loads(f.read(n))
     header.pop("__metadata__", None)
     return header
 
@@ -60,9 +61,10 @@ def _params(n: int) -> str:
     return f"{n / 1e6:8.2f} M" if n >= 1e5 else f"{n / 1e3:8.1f} k"
 
 
-def _read(path: Path) -> dict | None:
+def _read(path: Path) -> dict[str, Any] | None:
     try:
-        return json.loads(path.read_text())
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
     except (OSError, ValueError):
         return None
 
@@ -74,7 +76,7 @@ def _component_line(label: str, folder: Path, detail: str) -> str:
     return f"  {label:<22} {_params(n)} params  {dt:<9} {detail}"
 
 
-def _unet_detail(cfg: dict) -> str:
+def _unet_detail(cfg: dict[str, Any]) -> str:
     extra = ""
     if cfg.get("class_embed_type") == "projection":
         extra = f", env class embedding {cfg.get('projection_class_embeddings_input_dim')}-d"
@@ -84,8 +86,6 @@ def _unet_detail(cfg: dict) -> str:
 
 def describe(path: str | Path) -> FolderReport:
     """Summarise a folder; never loads weights."""
-    from engine.worldmodel.diffusion import selectors
-
     path = Path(path).expanduser()
     if not path.exists():
         return FolderReport(path, "missing", [], [f"{path} does not exist"])
@@ -96,17 +96,19 @@ def describe(path: str | Path) -> FolderReport:
     if index is not None:
         cls = str(index.get("_class_name", ""))
         if cls == "WorldModelPipeline":
-            return _describe_world_model(path, index, selectors)
+            return _describe_world_model(path, index)
         if cls.startswith("StableDiffusion"):
             return _describe_sd(path, index)
         if cls.startswith("Cosmos"):
             from engine.worldmodel.cosmos.folder import describe_cosmos
 
-            return describe_cosmos(path, index)
+            cosmos: FolderReport = describe_cosmos(path, index)
+            return cosmos
     from engine.worldmodel.magicdrive.folder import folder_report, is_magicdrive_folder  # issue 14
 
     if is_magicdrive_folder(path):
-        return folder_report(path)
+        magicdrive: FolderReport = folder_report(path)
+        return magicdrive
     if config is not None and config.get("_class_name") == "ControlNetModel":
         rep = FolderReport(path, "controlnet")
         rep.lines.append(f"{path}: a public ControlNetModel folder (convert it with the base: main.py model convert "
@@ -122,11 +124,14 @@ def describe(path: str | Path) -> FolderReport:
         "folder or a MagicDrive checkpoint"])
 
 
-def _describe_sd(path: Path, index: dict) -> FolderReport:
+_SD_FAMILIES: dict[object, str] = {768: "Stable Diffusion 1.x", 1024: "Stable Diffusion 2.x"}
+
+
+def _describe_sd(path: Path, index: dict[str, Any]) -> FolderReport:
     rep = FolderReport(path, "stable-diffusion")
     ucfg = _read(path / "unet" / "config.json") or {}
     dim = ucfg.get("cross_attention_dim")
-    family = {768: "Stable Diffusion 1.x", 1024: "Stable Diffusion 2.x"}.get(dim, f"cross-attention {dim}")
+    family = _SD_FAMILIES.get(dim, f"cross-attention {dim}")
     rep.lines.append(f"{path}: a public {index.get('_class_name')} folder ({family}); convert it with "
                      f"main.py model convert --base {path} --controlnet depth=DIR ... -o OUT")
     for part in ("unet", "vae", "text_encoder"):
@@ -137,7 +142,8 @@ def _describe_sd(path: Path, index: dict) -> FolderReport:
     return rep
 
 
-def _describe_world_model(path: Path, index: dict, selectors) -> FolderReport:
+def _describe_world_model(path: Path, index: dict[str, Any]) -> FolderReport:
+    from engine.worldmodel.diffusion import selectors
     from engine.worldmodel.diffusion.backend import controlnet_folders
 
     rep = FolderReport(path, "world-model")

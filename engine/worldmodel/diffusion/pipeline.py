@@ -26,18 +26,32 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Generator, Iterable, Sequence
 
 import numpy as np
 import torch
-from diffusers import AutoencoderKL, ControlNetModel, DiffusionPipeline, MultiControlNetModel, UNet2DConditionModel
-from diffusers.schedulers.scheduling_utils import SchedulerMixin
-from diffusers.utils import BaseOutput
+from numpy.typing import NDArray
 
 from engine.worldmodel.conditions import GUIDANCE_CHANNELS, LAYOUT_CHANNELS
 from engine.worldmodel.diffusion import selectors
 from engine.worldmodel.diffusion.options import DiffusionOptions
 from engine.worldmodel.errors import GenerationCancelled, ModelLoadError
+from engine.worldmodel.extras import missing_extra_from
+
+try:  # the [diffusion] extra; imported from the defining modules (diffusers' top level is a lazy module)
+    from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
+    from diffusers.models.controlnets.controlnet import ControlNetModel
+    from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
+    from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
+    from diffusers.pipelines.pipeline_utils import DiffusionPipeline
+    from diffusers.schedulers.scheduling_utils import SchedulerMixin
+    from diffusers.utils import logging as diffusers_logging
+    from diffusers.utils.outputs import BaseOutput
+    from transformers.models.clip.modeling_clip import CLIPTextModel
+    from transformers.utils import logging as transformers_logging
+    from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+except ImportError as e:
+    raise missing_extra_from(e) from e
 
 FORMAT_VERSION = 2
 ENV_DIM = 7  # one-hot time of day (3) + weather (4)
@@ -69,7 +83,7 @@ class PipelineStep:
     frame: int
     step: int
     num_steps: int
-    preview: np.ndarray | None
+    preview: NDArray[np.uint8] | None
 
 
 @dataclass
@@ -77,17 +91,27 @@ class PipelineFrame:
     """A frame finished: image (H, V*W, 3) uint8 panorama; latents (1, C, h, V*w) the clean latent."""
 
     frame: int
-    image: np.ndarray
+    image: NDArray[np.uint8]
     latents: torch.Tensor | None = None
 
 
 class WorldModelPipelineOutput(BaseOutput):
     """frames: (T, H, V*W, 3) uint8 panoramas."""
 
-    frames: np.ndarray
+    frames: NDArray[np.uint8]
 
 
-def _as_multi(controlnet) -> MultiControlNetModel:
+def disable_progress_bars() -> None:
+    """No tqdm bars from diffusers and transformers while loading or saving (the product reports its own progress)."""
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # transformers leaves it unannotated
+
+
+# callback_on_step_end(pipeline, global step, timestep, {"latents", "frame"}) -> {"latents": ...} or None
+StepEndCallback = Callable[["WorldModelPipeline", int, torch.Tensor, dict[str, Any]], "dict[str, Any] | None"]
+
+
+def _as_multi(controlnet: MultiControlNetModel | ControlNetModel | Sequence[ControlNetModel]) -> MultiControlNetModel:
     if isinstance(controlnet, MultiControlNetModel):
         return controlnet
     if isinstance(controlnet, ControlNetModel):
@@ -108,8 +132,16 @@ def default_controls(n: int) -> list[dict[str, Any]]:
 class WorldModelPipeline(DiffusionPipeline):
     """Six-view panorama video diffusion: SD 1.x + N ControlNets + temporal/env inputs (see module doc)."""
 
-    model_cpu_offload_seq = "text_encoder->controlnet->layout_controlnet->unet->vae"
+    model_cpu_offload_seq = "text_encoder->controlnet->layout_controlnet->unet->vae"  # type: ignore[assignment]  # diffusers types the base's None
     _optional_components = ["layout_controlnet", "text_encoder", "tokenizer"]
+    # the components `register_modules` sets (declared for type checkers; no class attributes)
+    vae: AutoencoderKL
+    unet: UNet2DConditionModel
+    controlnet: MultiControlNetModel
+    scheduler: SchedulerMixin
+    layout_controlnet: ControlNetModel | None
+    text_encoder: CLIPTextModel | None
+    tokenizer: PreTrainedTokenizerBase | None
 
     def __init__(
         self,
@@ -118,10 +150,10 @@ class WorldModelPipeline(DiffusionPipeline):
         controlnet: MultiControlNetModel,
         scheduler: SchedulerMixin,
         layout_controlnet: ControlNetModel | None = None,
-        text_encoder=None,
-        tokenizer=None,
+        text_encoder: CLIPTextModel | None = None,
+        tokenizer: PreTrainedTokenizerBase | None = None,
         num_views: int = 6,
-        controls: list | None = None,
+        controls: list[dict[str, Any]] | None = None,
         layout_scale: float = 1.0,
         format_version: int = FORMAT_VERSION,
         objects_in_controls: bool = False,
@@ -129,57 +161,62 @@ class WorldModelPipeline(DiffusionPipeline):
         super().__init__()
         controlnet = _as_multi(controlnet)
         controls = [dict(c) for c in (controls or default_controls(len(controlnet.nets)))]
-        self.register_modules(vae=vae, unet=unet, controlnet=controlnet, scheduler=scheduler,
-                              layout_controlnet=layout_controlnet, text_encoder=text_encoder, tokenizer=tokenizer)
+        self.register_modules(  # type: ignore[no-untyped-call]  # diffusers leaves it unannotated
+            vae=vae, unet=unet, controlnet=controlnet, scheduler=scheduler,
+            layout_controlnet=layout_controlnet, text_encoder=text_encoder, tokenizer=tokenizer)
         # objects_in_controls: the ControlNets see inserted objects in D/N/E (public checkpoints that never
         # learnt O/M); False for models trained on Dream4Drive's blanked stack (`train run` writes False)
-        self.register_to_config(num_views=num_views, controls=controls, layout_scale=float(layout_scale),
-                                format_version=int(format_version), objects_in_controls=bool(objects_in_controls))
-        self.vae_scale_factor = 2 ** (len(vae.config.block_out_channels) - 1)
-        self._interrupt = False
-        vae.enable_slicing()
-        vae.enable_tiling()
+        self.register_to_config(  # type: ignore[no-untyped-call]  # diffusers leaves it unannotated
+            num_views=num_views, controls=controls, layout_scale=float(layout_scale),
+            format_version=int(format_version), objects_in_controls=bool(objects_in_controls))
+        self.vae_scale_factor = 2 ** (len(vae.config["block_out_channels"]) - 1)
+        vae.enable_slicing()  # type: ignore[no-untyped-call]  # diffusers leaves it unannotated
+        vae.enable_tiling()  # type: ignore[no-untyped-call]  # diffusers leaves it unannotated
 
     # ---- description -------------------------------------------------------------------
     @property
     def latent_channels(self) -> int:
-        return int(self.vae.config.latent_channels)
+        return int(self.vae.config["latent_channels"])
 
     @property
     def unet_downsampling(self) -> int:
         """Total down-sampling of the UNet (2 per down block but the last)."""
-        return 2 ** (len(self.unet.config.block_out_channels) - 1)
+        return int(2 ** (len(self.unet.config["block_out_channels"]) - 1))
 
     @property
     def control_names(self) -> list[str]:
-        return [str(c["name"]) for c in self.config.controls]
+        return [str(c["name"]) for c in self.config["controls"]]
 
     @property
     def control_selectors(self) -> list[str]:
-        return [str(c["selector"]) for c in self.config.controls]
+        return [str(c["selector"]) for c in self.config["controls"]]
 
     @property
     def control_scales(self) -> list[float]:
-        return [float(c.get("scale", 1.0)) for c in self.config.controls]
+        return [float(c.get("scale", 1.0)) for c in self.config["controls"]]
 
     def check_components(self, where: str = "pipeline") -> None:
         """Raise ModelLoadError naming the component and the mismatch when the parts do not fit together."""
         c = self.latent_channels
-        problems = []
+        problems: list[str] = []
         if int(self.config.get("format_version", FORMAT_VERSION)) != FORMAT_VERSION:
-            problems.append(f"format_version is {self.config.format_version}; this product reads {FORMAT_VERSION}")
+            problems.append(f"format_version is {self.config['format_version']}; this product reads {FORMAT_VERSION}")
         want_in = 2 * c + 1
         ucfg = self.unet.config
-        if ucfg.in_channels != want_in:
-            problems.append(f"unet.in_channels is {ucfg.in_channels}; this pipeline needs {want_in} "
+        if ucfg["in_channels"] != want_in:
+            problems.append(f"unet.in_channels is {ucfg['in_channels']}; this pipeline needs {want_in} "
                             f"(noisy latent {c} + previous-frame latent {c} + 1 flag plane); convert public "
                             "checkpoints with `main.py model convert`")
-        if ucfg.out_channels != c:
-            problems.append(f"unet.out_channels is {ucfg.out_channels}, the VAE latent has {c}")
-        nets = [(f"controlnet[{i}] ({n})", net) for i, (n, net) in
-                enumerate(zip(self.control_names, self.controlnet.nets))]
-        if len(self.config.controls) != len(self.controlnet.nets):
-            problems.append(f"the config names {len(self.config.controls)} controls but controlnet has "
+        if ucfg["out_channels"] != c:
+            problems.append(f"unet.out_channels is {ucfg['out_channels']}, the VAE latent has {c}")
+        nets: list[tuple[str, ControlNetModel]] = []
+        for i, (n, net) in enumerate(zip(self.control_names, self.controlnet.nets)):
+            if isinstance(net, ControlNetModel):
+                nets.append((f"controlnet[{i}] ({n})", net))
+            else:
+                problems.append(f"controlnet[{i}] ({n}) is a {type(net).__name__}, not a ControlNetModel")
+        if len(self.config["controls"]) != len(self.controlnet.nets):
+            problems.append(f"the config names {len(self.config['controls'])} controls but controlnet has "
                             f"{len(self.controlnet.nets)} nets")
         for spec in self.control_selectors:
             try:
@@ -188,58 +225,49 @@ class WorldModelPipeline(DiffusionPipeline):
                 problems.append(str(e))
         if self.layout_controlnet is not None:
             nets.append(("layout_controlnet", self.layout_controlnet))
-            lc = self.layout_controlnet.config.conditioning_channels
+            lc = self.layout_controlnet.config["conditioning_channels"]
             if lc != LAYOUT_CONTROL_CHANNELS:
                 problems.append(f"layout_controlnet.conditioning_channels is {lc}, expected {LAYOUT_CONTROL_CHANNELS}")
         for name, net in nets:
             cfg = net.config
-            if cfg.in_channels != c:
+            if cfg["in_channels"] != c:
                 old = " (the old 9-channel format: rebuild the folder with `main.py model convert`)" \
-                    if cfg.in_channels == want_in else ""
-                problems.append(f"{name}.in_channels is {cfg.in_channels}, expected the latent's {c}{old}")
-            if name != "layout_controlnet" and cfg.conditioning_channels != CONTROL_IMAGE_CHANNELS:
-                problems.append(f"{name}.conditioning_channels is {cfg.conditioning_channels}, expected "
+                    if cfg["in_channels"] == want_in else ""
+                problems.append(f"{name}.in_channels is {cfg['in_channels']}, expected the latent's {c}{old}")
+            if name != "layout_controlnet" and cfg["conditioning_channels"] != CONTROL_IMAGE_CHANNELS:
+                problems.append(f"{name}.conditioning_channels is {cfg['conditioning_channels']}, expected "
                                 f"{CONTROL_IMAGE_CHANNELS} (an RGB control image)")
-            f = 2 ** (len(cfg.conditioning_embedding_out_channels) - 1)
+            f = 2 ** (len(cfg["conditioning_embedding_out_channels"]) - 1)
             if f != self.vae_scale_factor:
                 problems.append(f"{name} down-samples its condition by {f}, the VAE by {self.vae_scale_factor}")
-            if cfg.cross_attention_dim != ucfg.cross_attention_dim:
-                problems.append(f"{name}.cross_attention_dim {cfg.cross_attention_dim} != unet's "
-                                f"{ucfg.cross_attention_dim}")
-            if list(cfg.block_out_channels) != list(ucfg.block_out_channels):
-                problems.append(f"{name}.block_out_channels {list(cfg.block_out_channels)} differ from the unet's "
-                                f"{list(ucfg.block_out_channels)}")
-            if cfg.class_embed_type is not None:
-                problems.append(f"{name} has a class embedding ({cfg.class_embed_type}); ControlNets take none here")
+            if cfg["cross_attention_dim"] != ucfg["cross_attention_dim"]:
+                problems.append(f"{name}.cross_attention_dim {cfg['cross_attention_dim']} != unet's "
+                                f"{ucfg['cross_attention_dim']}")
+            if list(cfg["block_out_channels"]) != list(ucfg["block_out_channels"]):
+                problems.append(f"{name}.block_out_channels {list(cfg['block_out_channels'])} differ from the unet's "
+                                f"{list(ucfg['block_out_channels'])}")
+            if cfg["class_embed_type"] is not None:
+                problems.append(f"{name} has a class embedding ({cfg['class_embed_type']}); ControlNets take none here")
         if self.text_encoder is not None:
             if self.tokenizer is None:
                 problems.append("text_encoder is present but tokenizer is missing")
             hid = self.text_encoder.config.hidden_size
-            if hid != ucfg.cross_attention_dim:
-                problems.append(f"text_encoder.hidden_size {hid} != unet.cross_attention_dim {ucfg.cross_attention_dim}")
-        if ucfg.class_embed_type not in (None, "projection"):
-            problems.append(f"unet.class_embed_type {ucfg.class_embed_type!r} unsupported "
+            if hid != ucfg["cross_attention_dim"]:
+                problems.append(f"text_encoder.hidden_size {hid} != unet.cross_attention_dim {ucfg['cross_attention_dim']}")
+        if ucfg["class_embed_type"] not in (None, "projection"):
+            problems.append(f"unet.class_embed_type {ucfg['class_embed_type']!r} unsupported "
                             "(use 'projection' with projection_class_embeddings_input_dim=7, or none)")
-        elif ucfg.class_embed_type == "projection" and ucfg.projection_class_embeddings_input_dim != ENV_DIM:
+        elif ucfg["class_embed_type"] == "projection" and ucfg["projection_class_embeddings_input_dim"] != ENV_DIM:
             problems.append(f"unet.projection_class_embeddings_input_dim must be {ENV_DIM} (environment one-hot)")
         if problems:
             raise ModelLoadError(f"{where}: incompatible components:\n  " + "\n  ".join(problems))
-
-    # ---- control ---------------------------------------------------------------------------
-    def interrupt(self) -> None:
-        """Ask a running generation to stop before its next step (thread-safe flag)."""
-        self._interrupt = True
-
-    @property
-    def interrupted(self) -> bool:
-        return self._interrupt
 
     # ---- conditioning -------------------------------------------------------------------
     @torch.no_grad()
     def encode_prompt(self, prompt: str, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
         """(cond, uncond) text embeddings, each (1, L, cross_attention_dim); zeros without a text encoder."""
-        dim = self.unet.config.cross_attention_dim
-        if self.text_encoder is None:
+        dim = self.unet.config["cross_attention_dim"]
+        if self.text_encoder is None or self.tokenizer is None:   # check_components refuses an encoder without tokenizer
             z = torch.zeros(1, 1, dim, device=device, dtype=dtype)
             return z, z
         max_len = min(int(self.tokenizer.model_max_length), int(self.text_encoder.config.max_position_embeddings))
@@ -262,7 +290,7 @@ class WorldModelPipeline(DiffusionPipeline):
         return [options.controlnet_scales.get(n, s) * options.controlnet_conditioning_scale
                 for n, s in zip(self.control_names, self.control_scales)]
 
-    def predict_noise(self, sample: torch.Tensor, t, text: torch.Tensor, context: torch.Tensor | None,
+    def predict_noise(self, sample: torch.Tensor, t: torch.Tensor, text: torch.Tensor, context: torch.Tensor | None,
                       images: Sequence[torch.Tensor], scales: Sequence[float] | None = None,
                       layout: torch.Tensor | None = None, env: torch.Tensor | None = None,
                       layout_scale: float | None = None) -> torch.Tensor:
@@ -277,42 +305,46 @@ class WorldModelPipeline(DiffusionPipeline):
         down, mid = self.controlnet(sample, t, encoder_hidden_states=text, controlnet_cond=list(images),
                                     conditioning_scale=scales, return_dict=False)
         if self.layout_controlnet is not None and layout is not None:
-            ls = self.config.layout_scale if layout_scale is None else layout_scale
+            ls = self.config["layout_scale"] if layout_scale is None else layout_scale
             l_down, l_mid = self.layout_controlnet(sample, t, encoder_hidden_states=text, controlnet_cond=layout,
                                                    conditioning_scale=float(ls), return_dict=False)
             down = [a + b for a, b in zip(down, l_down)]
             mid = mid + l_mid
         b, c, h, w = sample.shape
         if context is None:
-            context = sample.new_zeros(b, self.unet.config.in_channels - c, h, w)
+            context = sample.new_zeros(b, self.unet.config["in_channels"] - c, h, w)
         labels = None
-        if self.unet.config.class_embed_type is not None:
+        if self.unet.config["class_embed_type"] is not None:
             labels = env if env is not None else sample.new_zeros(b, ENV_DIM)
             labels = labels.to(sample.dtype)
-        return self.unet(torch.cat([sample, context], dim=1), t, encoder_hidden_states=text, class_labels=labels,
-                         down_block_additional_residuals=down, mid_block_additional_residual=mid,
-                         return_dict=False)[0]
+        noise: torch.Tensor = self.unet(torch.cat([sample, context], dim=1), t, encoder_hidden_states=text,
+                                        class_labels=labels, down_block_additional_residuals=down,
+                                        mid_block_additional_residual=mid, return_dict=False)[0]
+        return noise
 
     # ---- sampling -------------------------------------------------------------------------
-    def _noise(self, shape, generator: torch.Generator | None, device, dtype) -> torch.Tensor:
+    def _noise(self, shape: tuple[int, int, int, int], generator: torch.Generator | None, device: torch.device,
+               dtype: torch.dtype) -> torch.Tensor:
         # drawn on the generator's device (CPU by default) so a seed gives the same clip on any device
         gen_device = generator.device if generator is not None else torch.device("cpu")
         return torch.randn(shape, generator=generator, device=gen_device, dtype=torch.float32).to(device, dtype)
 
     def _wrap_columns(self) -> int:
         """Latent columns borrowed from the other end of the panorama on each side."""
-        return self.unet_downsampling if self.config.num_views > 1 else 0
+        return self.unet_downsampling if self.config["num_views"] > 1 else 0
 
-    def _initial_noise(self, shape, generator, device, base_noise, options: DiffusionOptions):
+    def _initial_noise(self, shape: tuple[int, int, int, int], generator: torch.Generator | None, device: torch.device,
+                       base_noise: torch.Tensor, options: DiffusionOptions) -> torch.Tensor:
         """Frame noise: mixed with the clip's shared noise and the views' shared tile (unit variance kept)."""
         fresh = self._noise(shape, generator, device, torch.float32)
         rv = float(options.view_noise_sharing)
-        views = int(self.config.num_views)
+        views = int(self.config["num_views"])
         if rv > 0 and views > 1 and shape[-1] % views == 0:
             tile = fresh[..., : shape[-1] // views].repeat(1, 1, 1, views)
             fresh = rv ** 0.5 * tile + (1.0 - rv) ** 0.5 * fresh
         rho = float(options.noise_sharing)
-        return rho ** 0.5 * base_noise + (1.0 - rho) ** 0.5 * fresh
+        mixed: torch.Tensor = rho ** 0.5 * base_noise + (1.0 - rho) ** 0.5 * fresh
+        return mixed
 
     @torch.no_grad()
     def iter_frames(
@@ -325,18 +357,18 @@ class WorldModelPipeline(DiffusionPipeline):
         options: DiffusionOptions | None = None,
         preview_every: int = 1,
         should_stop: Callable[[], bool] | None = None,
-        callback_on_step_end: Callable | None = None,
+        callback_on_step_end: StepEndCallback | None = None,
         controlnet_conditioning_scale: float | None = None,
         noise_sharing: float | None = None,
-    ) -> Iterator[PipelineStep | PipelineFrame]:
+    ) -> Generator[PipelineStep | PipelineFrame, None, None]:
         """Generate frame after frame; yields PipelineStep per step and PipelineFrame per frame.
 
         controls: one FrameControl per frame (consumed lazily); options: DiffusionOptions (scales and the
         consistency techniques; controlnet_conditioning_scale / noise_sharing override the same fields).
-        Raises GenerationCancelled before the next step once `interrupt()` was called or `should_stop()` is true.
+        Raises GenerationCancelled before the next step once `should_stop()` is true.
         """
         options = options or DiffusionOptions()
-        over = {}
+        over: dict[str, float] = {}
         if controlnet_conditioning_scale is not None:
             over["controlnet_conditioning_scale"] = float(controlnet_conditioning_scale)
         if noise_sharing is not None:
@@ -344,9 +376,8 @@ class WorldModelPipeline(DiffusionPipeline):
         if over:
             options = DiffusionOptions(**{**{f: getattr(options, f) for f in options.__dataclass_fields__}, **over})
         scales = self.resolve_scales(options)
-        layout_scale = self.config.layout_scale if options.layout_scale is None else options.layout_scale
-        self._interrupt = False
-        device = self._execution_device
+        layout_scale = self.config["layout_scale"] if options.layout_scale is None else options.layout_scale
+        device: torch.device = self._execution_device
         dtype = self.unet.dtype
         do_cfg = guidance_scale > 1.0
         cond_text, uncond_text = self.encode_prompt(prompt, device, dtype)
@@ -354,16 +385,19 @@ class WorldModelPipeline(DiffusionPipeline):
         c = self.latent_channels
         f = self.vae_scale_factor
         pad = self._wrap_columns() if options.wrap else 0
-        step_kwargs = {}
-        if "generator" in inspect.signature(self.scheduler.step).parameters:
+        # diffusers' schedulers share no typed interface (SchedulerMixin declares none of step, set_timesteps,
+        # add_noise, scale_model_input), so the scheduler is used untyped here
+        scheduler: Any = self.scheduler
+        step_kwargs: dict[str, Any] = {}
+        if "generator" in inspect.signature(scheduler.step).parameters:
             step_kwargs["generator"] = generator
-        base_noise = None
-        prev = None
+        base_noise: torch.Tensor | None = None
+        prev: torch.Tensor | None = None
         global_step = 0
         for fi, ctrl in enumerate(controls):
             _, _, height, width = ctrl.dense.shape
             if height % f or width % f:
-                raise ValueError(f"image size {width // self.config.num_views}x{height} per view must be a multiple "
+                raise ValueError(f"image size {width // self.config['num_views']}x{height} per view must be a multiple "
                                  f"of the VAE factor {f}")
             shape = (1, c, height // f, width // f)
             images = [_wrap_pad(im, pad * f) for im in self.control_images(ctrl.dense.to(device, dtype))]
@@ -372,17 +406,17 @@ class WorldModelPipeline(DiffusionPipeline):
             if base_noise is None:
                 base_noise = self._noise(shape, generator, device, torch.float32)
             noise = self._initial_noise(shape, generator, device, base_noise, options)
-            self.scheduler.set_timesteps(num_inference_steps, device=device)
-            timesteps = self.scheduler.timesteps
+            scheduler.set_timesteps(num_inference_steps, device=device)
+            timesteps = scheduler.timesteps
             if prev is not None and options.temporal_strength < 1.0:
-                order = getattr(self.scheduler, "order", 1)
+                order = getattr(scheduler, "order", 1)
                 skip = min(int(round(num_inference_steps * (1.0 - options.temporal_strength))), num_inference_steps - 1)
                 timesteps = timesteps[skip * order:]
-                if hasattr(self.scheduler, "set_begin_index"):
-                    self.scheduler.set_begin_index(skip * order)
-                latents = self.scheduler.add_noise(prev.float(), noise, timesteps[:1]).to(dtype)
+                if hasattr(scheduler, "set_begin_index"):
+                    scheduler.set_begin_index(skip * order)
+                latents = scheduler.add_noise(prev.float(), noise, timesteps[:1]).to(dtype)
             else:
-                latents = (noise * self.scheduler.init_noise_sigma).to(dtype)
+                latents = (noise * scheduler.init_noise_sigma).to(dtype)
             if prev is None:
                 context = torch.zeros(1, c + 1, *shape[2:], device=device, dtype=dtype)
             else:
@@ -394,9 +428,9 @@ class WorldModelPipeline(DiffusionPipeline):
             env_b = None if env is None else env.repeat(n_batch, 1)
             context_b = context.repeat(n_batch, 1, 1, 1)
             for si, t in enumerate(timesteps):
-                if self._interrupt or (should_stop is not None and should_stop()):
+                if should_stop is not None and should_stop():
                     raise GenerationCancelled(f"cancelled at frame {fi}, step {si}")
-                x = _wrap_pad(self.scheduler.scale_model_input(latents, t), pad)
+                x = _wrap_pad(scheduler.scale_model_input(latents, t), pad)
                 x = torch.cat([x] * n_batch)
                 pred = self.predict_noise(x, t, text, context_b, images_b, scales, layout_b, env_b, layout_scale)
                 if pad:
@@ -404,11 +438,11 @@ class WorldModelPipeline(DiffusionPipeline):
                 if do_cfg:
                     p_uncond, p_cond = pred.chunk(2)
                     pred = p_uncond + guidance_scale * (p_cond - p_uncond)
-                out = self.scheduler.step(pred, t, latents, **step_kwargs, return_dict=True)
+                out = scheduler.step(pred, t, latents, **step_kwargs, return_dict=True)
                 latents = out.prev_sample.to(dtype)
                 if prev is not None and options.prev_blend > 0:
                     if si + 1 < len(timesteps):
-                        target = self.scheduler.add_noise(prev.float(), noise, timesteps[si + 1:si + 2]).to(dtype)
+                        target = scheduler.add_noise(prev.float(), noise, timesteps[si + 1:si + 2]).to(dtype)
                     else:
                         target = prev
                     latents = latents + float(options.prev_blend) * (target - latents)
@@ -425,22 +459,23 @@ class WorldModelPipeline(DiffusionPipeline):
             yield PipelineFrame(fi, self.decode_latents(latents), latents)
 
     @torch.no_grad()
-    def decode_latents(self, latents: torch.Tensor) -> np.ndarray:
+    def decode_latents(self, latents: torch.Tensor) -> NDArray[np.uint8]:
         """(1, C, h, w) latents -> (h*f, w*f, 3) uint8 through the VAE (upcast to float32 when it asks for it)."""
         vae = self.vae
-        z = latents / vae.config.scaling_factor
+        z = latents / vae.config["scaling_factor"]
         shift = getattr(vae.config, "shift_factor", None)
         if shift:
             z = z + shift
         if vae.dtype == torch.float16 and getattr(vae.config, "force_upcast", False):
-            vae.to(torch.float32)
+            vae.to(torch.float32)  # type: ignore[arg-type]  # diffusers wraps ModelMixin.to; mypy cannot bind self
         image = vae.decode(z.to(vae.dtype), return_dict=False)[0]
         image = ((image.float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
-        return image[0].permute(1, 2, 0).cpu().numpy()
+        out: NDArray[np.uint8] = image[0].permute(1, 2, 0).cpu().numpy()
+        return out
 
     def __call__(self, controls: Iterable[FrameControl], prompt: str = "", num_inference_steps: int = 20,
                  guidance_scale: float = 4.0, generator: torch.Generator | None = None,
-                 callback_on_step_end: Callable | None = None, **kwargs) -> WorldModelPipelineOutput:
+                 callback_on_step_end: StepEndCallback | None = None, **kwargs: Any) -> WorldModelPipelineOutput:
         """Run `iter_frames` to the end; frames (T, H, V*W, 3) uint8."""
         frames = [ev.image for ev in self.iter_frames(controls, prompt, num_inference_steps, guidance_scale, generator,
                                                        callback_on_step_end=callback_on_step_end, preview_every=0,
@@ -456,7 +491,7 @@ def _wrap_pad(x: torch.Tensor, cols: int) -> torch.Tensor:
     return torch.cat([x[..., -cols:], x, x[..., :cols]], dim=-1)
 
 
-def latent_preview(latents: torch.Tensor) -> np.ndarray:
+def latent_preview(latents: torch.Tensor) -> NDArray[np.uint8]:
     """(1, C, h, w) latents -> (h, w, 3) uint8 rough colour preview (linear map, no VAE decode)."""
     z = latents[0].float().cpu()
     if z.shape[0] == 4:
@@ -464,4 +499,5 @@ def latent_preview(latents: torch.Tensor) -> np.ndarray:
     else:
         rgb = z[:3].permute(1, 2, 0) if z.shape[0] >= 3 else z[:1].permute(1, 2, 0).repeat(1, 1, 3)
     rgb = ((rgb.clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
-    return rgb.numpy()
+    out: NDArray[np.uint8] = rgb.numpy()
+    return out

@@ -1,23 +1,28 @@
 """From `FrameConditions` (numpy, per camera) to the pipeline's stitched control tensors (torch, panorama)."""
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from engine.rig import CameraRig
 from engine.scenario.model import TIMES_OF_DAY, WEATHERS, Environment
 from engine.worldmodel.conditions import FrameConditions
 from engine.worldmodel.diffusion.pipeline import ENV_DIM, FrameControl
 
+ScalarT = TypeVar("ScalarT", bound=np.generic)
 
-def stitch_views(views: np.ndarray) -> torch.Tensor:
+
+def stitch_views(views: NDArray[np.floating[Any]] | NDArray[np.uint8]) -> torch.Tensor:
     """(V, H, W, C) per-camera maps -> (1, C, H, V*W) float32 panorama, views side by side in camera order."""
     v, h, w, c = views.shape
     t = torch.from_numpy(np.ascontiguousarray(views, dtype=np.float32))
     return t.permute(3, 1, 0, 2).reshape(1, c, h, v * w)
 
 
-def unstitch_panorama(pano: np.ndarray, num_views: int) -> np.ndarray:
+def unstitch_panorama(pano: NDArray[ScalarT], num_views: int) -> NDArray[ScalarT]:
     """(H, V*W, C) panorama -> (V, H, W, C) views (the inverse of `stitch_views`, numpy, any dtype)."""
     h, vw, c = pano.shape
     if vw % num_views:
@@ -25,7 +30,7 @@ def unstitch_panorama(pano: np.ndarray, num_views: int) -> np.ndarray:
     return np.ascontiguousarray(pano.reshape(h, num_views, vw // num_views, c).transpose(1, 0, 2, 3))
 
 
-def camera_ray_map(rig: CameraRig) -> np.ndarray:
+def camera_ray_map(rig: CameraRig) -> NDArray[np.float32]:
     """(V, H, W, 3) float32 in [0, 1]: each pixel's viewing direction in the ego frame, (d + 1) / 2.
 
     This carries the camera parameters (intrinsics and mounting rotation) densely, per pixel.
@@ -57,7 +62,7 @@ def prompt_text(text: str, env: Environment) -> str:
     return f"{words}. {tail}" if words else tail
 
 
-def frame_control(frame: FrameConditions, rays: np.ndarray, env: torch.Tensor,
+def frame_control(frame: FrameConditions, rays: NDArray[np.float32], env: torch.Tensor,
                   objects_in_controls: bool = False) -> FrameControl:
     """Stitched control tensors of one frame: guidance (1, 9, H, V*W); layout + rays (1, 16, H, V*W).
 

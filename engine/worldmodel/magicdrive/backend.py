@@ -11,32 +11,53 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.worldmodel.base import CancelToken, GenerationSettings, WorldModel
 from engine.worldmodel.conditions import ClipConditions
 from engine.worldmodel.device import resolve_device
 from engine.worldmodel.errors import ConditionsError, GenerationOutOfMemory, ModelLoadError
 from engine.worldmodel.events import FrameReady, GeneratedClip, GenerationDone, GenerationEvent, StepProgress
+from engine.worldmodel.extras import require_diffusion
 from engine.worldmodel.magicdrive import conditions as mdc
 from engine.worldmodel.magicdrive.folder import check_folder, read_marker
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.conditions import FrameConditions, FrameSource
+    from engine.scenario.map_elements import RoadMap
+
+FEATURE = "the magicdrive backend"
 
 # SD1.5 latent -> RGB, a common linear approximation used for step previews only
 _LATENT_RGB = np.array([[0.298, 0.207, 0.208], [0.187, 0.286, 0.173],
                         [-0.158, 0.189, 0.264], [-0.184, -0.271, -0.473]], dtype=np.float32)
 
 
+class FrameInputs(TypedDict):
+    """MagicDrive's numpy conditions of one frame (see `conditions`): per-view boxes, the (8, cells, cells)
+    BEV map, (6, 3, 7) camera parameters and the caption."""
+
+    boxes: mdc.BoxConditions
+    bev_map: NDArray[np.float32]
+    camera_param: NDArray[np.float32]
+    prompt: str
+
+
 class LoadedMagicDrive:
     """The loaded pieces on one device / dtype."""
 
-    def __init__(self, folder: Path, device, dtype) -> None:
+    def __init__(self, folder: Path, device: torch.device, dtype: torch.dtype) -> None:
         import json
 
         import torch
-        from diffusers import AutoencoderKL
-        from transformers import CLIPTextModel, CLIPTokenizer
+        from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
+        from transformers.models.clip.modeling_clip import CLIPTextModel
+        from transformers.models.clip.tokenization_clip import CLIPTokenizer
 
         from engine.worldmodel.magicdrive.loading import load_controlnet, load_unet
         from engine.worldmodel.magicdrive.pipeline import MagicDriveSampler, magicdrive_scheduler
@@ -52,7 +73,9 @@ class LoadedMagicDrive:
             vae = AutoencoderKL.from_pretrained(str(folder / "vae"), local_files_only=True, use_safetensors=True,
                                                 torch_dtype=dtype).to(device).eval()
             text_encoder = CLIPTextModel.from_pretrained(str(folder / "text_encoder"), local_files_only=True,
-                                                         use_safetensors=True, torch_dtype=dtype).to(device).eval()
+                                                         use_safetensors=True, torch_dtype=dtype)
+            text_encoder.to(device)  # type: ignore[arg-type]  # functools.wraps on PreTrainedModel.to hides the bound self
+            text_encoder.eval()  # type: ignore[no-untyped-call]  # transformers' PreTrainedModel.eval is unannotated
             tokenizer = CLIPTokenizer.from_pretrained(str(folder / "tokenizer"), local_files_only=True)
             sched_cfg = json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
         except ModelLoadError:
@@ -82,8 +105,8 @@ class MagicDriveBackend(WorldModel):
     name = "magicdrive"
     uses_steps = True
 
-    def __init__(self, model_dir: str | os.PathLike | None, location: str | None = None, road_map=None,
-                 **unknown) -> None:
+    def __init__(self, model_dir: str | os.PathLike[str] | None, location: str | None = None,
+                 road_map: RoadMap | None = None, **unknown: Any) -> None:
         if unknown:
             raise ValueError(f"the magicdrive backend has no option {', '.join(sorted(unknown))} "
                              "(those are diffusion-backend settings)")
@@ -97,7 +120,10 @@ class MagicDriveBackend(WorldModel):
         return f"magicdrive ({self.model_dir})"
 
     def load(self, device: str = "auto", dtype: str = "auto") -> LoadedMagicDrive:
-        """The loaded model on the resolved device and dtype (loaded once per placement)."""
+        """The loaded model on the resolved device and dtype (loaded once per placement).
+
+        MissingExtraError when the [diffusion] extra (diffusers, transformers) is not installed."""
+        require_diffusion(FEATURE)
         dev, dt = resolve_device(device, dtype)
         with self._lock:
             if self._loaded is None or self._loaded.device != dev or self._loaded.dtype != dt:
@@ -110,23 +136,25 @@ class MagicDriveBackend(WorldModel):
         return self.load(device, dtype)
 
     # ---- conditions ------------------------------------------------------------------------
-    def _road_map(self, conditions: ClipConditions):
+    def _road_map(self, conditions: ClipConditions) -> RoadMap | None:
         if self.road_map is not None:
             return self.road_map
         scenario = getattr(conditions.source, "scenario", None)
-        return getattr(scenario, "map", None)
+        road_map: RoadMap | None = getattr(scenario, "map", None)
+        return road_map
 
-    def _frame_reader(self, conditions: ClipConditions):
+    def _frame_reader(self, conditions: ClipConditions) -> FrameSource:
         """frame(i) that skips the guidance maps MagicDrive does not use, where the source allows it."""
         src = conditions.source
         if hasattr(src, "with_maps"):
             try:
-                return src.with_maps({"depth"})
-            except Exception:  # a source that cannot subset: render everything
+                reader: FrameSource = src.with_maps({"depth"})
+                return reader
+            except (TypeError, ValueError, KeyError, NotImplementedError):  # cannot subset: render everything
                 pass
         return conditions.frame
 
-    def frame_inputs(self, conditions: ClipConditions, index: int, frame=None) -> dict[str, Any]:
+    def frame_inputs(self, conditions: ClipConditions, index: int, frame: FrameConditions | None = None) -> FrameInputs:
         """MagicDrive's numpy conditions of frame `index`: boxes, bev_map, camera_param, prompt."""
         fc = frame if frame is not None else conditions.frame(index)
         params, lidar2cam = mdc.camera_params(conditions.rig)
@@ -136,7 +164,7 @@ class MagicDriveBackend(WorldModel):
         env = conditions.environment
         loc = self.location or (self._loaded.location if self._loaded else "boston-seaport")
         prompt = mdc.prompt_for(env.time_of_day, env.weather, conditions.text, loc)
-        return {"boxes": boxes, "bev_map": bev, "camera_param": params, "prompt": prompt}
+        return FrameInputs(boxes=boxes, bev_map=bev, camera_param=params, prompt=prompt)
 
     # ---- generation ------------------------------------------------------------------------
     def generate(self, conditions: ClipConditions, settings: GenerationSettings,
@@ -161,7 +189,7 @@ class MagicDriveBackend(WorldModel):
         # one initial noise for the whole clip (shared by the six views, as MagicDrive does, and by the
         # frames, which keeps still parts of the scene from flickering between independent frames)
         noise = torch.randn((1, 4, h // 8, w // 8), generator=generator).to(dev, dt)
-        frames: list[np.ndarray] = []
+        frames: list[NDArray[np.uint8]] = []
         try:
             for fi in range(num_frames):
                 if cancel is not None:
@@ -183,12 +211,13 @@ class MagicDriveBackend(WorldModel):
                     yield StepProgress(step + 1, settings.steps, fi, num_frames, preview)
                     if cancel is not None and step + 1 < settings.steps:
                         cancel.raise_if_cancelled()
+                assert latents is not None, "GenerationSettings.steps is at least 1"
                 images = sampler.decode(latents)[0].float().cpu().numpy()  # V, 3, H, W in [0, 1]
                 views = []
                 for img in images:
                     arr = np.clip(np.rint(img.transpose(1, 2, 0) * 255.0), 0, 255).astype(np.uint8)
                     if (arr.shape[1], arr.shape[0]) != (out_w, out_h):
-                        arr = np.asarray(Image.fromarray(arr).resize((out_w, out_h), Image.BICUBIC))
+                        arr = np.asarray(Image.fromarray(arr).resize((out_w, out_h), Image.Resampling.BICUBIC))
                     views.append(arr)
                 frame = np.stack(views)
                 frames.append(frame)
@@ -212,9 +241,9 @@ class MagicDriveBackend(WorldModel):
         yield GenerationDone(clip)
 
 
-def _latent_preview(latents) -> np.ndarray:
+def _latent_preview(latents: torch.Tensor) -> NDArray[np.uint8]:
     """(V, 4, h, w) latents -> (V, h, w, 3) uint8, a rough colour preview."""
-    lat = latents.float().cpu().numpy().transpose(0, 2, 3, 1)
+    lat: NDArray[np.float32] = latents.float().cpu().numpy().transpose(0, 2, 3, 1)
     rgb = lat @ _LATENT_RGB
     return np.clip((rgb + 1.0) * 127.5, 0, 255).astype(np.uint8)
 

@@ -7,7 +7,7 @@ null_pos_feature.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 import torch.nn as nn
@@ -27,7 +27,7 @@ class BoxEmbedder(nn.Module):
 
     def __init__(self, n_classes: int = 10, class_token_dim: int = 768, trainable_class_token: bool = False,
                  embedder_num_freq: int = 4, proj_dims: Sequence[int] = (768, 512, 512, 768),
-                 mode: str = "all-xyz", minmax_normalize: bool = False, **_ignored) -> None:
+                 mode: str = "all-xyz", minmax_normalize: bool = False, **_ignored: Any) -> None:
         super().__init__()
         if mode == "cxyz":
             points = 4
@@ -61,14 +61,15 @@ class BoxEmbedder(nn.Module):
     def forward_feature(self, pos_emb: torch.Tensor, cls_emb: torch.Tensor) -> torch.Tensor:
         """(M, pos_dim), (M, class_token_dim) -> (M, out_dim)."""
         emb = F.silu(self.bbox_proj(pos_emb))
-        return self.second_linear(torch.cat([emb, cls_emb], dim=-1))
+        out: torch.Tensor = self.second_linear(torch.cat([emb, cls_emb], dim=-1))
+        return out
 
     def null_token(self) -> torch.Tensor:
         """(out_dim,) the token of an absent box (used to pad the unconditional branch)."""
         return self.forward_feature(self.null_pos_feature[None], self.null_class_feature[None])[0]
 
     def forward(self, bboxes: torch.Tensor, classes: torch.Tensor, masks: torch.Tensor | None = None,
-                **_ignored) -> torch.Tensor:
+                **_ignored: Any) -> torch.Tensor:
         b, n = classes.shape
         flat = bboxes.reshape(b * n, *bboxes.shape[2:])
         if masks is None:

@@ -21,9 +21,14 @@ The LiDAR's pose on the ego is nuScenes' nominal LIDAR_TOP mount (`EGO_FROM_LIDA
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from engine.rig.rig import CameraRig
+    from engine.scenario.map_elements import RoadMap
 
 OBJECT_CLASSES: tuple[str, ...] = ("car", "truck", "construction_vehicle", "bus", "trailer", "barrier",
                                    "motorcycle", "bicycle", "pedestrian", "traffic_cone")
@@ -46,11 +51,27 @@ LIDAR_FROM_EGO = np.linalg.inv(EGO_FROM_LIDAR)
 _CORNER_INDEX = np.array(np.unravel_index(np.arange(8), (2, 2, 2))).T[[0, 1, 3, 2, 4, 5, 7, 6]].astype(np.float64)
 
 
-def _transform(T: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    return pts @ T[:3, :3].T + T[:3, 3]
+class BoxAgent(Protocol):
+    """An agent's box in the ego frame (`engine.conditions.AgentState` is one): class, centre at
+    mid-height (m), size (w, l, h) (m), yaw (rad)."""
+
+    @property
+    def cls(self) -> str: ...
+    @property
+    def center(self) -> Sequence[float]: ...
+    @property
+    def size(self) -> Sequence[float]: ...
+    @property
+    def yaw(self) -> float: ...
 
 
-def box_corners_lidar(center_ego: Sequence[float], size_wlh: Sequence[float], yaw_ego: float) -> np.ndarray:
+def _transform(T: NDArray[np.float64], pts: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(N, 3) points through the 4x4 transform T."""
+    out: NDArray[np.float64] = pts @ T[:3, :3].T + T[:3, 3]
+    return out
+
+
+def box_corners_lidar(center_ego: Sequence[float], size_wlh: Sequence[float], yaw_ego: float) -> NDArray[np.float64]:
     """(8, 3) float64 corners in the LiDAR frame, MagicDrive's order and z convention (module docstring).
 
     center_ego: box centre at mid-height in the ego frame; size_wlh: width, length, height (m);
@@ -63,19 +84,21 @@ def box_corners_lidar(center_ego: Sequence[float], size_wlh: Sequence[float], ya
     local = (_CORNER_INDEX - np.array([0.5, 0.5, 0.0])) * np.array([w, l, h])
     cs, sn = np.cos(yaw_mm), np.sin(yaw_mm)
     rot_t = np.array([[cs, -sn, 0.0], [sn, cs, 0.0], [0.0, 0.0, 1.0]])  # mmdet3d rotation_3d_in_axis(axis=2)
-    return local @ rot_t + c
+    corners: NDArray[np.float64] = local @ rot_t + c
+    return corners
 
 
-def camera_params(rig) -> tuple[np.ndarray, np.ndarray]:
+def camera_params(rig: CameraRig) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
     """((V, 3, 7) float32 MagicDrive camera parameters, (V, 4, 4) lidar->camera) for a rig in VIEW_ORDER."""
-    params, lidar2cam = [], []
+    params: list[NDArray[np.float64]] = []
+    lidar2cam: list[NDArray[np.float64]] = []
     for name in VIEW_ORDER:
         cam = rig[name]
         K = cam.scaled(*NUSCENES_IMAGE).K
         cam2lidar = LIDAR_FROM_EGO @ cam.ego_from_camera
         params.append(np.concatenate([K, cam2lidar[:3, :4]], axis=1))
         lidar2cam.append(np.linalg.inv(cam2lidar))
-    return np.asarray(params, dtype=np.float32), np.asarray(lidar2cam)
+    return np.asarray(params, dtype=np.float32), np.asarray(lidar2cam, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -83,19 +106,20 @@ class BoxConditions:
     """bboxes (V, M, 8, 3) float32 LiDAR-frame corners, classes (V, M) int64 (-1 = padding),
     masks (V, M) bool; M may be 0."""
 
-    bboxes: np.ndarray
-    classes: np.ndarray
-    masks: np.ndarray
+    bboxes: NDArray[np.float32]
+    classes: NDArray[np.int64]
+    masks: NDArray[np.bool_]
 
     @property
     def empty(self) -> bool:
         return self.bboxes.shape[1] == 0
 
 
-def box_conditions(agents: Iterable, lidar2cam: np.ndarray) -> BoxConditions:
+def box_conditions(agents: Iterable[BoxAgent], lidar2cam: NDArray[np.float64]) -> BoxConditions:
     """The per-view box lists of `agents` (objects with cls, center, size (w, l, h), yaw in the ego
     frame); boxes of classes MagicDrive does not know are skipped."""
-    corners, labels = [], []
+    corners: list[NDArray[np.float64]] = []
+    labels: list[int] = []
     for a in agents:
         if a.cls not in OBJECT_CLASSES:
             continue
@@ -118,7 +142,7 @@ def box_conditions(agents: Iterable, lidar2cam: np.ndarray) -> BoxConditions:
     return BoxConditions(bboxes, classes, masks)
 
 
-def map_grid_world(world_from_ego: np.ndarray, cells: int = 200) -> np.ndarray:
+def map_grid_world(world_from_ego: NDArray[np.float64], cells: int = 200) -> NDArray[np.float64]:
     """(cells, cells, 2) world x, y of the centre of each BEV cell [i, j] (module docstring); the grid
     always spans [-50, 50) m (200 cells of 0.5 m for the 224x400 model, 400 of 0.25 m for 424x800)."""
     lo, hi, _ = MAP_BOUND
@@ -131,7 +155,7 @@ def map_grid_world(world_from_ego: np.ndarray, cells: int = 200) -> np.ndarray:
     return world[:, :2].reshape(n, n, 2)
 
 
-def _inside(polygon: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def _inside(polygon: NDArray[np.float64], pts: NDArray[np.float64]) -> NDArray[np.bool_]:
     import shapely
     from shapely.geometry import Polygon
 
@@ -140,7 +164,7 @@ def _inside(polygon: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return np.asarray(shapely.contains_xy(Polygon(polygon).buffer(0), pts[:, 0], pts[:, 1]), dtype=bool)
 
 
-def _near_polyline(line: np.ndarray, pts: np.ndarray, radius: float) -> np.ndarray:
+def _near_polyline(line: NDArray[np.float64], pts: NDArray[np.float64], radius: float) -> NDArray[np.bool_]:
     out = np.zeros(len(pts), dtype=bool)
     if len(line) < 2:
         return out
@@ -158,7 +182,8 @@ def _near_polyline(line: np.ndarray, pts: np.ndarray, radius: float) -> np.ndarr
     return out
 
 
-def bev_map(road_map, world_from_ego: np.ndarray, line_radius: float = 0.5, cells: int = 200) -> np.ndarray:
+def bev_map(road_map: RoadMap | None, world_from_ego: NDArray[np.float64], line_radius: float = 0.5,
+            cells: int = 200) -> NDArray[np.float32]:
     """(8, cells, cells) float32 {0, 1} map layers `MAP_CLASSES` around the ego from a studio RoadMap
     (world frame). drivable_area, ped_crossing: polygons; road_divider: 'double' dividers (the
     centre line); lane_divider: the other dividers; stop_line: the signals' stop lines. The studio's

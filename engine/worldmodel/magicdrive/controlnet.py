@@ -134,7 +134,8 @@ class BEVControlNet(nn.Module):
     def uncond_cam_param(self, batch: int, views: int) -> torch.Tensor:
         """(batch, views, 3, 7) the learnt 'no camera' parameters (classifier-free guidance)."""
         idx = torch.zeros(batch * views, dtype=torch.long, device=self.device)
-        return self.uncond_cam(idx).reshape(batch, views, -1, self.uncond_cam_num)
+        out: torch.Tensor = self.uncond_cam(idx).reshape(batch, views, -1, self.uncond_cam_num)
+        return out
 
     def add_cam_states(self, encoder_hidden_states: torch.Tensor, camera_emb: torch.Tensor) -> torch.Tensor:
         """(B, L, D), (B, V, E) -> (B, V, 1 + L, D): the camera token before the prompt tokens."""
@@ -144,10 +145,10 @@ class BEVControlNet(nn.Module):
         return torch.cat([cam.unsqueeze(2), text], dim=2)
 
     # ---- forward ---------------------------------------------------------------------------
-    def forward(self, sample: torch.Tensor, timestep, camera_param: torch.Tensor,
+    def forward(self, sample: torch.Tensor, timestep: torch.Tensor | float | int, camera_param: torch.Tensor,
                 bboxes_3d_data: Mapping[str, torch.Tensor] | None, encoder_hidden_states: torch.Tensor,
                 controlnet_cond: torch.Tensor, conditioning_scale: float = 1.0, guess_mode: bool = False,
-                **_ignored):
+                **_ignored: Any) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
         if self.config["controlnet_conditioning_channel_order"] == "bgr":
             controlnet_cond = torch.flip(controlnet_cond, dims=[1])
         v = camera_param.shape[1]

@@ -1,6 +1,8 @@
 """The Fourier (NeRF positional) embedding MagicDrive uses for camera parameters and box corners."""
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import torch
 
 
@@ -32,7 +34,7 @@ class FourierEmbedder:
         return torch.cat(parts, dim=-1)
 
 
-def embedder_from_params(params: dict | None) -> FourierEmbedder:
+def embedder_from_params(params: Mapping[str, Any] | None) -> FourierEmbedder:
     """A FourierEmbedder from MagicDrive's `cam_embedder_param` dict (input_dims, num_freqs, ...)."""
     params = dict(params or {})
     return FourierEmbedder(int(params.get("input_dims", 3)), int(params.get("num_freqs", 4)),

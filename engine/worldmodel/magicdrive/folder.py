@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from engine.worldmodel.errors import ModelLoadError, ModelNotConfiguredError
+
+if TYPE_CHECKING:
+    from engine.worldmodel.diffusion.inspect_folder import FolderReport
 
 MARKER = "magicdrive.json"
 SD_PARTS = ("vae", "text_encoder", "tokenizer", "scheduler")
@@ -60,7 +65,7 @@ def _summary(p: Path) -> tuple[str, list[str]] | None:
     return None
 
 
-def describe_folder(path: str | os.PathLike) -> str | None:
+def describe_folder(path: str | os.PathLike[str]) -> str | None:
     """One line about a usable MagicDrive folder or a release (what to do with it); None when it is
     neither, or when it is a studio MagicDrive folder with problems (`folder_report` names them)."""
     summary = _summary(Path(path).expanduser())
@@ -69,7 +74,7 @@ def describe_folder(path: str | os.PathLike) -> str | None:
     return summary[0]
 
 
-def folder_problems(path: str | os.PathLike) -> list[str]:
+def folder_problems(path: str | os.PathLike[str]) -> list[str]:
     """What keeps a studio MagicDrive folder from loading (layout, configs, weight keys and shapes,
     checked on the meta device without reading the weights); empty when it should load."""
     import torch
@@ -89,7 +94,7 @@ def folder_problems(path: str | os.PathLike) -> list[str]:
     return []
 
 
-def read_marker(path: Path) -> dict:
+def read_marker(path: Path) -> dict[str, Any]:
     """magicdrive.json as a dict; ModelLoadError names a broken one."""
     f = Path(path) / MARKER
     try:
@@ -104,7 +109,7 @@ def read_marker(path: Path) -> dict:
     return info
 
 
-def check_folder(model_dir: str | os.PathLike | None) -> Path:
+def check_folder(model_dir: str | os.PathLike[str] | None) -> Path:
     """The folder as a Path when it is a usable studio MagicDrive folder; ModelNotConfiguredError or
     ModelLoadError (naming the folder and the missing part) otherwise."""
     if model_dir is None or not str(model_dir).strip():
@@ -137,7 +142,8 @@ def _bin_to_safetensors(src: Path, dst: Path) -> None:
 
     try:
         state = torch.load(str(src), map_location="cpu", weights_only=True)
-    except Exception as exc:  # an unpickling error names what it refused
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
+        # weights_only refusing a pickled object, a damaged zip archive or pickle stream, an unreadable file
         raise ModelLoadError(f"{src} could not be read as plain tensors (weights_only=True): {exc}") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
@@ -161,18 +167,32 @@ def _copy_component(src: Path, dst: Path) -> None:
             shutil.copy2(f, dst / f.name)
 
 
+def _hydra_image_size(cfg_file: Path) -> list[int] | None:
+    """dataset.image_size [H, W] of a release's hydra config; None when PyYAML is missing or the file does not say."""
+    try:
+        import yaml
+    except ImportError:
+        return None
+    try:
+        cfg = yaml.safe_load(cfg_file.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    dataset = cfg.get("dataset", {}) if isinstance(cfg, dict) else None
+    size = dataset.get("image_size") if isinstance(dataset, dict) else None
+    if isinstance(size, list) and len(size) == 2:
+        try:
+            return [int(size[0]), int(size[1])]
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
 def _image_size_from_release(src: Path) -> list[int]:
     cfg_file = src / "hydra" / "config.yaml"
     if cfg_file.is_file():
-        try:
-            import yaml
-
-            cfg = yaml.safe_load(cfg_file.read_text())
-            size = cfg.get("dataset", {}).get("image_size")
-            if isinstance(size, list) and len(size) == 2:
-                return [int(size[0]), int(size[1])]
-        except Exception:  # a hydra file we cannot parse: fall back to the UNet config
-            pass
+        size = _hydra_image_size(cfg_file)   # a hydra file we cannot parse: fall back to the UNet config
+        if size is not None:
+            return size
     try:
         size = json.loads((src / "unet" / "config.json").read_text()).get("img_size")
         if isinstance(size, list) and len(size) == 2:
@@ -182,7 +202,7 @@ def _image_size_from_release(src: Path) -> list[int]:
     return list(DEFAULT_IMAGE_SIZE)
 
 
-def convert_release(src: str | os.PathLike, out: str | os.PathLike, sd15: str | os.PathLike | None = None,
+def convert_release(src: str | os.PathLike[str], out: str | os.PathLike[str], sd15: str | os.PathLike[str] | None = None,
                     checkpoint: str | None = None) -> Path:
     """Turn a MagicDrive release folder into the studio's folder at `out` (written atomically).
 
@@ -215,7 +235,7 @@ def convert_release(src: str | os.PathLike, out: str | os.PathLike, sd15: str | 
             _copy_component(src_p / part, tmp / part)
         for part, folder in parts.items():
             _copy_component(folder, tmp / part)
-        info = {"format": "magicdrive", "checkpoint": checkpoint or src_p.name,
+        info: dict[str, Any] = {"format": "magicdrive", "checkpoint": checkpoint or src_p.name,
                 "image_size": _image_size_from_release(src_p), "source": str(src_p)}
         (tmp / MARKER).write_text(json.dumps(info, indent=1) + "\n")
         # the port must accept the weights as they are: compare keys and shapes before publishing
@@ -230,13 +250,13 @@ def convert_release(src: str | os.PathLike, out: str | os.PathLike, sd15: str | 
         check_weights_fit(controlnet, tmp / "controlnet", "ControlNet")
         check_weights_fit(unet, tmp / "unet", "UNet")
         os.replace(tmp, out_p)
-    except BaseException:
+    except BaseException:  # any exit, Ctrl-C included, leaves nothing at `out`; re-raised
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_p
 
 
-def folder_report(path: str | os.PathLike):
+def folder_report(path: str | os.PathLike[str]) -> FolderReport:
     """The folder summary `engine.worldmodel.diffusion.inspect_folder.describe` shows (GUI and
     `model check`): kind 'magicdrive' or 'magicdrive-release', problems empty when it loads."""
     from engine.worldmodel.diffusion.inspect_folder import FolderReport
@@ -249,7 +269,7 @@ def folder_report(path: str | os.PathLike):
         f"a MagicDrive release must be converted once: main.py model convert --magicdrive {p} --base SD15_DIR -o OUT"])
 
 
-def is_magicdrive_folder(path: str | os.PathLike) -> bool:
+def is_magicdrive_folder(path: str | os.PathLike[str]) -> bool:
     """True for the studio's MagicDrive folders and for MagicDrive releases."""
     p = Path(path).expanduser()
     try:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from engine.worldmodel.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel  # the class, not diffusers' lazy alias
+
+    from engine.worldmodel.magicdrive.controlnet import BEVControlNet
 
 WEIGHT_NAMES = ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.safetensors")
 RELEASE_WEIGHT_NAMES = ("diffusion_pytorch_model.bin",)
@@ -39,7 +44,7 @@ def weights_file(folder: Path) -> Path:
     raise ModelLoadError(f"{folder} has no diffusion_pytorch_model.safetensors")
 
 
-def _compare(own: dict[str, tuple], theirs: dict[str, tuple], path: Path, what: str) -> None:
+def _compare(own: dict[str, tuple[int, ...]], theirs: dict[str, tuple[int, ...]], path: Path, what: str) -> None:
     missing = sorted(set(own) - set(theirs))
     unexpected = sorted(set(theirs) - set(own))
     shapes = sorted(k for k in set(own) & set(theirs) if tuple(own[k]) != tuple(theirs[k]))
@@ -56,32 +61,33 @@ def _compare(own: dict[str, tuple], theirs: dict[str, tuple], path: Path, what: 
 def check_weights_fit(module: torch.nn.Module, folder: Path, what: str) -> None:
     """Compare the weight file's keys and shapes with `module` (may be on the meta device) without
     reading the tensors; ModelLoadError lists missing / unexpected / mis-shaped keys."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
     path = weights_file(folder)
     try:
         with safe_open(str(path), framework="pt") as f:
             theirs = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
-    except Exception as exc:  # safetensors raises several types for damaged files
+    except (SafetensorError, OSError, ValueError) as exc:  # a damaged, unreadable or missing file
         raise ModelLoadError(f"{path} could not be read: {exc}") from None
     _compare({k: tuple(v.shape) for k, v in module.state_dict().items()}, theirs, path, what)
 
 
 def load_weights(module: torch.nn.Module, folder: Path, what: str) -> None:
     """Copy the folder's weights into `module`; ModelLoadError lists missing / unexpected / mis-shaped keys."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     path = weights_file(folder)
     try:
         state = load_file(str(path))
-    except Exception as exc:  # safetensors raises several types for damaged files
+    except (SafetensorError, OSError, ValueError) as exc:  # a damaged, unreadable or missing file
         raise ModelLoadError(f"{path} could not be read: {exc}") from None
     _compare({k: tuple(v.shape) for k, v in module.state_dict().items()},
              {k: tuple(v.shape) for k, v in state.items()}, path, what)
     module.load_state_dict(state, strict=True)
 
 
-def build_unet(folder: Path):
+def build_unet(folder: Path) -> UNet2DConditionModel:
     """The multi-view UNet its config.json describes (random weights; use under torch.device('meta'))."""
     from engine.worldmodel.magicdrive.unet import build_multiview_unet
 
@@ -95,7 +101,7 @@ def build_unet(folder: Path):
         raise ModelLoadError(f"{Path(folder) / 'config.json'} is not a MagicDrive multi-view UNet config: {exc}") from None
 
 
-def build_controlnet(folder: Path, latent_size: tuple[int, int] | None = None):
+def build_controlnet(folder: Path, latent_size: tuple[int, int] | None = None) -> BEVControlNet:
     """The BEV ControlNet its config.json describes (random weights)."""
     from engine.worldmodel.magicdrive.controlnet import BEVControlNet
 
@@ -105,7 +111,7 @@ def build_controlnet(folder: Path, latent_size: tuple[int, int] | None = None):
         raise ModelLoadError(f"{Path(folder) / 'config.json'} is not a MagicDrive BEV ControlNet config: {exc}") from None
 
 
-def load_unet(folder: Path, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32):
+def load_unet(folder: Path, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> UNet2DConditionModel:
     """The multi-view UNet of `folder` (config.json + safetensors), in eval mode."""
     unet = build_unet(folder)
     load_weights(unet, folder, "UNet")
@@ -114,7 +120,7 @@ def load_unet(folder: Path, device: torch.device | str = "cpu", dtype: torch.dty
 
 
 def load_controlnet(folder: Path, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
-                    latent_size: tuple[int, int] | None = None):
+                    latent_size: tuple[int, int] | None = None) -> BEVControlNet:
     """The BEV ControlNet of `folder` (config.json + safetensors), in eval mode."""
     net = build_controlnet(folder, latent_size)
     load_weights(net, folder, "ControlNet")

@@ -46,4 +46,5 @@ class BEVMapEmbedding(nn.Module):
         x = F.silu(self.conv_in(conditioning))
         for block in self.blocks:
             x = F.silu(block(x))
-        return self.conv_out(x)
+        out: torch.Tensor = self.conv_out(x)
+        return out

@@ -12,9 +12,19 @@ Shapes: B scenes, V views, latents (B, V, 4, H/8, W/8); prompt embeddings (B, L,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import torch
+
+if TYPE_CHECKING:
+    # the classes themselves, not diffusers' / transformers' lazy top-level aliases
+    from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
+    from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
+    from diffusers.schedulers.scheduling_unipc_multistep import UniPCMultistepScheduler
+    from transformers.models.clip.modeling_clip import CLIPTextModel
+    from transformers.models.clip.tokenization_clip import CLIPTokenizer
+
+    from engine.worldmodel.magicdrive.controlnet import BEVControlNet
 
 
 @dataclass
@@ -32,7 +42,9 @@ class MagicDriveSampler:
     """unet: the multi-view UNet; controlnet: BEVControlNet; scheduler: a diffusers scheduler;
     vae / text_encoder / tokenizer: SD1.5's (optional for latent-only use)."""
 
-    def __init__(self, unet, controlnet, scheduler, vae=None, text_encoder=None, tokenizer=None) -> None:
+    def __init__(self, unet: UNet2DConditionModel, controlnet: BEVControlNet, scheduler: UniPCMultistepScheduler,
+                 vae: AutoencoderKL | None = None, text_encoder: CLIPTextModel | None = None,
+                 tokenizer: CLIPTokenizer | None = None) -> None:
         self.unet = unet
         self.controlnet = controlnet
         self.scheduler = scheduler
@@ -44,19 +56,21 @@ class MagicDriveSampler:
     @torch.no_grad()
     def encode_prompts(self, prompts: list[str], negative: str = "") -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 77, 768) prompt and (B, 77, 768) negative-prompt embeddings, SD1.5's way (max-length padding)."""
-        if self.tokenizer is None or self.text_encoder is None:
+        tokenizer, text_encoder = self.tokenizer, self.text_encoder
+        if tokenizer is None or text_encoder is None:
             raise RuntimeError("this sampler has no text encoder")
-        device = self.text_encoder.device
+        device = text_encoder.device
 
         def encode(texts: list[str], length: int) -> torch.Tensor:
-            ids = self.tokenizer(texts, padding="max_length", max_length=length, truncation=True,
-                                 return_tensors="pt").input_ids.to(device)
+            ids = tokenizer(texts, padding="max_length", max_length=length, truncation=True,
+                            return_tensors="pt").input_ids.to(device)
             mask = None
-            if getattr(self.text_encoder.config, "use_attention_mask", False):
-                mask = (ids != self.tokenizer.pad_token_id).long()
-            return self.text_encoder(ids, attention_mask=mask)[0]
+            if getattr(text_encoder.config, "use_attention_mask", False):
+                mask = (ids != tokenizer.pad_token_id).long()
+            emb: torch.Tensor = text_encoder(ids, attention_mask=mask)[0]
+            return emb
 
-        cond = encode(list(prompts), int(self.tokenizer.model_max_length))
+        cond = encode(list(prompts), int(tokenizer.model_max_length))
         uncond = encode([negative] * len(prompts), cond.shape[1])
         return cond, uncond
 
@@ -99,7 +113,7 @@ class MagicDriveSampler:
                 uncond, text = noise.chunk(2)
                 noise = uncond + guidance_scale * (text - uncond)
             flat = latents.reshape(-1, *latents.shape[2:])
-            flat = self.scheduler.step(noise, t, flat).prev_sample
+            flat = self.scheduler.step(noise, t, flat, return_dict=False)[0]   # the prev_sample
             latents = flat.reshape(latents.shape)
             yield i, latents
 
@@ -109,7 +123,7 @@ class MagicDriveSampler:
         if self.vae is None:
             raise RuntimeError("this sampler has no VAE")
         b, v = latents.shape[:2]
-        flat = latents.reshape(b * v, *latents.shape[2:]) / self.vae.config.scaling_factor
+        flat = latents.reshape(b * v, *latents.shape[2:]) / self.vae.config["scaling_factor"]
         images = []
         for chunk in flat.split(1):  # one view at a time keeps the decoder's memory low
             images.append(self.vae.decode(chunk.to(self.vae.dtype)).sample.float())
@@ -117,12 +131,13 @@ class MagicDriveSampler:
         return img.reshape(b, v, *img.shape[1:])
 
 
-def magicdrive_scheduler(config: Mapping[str, Any]):
+def magicdrive_scheduler(config: Mapping[str, Any]) -> UniPCMultistepScheduler:
     """MagicDrive's sampler: UniPC from SD1.5's scheduler config. Its pinned diffusers (0.17.1) ends the
     last step at the noise level of t = 0, which today's UniPC calls final_sigmas_type='sigma_min'
     (its default, 'zero', gives slightly different images)."""
-    from diffusers import UniPCMultistepScheduler
+    from diffusers.schedulers.scheduling_unipc_multistep import UniPCMultistepScheduler
 
     cfg = {k: v for k, v in dict(config).items() if not k.startswith("_")}
     cfg["final_sigmas_type"] = "sigma_min"
-    return UniPCMultistepScheduler.from_config(cfg)
+    scheduler: UniPCMultistepScheduler = UniPCMultistepScheduler.from_config(cfg)
+    return scheduler

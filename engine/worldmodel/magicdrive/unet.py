@@ -16,9 +16,9 @@ from typing import Any, Mapping
 
 import torch
 import torch.nn as nn
-from diffusers import UNet2DConditionModel
 from diffusers.models.attention import BasicTransformerBlock
 from diffusers.models.attention_processor import Attention
+from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel  # the class, not diffusers' lazy alias
 
 DEFAULT_VIEW_PAIRS: dict[int, list[int]] = {0: [5, 1], 1: [0, 2], 2: [1, 3], 3: [2, 4], 4: [3, 5], 5: [4, 0]}
 MULTIVIEW_KEYS = ("trainable_state", "neighboring_view_pair", "neighboring_attn_type", "zero_module_type",
@@ -51,6 +51,7 @@ class MultiviewTransformerBlock(BasicTransformerBlock):
             raise ValueError(f"neighboring_attn_type {neighboring_attn_type!r} is not supported (released: 'add')")
         self.view_pairs = dict(view_pairs_)
         self.norm4 = nn.LayerNorm(dim, elementwise_affine=norm_elementwise_affine)
+        self.connector: nn.Module
         self.attn4 = Attention(query_dim=dim, cross_attention_dim=dim, heads=num_attention_heads,
                                dim_head=attention_head_dim, bias=attention_bias, upcast_attention=upcast_attention)
         if zero_module_type == "zero_linear":
@@ -96,9 +97,10 @@ class MultiviewTransformerBlock(BasicTransformerBlock):
 
     def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 encoder_hidden_states: torch.Tensor | None = None,
-                encoder_attention_mask: torch.Tensor | None = None, timestep=None,
-                cross_attention_kwargs: dict[str, Any] | None = None, class_labels=None,
-                added_cond_kwargs=None) -> torch.Tensor:
+                encoder_attention_mask: torch.Tensor | None = None, timestep: torch.Tensor | None = None,
+                cross_attention_kwargs: dict[str, Any] | None = None, class_labels: torch.Tensor | None = None,
+                added_cond_kwargs: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        # timestep, class_labels, added_cond_kwargs: BasicTransformerBlock's signature (unused by the layer-norm type)
         kwargs = dict(cross_attention_kwargs or {})
         kwargs.pop("scale", None)
         norm = self.norm1(hidden_states)
@@ -109,7 +111,8 @@ class MultiviewTransformerBlock(BasicTransformerBlock):
             hidden_states = self.attn2(norm, encoder_hidden_states=encoder_hidden_states,
                                        attention_mask=encoder_attention_mask, **kwargs) + hidden_states
         hidden_states = self.connector(self.cross_view(self.norm4(hidden_states))) + hidden_states
-        return self.ff(self.norm3(hidden_states)) + hidden_states
+        out: torch.Tensor = self.ff(self.norm3(hidden_states)) + hidden_states
+        return out
 
 
 def unet_init_kwargs(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,7 +125,7 @@ def build_multiview_unet(config: Mapping[str, Any]) -> UNet2DConditionModel:
     """A UNet2DConditionModel with multi-view blocks from MagicDrive's `unet/config.json` dict."""
     if str(config.get("crossview_attn_type", "basic")) != "basic":
         raise ValueError(f"crossview_attn_type {config.get('crossview_attn_type')!r} is not supported (released: 'basic')")
-    unet = UNet2DConditionModel(**unet_init_kwargs(config))
+    unet: UNet2DConditionModel = UNet2DConditionModel(**unet_init_kwargs(config))
     pairs = view_pairs(config.get("neighboring_view_pair"))
     attn_type = str(config.get("neighboring_attn_type", "add"))
     zero_type = str(config.get("zero_module_type", "zero_linear"))
@@ -131,7 +134,8 @@ def build_multiview_unet(config: Mapping[str, Any]) -> UNet2DConditionModel:
             parent_name, _, child = name.rpartition(".")
             parent = unet.get_submodule(parent_name)
             new = MultiviewTransformerBlock.replacing(module, pairs, attn_type, zero_type)
-            new.to(device=module.norm1.weight.device, dtype=module.norm1.weight.dtype)
+            ref = module.norm1.weight
+            assert isinstance(ref, torch.Tensor), "the layer-norm block's norm1 has a weight"
+            new.to(device=ref.device, dtype=ref.dtype)
             parent._modules[child] = new
-    unet.magicdrive_views = len(pairs)
     return unet

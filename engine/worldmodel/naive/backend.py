@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Iterator
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.worldmodel.base import CancelToken, GenerationSettings, WorldModel
 from engine.worldmodel.conditions import ClipConditions
@@ -19,13 +20,14 @@ from engine.worldmodel.naive.effects import EnvironmentPass, composite_over_back
 from engine.worldmodel.naive.geometry import RigGeometry
 from engine.worldmodel.naive.insertion import InsertionMatcher, visible_inserted
 from engine.worldmodel.naive.look import look_for
+from engine.worldmodel.registry import BackendName
 from engine.worldmodel.scenario_conditions import frames_with_maps
 
 
 class NaiveBackend(WorldModel):
     """Photometric frames of the synthetic scene in the scenario's environment; no model needed."""
 
-    name = "naive"
+    name = BackendName.NAIVE
     uses_steps = False
     # the condition arrays the naive backend reads (the renderer skips the other maps for it)
     required_fields = frozenset({"shaded", "depth", "inserted"})
@@ -44,7 +46,7 @@ class NaiveBackend(WorldModel):
         geometry = self._geometry_for(conditions)
         passes: dict[bool, EnvironmentPass] = {}
         n = conditions.num_frames
-        frames: list[np.ndarray] = []
+        frames: list[NDArray[np.uint8]] = []
         frame = frames_with_maps(conditions, self.required_fields)
         matcher = InsertionMatcher(seed=settings.seed)   # inserted assets matched to the real footage
         for i in range(n):
@@ -54,7 +56,7 @@ class NaiveBackend(WorldModel):
             if fc.shaded is None:
                 raise ConditionsError(f"frame {i}: the naive backend needs the renderer's shaded pass (shaded)")
             shaded, depth = fc.shaded, fc.depth
-            if fc.background is not None:
+            if fc.background is not None and fc.background_depth is not None:   # validated to come together
                 shaded, depth = composite_over_background(fc.shaded, fc.depth, fc.inserted, fc.background,
                                                           fc.background_depth)
                 shaded = matcher.apply(shaded, fc.background, visible_inserted(fc), rig=conditions.rig)

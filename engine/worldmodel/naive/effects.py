@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.worldmodel.conditions import FrameConditions
 from engine.worldmodel.naive.geometry import RigGeometry
@@ -54,7 +55,7 @@ def _executor() -> ThreadPoolExecutor:
     return _EXECUTOR
 
 
-def colour_matrix(look: Look) -> np.ndarray:
+def colour_matrix(look: Look) -> NDArray[np.float32]:
     """(3, 3) float32 matrix taking uint8-valued RGB to graded, desaturated RGB in 0..1."""
     gain = np.diag(np.asarray(look.tint, np.float64) * look.exposure)
     d = look.desaturate
@@ -74,7 +75,7 @@ class EnvironmentPass:
         w, h = geometry.rig.size
         self._matrix = colour_matrix(look)
         self._fog = not math.isinf(look.fog_visibility)
-        self._sky = None
+        self._sky: NDArray[np.float32] | None = None
         if look.sky is not None and not (self._fog and SKY_DEPTH / look.fog_visibility > 20):  # fog hides the sky
             horizon, zenith = (np.asarray(c, np.float32) for c in look.sky)
             e = np.clip(geometry.elevation / 0.45, 0.0, 1.0)[..., None]
@@ -97,8 +98,8 @@ class EnvironmentPass:
         lamp = BEAM_COLOR / np.asarray(look.ambient_tint, np.float32)
         self._lamp_rgb = (lamp / lamp.mean()).astype(np.float32)
 
-    def apply(self, frame: FrameConditions, shaded: np.ndarray | None = None,
-              depth: np.ndarray | None = None) -> np.ndarray:
+    def apply(self, frame: FrameConditions, shaded: NDArray[np.uint8] | None = None,
+              depth: NDArray[np.float32] | None = None) -> NDArray[np.uint8]:
         """(V, H, W, 3) uint8 frames in the look's environment.
 
         shaded: (V, H, W, 3) uint8 input (default `frame.shaded`); depth: (V, H, W) metres, inf where
@@ -115,8 +116,8 @@ class EnvironmentPass:
         if depth_m is None:
             raise ValueError(f"frame {frame.index}: the naive backend needs depth for {look.time_of_day}/{look.weather}")
 
-        light = None
-        if look.light_gain > 0:
+        light: NDArray[np.float32] | None = None
+        if self._ego_beams is not None:   # built when look.light_gain > 0
             light = self._ego_beams
             extra = agents_beam_raster(frame.agents)
             if extra is not None:
@@ -138,8 +139,9 @@ class EnvironmentPass:
         list(_executor().map(one, range(src.shape[0])))
         return out
 
-    def _camera(self, k: int, src: np.ndarray, depth_m: np.ndarray, inserted: np.ndarray, light: np.ndarray | None,
-                shadow: np.ndarray | None, lamps: list[Lamp], layer: np.ndarray | None) -> np.ndarray:
+    def _camera(self, k: int, src: NDArray[np.uint8], depth_m: NDArray[np.float32], inserted: NDArray[np.bool_],
+                light: NDArray[np.float32] | None, shadow: NDArray[np.float32] | None, lamps: list[Lamp],
+                layer: NDArray[np.float32] | None) -> NDArray[np.uint8]:
         """One camera: src (H, W, 3) uint8, depth_m (H, W) metres -> (H, W, 3) uint8.
 
         Per-pixel factors are built as contiguous (H, W) float32 planes (fast SIMD loops) and only merged
@@ -147,28 +149,29 @@ class EnvironmentPass:
         """
         look = self.look
         h, w, _ = src.shape
-        x = cv2.transform(src.astype(np.float32), self._matrix)
+        x = np.asarray(cv2.transform(src.astype(np.float32), self._matrix), np.float32)
         finite = np.isfinite(depth_m)
         depth = np.where(finite, depth_m, np.float32(SKY_DEPTH))
         if self._sky is not None:
-            x = cv2.copyTo(self._sky[k], np.logical_not(finite).view(np.uint8), x)
+            x = np.asarray(cv2.copyTo(self._sky[k], np.logical_not(finite).view(np.uint8), x), np.float32)
 
-        scale: np.ndarray | None = None      # S, (H, W)
-        lit: np.ndarray | None = None        # lamp light, (H, W)
-        neutral: np.ndarray | None = None    # grey additive terms (snow, rain), (H, W)
+        scale: NDArray[np.float32] | None = None      # S, (H, W)
+        lit: NDArray[np.float32] | None = None        # lamp light, (H, W)
+        neutral: NDArray[np.float32] | None = None    # grey additive terms (snow, rain), (H, W)
         if self._needs_points:
             rays, (mx0, my0, pz0) = self._raster_rays[k], self._raster_origins[k]
             pz = rays[2] * depth
             pz += pz0
-            mx = my = None
+            cells: tuple[NDArray[np.float32], NDArray[np.float32]] | None = None
             if shadow is not None or light is not None:   # raster cell coordinates of each pixel's point
                 mx = rays[0] * depth
                 mx += mx0
                 my = rays[1] * depth
                 my += my0
+                cells = (mx, my)
             scale = np.ones((h, w), np.float32)
-            if shadow is not None:
-                occ = _remap(shadow, mx, my)
+            if shadow is not None and cells is not None:
+                occ = _remap(shadow, *cells)
                 occ *= _unit_ramp(1.0, -1.0 / 0.4, pz)
                 occ[inserted] = 0.0
                 scale -= np.float32(SHADOW_STRENGTH) * occ
@@ -182,13 +185,13 @@ class EnvironmentPass:
                     scale *= 1.0 - ground
                     ground *= np.float32(SNOW_LEVEL * look.brightness)
                     neutral = ground
-            if light is not None:
-                lit = _remap(light, mx, my)
+            if light is not None and cells is not None:
+                lit = _remap(light, *cells)
                 lit *= _unit_ramp(1.5, -1.0 / 2.5, pz)
                 lit *= np.float32(look.light_gain)
-        f = None
+        f: NDArray[np.float32] | None = None
         if self._fog:
-            f = cv2.exp(depth * np.float32(-1.0 / look.fog_visibility))
+            f = np.asarray(cv2.exp(depth * np.float32(-1.0 / look.fog_visibility)), np.float32)
             if scale is None:
                 scale = f.copy()
             else:
@@ -196,14 +199,15 @@ class EnvironmentPass:
             if neutral is not None:
                 neutral *= f
         if layer is not None:
-            if self._precip.kind == "rain":
-                neutral = layer if neutral is None else cv2.add(neutral, layer)
+            if look.precipitation == "rain":   # the layer comes from PrecipitationLayers(look.precipitation)
+                neutral = layer if neutral is None else np.asarray(cv2.add(neutral, layer), np.float32)
             else:  # snow flakes cover what is behind them
                 keep = 1.0 - layer
-                scale = keep if scale is None else cv2.multiply(scale, keep)
+                scale = keep if scale is None else np.asarray(cv2.multiply(scale, keep), np.float32)
                 layer *= np.float32(0.95 * max(look.brightness, 0.25))
-                neutral = layer if neutral is None else cv2.add(neutral, layer)
+                neutral = layer if neutral is None else np.asarray(cv2.add(neutral, layer), np.float32)
         if lit is not None:   # warm lamp light: per channel, against the scene's ambient colour cast
+            base: NDArray[np.float32] | np.float32
             if scale is not None:   # S * (1 + lit * lamp_c) = S + (S * lit) * lamp_c
                 lit *= scale
                 base = scale
@@ -221,10 +225,10 @@ class EnvironmentPass:
             np.add(x, cv2.cvtColor(neutral, cv2.COLOR_GRAY2RGB), out=x)
         if lamps:
             add_lamp_glows(x, depth, self.geometry, k, lamps, look.glow_gain, fog=self._fog and look.fog_visibility < 100)
-        return cv2.convertScaleAbs(x.reshape(h, w * 3), alpha=255.0).reshape(h, w, 3)
+        return np.asarray(cv2.convertScaleAbs(x.reshape(h, w * 3), alpha=255.0), np.uint8).reshape(h, w, 3)
 
 
-def _unit_ramp(offset: float, slope: float, z: np.ndarray) -> np.ndarray:
+def _unit_ramp(offset: float, slope: float, z: NDArray[np.float32]) -> NDArray[np.float32]:
     """(H, W) float32 clip(offset + slope * z, 0, 1) for z (H, W) float32, in two passes."""
     r = z * np.float32(slope)
     r += np.float32(offset)
@@ -232,13 +236,15 @@ def _unit_ramp(offset: float, slope: float, z: np.ndarray) -> np.ndarray:
     return r
 
 
-def _remap(raster: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+def _remap(raster: NDArray[np.float32], mx: NDArray[np.float32], my: NDArray[np.float32]) -> NDArray[np.float32]:
     """(H, W) float32 raster values at raster cell coordinates mx, my (H, W); 0 outside (bilinear)."""
-    return cv2.remap(raster, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return np.asarray(cv2.remap(raster, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0.0,)),
+                      np.float32)
 
 
-def composite_over_background(shaded: np.ndarray, depth: np.ndarray, object_mask: np.ndarray,
-                              background: np.ndarray, background_depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def composite_over_background(shaded: NDArray[np.uint8], depth: NDArray[np.float32], object_mask: NDArray[np.bool_],
+                              background: NDArray[np.uint8], background_depth: NDArray[np.float32],
+                              ) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
     """Paste rendered objects into real frames where they are nearer than the real scene.
 
     shaded (V, H, W, 3) uint8 and depth (V, H, W) metres of the render; object_mask (V, H, W) bool

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.rig import CameraRig
 
@@ -19,9 +20,9 @@ class RigGeometry:
     frame; elevation (V, H, W) float32 sine of each pixel ray's elevation above the horizon."""
 
     rig: CameraRig
-    rays: np.ndarray
-    origins: np.ndarray
-    elevation: np.ndarray
+    rays: NDArray[np.float32]
+    origins: NDArray[np.float64]
+    elevation: NDArray[np.float32]
 
     @classmethod
     def of(cls, rig: CameraRig) -> "RigGeometry":
@@ -39,13 +40,7 @@ class RigGeometry:
             origins[k] = m[:3, 3]
         return cls(rig, rays, origins, elev)
 
-    def ego_points(self, depth: np.ndarray) -> np.ndarray:
-        """(V, 3, H, W) float32 ego-frame points of a depth stack (V, H, W) (non-finite depth gives non-finite points)."""
-        pts = self.rays * depth[:, None]
-        pts += self.origins.astype(np.float32)[:, :, None, None]
-        return pts
-
-    def project(self, points_ego: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def project(self, points_ego: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Pixel coordinates (2, N) and camera-frame depth (N,) of ego-frame points (3, N) in camera k."""
         cam = self.rig.cameras[k]
         m = cam.camera_from_ego

@@ -23,6 +23,10 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
+
+from engine.rig import Camera, CameraRig
+from engine.worldmodel.conditions import FrameConditions
 
 RING_PX = 12              # the local scene: real pixels within this distance of the asset
 EXPOSURE_STRENGTH = 0.5   # 0: keep the render's exposure, 1: match the local scene fully
@@ -45,11 +49,11 @@ class InsertionMatcher:
     light_dir_ego: tuple[float, float, float] = (-0.4, 0.3, 0.87)
     exposure_s: float = EXPOSURE_S
     frame_dt_s: float = FRAME_DT_S
-    _previous: dict[int, np.ndarray] = field(default_factory=dict)
+    _previous: dict[int, NDArray[np.bool_]] = field(default_factory=dict)
     _frame: int = 0
 
-    def apply(self, composite: np.ndarray, background: np.ndarray, inserted: np.ndarray,
-              depth: np.ndarray | None = None, rig=None) -> np.ndarray:
+    def apply(self, composite: NDArray[np.uint8], background: NDArray[np.uint8], inserted: NDArray[np.bool_],
+              depth: NDArray[np.float32] | None = None, rig: CameraRig | None = None) -> NDArray[np.uint8]:
         """(V, H, W, 3) uint8: `composite` (real frames with the assets pasted where they are visible,
         `inserted` (V, H, W) bool) with the asset pixels matched to `background` (the real frames).
 
@@ -68,8 +72,8 @@ class InsertionMatcher:
         return out
 
     # ---- one camera ----------------------------------------------------------------------------
-    def _match_view(self, comp: np.ndarray, bg: np.ndarray, mask: np.ndarray, k: int,
-                    rng: np.random.Generator, cam) -> np.ndarray:
+    def _match_view(self, comp: NDArray[np.uint8], bg: NDArray[np.uint8], mask: NDArray[np.bool_], k: int,
+                    rng: np.random.Generator, cam: Camera | None) -> NDArray[np.uint8]:
         img = comp.astype(np.float32)
         real = bg.astype(np.float32)
         asset = img.copy()
@@ -89,7 +93,7 @@ class InsertionMatcher:
         out = shadowed * (1.0 - alpha[..., None]) + asset * alpha[..., None]
         return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
-    def _motion(self, mask: np.ndarray, k: int) -> np.ndarray:
+    def _motion(self, mask: NDArray[np.bool_], k: int) -> NDArray[np.float64]:
         """(2,) pixels the asset moved since the previous frame (centroid shift; 0 on its first frame)."""
         prev = self._previous.get(k)
         self._previous[k] = mask
@@ -100,7 +104,7 @@ class InsertionMatcher:
         d = (b - a)[::-1]                   # (du, dv)
         return d if np.hypot(*d) < 0.25 * max(mask.shape) else np.zeros(2)   # a jump is not motion
 
-    def _shadow_offset(self, mask: np.ndarray, cam) -> np.ndarray:
+    def _shadow_offset(self, mask: NDArray[np.bool_], cam: Camera | None) -> NDArray[np.float64]:
         """(2,) pixel offset (du, dv) of the cast shadow from the asset's foot: away from the light along
         the ground, as long as the light's elevation makes it (about height / tan(elevation))."""
         ys = np.nonzero(mask)[0]
@@ -116,25 +120,28 @@ class InsertionMatcher:
         n = np.hypot(d[0], dv)
         if n < 1e-6:
             return np.array([0.0, 0.05 * height_px])
-        return np.array([d[0] / n, dv / n]) * 0.3 * reach * height_px
+        offset: NDArray[np.float64] = np.array([d[0] / n, dv / n]) * 0.3 * reach * height_px
+        return offset
 
 
-def visible_inserted(frame) -> np.ndarray:
+def visible_inserted(frame: FrameConditions) -> NDArray[np.bool_]:
     """(V, H, W) bool: inserted-object pixels of a FrameConditions that are nearer than its real background
-    (where `composite_over_background` shows the asset)."""
+    (where `composite_over_background` shows the asset); ValueError for a frame without a real background."""
     bg = frame.background_depth
+    if bg is None:
+        raise ValueError(f"frame {frame.index}: no real background depth to compare the inserted objects with")
     bg_d = np.where((bg > 0) & np.isfinite(bg), bg, np.inf)
     return frame.inserted & (frame.depth < bg_d)
 
 
-def _ring(mask: np.ndarray, px: int) -> np.ndarray:
+def _ring(mask: NDArray[np.bool_], px: int) -> NDArray[np.bool_]:
     k = 2 * px + 1
-    grown = cv2.dilate(mask.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    grown = np.asarray(cv2.dilate(mask.astype(np.uint8), np.ones((k, k), np.uint8))).astype(np.bool_)
     return grown & ~mask
 
 
-def match_colour(asset: np.ndarray, real: np.ndarray, mask: np.ndarray, ring: np.ndarray,
-                 strength: float = EXPOSURE_STRENGTH) -> np.ndarray:
+def match_colour(asset: NDArray[np.float32], real: NDArray[np.float32], mask: NDArray[np.bool_], ring: NDArray[np.bool_],
+                 strength: float = EXPOSURE_STRENGTH) -> NDArray[np.float32]:
     """(H, W, 3) float32: the asset's pixels (`mask`) scaled towards the local scene's exposure and colour
     cast (`ring` pixels of the real image `real`), half-way (`strength`) and clamped."""
     if ring.sum() < 20:
@@ -152,7 +159,7 @@ def match_colour(asset: np.ndarray, real: np.ndarray, mask: np.ndarray, ring: np
     return out
 
 
-def contact_shadow(real: np.ndarray, mask: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def contact_shadow(real: NDArray[np.float32], mask: NDArray[np.bool_], offset: NDArray[np.float64]) -> NDArray[np.float32]:
     """(H, W, 3) float32: the real image darkened by a soft shadow under the asset's lower edge,
     shifted by `offset` (2,) pixels (du, dv) along the light direction."""
     ys, xs = np.nonzero(mask)
@@ -164,14 +171,15 @@ def contact_shadow(real: np.ndarray, mask: np.ndarray, offset: np.ndarray) -> np
     cx, cy = int(round(xs[band].mean() + offset[0])), int(round(bottom + offset[1]))
     ax = max(2, int(0.55 * (xs[band].max() - xs[band].min() + 1)))
     ay = max(1, int(0.12 * height_px))
-    cv2.ellipse(foot, (cx, cy), (ax, ay), 0.0, 0, 360, 1.0, -1)
+    cv2.ellipse(foot, (cx, cy), (ax, ay), 0.0, 0, 360, (1.0,), -1)
     blur = max(3, int(0.15 * height_px) | 1)
-    foot = cv2.GaussianBlur(foot, (blur, blur), 0)
+    foot = np.asarray(cv2.GaussianBlur(foot, (blur, blur), 0), np.float32)
     foot[mask] = 0.0
     return real * (1.0 - SHADOW_STRENGTH * foot)[..., None]
 
 
-def motion_blur(asset: np.ndarray, alpha: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def motion_blur(asset: NDArray[np.float32], alpha: NDArray[np.float32], shift: NDArray[np.float64],
+                ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Blur the premultiplied asset and its alpha along `shift` (2,) pixels (a line kernel); unchanged when
     the motion is under half a pixel. Returns (colour, alpha) with colour un-premultiplied."""
     length = float(np.hypot(*shift))
@@ -189,13 +197,13 @@ def motion_blur(asset: np.ndarray, alpha: np.ndarray, shift: np.ndarray) -> tupl
     return colour.astype(np.float32), a.astype(np.float32)
 
 
-def feather(alpha: np.ndarray) -> np.ndarray:
+def feather(alpha: NDArray[np.float32]) -> NDArray[np.float32]:
     """(H, W) float32 alpha with its edges softened over about one pixel (anti-aliasing)."""
     soft = cv2.GaussianBlur(alpha.astype(np.float32), (3, 3), 0.7)
     return np.minimum(alpha, soft) * 0.5 + soft * 0.5
 
 
-def noise_sigma(image: np.ndarray) -> float:
+def noise_sigma(image: NDArray[np.uint8]) -> float:
     """The image's per-channel sensor-noise standard deviation in grey levels (Immerkaer 1996, fast noise
     variance estimation), averaged over the channels of an (H, W, C) or (H, W) uint8 image."""
     img = np.asarray(image, np.float64)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.worldmodel.conditions import AgentState
 from engine.worldmodel.naive.geometry import RigGeometry
@@ -35,29 +36,31 @@ def _raster_shape() -> tuple[int, int]:
     return (int(round((RASTER_Y[1] - RASTER_Y[0]) / RASTER_RES)), int(round((RASTER_X[1] - RASTER_X[0]) / RASTER_RES)))
 
 
-def _to_cells(xy: np.ndarray) -> np.ndarray:
+def _to_cells(xy: NDArray[np.float64]) -> NDArray[np.int32]:
     """(N, 2) ego-frame metres -> (N, 2) int32 raster (col, row) cells."""
-    return np.round(np.stack([(xy[:, 0] - RASTER_X[0]) / RASTER_RES, (xy[:, 1] - RASTER_Y[0]) / RASTER_RES], -1)).astype(np.int32)
+    cells: NDArray[np.int32] = np.round(np.stack([(xy[:, 0] - RASTER_X[0]) / RASTER_RES,
+                                                  (xy[:, 1] - RASTER_Y[0]) / RASTER_RES], -1)).astype(np.int32)
+    return cells
 
 
-def _paint_beam(raster: np.ndarray, origin: np.ndarray, heading: float, scale: float) -> None:
+def _paint_beam(raster: NDArray[np.float32], origin: NDArray[np.float64], heading: float, scale: float) -> None:
     c, s = math.cos(heading), math.sin(heading)
     fwd, left = np.array([c, s]), np.array([-s, c])
     for r0, r1, half, inten in _BEAM:
         w0, w1 = 0.9 + r0 * math.tan(half), 0.9 + r1 * math.tan(half)
         quad = np.array([origin + fwd * r0 + left * w0, origin + fwd * r1 + left * w1,
                          origin + fwd * r1 - left * w1, origin + fwd * r0 - left * w0])
-        cv2.fillConvexPoly(raster, _to_cells(quad), float(inten * scale), lineType=cv2.LINE_AA)
+        cv2.fillConvexPoly(raster, _to_cells(quad), (float(inten * scale),), lineType=cv2.LINE_AA)
 
 
-def ego_beam_raster() -> np.ndarray:
+def ego_beam_raster() -> NDArray[np.float32]:
     """(Hr, Wr) float32 light raster of the ego's low beams (ego frame), blurred."""
     r = np.zeros(_raster_shape(), np.float32)
     _paint_beam(r, np.array([2.2, 0.0]), 0.0, 1.0)
-    return cv2.GaussianBlur(r, (0, 0), 1.2 / RASTER_RES)
+    return np.asarray(cv2.GaussianBlur(r, (0, 0), 1.2 / RASTER_RES), np.float32)
 
 
-def agents_beam_raster(agents: tuple[AgentState, ...]) -> np.ndarray | None:
+def agents_beam_raster(agents: tuple[AgentState, ...]) -> NDArray[np.float32] | None:
     """(Hr, Wr) float32 light raster of the vehicles' beams, or None when no vehicle has head lamps."""
     cars = [a for a in agents if a.cls in HEADLIGHT_CLASSES]
     if not cars:
@@ -67,27 +70,27 @@ def agents_beam_raster(agents: tuple[AgentState, ...]) -> np.ndarray | None:
         c, s = math.cos(a.yaw), math.sin(a.yaw)
         front = np.array(a.center[:2]) + np.array([c, s]) * (a.size[1] / 2)
         _paint_beam(r, front, a.yaw, 0.8 if HEADLIGHT_CLASSES[a.cls] == 2 else 0.35)
-    return cv2.GaussianBlur(r, (0, 0), 1.2 / RASTER_RES)
+    return np.asarray(cv2.GaussianBlur(r, (0, 0), 1.2 / RASTER_RES), np.float32)
 
 
 STREET_LAMP_COLOR = np.array([1.0, 0.78, 0.5], dtype=np.float32)  # sodium-ish warm light
 STREET_POOL_RADIUS = 9.0
 
 
-def _pool_sprite() -> np.ndarray:
+def _pool_sprite() -> NDArray[np.float32]:
     """A soft light pool of radius STREET_POOL_RADIUS in raster cells (the blurred disc, made once)."""
     radius = int(round(STREET_POOL_RADIUS / RASTER_RES))
     pad = int(round(3 * 3.0 / RASTER_RES))
     size = 2 * (radius + pad) + 1
     disc = np.zeros((size, size), np.float32)
-    cv2.circle(disc, (size // 2, size // 2), radius, 0.55, -1, cv2.LINE_AA)
-    return cv2.GaussianBlur(disc, (0, 0), 3.0 / RASTER_RES)
+    cv2.circle(disc, (size // 2, size // 2), radius, (0.55,), -1, cv2.LINE_AA)
+    return np.asarray(cv2.GaussianBlur(disc, (0, 0), 3.0 / RASTER_RES), np.float32)
 
 
 _POOL = _pool_sprite()
 
 
-def street_lamp_raster(lamps: np.ndarray) -> np.ndarray | None:
+def street_lamp_raster(lamps: NDArray[np.float64]) -> NDArray[np.float32] | None:
     """(Hr, Wr) float32 light pools under street lamps at ego-frame points (N, 3), or None without lamps."""
     if len(lamps) == 0:
         return None
@@ -105,7 +108,7 @@ def street_lamp_raster(lamps: np.ndarray) -> np.ndarray | None:
     return r
 
 
-def contact_shadow_raster(agents: tuple[AgentState, ...], reach: float = 0.7) -> np.ndarray | None:
+def contact_shadow_raster(agents: tuple[AgentState, ...], reach: float = 0.7) -> NDArray[np.float32] | None:
     """(Hr, Wr) float32 in [0, 1]: soft ground occlusion under the inserted agents' footprints, or None."""
     ins = [a for a in agents if a.inserted]
     if not ins:
@@ -115,35 +118,28 @@ def contact_shadow_raster(agents: tuple[AgentState, ...], reach: float = 0.7) ->
         c, s = math.cos(a.yaw), math.sin(a.yaw)
         hl, hw = a.size[1] / 2 + reach * 0.3, a.size[0] / 2 + reach * 0.3
         corners = np.array([[hl, hw], [-hl, hw], [-hl, -hw], [hl, -hw]]) @ np.array([[c, s], [-s, c]])
-        cv2.fillConvexPoly(r, _to_cells(corners + np.array(a.center[:2])), 1.0, lineType=cv2.LINE_AA)
-    return cv2.GaussianBlur(r, (0, 0), reach / RASTER_RES * 0.6)
-
-
-def sample_raster(raster: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """(H, W) float32 raster values at ego-frame coordinates x, y (H, W) metres; 0 outside the raster."""
-    mx = (x - np.float32(RASTER_X[0])) * np.float32(1.0 / RASTER_RES)
-    my = (y - np.float32(RASTER_Y[0])) * np.float32(1.0 / RASTER_RES)
-    return cv2.remap(raster, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        cv2.fillConvexPoly(r, _to_cells(corners + np.array(a.center[:2])), (1.0,), lineType=cv2.LINE_AA)
+    return np.asarray(cv2.GaussianBlur(r, (0, 0), reach / RASTER_RES * 0.6), np.float32)
 
 
 @dataclass(frozen=True)
 class Lamp:
     """A lamp in the ego frame: position (3,), the direction it shines (3,) or None (all around), colour, intensity."""
 
-    position: np.ndarray
-    facing: np.ndarray | None
-    color: np.ndarray
+    position: NDArray[np.float64]
+    facing: NDArray[np.float64] | None
+    color: NDArray[np.float32]
     intensity: float
 
 
-def street_lamps(points: np.ndarray) -> list[Lamp]:
+def street_lamps(points: NDArray[np.float64]) -> list[Lamp]:
     """Glowing heads of street lamps at ego-frame points (N, 3)."""
     return [Lamp(np.asarray(p, np.float64), None, STREET_LAMP_COLOR, 0.8) for p in np.asarray(points).reshape(-1, 3)]
 
 
 def vehicle_lamps(agents: tuple[AgentState, ...]) -> list[Lamp]:
     """Head and tail lamps of the vehicles among `agents` (ego frame)."""
-    lamps = []
+    lamps: list[Lamp] = []
     for a in agents:
         c, s = math.cos(a.yaw), math.sin(a.yaw)
         fwd = np.array([c, s, 0.0])
@@ -163,16 +159,17 @@ def vehicle_lamps(agents: tuple[AgentState, ...]) -> list[Lamp]:
     return lamps
 
 
-def _sprite(size: int = 65) -> np.ndarray:
+def _sprite(size: int = 65) -> NDArray[np.float32]:
     r = np.linspace(-1, 1, size, dtype=np.float32)
     d2 = r[None, :] ** 2 + r[:, None] ** 2
-    return (np.exp(-d2 * 9.0) + 0.25 * np.exp(-d2 * 2.5)).astype(np.float32)
+    sprite: NDArray[np.float32] = (np.exp(-d2 * 9.0) + 0.25 * np.exp(-d2 * 2.5)).astype(np.float32)
+    return sprite
 
 
 _SPRITE = _sprite()
 
 
-def add_lamp_glows(image: np.ndarray, depth: np.ndarray, geometry: RigGeometry, k: int, lamps: list[Lamp],
+def add_lamp_glows(image: NDArray[np.float32], depth: NDArray[np.float32], geometry: RigGeometry, k: int, lamps: list[Lamp],
                    gain: float, fog: bool = False) -> None:
     """Add the lamps visible in camera k to its image (H, W, 3) float32 in place; `depth` (H, W) metres."""
     if not lamps or gain <= 0:

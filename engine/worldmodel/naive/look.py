@@ -7,9 +7,10 @@ linear RGB in 0..1.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.scenario.model import Environment
+from engine.worldmodel.naive.precipitation import Precipitation
 
 Color = tuple[float, float, float]
 
@@ -49,7 +50,7 @@ class Look:
     fog_visibility: float = math.inf
     fog_color: Color = (0.7, 0.72, 0.75)
     wet: float = 0.0
-    precipitation: str | None = None
+    precipitation: Precipitation | None = None
     precipitation_gain: float = 0.0
     snow_cover: float = 0.0
     desaturate: float = 0.0
@@ -75,27 +76,27 @@ def look_for(env: Environment, lit_for: str = "day") -> Look:
     e_to, t_to = _GRADE_FROM_DAY[tod]
     e_from, t_from = _GRADE_FROM_DAY[lit_for]
     exposure = e_to / e_from
-    tint = tuple(a / b for a, b in zip(t_to, t_from))
+    tint: Color = (t_to[0] / t_from[0], t_to[1] / t_from[1], t_to[2] / t_from[2])
     sky = _SKY[tod] if lit_for != tod else None
     light = {"day": 0.0, "dusk": 0.8, "night": 3.2}[tod]
     glow = {"day": 0.0, "dusk": 0.6, "night": 1.0}[tod]
-    fog_color = {"day": (0.72, 0.74, 0.77), "dusk": (0.55, 0.47, 0.45), "night": (0.05, 0.055, 0.07)}[tod]
-    params = dict(time_of_day=tod, weather=weather, exposure=exposure, tint=tint, sky=sky,
-                  light_gain=light, glow_gain=glow, fog_color=fog_color, street_lamps=tod == "night",
-                  brightness=e_to, ambient_tint=t_to)
+    fog_color: Color = {"day": (0.72, 0.74, 0.77), "dusk": (0.55, 0.47, 0.45), "night": (0.05, 0.055, 0.07)}[tod]
+    look = Look(time_of_day=tod, weather=weather, exposure=exposure, tint=tint, sky=sky,
+                light_gain=light, glow_gain=glow, fog_color=fog_color, street_lamps=tod == "night",
+                brightness=e_to, ambient_tint=t_to)
     if weather == "rain":
-        params.update(fog_visibility=260.0, wet=0.3, precipitation="rain",
-                      precipitation_gain={"day": 0.28, "dusk": 0.2, "night": 0.12}[tod], desaturate=0.3,
-                      exposure=exposure * 0.82, fog_color=tuple(c * 0.85 for c in fog_color))
+        look = replace(look, fog_visibility=260.0, wet=0.3, precipitation="rain",
+                       precipitation_gain={"day": 0.28, "dusk": 0.2, "night": 0.12}[tod], desaturate=0.3,
+                       exposure=exposure * 0.82, fog_color=(fog_color[0] * 0.85, fog_color[1] * 0.85, fog_color[2] * 0.85))
         if sky is None and tod == "day":
-            params["sky"] = ((0.62, 0.64, 0.67), (0.45, 0.47, 0.5))
+            look = replace(look, sky=((0.62, 0.64, 0.67), (0.45, 0.47, 0.5)))
     elif weather == "fog":
-        params.update(fog_visibility=38.0, desaturate=0.35, glow_gain=glow * 1.6)
+        look = replace(look, fog_visibility=38.0, desaturate=0.35, glow_gain=glow * 1.6)
     elif weather == "snow":
-        params.update(fog_visibility=140.0, precipitation="snow", snow_cover=0.45,
-                      precipitation_gain={"day": 0.85, "dusk": 0.6, "night": 0.35}[tod], desaturate=0.2)
+        look = replace(look, fog_visibility=140.0, precipitation="snow", snow_cover=0.45,
+                       precipitation_gain={"day": 0.85, "dusk": 0.6, "night": 0.35}[tod], desaturate=0.2)
         if sky is None and tod == "day":
-            params["sky"] = ((0.8, 0.81, 0.83), (0.62, 0.64, 0.68))
+            look = replace(look, sky=((0.8, 0.81, 0.83), (0.62, 0.64, 0.68)))
     elif weather != "clear":
         raise ValueError(f"unknown weather {weather!r}")
-    return Look(**params)
+    return look

@@ -35,3 +35,42 @@ def test_batch_cli_rejects_a_bad_spec(tmp_path, capsys):
     assert main(["batch", spec, "-o", str(tmp_path / "out")]) == 2
     assert "'hail' is not one of" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_batch_ray_without_ray_installed_exits_2_naming_the_extra(tmp_path, capsys, monkeypatch):
+    """Ray is the optional [ray] extra: its absence (simulated: `import ray` raises ImportError) is bad
+    input with one line that names the fix, and nothing is run."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)   # `import ray` now raises ImportError
+    spec, out = _write_spec(tmp_path), tmp_path / "out"
+    assert main(["batch", spec, "-o", str(out), "--ray", "local"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install 'cornercase-studio[ray]'" in err[0] and err[0].startswith("batch --ray needs ray:")
+    assert not (out / "dataset").exists() and not (out / "batch.json").exists()
+
+
+def test_status_strings_in_the_files_are_unchanged(tmp_path, capsys):
+    """Statuses are a StrEnum in code; the record files and batch.json keep the plain strings."""
+    from engine.batch.records import BatchState, VariantRecord, VariantStatus
+
+    spec, out = _write_spec(tmp_path, seeds=[0], sweep={}), tmp_path / "out"
+    assert main(["batch", spec, "-o", str(out), "--inline", "-q"]) == 0
+    capsys.readouterr()
+    raw = json.loads(next((out / ".batch" / "records").glob("*.json")).read_text())
+    assert raw["status"] == "done" and type(raw["status"]) is str
+    summary = json.loads((out / "batch.json").read_text())
+    assert [v["status"] for v in summary["variants"]] == ["done"] and summary["variants"][0]["source"] == "base"
+    rec = BatchState(out).load("v0000")
+    assert rec is not None and rec.status is VariantStatus.DONE and rec.status == "done"
+    assert VariantRecord.from_dict({**raw, "status": "failed"}).status is VariantStatus.FAILED
+
+
+def test_train_ray_without_ray_installed_exits_2_naming_the_extra(tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    assert main(["train", "prepare", str(tmp_path), "-o", str(tmp_path / "cache"), "--ray", "local"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install 'cornercase-studio[ray]'" in err[0]
+    assert not (tmp_path / "cache").exists()

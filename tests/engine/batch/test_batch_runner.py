@@ -124,3 +124,33 @@ def test_local_process_pool(tmp_path):
     report = run_batch(spec, tmp_path / "b", BatchOptions(executor="local", workers=2))
     assert report.done == 2 and report.ok
     assert str(os.getpid()) not in {r.worker.split(":")[1] for r in report.records.values()}  # ran in workers
+
+
+def test_pool_of_forked_workers_exports_what_the_inline_run_exports(tmp_path, monkeypatch):
+    """The pool's workers come from a fork server that imported the job's modules (`_pool_context`);
+    starting it leaves this process's environment as it was, and the variants they export are the
+    ones the inline run exports (same scenes, same OpenSCENARIO files)."""
+    import multiprocessing
+
+    from engine.batch import runner
+
+    for var in runner.THREAD_VARS:
+        monkeypatch.delenv(var, raising=False)
+    ctx = runner._pool_context(3)
+    assert ctx.get_start_method() in ("forkserver", "spawn")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        assert ctx.get_start_method() == "forkserver"
+    assert not any(var in os.environ for var in runner.THREAD_VARS)
+
+    spec = _spec([0.0, 0.3, 0.6], frames=1)
+    pool = run_batch(spec, tmp_path / "pool", BatchOptions(executor="local", workers=2))
+    inline = run_batch(spec, tmp_path / "inline", BatchOptions(executor="inline"))
+    assert pool.done == inline.done == 3 and pool.ok and inline.ok
+    for out in ("pool", "inline"):
+        tables = load_tables(tmp_path / out / "dataset", spec.export.version)
+        assert check_tables(tables, tmp_path / out / "dataset") == []
+    names = lambda out: sorted(s["variant"] for s in _dataset_scenes(tmp_path / out))  # noqa: E731
+    assert names("pool") == names("inline") == ["v0000", "v0001", "v0002"]
+    for v in ("v0000", "v0001", "v0002"):
+        assert (tmp_path / "pool" / "openscenario" / f"{v}.xosc").read_bytes().split(b"<FileHeader")[1].split(b">", 1)[1] \
+            == (tmp_path / "inline" / "openscenario" / f"{v}.xosc").read_bytes().split(b"<FileHeader")[1].split(b">", 1)[1]

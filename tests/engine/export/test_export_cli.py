@@ -37,3 +37,17 @@ def test_export_cli_reports_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "export failed, the dataset is unchanged" in err
     assert not (tmp_path / "o" / "v1.0-cornercase").exists()
+
+
+def test_export_nuscenes_cli_progress_bars_per_stage(tmp_path, capsys):
+    """Without -q each stage (generate, write, merge) draws its own bar on stderr; results stay on stdout."""
+    args = ["export", str(DEMO_SCENARIO), "-o", str(tmp_path), "--size", "64x48", "--frames", "7", "--no-videos",
+            "--no-guidance"]
+    assert main(args) == 0
+    text = capsys.readouterr()
+    lines = [seg for seg in text.err.replace("\r", "\n").splitlines() if seg.strip()]
+    for stage, total in (("generate", 7), ("write", 7), ("merge", 1)):
+        assert any(seg.startswith(f"{stage}:") and f"{total}/{total}" in seg for seg in lines), (stage, lines[-6:])
+    assert "added to" in text.out and "generate:" not in text.out
+    assert main(args + ["-q", "--scene-name", "quiet"]) == 0
+    assert capsys.readouterr().err == ""

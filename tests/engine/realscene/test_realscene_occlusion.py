@@ -7,8 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
+from engine.conditions import clip_conditions
 from engine.realscene.backgrounds import (
-    RealBackgroundSource, real_backgrounds, real_conditions, real_rig, render_real_frame, without_recorded,
+    RealBackgroundSource, real_backgrounds, real_rig, render_real_frame, without_recorded,
 )
 from engine.render.guidance import Background, GuidanceRenderer
 from engine.scenario.model import Agent
@@ -85,7 +86,7 @@ def test_naive_world_model_composites_the_inserted_car_into_the_real_frames(scen
     beside = _shifted(lead, "car_beside", forward=-6.0, left=3.5)     # next lane, visible in CAM_FRONT
     edited = scene.scenario.with_agent(beside)
     edited = replace(edited, duration=2 / 12)                        # two frames are enough
-    with real_conditions(edited, size=SIZE) as cond:
+    with clip_conditions(edited, SIZE) as cond:
         clip = generate_clip(create_backend("naive"), cond, GenerationSettings(seed=0))
         cond_agents = cond.frame(0).agents
     assert clip.frames.shape == (2, 6, SIZE[1], SIZE[0], 3)

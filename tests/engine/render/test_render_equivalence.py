@@ -1,5 +1,6 @@
-"""The faster full update (pose cache on the frame grid, post-processing fused over the camera stack)
-gives bit-identical maps to the previous per-agent / per-camera path, kept here as the reference."""
+"""The faster full update (pose cache on the frame grid, post-processing fused over the camera stack,
+HD map and boxes batched over the cameras) gives bit-identical maps to the previous per-agent /
+per-camera path, kept here (and in previous_paths.py) as the reference."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,6 +11,9 @@ from engine.render.frame import CameraMaps
 from engine.render.guidance import Background, GuidanceRenderer
 from engine.render.agent_poses import PoseCache
 from engine.render.postprocess import finish_maps
+
+from previous_paths import (previous_bev_agent_layers, previous_bev_map_layers, previous_render_boxes,
+                            previous_render_hdmap)
 
 MAPS = ("rgb", "depth", "normal_encoded", "edge", "object", "instance", "inserted", "hdmap", "boxes")
 
@@ -23,19 +27,41 @@ def _per_camera_finish(rgb, depth, normal, edge, obj, instance, inserted, lut, e
         finish_maps(m, None, lut, edge_sources.get(k), low, high, dilate)
 
 
+def _per_camera_hdmaps(segments, cameras, cams_from_world, out, thickness=None):
+    """The previous HD-map drawing: `previous_render_hdmap` camera by camera."""
+    for k, cam in enumerate(cameras):
+        previous_render_hdmap(segments, cam, cams_from_world[k], out=out[k], thickness=thickness)
+    return out
+
+
 class _Reference(GuidanceRenderer):
-    """Poses from `trajectory.pose_at` / `covers` at every call (an empty pose grid), per-camera finishing."""
+    """Poses from `trajectory.pose_at` / `covers` at every call (an empty pose grid); boxes and BEV
+    footprints drawn by the previous per-camera / per-agent functions (the rest: `use_previous_drawing`)."""
 
     def _poses(self) -> PoseCache:
         return PoseCache(np.zeros(0))
 
+    def _boxes_all(self, pl, out):
+        from engine.classes import class_index, class_names
 
-@pytest.fixture()
-def reference_finish(monkeypatch):
-    def use_reference():
-        monkeypatch.setattr(guidance_module, "finish_stack", _per_camera_finish)
+        classes = [class_index(a.cls) for a in pl.agents]
+        for k, cam in enumerate(self.rig.cameras):
+            previous_render_boxes(self._box_items(k, pl, classes), cam, len(class_names()), out=out[k],
+                                  out_is_zero=True)
 
-    return use_reference
+    def _bev_frame(self, pl, bev_map):
+        foot = [(a.cls, pl.corners[i, [0, 4, 5, 1], :2]) for i, a in enumerate(pl.agents)]
+        return np.concatenate([bev_map, previous_bev_agent_layers(self._bev, foot, pl.ego_from_world)], axis=-1)
+
+
+def use_previous_drawing(monkeypatch):
+    """Post-processing camera by camera, HD map and BEV map layers drawn by the previous functions
+    (call after the fast renderer has rendered: the BEV patch applies to every rasteriser)."""
+    from engine.render.bev import BevRasterizer
+
+    monkeypatch.setattr(guidance_module, "finish_stack", _per_camera_finish)
+    monkeypatch.setattr(guidance_module, "render_hdmaps", _per_camera_hdmaps)
+    monkeypatch.setattr(BevRasterizer, "map_layers", previous_bev_map_layers)
 
 
 def _scene():
@@ -73,7 +99,7 @@ def test_full_update_equals_the_previous_path(rig, frame_index, monkeypatch):
     with GuidanceRenderer(rig) as renderer:   # fresh: instance ids start at 1 in both renderers
         renderer.set_scenario(s)
         fast = renderer.render_frame(frame_index)
-    monkeypatch.setattr(guidance_module, "finish_stack", _per_camera_finish)
+    use_previous_drawing(monkeypatch)
     with _Reference(rig) as ref:
         ref.set_scenario(s)
         slow = ref.render_frame(frame_index)
@@ -93,7 +119,7 @@ def test_full_update_with_a_real_background_equals_the_previous_path(rig, monkey
         renderer.set_scenario(s)
         renderer.set_backgrounds(bgs)
         fast = renderer.render_frame(5)
-    monkeypatch.setattr(guidance_module, "finish_stack", _per_camera_finish)
+    use_previous_drawing(monkeypatch)
     with _Reference(rig) as ref:
         ref.set_scenario(s)
         ref.set_backgrounds(bgs)
@@ -113,3 +139,52 @@ def test_pose_cache_gives_what_pose_at_gives():
     off_grid = 0.123
     poses, _ = cache.poses(trajs, off_grid)
     assert [tuple(p) for p in poses] == [tr.pose_at(off_grid) for tr in trajs]
+
+
+def test_batched_hdmap_boxes_and_bev_equal_the_previous_drawing(rig):
+    """Every third frame of the scene, the ego also shifted so that map lines and crossings cross the
+    near plane: `render_hdmaps` / `render_box_stack` / `BevRasterizer` draw exactly what the previous
+    per-camera, per-polyline functions drew."""
+    from engine.classes import class_index, class_names
+    from engine.render.agent_poses import Placement
+    from engine.render.bev import BevRasterizer
+    from engine.render.boxes import render_box_stack
+    from engine.render.hdmap import MapSegments, render_hdmaps
+    from engine.rig.pose import ego_pose
+
+    s = _scene()
+    segments = MapSegments.from_map(s.map)
+    bev = BevRasterizer(s.map)
+    ncls = len(class_names())
+    w, h = rig.size
+    crossing_near_plane = 0
+    for t in s.frame_times()[::3]:
+        for dx, dy in ((0.0, 0.0), (13.7, 2.1), (-41.3, -7.9)):
+            wfe = ego_pose(s, float(t))
+            wfe[0, 3] += dx
+            wfe[1, 3] += dy
+            agents = [a for a in s.agents if a.trajectory.covers(float(t))]
+            pl = Placement.build(agents, float(t), rig, wfe, 0.6)
+            new = np.zeros((len(rig), h, w, 3), np.uint8)
+            render_hdmaps(segments, rig.cameras, pl.cam_from_world, new)
+            for k, cam in enumerate(rig):
+                np.testing.assert_array_equal(new[k], previous_render_hdmap(segments, cam, pl.cam_from_world[k]))
+            classes = [class_index(a.cls) for a in pl.agents]
+            items = []
+            for k in range(len(rig)):
+                cfw = pl.cam_from_world[k]
+                idx = np.flatnonzero(pl.visible[k])
+                cc = pl.corners[idx] @ cfw[:3, :3].T + cfw[:3, 3]
+                order = np.argsort(-np.linalg.norm(cc.mean(axis=1), axis=1))
+                items.append([(classes[idx[j]], cc[j].T) for j in order])
+                crossing_near_plane += sum(int((c[2] < 0.1).any()) for _, c in items[-1])
+            boxes = np.zeros((len(rig), h, w, ncls), np.uint8)
+            render_box_stack(items, rig.cameras, ncls, boxes, out_is_zero=True)
+            for k, cam in enumerate(rig):
+                np.testing.assert_array_equal(boxes[k], previous_render_boxes(items[k], cam, ncls))
+            foot = [(a.cls, pl.corners[i, [0, 4, 5, 1], :2]) for i, a in enumerate(pl.agents)]
+            np.testing.assert_array_equal(bev.map_layers(pl.ego_from_world),
+                                          previous_bev_map_layers(bev, pl.ego_from_world))
+            np.testing.assert_array_equal(bev.agent_layers(foot, pl.ego_from_world),
+                                          previous_bev_agent_layers(bev, foot, pl.ego_from_world))
+    assert crossing_near_plane > 0, "some boxes should cross a camera's near plane"

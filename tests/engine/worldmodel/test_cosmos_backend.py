@@ -98,3 +98,25 @@ def test_generate_cli_refuses_cosmos_without_guardrail(tiny_cosmos, tmp_path, ca
     assert args._module.run(args) == 2
     err = capsys.readouterr().err
     assert "guardrail" in err and "Traceback" not in err and not (tmp_path / "o").exists()
+
+
+def test_generate_without_the_diffusion_extra_names_it_and_exits_2(monkeypatch, tmp_path, capsys):
+    """diffusers not installed (simulated: sys.modules['diffusers'] = None): one line naming the extra, exit 2."""
+    import sys
+
+    from engine.paths import DEMO_SCENARIO
+    from main import main
+
+    folder = tmp_path / "cosmos"   # the layout check_cosmos_folder accepts; nothing is loaded before the extra check
+    for part in ("transformer", "controlnet", "vae", "scheduler", "text_encoder", "tokenizer"):
+        (folder / part).mkdir(parents=True)
+    for part in ("transformer", "controlnet", "vae"):
+        (folder / part / "diffusion_pytorch_model.safetensors").write_bytes(b"")
+    (folder / "model_index.json").write_text(json.dumps({"_class_name": "Cosmos2_5_TransferPipeline"}))
+    monkeypatch.setitem(sys.modules, "diffusers", None)
+    rc = main(["generate", str(DEMO_SCENARIO), "-o", str(tmp_path / "o"), "--backend", "cosmos", "--model",
+               str(folder), "--frames", "2", "--size", "64x32", "--device", "cpu", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "the cosmos backend needs diffusers: pip install 'cornercase-studio[diffusion]'" in err
+    assert "Traceback" not in err and not (tmp_path / "o").exists()

@@ -128,3 +128,23 @@ def test_generate_missing_or_incompatible_folder_exits_2(tiny_magicdrive, tmp_pa
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert str(bad) in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_generate_without_the_diffusion_extra_names_it_and_exits_2(monkeypatch, tmp_path, capsys):
+    """diffusers not installed (simulated: sys.modules['diffusers'] = None): one line naming the extra, exit 2."""
+    from engine.paths import DEMO_SCENARIO
+    from main import main
+
+    folder = tmp_path / "md"   # the layout check_folder accepts; nothing is loaded before the extra is checked
+    for part in ("unet", "controlnet", "vae", "text_encoder", "tokenizer", "scheduler"):
+        (folder / part).mkdir(parents=True)
+    (folder / "magicdrive.json").write_text('{"format": "magicdrive"}')
+    for part in ("unet", "controlnet"):
+        (folder / part / "config.json").write_text("{}")
+    monkeypatch.setitem(sys.modules, "diffusers", None)
+    rc = main(["generate", str(DEMO_SCENARIO), "-o", str(tmp_path / "o"), "--backend", "magicdrive", "--model",
+               str(folder), "--frames", "1", "--device", "cpu", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "the magicdrive backend needs diffusers: pip install 'cornercase-studio[diffusion]'" in err
+    assert "Traceback" not in err and not (tmp_path / "o").exists()
