@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.classes import default_size
 from engine.library.builder import AgentHandle, ScenarioBuilder
@@ -180,24 +181,50 @@ def _turn(ctx: ScenarioBuilder, who: AgentHandle | str, turn: str, speed: float 
             cx = s_ego + plan.approach - s_start0 + rec.size[1] * 0.0
             ensure_intersection(ctx, cx - ctx.layout.half_width)
         conn = connector(ctx.layout)
-        v_c = _curve_speed(cls, conn)
-        path, s_curve = _lead_path(conn)
-        xy0 = np.array([rec.trajectory.pose_at(0.0)[:2]])
-        dist = float(ctx.layout.frame(direction).from_world(conn.points[:1])[0][0]
-                     - ctx.layout.frame(direction).from_world(xy0)[0][0])
+        dist = _distance_to_curve(ctx, np.array([rec.trajectory.pose_at(0.0)[:2]]), conn, direction)
         if dist < -conn.path.length * 0.5:
             raise ctx.error(f"the intersection is behind {rec.id}; it cannot turn there", PlacementError)
-        et = _enter_time_for_distance(ctx, cls, v0, v_c, conn.path.length, dist)
-        plan = curve_plan(ctx, cls, v0, v_c, conn.path.length, et)
-        traj = path_motion(path, s_curve - plan.approach, plan.profile, ctx.times)
+        traj, plan, v_c, et = motion_through(ctx, cls, v0, conn, dist)
         return ctx.set_motion(w.handle, traj, lane=rec.lane, connector=conn,
                               params={"speed": round(plan.v0, 3), "turn_speed": round(v_c, 3),
                                       "enter_time": round(et, 3), "exit_lane": conn.end.id})
 
     ensure_intersection(ctx, None)
     conn = connector(ctx.layout)
+    traj, v0, v_c, et = new_agent_through(ctx, cls, conn, rng, v_req, (0.15, 0.45), enter_time, key)
+    return ctx.add_agent(cls, traj, lane=conn.start, connector=conn, conflict_checked=True,
+                         params={"speed": round(min(v0, max(v0, v_c)), 3), "turn_speed": round(v_c, 3),
+                                 "approach": approach, "enter_time": round(et, 3), "from_lane": conn.start.id,
+                                 "exit_lane": conn.end.id})
+
+
+def _distance_to_curve(ctx: ScenarioBuilder, rec_xy: NDArray[np.float64], conn: Connector, direction: str) -> float:
+    """Metres along the approach lane (frame of `direction`) from the point `rec_xy` (1, 2) to the start
+    of the curve `conn` (negative: the start is behind)."""
+    f = ctx.layout.frame(direction)
+    return float(f.from_world(conn.points[:1])[0][0] - f.from_world(rec_xy)[0][0])
+
+
+def motion_through(ctx: ScenarioBuilder, cls: str, v0: float, conn: Connector,
+                   dist: float) -> tuple[Trajectory, CurvePlan, float, float]:
+    """An agent `dist` m before the curve `conn`, at v0: its motion along the lead-in and the curve
+    (slowing to the curve speed and back), with the plan, the curve speed and the enter_time."""
     v_c = _curve_speed(cls, conn)
-    lo, hi = lim.typical_speed
+    path, s_curve = _lead_path(conn)
+    et = _enter_time_for_distance(ctx, cls, v0, v_c, conn.path.length, dist)
+    plan = curve_plan(ctx, cls, v0, v_c, conn.path.length, et)
+    return path_motion(path, s_curve - plan.approach, plan.profile, ctx.times), plan, v_c, et
+
+
+def new_agent_through(ctx: ScenarioBuilder, cls: str, conn: Connector, rng: np.random.Generator,
+                      v_req: float | None, first_fraction: tuple[float, float], enter_time: float | None,
+                      key: str) -> tuple[Trajectory, float, float, float]:
+    """A new agent driving the curve `conn`: its speed (v_req, else typical for the class, at most a
+    little above the curve speed), and the enter_time (given, else searched around a random share
+    `first_fraction` of the clip) at which it keeps clear of everyone. Returns (trajectory, v0, curve
+    speed, enter_time)."""
+    v_c = _curve_speed(cls, conn)
+    lo, hi = limits_for(cls).typical_speed
     v0 = min(float(rng.uniform(lo, hi)), v_c + float(rng.uniform(1.0, 3.0))) if v_req is None else v_req
     path, s_curve = _lead_path(conn)
     t_curve = conn.path.length / max(min(v_c, v0), 0.5)
@@ -209,15 +236,11 @@ def _turn(ctx: ScenarioBuilder, who: AgentHandle | str, turn: str, speed: float 
     if enter_time is not None:
         cands = [float(enter_time)]
     else:
-        first = float(rng.uniform(0.15, 0.45)) * ctx.duration
-        cands = candidates_around(first, 0.25, 60, both_ways=True,
-                                  limit=(-0.9 * t_curve, ctx.t_end + 2.0))
+        first = float(rng.uniform(*first_fraction)) * ctx.duration
+        cands = candidates_around(first, 0.25, 60, both_ways=True, limit=(-0.9 * t_curve, ctx.t_end + 2.0))
     et, traj = search(ctx, cls, cands, make, what=key,
                       hint="; try another enter_time" if enter_time is not None else "")
-    return ctx.add_agent(cls, traj, lane=conn.start, connector=conn, conflict_checked=True,
-                         params={"speed": round(min(v0, max(v0, v_c)), 3), "turn_speed": round(v_c, 3),
-                                 "approach": approach, "enter_time": round(et, 3), "from_lane": conn.start.id,
-                                 "exit_lane": conn.end.id})
+    return traj, v0, v_c, et
 
 
 def _enter_time_for_distance(ctx: ScenarioBuilder, cls: str, v0: float, v_c: float, curve_len: float,

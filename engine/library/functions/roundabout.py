@@ -12,16 +12,14 @@ import numpy as np
 from engine.library.builder import AgentHandle, ScenarioBuilder
 from engine.library.errors import PlacementError
 from engine.library.functions.intersection import (
-    APPROACHES, _curve_speed, _enter_time_for_distance, _lead_path, approach_direction, curve_plan,
+    APPROACHES, _curve_speed, _distance_to_curve, approach_direction, curve_plan, motion_through, new_agent_through,
 )
 from engine.library.limits import limits_for
-from engine.library.motion import path_motion
-from engine.library.placing import candidates_around, choice, number, resolve_who, road_lane, search, speed_arg
+from engine.library.placing import choice, number, resolve_who, road_lane, speed_arg
 from engine.library.registry import library_function
 from engine.roadmap.connectors import Connector
 from engine.roadmap.layout import PARKING_CLEARANCE, RoadLayout
 from engine.roadmap.roundabout import outer_radius, roundabout_connector
-from engine.scenario.trajectory import Trajectory
 
 
 def ensure_roundabout(ctx: ScenarioBuilder, entry_x: float | None) -> float:
@@ -73,17 +71,10 @@ def _default_ego_round(ctx: ScenarioBuilder) -> None:
     if not rec.provisional or rec.lane is None or rec.lane.direction != "EB":
         return
     conn = roundabout_connector(ctx.layout, "EB", min(rec.lane.number, ctx.layout.lanes_per_direction), 2)
-    v0 = rec.trajectory.speed_at(0.0)
-    v_c = _curve_speed(rec.cls, conn)
-    path, s_curve = _lead_path(conn)
-    f = ctx.layout.frame("EB")
-    dist = float(f.from_world(conn.points[:1])[0][0]
-                 - f.from_world(np.array([rec.trajectory.pose_at(0.0)[:2]]))[0][0])
+    dist = _distance_to_curve(ctx, np.array([rec.trajectory.pose_at(0.0)[:2]]), conn, "EB")
     if dist <= 0:
         return
-    et = _enter_time_for_distance(ctx, rec.cls, v0, v_c, conn.path.length, dist)
-    plan = curve_plan(ctx, rec.cls, v0, v_c, conn.path.length, et)
-    rec.trajectory = path_motion(path, s_curve - plan.approach, plan.profile, ctx.times)
+    rec.trajectory, plan, v_c, et = motion_through(ctx, rec.cls, rec.trajectory.speed_at(0.0), conn, dist)
     rec._footprints = None
     rec.connector = conn
     rec.behavior = "roundabout"
@@ -165,39 +156,17 @@ def roundabout(ctx: ScenarioBuilder, who: AgentHandle | str = "car", entry: str 
         elif not ctx.layout.roundabout:
             raise ctx.error("the road has a 4-way intersection, not a roundabout", PlacementError)
         conn = connector(ctx.layout)
-        v_c = _curve_speed(cls, conn)
-        path, s_curve = _lead_path(conn)
-        f = ctx.layout.frame(direction)
-        dist = float(f.from_world(conn.points[:1])[0][0]
-                     - f.from_world(np.array([rec.trajectory.pose_at(0.0)[:2]]))[0][0])
+        dist = _distance_to_curve(ctx, np.array([rec.trajectory.pose_at(0.0)[:2]]), conn, direction)
         if dist < -conn.path.length * 0.5:
             raise ctx.error(f"the roundabout is behind {rec.id}; it cannot drive round it", PlacementError)
-        et = _enter_time_for_distance(ctx, cls, v0, v_c, conn.path.length, dist)
-        plan = curve_plan(ctx, cls, v0, v_c, conn.path.length, et)
-        traj = path_motion(path, s_curve - plan.approach, plan.profile, ctx.times)
+        traj, plan, v_c, et = motion_through(ctx, cls, v0, conn, dist)
         return ctx.set_motion(w.handle, traj, lane=rec.lane, connector=conn,
                               params={"speed": round(plan.v0, 3), "ring_speed": round(v_c, 3), "exit": exit_n,
                                       "enter_time": round(et, 3), "exit_lane": conn.end.id})
 
     ensure_roundabout(ctx, None)
     conn = connector(ctx.layout)
-    v_c = _curve_speed(cls, conn)
-    lo, hi = lim.typical_speed
-    v0 = min(float(rng.uniform(lo, hi)), v_c + float(rng.uniform(1.0, 3.0))) if v_req is None else v_req
-    path, s_curve = _lead_path(conn)
-    t_curve = conn.path.length / max(min(v_c, v0), 0.5)
-
-    def make(et: float) -> Trajectory:
-        plan = curve_plan(ctx, cls, v0, v_c, conn.path.length, et)
-        return path_motion(path, s_curve - plan.approach, plan.profile, ctx.times)
-
-    if enter_time is not None:
-        cands = [float(enter_time)]
-    else:
-        first = float(rng.uniform(0.1, 0.35)) * ctx.duration
-        cands = candidates_around(first, 0.25, 60, both_ways=True, limit=(-0.9 * t_curve, ctx.t_end + 2.0))
-    et, traj = search(ctx, cls, cands, make, what=key,
-                      hint="; try another enter_time" if enter_time is not None else "")
+    traj, v0, v_c, et = new_agent_through(ctx, cls, conn, rng, v_req, (0.1, 0.35), enter_time, key)
     return ctx.add_agent(cls, traj, lane=conn.start, connector=conn, conflict_checked=True,
                          params={"speed": round(v0, 3), "ring_speed": round(v_c, 3), "entry": entry,
                                  "exit": exit_n, "enter_time": round(et, 3), "from_lane": conn.start.id,
