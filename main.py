@@ -29,7 +29,15 @@ def main(argv: list[str] | None = None) -> int:
         from app.main_window import run_app
 
         return run_app(getattr(args, "file", None))
-    return int(args._module.run(args) or 0)
+    try:
+        return int(args._module.run(args) or 0)
+    except Exception as e:  # noqa: BLE001 - last resort: whatever a subcommand failed to turn into a clear message
+        # becomes one line, not a traceback (the traceback is logged with -v); 2: almost always the input's fault
+        import logging
+
+        logging.getLogger("main").debug("%s failed", args.command, exc_info=True)
+        print(f"main.py {args.command}: error: {type(e).__name__}: {e} (run with -v for details)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from editor.document import Document
 CONFIRMED = QColor("#7ee081")
 SEVERITY_FILTERS = ("All", "Errors", "Errors and warnings", "Confirmed intents", "Info")
 COLUMNS = ("Severity", "Agents", "Time [s]", "Finding")
+AGENTS_COLUMN_WIDTH = 110   # px
 
 
 def severity_text(finding) -> tuple[str, QColor]:
@@ -82,7 +83,10 @@ class ChecksDock(QWidget):
         self.tree.setWordWrap(True)   # the whole sentence, on as many lines as it needs
         h = self.tree.header()
         h.setSectionResizeMode(0, QHeaderView.ResizeToContents)
-        h.setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        # the agents column wraps at a fixed width (the user can drag it wider): a finding between two
+        # pedestrians must not squeeze the sentence, the most useful column
+        h.setSectionResizeMode(1, QHeaderView.Interactive)
+        self.tree.setColumnWidth(1, AGENTS_COLUMN_WIDTH)
         h.setSectionResizeMode(2, QHeaderView.ResizeToContents)
         h.setSectionResizeMode(3, QHeaderView.Stretch)
         top = QHBoxLayout()

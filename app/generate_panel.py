@@ -225,6 +225,13 @@ class GenerationPanel(QWidget):
             self.job.cancel()
             self.job.wait(wait_ms)
 
+    def reset_progress(self) -> None:
+        """Back to "idle" (another scenario was opened: "done: 33 frames" belonged to the old one); a running
+        job keeps its progress."""
+        if not self.running:
+            self.progress.setValue(0)
+            self.progress_label.setText("idle")
+
     # ---- job signals (UI thread) -----------------------------------------------------------
     def _on_progress(self, fraction: float, frame: int, num_frames: int, step: int, num_steps: int) -> None:
         self.progress.setValue(int(round(fraction * 1000)))
@@ -322,6 +329,7 @@ def install_generation(window, backend_factory: BackendFactory | None = None,
     panel.outcome.connect(lambda kind, msg: window.player_dock.raise_() if kind == "done" else None)
     if hasattr(window, "document_replaced"):
         window.document_replaced.connect(player.set_document)
+        window.document_replaced.connect(lambda _doc: panel.reset_progress())
     job_ref = panel  # the window's destruction cancels a running job (its thread outlives the widgets)
     window.destroyed.connect(lambda *_: job_ref.job.cancel() if job_ref.job is not None else None)
     _Shutdown(panel)

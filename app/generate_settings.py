@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLineEdit, QSpinBox, QToolButton, QWidget)
 
+from app.wrap_label import WrapLabel
 from engine.config import DEVICE_NAMES, GenerationConfig
 from engine.worldmodel import BACKEND_NAMES
 
@@ -122,9 +123,8 @@ class GenerateSettingsPanel(QWidget):
         self.size.setEditable(True)
         self.size.addItems(SIZES)
         self.size.setToolTip("image size per camera, width x height")
-        self.hint = QLabel()
+        self.hint = WrapLabel()   # wraps, and is never laid out shorter than its lines (it was cut)
         self.hint.setObjectName("panelHint")
-        self.hint.setWordWrap(True)
 
         form = QFormLayout(self)
         form.setContentsMargins(4, 4, 4, 4)

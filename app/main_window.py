@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.view_menu_actions: list[QAction] = []
         self.docks: dict[str, QDockWidget] = {}
+        self._heights_before_focus: dict[str, int] = {}   # dock name -> its height before a camera was enlarged
 
         self.canvas = BevCanvas(self)
         self.setCentralWidget(self.canvas)
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
 
             self.preview = PreviewPane(self.document, start_worker=not defer_heavy)
             self.preview_dock = self.add_dock("Camera preview", self.preview, Qt.BottomDockWidgetArea)
+            self.preview.row.focus_changed.connect(lambda name: self._room_for_focus(self.preview_dock, name))
         self.timeline = TimelineWidget(self.document, self)  # docked below the preview/player tabs, later
 
         self.checks = CheckRunner(self.document, self, start=not defer_heavy)
@@ -216,10 +218,13 @@ class MainWindow(QMainWindow):
         if not self._features_installed:
             before = set(self.docks.values())
             self._install_features()
+            closed = set(self.ui_state.text("window/closed_docks").split(",")) if self._layout_restored else set()
             for dock in set(self.docks.values()) - before:
-                # docks added to a shown window start hidden: show them unless the saved layout hides them
-                restored = self._layout_restored and self.restoreDockWidget(dock)
-                if not restored or not dock.isHidden():
+                # docks added to a shown window start hidden, and restoreDockWidget leaves a restored tabbed
+                # dock hidden too: show each one unless the user had closed it when the layout was saved
+                if self._layout_restored:
+                    self.restoreDockWidget(dock)
+                if dock.objectName() not in closed:
                     dock.show()
             self.inspector_dock.raise_()
             if self.preview_dock is not None:
@@ -248,8 +253,26 @@ class MainWindow(QMainWindow):
             self.preview_dock.raise_()
             if hasattr(self.generation, "player"):   # its Compare row shows the preview's guidance
                 self.generation.player.set_guidance_source(self.preview)
+        if hasattr(self.generation, "player"):
+            self.generation.player.strip.focus_changed.connect(
+                lambda name: self._room_for_focus(self.player_dock, name))
         install_export(self)
         install_nuscenes(self)
+
+    def _room_for_focus(self, dock: QDockWidget, name: str | None) -> None:
+        """A camera enlarged by double-click needs room: a short bottom dock grows to about 45 % of the
+        window while one is enlarged (else the big tile is no bigger than before and the others are slivers),
+        and gets its height back when the row returns."""
+        if dock.isFloating():
+            return
+        key = dock.objectName()
+        if name is not None:
+            target = int(self.height() * 0.45)
+            if dock.height() < target:
+                self._heights_before_focus.setdefault(key, dock.height())
+                self.resizeDocks([dock], [target], Qt.Vertical)
+        elif key in self._heights_before_focus:
+            self.resizeDocks([dock], [self._heights_before_focus.pop(key)], Qt.Vertical)
 
     def _make_prompt_panel(self) -> QWidget:
         from app.prompt_panel import PromptPanel
@@ -484,6 +507,11 @@ class MainWindow(QMainWindow):
         st = self.document.undo_stack
         self.action_undo.setText(st.undo_label())
         self.action_redo.setText(st.redo_label())
+        for action, short in ((self.action_undo, "Undo"), (self.action_redo, "Redo")):
+            # the toolbar keeps a short, fixed label (a long "Undo Move waypoint 10 of car_1" shifted every
+            # button after it); the menu and the tooltip name the step
+            action.setIconText(short)
+            action.setToolTip(f"{action.text()} ({action.shortcut().toString(QKeySequence.NativeText)})")
         self.action_undo.setEnabled(st.can_undo)
         self.action_redo.setEnabled(st.can_redo)
 
@@ -538,6 +566,9 @@ class MainWindow(QMainWindow):
     def _save_layout(self) -> None:
         self.ui_state.set_value("window/geometry", self.saveGeometry())
         self.ui_state.set_value("window/state", self.saveState(LAYOUT_VERSION))
+        # the docks made after the first paint are restored by name (start_deferred): note which were closed
+        self.ui_state.set_text("window/closed_docks", ",".join(
+            sorted(d.objectName() for d in self.docks.values() if not d.toggleViewAction().isChecked())))
         self.ui_state.set_text("window/layout_version", str(LAYOUT_VERSION))
         self.ui_state.sync()
 

@@ -193,6 +193,8 @@ class ManeuverStrip(QWidget):
         document.events.time_changed.connect(self._time)
         document.events.selection_changed.connect(self._selection)
         self._sync(document.scenario)
+        self._time(document.current_time)   # the playhead and highlight follow the new document at once
+        self._selection(document.selection)
 
     def _sync(self, scenario) -> None:
         rows = [(a.id, self._sequence(a)) for a in scenario.all_agents]

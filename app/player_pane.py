@@ -63,7 +63,12 @@ class PlayerPane(QWidget):
         self.compare_button.setToolTip("Show the guidance maps (the camera preview's map) under the generated views")
         self.guidance_source = None
 
-        self.play_button = QToolButton(text="▶")
+        from app.timeline import transport_icon   # drawn in code: the UI font has no pause glyph (U+23F8)
+
+        self._play_icons = {k: transport_icon(k) for k in ("play", "pause")}
+        self.play_button = QToolButton()
+        self.play_button.setIcon(self._play_icons["play"])
+        self.play_button.setAccessibleName("Play")
         self.play_button.setCheckable(True)
         self.play_button.setToolTip("Play / pause the generated clip (moves the timeline)")
         self.slider = QSlider(Qt.Horizontal)
@@ -135,6 +140,9 @@ class PlayerPane(QWidget):
         self.result_box.blockSignals(False)
         self.label.setText("—")
         self.status.setText("")
+        self.slider.blockSignals(True)   # no clip: the handle goes home (it showed the old clip's frame)
+        self.slider.setValue(0)
+        self.slider.blockSignals(False)
         self._update_controls()
         self.result_box.setEnabled(bool(self.results))
 
@@ -261,7 +269,8 @@ class PlayerPane(QWidget):
             self.show_frame(value)
 
     def _on_play(self, on: bool) -> None:
-        self.play_button.setText("⏸" if on else "▶")
+        self.play_button.setIcon(self._play_icons["pause" if on else "play"])
+        self.play_button.setAccessibleName("Pause" if on else "Play")
         if on and self.clip is not None:
             if self.shown_frame is not None and self.shown_frame >= self.clip.num_frames - 1:
                 self._on_slider(0)

@@ -140,7 +140,8 @@ class CameraTile(QWidget):
                 self._paint_boxes(p, r)
         else:
             p.setPen(QColor("#8b929c"))
-            p.drawText(self.rect().adjusted(6, 6, -6, -6), Qt.AlignCenter | Qt.TextWordWrap, self.note)
+            # below the 15 px name band drawn at the top (a long note in a small tile ran under the name)
+            p.drawText(self.rect().adjusted(4, 16, -4, -2), Qt.AlignCenter | Qt.TextWordWrap, self.note)
         f = QFont()
         f.setPointSizeF(7.5)
         f.setBold(True)

@@ -6,7 +6,7 @@ scenario it started from.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Mapping, Protocol, Sequence, TypeVar
 
@@ -407,7 +407,7 @@ def merge_prompt_result(current: Scenario, result: Scenario, mode: PromptMode | 
     mode ``replace``: the result's map, ego, agents, environment, timing and intents replace the
     current ones (the name and the real-scene source stay). mode ``add``: the current map and ego
     stay; the result's agents are added (renamed ``<class>_<n>`` when their id is taken, intents
-    follow the renaming) and a non-default environment of the result is taken over. A script
+    follow the renaming) and the fields of the result's environment that differ from the default are taken over (the rest stays). A script
     places agents relative to its own ego, so in ``add`` mode they are moved rigidly by the
     transform that takes the result's ego pose at t = 0 onto the current ego's. Both modes record
     the prompt and the script.
@@ -429,7 +429,11 @@ def merge_prompt_result(current: Scenario, result: Scenario, mode: PromptMode | 
         traj = trajectory_edit.rotated(a.trajectory, dyaw, (rx, ry)).translated(cx - rx, cy - ry)
         out = out.with_agent(replace(a, id=new_id, trajectory=traj))
     intents = tuple(Intent(i.kind, tuple(renamed.get(x, x) for x in i.agents), dict(i.params)) for i in result.intents)
-    env = result.environment if result.environment != Environment() else out.environment
+    # field by field: what the prompt set (a non-default value) is taken over, the rest of this scene's
+    # environment stays ("a truck at night" keeps the rain of a rainy scene)
+    default = Environment()
+    env = replace(out.environment, **{f.name: getattr(result.environment, f.name) for f in fields(Environment)
+                                     if getattr(result.environment, f.name) != getattr(default, f.name)})
     return replace(out, intents=out.intents + intents, environment=env, prompt=prompt, script=script)
 
 

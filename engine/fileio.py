@@ -54,6 +54,7 @@ def write_error_message(path: str | os.PathLike[str], exc: BaseException) -> str
         errno.EPERM: "operation not permitted",
         errno.EISDIR: "it is a folder, not a file",
         errno.ENOTDIR: "a part of the path is not a folder",
+        errno.EEXIST: "a file is in the way (a part of the path is a file, not a folder)",
         errno.ENAMETOOLONG: "the name is too long",
         errno.EBUSY: "the path is busy (a mount point?)",
     }

@@ -307,9 +307,11 @@ def load_spec(path: str | os.PathLike[str]) -> BatchSpec:
     """Read and validate a spec file; BatchSpecError lists every problem."""
     p = Path(path)
     try:
-        doc = json.loads(p.read_text())
+        doc = json.loads(p.read_text(encoding="utf-8"))
     except OSError as e:
         raise BatchSpecError([f"cannot read the file: {e.strerror or e}"], str(p)) from None
     except json.JSONDecodeError as e:
         raise BatchSpecError([f"line {e.lineno} column {e.colno}: invalid JSON: {e.msg}"], str(p)) from None
+    except UnicodeDecodeError as e:
+        raise BatchSpecError([f"the file is not UTF-8 text (byte {e.start})"], str(p)) from None
     return parse_spec(doc, p.parent, str(p))

@@ -146,8 +146,10 @@ def _between_frames(scene: SampledScene, grid: PairGrid, cfg: CheckConfig) -> li
     near = np.flatnonzero(np.hypot(rx, ry) - np.hypot(hl_a, hw_a) - np.hypot(hl_b, hw_b)
                           <= np.hypot(wx, wy) * dt + 1e-6)
     a, b, k, rx, ry, wx, wy = a[near], b[near], k[near], rx[near], ry[near], wx[near], wy[near]
-    ttc = time_to_overlap(rx, ry, wx, wy, scene.yaw[a, k], hl_a[near], hw_a[near], scene.yaw[b, k], hl_b[near],
-                          hw_b[near])
+    ia, ib = a * scene.num_frames + k, b * scene.num_frames + k     # flat (row, frame) indices
+    C, S = scene.cos_yaw.ravel(), scene.sin_yaw.ravel()
+    ttc = time_to_overlap(rx, ry, wx, wy, None, hl_a[near], hw_a[near], None, hl_b[near], hw_b[near],
+                          trig=(C[ia], S[ia], C[ib], S[ib]))
     c = np.flatnonzero(ttc <= dt)
     if c.size == 0:
         return []

@@ -136,19 +136,102 @@ def headings_from_velocity(vx: FloatArray, vy: FloatArray, yaw: FloatArray, min_
     return out
 
 
+CLIP_MIN_DEPTH = 1e-2   # m: pairs whose projections overlap at least this much on every SAT axis, and
+CLIP_MIN_AREA = 1e-4    # m2: whose overlap has at least this area, take the array path of `overlap_centroids`
+CLIP_MIN_COUNT = 32     # pairs below which shapely alone is faster
+
+
+def _sat_depth_of_corners(ca: FloatArray, cb: FloatArray) -> FloatArray:
+    """(N,) SAT depth of two sets of rectangles given by their corners (N, 4, 2): the least overlap of
+    their projections on the four edge normals (negative where apart)."""
+    out = np.full(ca.shape[0], np.inf)
+    for poly in (ca, cb):
+        for e in (0, 1):
+            n = poly[:, e + 1] - poly[:, e]                                   # (N, 2) edge, then its normal
+            nx, ny = -n[:, 1:2], n[:, 0:1]
+            pa = ca[:, :, 0] * nx + ca[:, :, 1] * ny                          # (N, 4) projections
+            pb = cb[:, :, 0] * nx + cb[:, :, 1] * ny
+            lo, hi = np.maximum(pa.min(1), pb.min(1)), np.minimum(pa.max(1), pb.max(1))
+            out = np.minimum(out, (hi - lo) / np.maximum(np.hypot(nx[:, 0], ny[:, 0]), 1e-300))
+    return out
+
+
+def _convex_overlap_centroids(ca: FloatArray, cb: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(N, 2) centroids and (N,) areas of the intersections of N pairs of convex quadrilaterals (N, 4, 2) that overlap.
+
+    The intersection is the convex hull of the corners of each inside the other and of the crossings
+    of their edges; those points, ordered by angle around their mean, give the area-weighted centroid
+    (shoelace, relative to the mean for precision).
+    """
+    N = ca.shape[0]
+
+    def inside(p: FloatArray, poly: FloatArray) -> NDArray[np.bool_]:
+        """(N, M) points p (N, M, 2) inside (or on) the convex polygons poly (N, 4, 2)."""
+        e0, e1 = poly, np.roll(poly, -1, axis=1)                            # (N, 4, 2) edges
+        ex, ey = (e1 - e0)[:, None, :, 0], (e1 - e0)[:, None, :, 1]         # (N, 1, 4)
+        cr = ex * (p[:, :, None, 1] - e0[:, None, :, 1]) - ey * (p[:, :, None, 0] - e0[:, None, :, 0])  # (N, M, 4)
+        scale = 1e-9 * (np.abs(ex) + np.abs(ey)) * (1.0 + np.abs(e0[:, None, :, 0]) + np.abs(e0[:, None, :, 1]))
+        out: NDArray[np.bool_] = (cr >= -scale).all(2) | (cr <= scale).all(2)
+        return out
+
+    a0, a1 = ca, np.roll(ca, -1, axis=1)
+    b0, b1 = cb, np.roll(cb, -1, axis=1)
+    r = (a1 - a0)[:, :, None, :]                                             # (N, 4, 1, 2)
+    q = (b1 - b0)[:, None, :, :]                                             # (N, 1, 4, 2)
+    w = b0[:, None, :, :] - a0[:, :, None, :]                                # (N, 4, 4, 2)
+    den = r[..., 0] * q[..., 1] - r[..., 1] * q[..., 0]                      # (N, 4, 4)
+    safe = np.where(den == 0.0, 1.0, den)
+    t = (w[..., 0] * q[..., 1] - w[..., 1] * q[..., 0]) / safe
+    u = (w[..., 0] * r[..., 1] - w[..., 1] * r[..., 0]) / safe
+    cross_ok = (den != 0.0) & (t >= 0.0) & (t <= 1.0) & (u >= 0.0) & (u <= 1.0)
+    cross_pt = a0[:, :, None, :] + t[..., None] * r                          # (N, 4, 4, 2)
+    pts = np.concatenate([ca, cb, cross_pt.reshape(N, 16, 2)], axis=1)       # (N, 24, 2)
+    ok = np.concatenate([inside(ca, cb), inside(cb, ca), cross_ok.reshape(N, 16)], axis=1)
+    cnt = ok.sum(1)
+    mean = (pts * ok[..., None]).sum(1) / np.maximum(cnt, 1)[:, None]
+    rel = pts - mean[:, None, :]
+    ang = np.where(ok, np.arctan2(rel[..., 1], rel[..., 0]), np.inf)
+    order = np.argsort(ang, axis=1, kind="stable")
+    rel = np.take_along_axis(rel, order[..., None], axis=1)
+    # the unused slots (sorted last) repeat the first point: zero-area terms of the shoelace sum
+    used = np.arange(pts.shape[1])[None, :] < cnt[:, None]
+    rel = np.where(used[..., None], rel, rel[:, :1, :])
+    nxt = np.roll(rel, -1, axis=1)
+    cr = rel[..., 0] * nxt[..., 1] - nxt[..., 0] * rel[..., 1]               # (N, 24)
+    area = cr.sum(1) / 2
+    cx = ((rel[..., 0] + nxt[..., 0]) * cr).sum(1) / (6 * area)
+    cy = ((rel[..., 1] + nxt[..., 1]) * cr).sum(1) / (6 * area)
+    return mean + np.stack([cx, cy], -1), area
+
+
 def overlap_centroids(corners_a: FloatArray, corners_b: FloatArray) -> FloatArray:
-    """Centroids (N, 2) of the intersections of N pairs of footprints (N, 4, 2) (vectorised shapely);
-    the midpoint of the two centres where they only touch or are apart."""
+    """Centroids (N, 2) of the intersections of N pairs of footprints (N, 4, 2); the midpoint of the
+    two centres where they only touch or are apart.
+
+    From `CLIP_MIN_COUNT` pairs on, those clearly overlapping (`CLIP_MIN_DEPTH`, `CLIP_MIN_AREA`) are
+    intersected with array operations (`_convex_overlap_centroids`, the same centroids to rounding),
+    the others (touching, thin slivers, apart) with shapely.
+    """
     import shapely
 
     ca, cb = np.asarray(corners_a, dtype=np.float64), np.asarray(corners_b, dtype=np.float64)
     mid: FloatArray = (ca.mean(-2) + cb.mean(-2)) / 2
     if ca.shape[0] == 0:
         return mid
-    inter = shapely.intersection(shapely.polygons(ca), shapely.polygons(cb))
-    ok = shapely.area(inter) > 0.0
     out = mid.copy()
-    if ok.any():
-        out[ok] = shapely.get_coordinates(shapely.centroid(inter[ok]))
+    deep = np.flatnonzero(_sat_depth_of_corners(ca, cb) >= CLIP_MIN_DEPTH) if ca.shape[0] >= CLIP_MIN_COUNT \
+        else np.zeros(0, dtype=np.intp)
+    if deep.size:
+        centre, area = _convex_overlap_centroids(ca[deep], cb[deep])
+        good = area >= CLIP_MIN_AREA
+        out[deep[good]] = centre[good]
+        deep = deep[good]
+    todo = np.ones(ca.shape[0], dtype=bool)
+    todo[deep] = False
+    rest = np.flatnonzero(todo)
+    if rest.size:
+        inter = shapely.intersection(shapely.polygons(ca[rest]), shapely.polygons(cb[rest]))
+        ok = shapely.area(inter) > 0.0
+        if ok.any():
+            out[rest[ok]] = shapely.get_coordinates(shapely.centroid(inter[ok]))
     return out
-

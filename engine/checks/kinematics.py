@@ -60,7 +60,7 @@ def kinematic_arrays(scene: SampledScene) -> dict[str, FloatArray]:
     yaw_rate = masked_gradient(scene.yaw, p, dt)
     fast = v_fd > LAT_MIN_SPEED
     lat = np.where(fast, np.abs(vx * ay - vy * ax) / np.where(fast, v_fd, 1.0), 0.0)
-    c, s = np.cos(scene.yaw), np.sin(scene.yaw)
+    c, s = scene.cos_yaw, scene.sin_yaw            # np.cos / np.sin of the yaw, cached on the scene
     v_lon = scene.vx * c + scene.vy * s
     v_lat = -scene.vx * s + scene.vy * c
     slip = np.where(speed > SLIP_MIN_SPEED, np.arctan2(np.abs(v_lat), np.abs(v_lon)), 0.0)

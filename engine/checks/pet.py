@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.checks.config import CheckConfig
 from engine.checks.findings import Finding, FindingCode, Severity, name_of
@@ -30,6 +31,7 @@ from engine.checks.sampling import BoolArray, FloatArray, IntArray, SampledScene
 Arrays = tuple[FloatArray, ...]
 
 REFINE_STEPS = 12   # sub-samples per frame step around the best pair of times
+SEARCH_STAGES = (0.1, 0.35, 1.0)   # `_search`: stages of |tb - ta|, as fractions from the least to the limit
 _BINS = 12          # direction histogram bins over [0, pi)
 DENSE_REACH_LIMIT = 32_000_000   # agents x keys up to which membership is a dense table lookup (bytes)
 
@@ -102,10 +104,15 @@ class CrossingIndex:
         # a dense (A, K + 1) table when it is small (one gather per lookup instead of a binary search);
         # the last column stands for "not moving" (kid -1) and is always False
         self._reach_dense: BoolArray | None = None
+        self._reach_flat: BoolArray | None = None           # the same table, raveled
+        self._kid_dense: NDArray[np.int32] | None = None   # kid with -1 as K1 (the last column), (A, T)
         if A * (K1 + 1) <= DENSE_REACH_LIMIT:
             dense = np.zeros((A, K1 + 1), dtype=bool)
             dense[reach.row, reach.col] = True
             self._reach_dense = dense
+            self._reach_flat = dense.ravel()
+            self._kid_dense = np.where(self.kid < 0, K1, self.kid).astype(np.int32)
+        self._kid_stride = K1 + 1
         self.num_agents = A
 
     def candidate_pairs(self) -> list[tuple[int, int]]:
@@ -120,14 +127,25 @@ class CrossingIndex:
         """(P, T) bool: frames at which agent a[p] moves in a place and direction that can cross b[p]'s path."""
         if self.reach_codes.size == 0:
             return np.zeros((len(a), self.kid.shape[1]), dtype=bool)
-        kid = self.kid[a]
-        if self._reach_dense is not None:
-            dense: BoolArray = self._reach_dense[np.asarray(b)[:, None], kid]   # kid -1: the False last column
+        if self._reach_flat is not None and self._kid_dense is not None:
+            # flat indices b * (K1 + 1) + kid into the dense table (int32: below DENSE_REACH_LIMIT);
+            # not moving: the False last column
+            q = np.take(self._kid_dense, np.asarray(a, dtype=np.intp), axis=0)
+            q += (np.asarray(b, dtype=np.int32) * np.int32(self._kid_stride))[:, None]
+            dense: BoolArray = np.take(self._reach_flat, q)
             return dense
+        kid = self.kid[a]
         q = np.asarray(b, dtype=np.int64)[:, None] * max(self.K, 1) + kid
         pos = np.minimum(np.searchsorted(self.reach_codes, q), self.reach_codes.size - 1)
         out: BoolArray = (kid >= 0) & (self.reach_codes[pos] == q)
         return out
+
+
+def _nonzero_2d(m: BoolArray) -> tuple[IntArray, IntArray]:
+    """`np.nonzero` of a 2-D bool array (rows, columns of the True entries, row-major), computed faster."""
+    flat = np.flatnonzero(m)
+    rows, cols = np.divmod(flat, m.shape[1])
+    return rows, cols
 
 
 def _group_starts(pid: IntArray) -> IntArray:
@@ -179,8 +197,8 @@ def _coarse(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig,
     X, Y, times = s.x.ravel(), s.y.ravel(), s.times
     ma, mb = index.member(pa, pb), index.member(pb, pa)
     # the hashed frames as sparse entries (pair, frame), row-major: grouped by pair, frames ascending
-    pid_a, ka_all = np.nonzero(ma)
-    pid_b, kb_all = np.nonzero(mb)
+    pid_a, ka_all = _nonzero_2d(ma)
+    pid_b, kb_all = _nonzero_2d(mb)
     ia, ib = pa[pid_a] * T + ka_all, pb[pid_b] * T + kb_all
     keep = _inside_box(X[ia], Y[ia], _group_box(pid_b, X[ib], Y[ib], pa.size), pid_a, reach)
     pid_a, ka_all, ia = pid_a[keep], ka_all[keep], ia[keep]
@@ -298,13 +316,40 @@ def _search(scene: SampledScene, a: IntArray, b: IntArray, ta0: FloatArray, tb0:
     E = (slice(None), slice(None), None)     # (N, S, 1): a's samples
     F = (slice(None), None, slice(None))     # (N, 1, S): b's samples
     d = tb[F] - ta[E]                        # (N, S, S)
-    n_, i_, j_ = np.nonzero(ok_a[E] & ok_b[F] & (np.abs(d) <= limit[:, None, None]))
-    ra, rb = a[n_], b[n_]
-    depth = obb_penetration(pb.x[n_, j_] - pa.x[n_, i_], pb.y[n_, j_] - pa.y[n_, i_], pa.yaw[n_, i_],
-                            s.half_length[ra], s.half_width[ra], pb.yaw[n_, j_], s.half_length[rb], s.half_width[rb])
-    good = (depth > 0.0) & (np.abs(np.sin(hb[n_, j_] - ha[n_, i_])) >= np.sin(cfg.pet_min_angle) - 1e-9)
+    absd = np.abs(d)
+    cand = ok_a[E] & ok_b[F] & (absd <= limit[:, None, None])
     ok = np.zeros(d.shape, dtype=bool)
-    ok[n_[good], i_[good], j_[good]] = True
+    ca, sa, cb, sb = np.cos(pa.yaw), np.sin(pa.yaw), np.cos(pb.yaw), np.sin(pb.yaw)   # (N, S) each
+    # In stages of growing |tb - ta| per row (fractions of the way from the least candidate |d| to the
+    # limit); a row with an overlap stops: its best score is at most the stage's upper end, and every
+    # pair of sub-samples up to that end has been tested, so the result is that of testing all of them.
+    d_min = np.where(cand, absd, np.inf).min(axis=(1, 2))
+    span_d = np.where(np.isfinite(d_min), limit - d_min, 0.0)
+    flat = np.flatnonzero(cand)                   # the candidates, (n, i, j) row-major
+    n_all, ij = np.divmod(flat, u.size * u.size)
+    i_all, j_all = np.divmod(ij, u.size)
+    ad = absd.ravel()[flat]
+    found = np.zeros(len(a), dtype=bool)
+    lower = np.full(len(a), -np.inf)
+    for frac in SEARCH_STAGES:
+        upper = d_min + frac * span_d if frac < 1.0 else np.full(len(a), np.inf)
+        pick = np.flatnonzero(~found[n_all] & (ad > lower[n_all]) & (ad <= upper[n_all]))
+        n_, i_, j_ = n_all[pick], i_all[pick], j_all[pick]
+        fa, fb = n_ * u.size + i_, n_ * u.size + j_          # flat (row, sample) indices of a's and b's
+        # cheap necessary conditions first: overlapping boxes have centres within the sum of their half
+        # diagonals (with a little slack for rounding), and the crossing angle is tested as before
+        dx, dy = pb.x.ravel()[fb] - pa.x.ravel()[fa], pb.y.ravel()[fb] - pa.y.ravel()[fa]
+        reach = s.radius[a[n_]] + s.radius[b[n_]]
+        sel = np.flatnonzero((dx * dx + dy * dy <= reach * reach * (1.0 + 1e-6) + 1e-6)
+                             & (np.abs(np.sin(hb.ravel()[fb] - ha.ravel()[fa])) >= np.sin(cfg.pet_min_angle) - 1e-9))
+        n_, i_, j_, fa, fb, dx, dy = n_[sel], i_[sel], j_[sel], fa[sel], fb[sel], dx[sel], dy[sel]
+        ra, rb = a[n_], b[n_]
+        depth = obb_penetration(dx, dy, None, s.half_length[ra], s.half_width[ra], None, s.half_length[rb],
+                                s.half_width[rb], trig=(ca.ravel()[fa], sa.ravel()[fa], cb.ravel()[fb], sb.ravel()[fb]))
+        good = depth > 0.0
+        ok[n_[good], i_[good], j_[good]] = True
+        found[n_[good]] = True
+        lower = upper
     d = d.reshape(len(a), -1)
     score = np.where(ok.reshape(len(a), -1), np.abs(d), np.inf)
     n = np.arange(len(a))

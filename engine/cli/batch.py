@@ -39,6 +39,15 @@ def run(args: argparse.Namespace) -> int:
     except (BatchSpecError, ValueError) as e:
         print(str(e), file=sys.stderr)
         return 2
+    if spec.base is not None and spec.base != "demo":   # a malformed base scenario is bad input, not N failed variants
+        from engine.scenario.errors import ScenarioFormatError
+        from engine.scenario.io import load_scenario
+
+        try:
+            load_scenario(spec.base)
+        except ScenarioFormatError as e:
+            print(f"{args.spec}: base: {e}", file=sys.stderr)
+            return 2
     if args.list:
         state = BatchState(args.out)
         for v in variants:
@@ -73,6 +82,13 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
         print("interrupted: finished variants are recorded; run the same command again to resume", file=sys.stderr)
         return 130
+    except OSError as e:   # the batch folder cannot be written (a file in the way, read-only, disk full)
+        if bar is not None:
+            bar.close()
+        from engine.fileio import write_error_message
+
+        print(f"batch: {write_error_message(args.out, e)}", file=sys.stderr)
+        return 2
     except Exception as e:  # noqa: BLE001 - a failure of the run itself (not of a variant) becomes one line for the user
         if bar is not None:
             bar.close()

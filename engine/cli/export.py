@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--out", required=True, help="output folder (nuScenes dataroot, or where the .xosc goes)")
     parser.add_argument("--format", choices=("nuscenes", "openscenario"), default="nuscenes")
     g = parser.add_argument_group("generation (nuscenes)")
-    g.add_argument("--backend", default="naive", help="world model: naive (default) or diffusion")
+    g.add_argument("--backend", choices=("naive", "diffusion", "cosmos", "magicdrive"), default="naive",
+                   help="world model: naive (default), diffusion, cosmos or magicdrive")
     g.add_argument("--model", dest="model_dir", default=None, help="local model folder (diffusion backend)")
     g.add_argument("--size", type=_size, default=(448, 256), help="camera image size WIDTHxHEIGHT (default 448x256)")
     g.add_argument("--frames", type=int, default=None, help="export only the first N frames")
@@ -75,6 +76,11 @@ def _openscenario(scenario: Scenario, args: argparse.Namespace) -> int:
     except (OpenScenarioExportError, SchemaValidationError, SchemaNotFoundError) as e:
         print(f"{args.scenario}: {e}", file=sys.stderr)
         return 1
+    except OSError as e:   # an unwritable output (a file in the way, a read-only folder, a full disk): bad output path
+        from engine.fileio import write_error_message
+
+        print(f"export: {write_error_message(args.out, e)}", file=sys.stderr)
+        return 2
     print(f"wrote {res.xosc_path} (OpenSCENARIO 1.{res.minor_version}, schema-valid)")
     print(f"road: {res.xodr_path if res.xodr_path else '-'} ({res.road_note})")
     return 0
@@ -101,6 +107,7 @@ def _nuscenes(scenario: Scenario, args: argparse.Namespace) -> int:
     def progress(p: ExportProgress) -> None:
         bars.update(p.stage, p.done, p.total, p.message)
 
+    from engine.export.nuscenes_dataset import NuScenesDatasetError
     from engine.sources.errors import SceneSourceError
 
     try:
@@ -108,6 +115,16 @@ def _nuscenes(scenario: Scenario, args: argparse.Namespace) -> int:
     except SceneSourceError as e:   # the real scene the scenario edits cannot be read: bad input
         bars.close()
         print(f"{args.scenario}: {e}; the dataset is unchanged", file=sys.stderr)
+        return 2
+    except NuScenesDatasetError as e:   # -o names a dataset whose tables are malformed: bad input
+        bars.close()
+        print(f"export: {e}; the dataset is unchanged", file=sys.stderr)
+        return 2
+    except OSError as e:   # an unwritable output (a file in the way, a read-only folder, a full disk)
+        bars.close()
+        from engine.fileio import write_error_message
+
+        print(f"export: {write_error_message(args.out, e)}; the dataset is unchanged", file=sys.stderr)
         return 2
     except Exception as e:  # noqa: BLE001 - any failure becomes one line for the user; the dataset is left as it was
         bars.close()

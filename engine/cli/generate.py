@@ -118,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
         from engine.config import error_message
 
         return fail(error_message(e), 2)
+    if config.backend_options and config.backend != "diffusion":
+        given = ", ".join(f"--{k.replace('_', '-').replace('controlnet-scales', 'controlnet-scale')}"
+                          for k in sorted(config.backend_options))
+        return fail(f"{given}: only for --backend diffusion (got --backend {config.backend})", 2)
     try:
         backend = create_backend(config.backend, config.model_dir, **config.backend_options)
         if config.backend in ("diffusion", "cosmos", "magicdrive") and isinstance(backend, LoadsPipeline):

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         size = parse_size(args.size)
         scenario = load_scenario(args.scenario)
         frames = parse_frames(args.frames, scenario.num_frames)
-        if args.sheet_scale <= 0 or args.sheet_scale > 4:
+        if not 0 < args.sheet_scale <= 4:   # also NaN
             raise ValueError(f"--sheet-scale: expected a number in (0, 4], got {args.sheet_scale}")
     except (ScenarioFormatError, ValueError) as e:
         print(str(e), file=sys.stderr)
@@ -93,6 +93,13 @@ def run(args: argparse.Namespace) -> int:
         print(str(e), file=sys.stderr)
         return 2
     out = Path(args.out)
+    try:   # an unwritable output (a file, a read-only folder) is bad input: exit 2 before anything is rendered
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        from engine.fileio import write_error_message
+
+        print(f"guidance: {write_error_message(out, e)}", file=sys.stderr)
+        return 2
     library = AssetLibrary(search_dirs=[Path(args.scenario).resolve().parent])
     options = StreamOptions(arrays=not (args.no_npz or args.sheets_only), pngs=args.png and not args.sheets_only,
                             sheet_scale=args.sheet_scale, fsync=args.fsync)

@@ -12,6 +12,7 @@ import sys
 COMMAND = "scene"
 HELP = "list the scenes of a nuScenes dataset, or write one as a scenario (optionally with an inserted agent)"
 ORDER = 15
+MAX_INSERT_SPEED = 70.0   # m/s (252 km/h): above it --speed is a typo, not a corner case
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import math
+
     from engine.sources import SceneSourceError, available_versions, list_scenes, open_nuscenes_scene
+
+    if args.speed is not None and not (math.isfinite(args.speed) and 0 < args.speed <= MAX_INSERT_SPEED):
+        print(f"--speed: expected a speed in (0, {MAX_INSERT_SPEED:g}] m/s, got {args.speed}", file=sys.stderr)
+        return 2
 
     try:
         version = args.version
@@ -75,7 +82,13 @@ def run(args: argparse.Namespace) -> int:
               f"clearance {p.clearance:.2f} m")
     from engine.scenario.io import save_scenario
 
-    save_scenario(scenario, args.out)
+    try:
+        save_scenario(scenario, args.out)
+    except OSError as e:   # a folder or a file in the way, read-only, disk full: nothing half-written (atomic save)
+        from engine.fileio import write_error_message
+
+        print(f"scene: {write_error_message(args.out, e)}", file=sys.stderr)
+        return 2
     locked = sum(a.locked for a in scenario.agents)
     at = f" from {scene.source.start:g} s" if scene.source.start else ""
     source = scene.scenario.source

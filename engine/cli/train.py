@@ -114,6 +114,12 @@ def _err(msg: str) -> int:
     return 2
 
 
+def _write_error(path: str, e: OSError) -> str:
+    from engine.fileio import write_error_message
+
+    return write_error_message(path, e)
+
+
 def _prepare(args: argparse.Namespace) -> int:
     from engine.training.prepare import PrepareError, prepare_cache
     from engine.training.samples import PrepareSettings
@@ -134,6 +140,8 @@ def _prepare(args: argparse.Namespace) -> int:
                                workers=args.workers, ray_address=args.ray, progress=not args.quiet)
     except PrepareError as e:
         return _err(str(e))
+    except OSError as e:   # the cache folder cannot be written (a file in the way, read-only, disk full)
+        return _err(_write_error(args.out, e))
     except KeyboardInterrupt:
         print("interrupted: finished shards are kept; run the same command again to resume", file=sys.stderr)
         return 130
@@ -174,6 +182,8 @@ def _run(args: argparse.Namespace) -> int:
             result = train(cfg, progress=not args.quiet)
     except (TrainError, CacheError, ModelLoadError) as e:
         return _err(str(e))
+    except OSError as e:   # the run folder cannot be written (a file in the way, read-only, disk full)
+        return _err(_write_error(args.out, e))
     except KeyboardInterrupt:
         print("interrupted: run again with --resume to continue from the last checkpoint", file=sys.stderr)
         return 130
@@ -209,5 +219,8 @@ def _eval(args: argparse.Namespace) -> int:
 
         from engine.training.cache import atomic_write_json
 
-        atomic_write_json(Path(args.json), rep.to_json())
+        try:
+            atomic_write_json(Path(args.json), rep.to_json())
+        except OSError as e:
+            return _err(_write_error(args.json, e))
     return 0

@@ -111,8 +111,8 @@ class CameraRig:
         """
         path = Path(path)
         try:
-            doc = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as e:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:   # ValueError: invalid JSON, or not UTF-8
             raise RigFormatError(f"{path}: cannot read rig file: {e}") from None
         return cls.from_document(doc, size, source=str(path))
 

@@ -102,3 +102,16 @@ def test_findings_update_live_while_dragging(main_window, qtbot):
     send_mouse(vp, QEvent.MouseButtonRelease, b, Qt.LeftButton, Qt.NoButton)
     qtbot.waitUntil(lambda: win.checks.report_is_current, timeout=20000)
     assert "live while dragging" not in win.checks_panel.summary.text()
+
+
+def test_the_finding_column_keeps_most_of_the_width(make_window, qtbot, intended_near_miss_file):
+    """Long agent lists wrap in their own column: the sentence column keeps the larger share of the dock."""
+    win = make_window(intended_near_miss_file)
+    win.checks_dock.raise_()
+    _wait_report(win, qtbot)
+    tree = win.checks_panel.tree
+    win.checks_panel.item_for(0).setText(1, "pedestrian_1, pedestrian_2, bicycle_1, motorcycle_1")  # a long list
+    qtbot.wait(50)
+    agents_w, finding_w = tree.columnWidth(1), tree.columnWidth(3)
+    assert tree.fontMetrics().horizontalAdvance(win.checks_panel.item_for(0).text(1)) > agents_w  # it wraps ...
+    assert finding_w > agents_w * 1.5         # ... and the sentence keeps the room

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -123,6 +124,10 @@ def test_apply_prompt_add_mode_renames_clashing_ids(road_scenario):
         (50.0 + ego0.x, -5.25 + ego0.y))
     assert merged.intents[-1].agents == ("car_3", "ego")
     assert merged.environment.time_of_day == "night"
+    rainy = replace(road_scenario, environment=Environment("day", "rain"))
+    assert C.merge_prompt_result(rainy, result, "add").environment == Environment("night", "rain")  # rain stays
+    assert C.merge_prompt_result(rainy, replace(result, environment=Environment()), "add").environment == \
+        Environment("day", "rain")
     assert merged.map is road_scenario.map and merged.ego is road_scenario.ego
     assert merged.prompt == "a truck at night" and merged.script == "s()"
     replaced = C.merge_prompt_result(road_scenario, result, "replace")

@@ -28,12 +28,23 @@ class FolderReport:
 
 
 def safetensors_header(path: Path) -> dict[str, Any]:
-    """{key: {"dtype", "shape", ...}} of a safetensors file (reads only the header)."""
+    """{key: {"dtype", "shape", ...}} of a safetensors file (reads only the header).
+
+    ValueError names the file where it is not a safetensors file (too short, implausible length, bad JSON).
+    """
     with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
+        head = f.read(8)
+        if len(head) < 8:
+            raise ValueError(f"{path}: not a safetensors file ({len(head)} bytes)")
+        n = struct.unpack("<Q", head)[0]
         if n > 100_000_000:
             raise ValueError(f"{path}: implausible safetensors header ({n} bytes)")
-        header: dict[str, Any] = json.loads(f.read(n))
+        try:
+            header = json.loads(f.read(n))
+        except ValueError as e:   # JSONDecodeError, UnicodeDecodeError
+            raise ValueError(f"{path}: unreadable safetensors header: {e}") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{path}: unreadable safetensors header: not a JSON object")
     header.pop("__metadata__", None)
     return header
 
@@ -47,12 +58,15 @@ def weights_summary(folder: Path) -> tuple[int, str, str]:
     header = safetensors_header(files[0])
     n = 0
     dtypes = set()
-    for v in header.values():
-        count = 1
-        for s in v["shape"]:
-            count *= int(s)
+    for key, v in header.items():
+        try:
+            count = 1
+            for s in v["shape"]:
+                count *= int(s)
+            dtypes.add(str(v["dtype"]))
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{files[0]}: tensor {key!r} has no valid dtype/shape in the header") from None
         n += count
-        dtypes.add(v["dtype"])
     names = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
     return n, "/".join(sorted(names.get(d, d) for d in dtypes)), files[0].name
 
@@ -62,11 +76,12 @@ def _params(n: int) -> str:
 
 
 def _read(path: Path) -> dict[str, Any] | None:
+    """The JSON object in `path`; None where it is missing, unreadable or not an object."""
     try:
-        data: dict[str, Any] = json.loads(path.read_text())
-        return data
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def _component_line(label: str, folder: Path, detail: str) -> str:
@@ -85,8 +100,20 @@ def _unet_detail(cfg: dict[str, Any]) -> str:
 
 
 def describe(path: str | Path) -> FolderReport:
-    """Summarise a folder; never loads weights."""
+    """Summarise a folder; never loads weights. Malformed files (a garbage safetensors header, a config of the
+    wrong shape) become a problem naming the file, not an exception."""
     path = Path(path).expanduser()
+    try:
+        return _describe(path)
+    except (ValueError, OSError) as e:  # an unreadable file (the message names it)
+        return FolderReport(path, "unknown", [], [f"unreadable model files: {e}"])
+    except (TypeError, KeyError, AttributeError, IndexError) as e:  # a config field of the wrong type or shape
+        return FolderReport(path, "unknown", [], [
+            f"{path / 'model_index.json'} or a component's config.json has a field of the wrong type or shape "
+            f"({type(e).__name__}: {e})"])
+
+
+def _describe(path: Path) -> FolderReport:
     if not path.exists():
         return FolderReport(path, "missing", [], [f"{path} does not exist"])
     if not path.is_dir():

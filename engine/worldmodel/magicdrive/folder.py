@@ -212,7 +212,7 @@ def convert_release(src: str | os.PathLike[str], out: str | os.PathLike[str], sd
     """
     src_p, out_p = Path(src).expanduser(), Path(out).expanduser()
     if not src_p.is_dir():
-        raise ModelLoadError(f"release folder {src_p} does not exist")
+        raise ModelLoadError(f"release folder {src_p} " + ("is not a folder" if src_p.exists() else "does not exist"))
     if not _is_release(src_p):
         raise ModelLoadError(f"{src_p} is not a MagicDrive release: it needs unet/ and controlnet/ with "
                              "config.json and diffusion_pytorch_model.bin (or .safetensors)")

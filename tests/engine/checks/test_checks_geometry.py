@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -82,3 +83,23 @@ def test_overlap_centroid_of_crossing_boxes():
     assert np.allclose(c, [[1.5, 0.0]])
     far = overlap_centroids(ca, box_corners(10.0, 4.0, 0.0, 2.0, 1.0)[None])
     assert np.allclose(far, [[5.0, 2.0]])    # apart: midpoint of the centres
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.25])
+def test_overlap_centroids_equal_shapely_on_random_boxes(scale):
+    """The array path of `overlap_centroids` (deep overlaps) gives shapely's centroids; touching and
+    apart pairs keep shapely's answer (or the midpoint)."""
+    rng = np.random.default_rng(7)
+    n = 4000
+    x, y = rng.uniform(-300, 300, n), rng.uniform(-300, 300, n)
+    ya, yb = rng.uniform(-4, 4, n), rng.uniform(-4, 4, n)
+    hla, hwa, hlb, hwb = (scale * rng.uniform(lo, hi, n) for lo, hi in ((0.2, 6), (0.2, 1.5), (0.2, 6), (0.2, 1.5)))
+    f = rng.choice([0.05, 0.3, 0.6, 0.9, 1.0, 1.5], n)      # from deep overlaps to barely touching and apart
+    dx, dy = f * scale * rng.uniform(-6, 6, n), f * scale * rng.uniform(-6, 6, n)
+    ca, cb = box_corners(x, y, ya, hla, hwa), box_corners(x + dx, y + dy, yb, hlb, hwb)
+    inter = shapely.intersection(shapely.polygons(ca), shapely.polygons(cb))
+    ok = shapely.area(inter) > 0.0
+    want = (ca.mean(-2) + cb.mean(-2)) / 2
+    want[ok] = shapely.get_coordinates(shapely.centroid(inter[ok]))
+    assert ok.sum() > n // 4 and (~ok).sum() > n // 10
+    np.testing.assert_allclose(overlap_centroids(ca, cb), want, rtol=0, atol=1e-9)

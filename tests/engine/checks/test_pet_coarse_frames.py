@@ -100,3 +100,16 @@ def test_refinement_limited_to_improvements_changes_no_event(seed, monkeypatch):
     full = pet_module.pet_events(s, cfg, set())
     assert pruned, "the random scene should hold some crossings"
     assert pruned == full
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5])
+def test_staged_sub_frame_search_changes_no_event(seed, monkeypatch):
+    """The sub-frame search in stages of growing |tb - ta| (rows stop at the first stage with an overlap) gives
+    exactly the events of one stage over every candidate pair of sub-samples."""
+    cfg = CheckConfig(pet_warning=2.5)     # more pairs refined
+    s = SampledScene.from_scenario(random_scene(seed, n=30))
+    staged = pet_module.pet_events(s, cfg, set())
+    monkeypatch.setattr(pet_module, "SEARCH_STAGES", (1.0,))
+    single = pet_module.pet_events(s, cfg, set())
+    assert staged, "the random scene should hold some crossings"
+    assert staged == single
