@@ -398,6 +398,10 @@ class PreviewPane(QWidget):
         return self.worker.submit(req)
 
     def _on_result(self, rid: int, result: PreviewResult, seconds: float) -> None:
+        if not self.enabled or getattr(self.worker, "stopping", False):
+            # shut down while this result was queued: its pictures may be a view over shared memory that
+            # is already unmapped (reading them would crash the process); drop it unread
+            return
         if rid < self.shown_id:
             self._release(result)
             return  # an older picture than the one on screen

@@ -55,6 +55,8 @@ class FrameBuffer:
 
     def view(self, slot: int, shape: tuple[int, ...]) -> np.ndarray:
         """The pictures in `slot` as a (C, H, W, 3) uint8 array over the shared memory (no copy)."""
+        if self.shm.buf is None:
+            raise ValueError("the frame buffer is closed")
         n = int(np.prod(shape))
         if n > self.slot_bytes:
             raise ValueError(f"{shape} does not fit a frame-buffer slot of {self.slot_bytes} bytes")

@@ -170,7 +170,7 @@ class RenderProcess(QObject):
                     if slot is not None:
                         self._held[slot] = entry is not None
                     self._pump_locked()
-                if entry is None:
+                if entry is None or self._stopping:   # stopping: the shared memory may be unmapped any moment
                     continue
                 rid, req = entry
                 if kind == "ok":
@@ -189,6 +189,12 @@ class RenderProcess(QObject):
         with self._lock:
             self._held[slot] = False
             self._pump_locked()
+
+    @property
+    def stopping(self) -> bool:
+        """True once `stop` began: results still queued for the UI thread point into shared memory that
+        is (or is about to be) unmapped, and must be dropped unread."""
+        return self._stopping
 
     def stop(self, timeout_ms: int = 5000) -> None:
         """Ask the process to release its renderer and exit; terminate it if it does not."""

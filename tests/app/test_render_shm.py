@@ -90,6 +90,29 @@ def test_pane_releases_the_double_buffer_and_latest_wins(qtbot):
         pane.shutdown()
 
 
+def test_a_result_queued_when_the_pane_shuts_down_is_dropped_unread(qtbot):
+    """A picture the render process finished just before the window closed sits in the UI thread's event
+    queue as a view over the shared memory, which the shutdown unmaps: the pane must drop it unread (reading
+    it crashed the whole process with a segmentation fault in CI)."""
+    from app.preview_pane import PreviewPane
+    from editor.document import Document
+    from engine.demo import build_demo_scenario
+
+    doc = Document(build_demo_scenario())
+    pane = PreviewPane(doc, backend="process")
+    qtbot.addWidget(pane)
+    qtbot.waitUntil(lambda: pane.shown is not None, timeout=120000)
+    shown_id = pane.shown_id
+    doc.set_time(1.5)                                     # a new render is submitted ...
+    deadline = time.monotonic() + 60
+    while pane.worker.completed < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)                                  # ... finishes in the reader thread, its result queued
+    assert pane.worker.completed >= 2
+    pane.shutdown()                                       # the shared memory is closed before the queue runs
+    qtbot.wait(100)                                       # now the queued result is delivered
+    assert pane.shown_id == shown_id                      # dropped, not drawn
+
+
 _ORPHAN = textwrap.dedent("""
     import os, sys, time
     sys.path.insert(0, sys.argv[1])
