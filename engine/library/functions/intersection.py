@@ -173,12 +173,7 @@ def _turn(ctx: ScenarioBuilder, who: AgentHandle | str, turn: str, speed: float 
         if ctx.layout.intersection_x is None:
             # place the intersection so that the ego reaches the curve at enter_time
             probe = connector(ctx.layout.with_intersection(0.0))
-            v_c = _curve_speed(cls, probe)
-            tb = ctx.default_start() if enter_time is None else max(enter_time, 0.0)
-            plan = curve_plan(ctx, cls, v0, v_c, probe.path.length, max(tb, 0.3))
-            s_start0 = float(ctx.layout.frame(direction).from_world(probe.points[:1])[0][0])
-            s_ego = float(ctx.layout.frame(direction).from_world(np.array([rec.trajectory.pose_at(0.0)[:2]]))[0][0])
-            cx = s_ego + plan.approach - s_start0 + rec.size[1] * 0.0
+            cx = junction_shift(ctx, cls, v0, probe, np.array([rec.trajectory.pose_at(0.0)[:2]]), direction, enter_time)
             ensure_intersection(ctx, cx - ctx.layout.half_width)
         conn = connector(ctx.layout)
         dist = _distance_to_curve(ctx, np.array([rec.trajectory.pose_at(0.0)[:2]]), conn, direction)
@@ -196,6 +191,20 @@ def _turn(ctx: ScenarioBuilder, who: AgentHandle | str, turn: str, speed: float 
                          params={"speed": round(min(v0, max(v0, v_c)), 3), "turn_speed": round(v_c, 3),
                                  "approach": approach, "enter_time": round(et, 3), "from_lane": conn.start.id,
                                  "exit_lane": conn.end.id})
+
+
+def junction_shift(ctx: ScenarioBuilder, cls: str, v0: float, probe: Connector, xy0: NDArray[np.float64],
+                   direction: str, enter_time: float | None) -> float:
+    """How far along the approach (frame of `direction`, metres) a junction built at 0 must move so that an
+    agent at `xy0` (1, 2), driving at v0, reaches the start of the curve `probe` at `enter_time` (None: the
+    builder's default start; at least 0.3 s)."""
+    v_c = _curve_speed(cls, probe)
+    tb = ctx.default_start() if enter_time is None else max(enter_time, 0.0)
+    plan = curve_plan(ctx, cls, v0, v_c, probe.path.length, max(tb, 0.3))
+    f = ctx.layout.frame(direction)
+    s_start0 = float(f.from_world(probe.points[:1])[0][0])
+    s_ego = float(f.from_world(xy0)[0][0])
+    return s_ego + plan.approach - s_start0
 
 
 def _distance_to_curve(ctx: ScenarioBuilder, rec_xy: NDArray[np.float64], conn: Connector, direction: str) -> float:

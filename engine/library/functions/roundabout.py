@@ -12,7 +12,7 @@ import numpy as np
 from engine.library.builder import AgentHandle, ScenarioBuilder
 from engine.library.errors import PlacementError
 from engine.library.functions.intersection import (
-    APPROACHES, _curve_speed, _distance_to_curve, approach_direction, curve_plan, motion_through, new_agent_through,
+    APPROACHES, _distance_to_curve, approach_direction, junction_shift, motion_through, new_agent_through,
 )
 from engine.library.limits import limits_for
 from engine.library.placing import choice, number, resolve_who, road_lane, speed_arg
@@ -145,13 +145,7 @@ def roundabout(ctx: ScenarioBuilder, who: AgentHandle | str = "car", entry: str 
         if ctx.layout.intersection_x is None:
             # place the roundabout so that the vehicle reaches the entry curve at enter_time
             probe = connector(ctx.layout.with_roundabout(0.0))
-            v_c = _curve_speed(cls, probe)
-            tb = ctx.default_start() if enter_time is None else max(enter_time, 0.0)
-            plan = curve_plan(ctx, cls, v0, v_c, probe.path.length, max(tb, 0.3))
-            f = ctx.layout.frame(direction)
-            s_start0 = float(f.from_world(probe.points[:1])[0][0])
-            s_ego = float(f.from_world(np.array([rec.trajectory.pose_at(0.0)[:2]]))[0][0])
-            cx = s_ego + plan.approach - s_start0
+            cx = junction_shift(ctx, cls, v0, probe, np.array([rec.trajectory.pose_at(0.0)[:2]]), direction, enter_time)
             ensure_roundabout(ctx, cx - outer_radius(ctx.layout))
         elif not ctx.layout.roundabout:
             raise ctx.error("the road has a 4-way intersection, not a roundabout", PlacementError)
