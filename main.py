@@ -14,6 +14,11 @@ import sys
 def _headless_env() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    # numpy's OpenBLAS starts a thread per core at import, and they spin-wait after every BLAS call: about
+    # 0.2 s of CPU in a `check` that does no large linear algebra, taken from the rasteriser's and the
+    # batch workers' cores. Our numpy work is many small products; torch has its own threads. Set it to
+    # override (it must be set before numpy is first imported).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,14 +1,16 @@
 """Time `check_scenario` on a 20 s scenario with 50 agents (plus the ego) at 12 Hz.
 
     python benchmarks/bench_checks.py [--runs 15] [--agents 50] [--duration 20]
-    python benchmarks/bench_checks.py --grid [--runs 7] [--baseline 9a98b7d]
+    python benchmarks/bench_checks.py --grid [--runs 7] [--baseline 9a98b7d] [--grid-agents 10,50,100,200]
+                                      [--grid-durations 3,10,20]
 
 `--grid` times the warm check at 10/50/100/200 agents x 3/10/20 s, for this tree and for the baseline
 implementation (the `engine/` and `resources/` of git revision `--baseline`, exported with `git archive`
 into a temporary folder; default: the commit before the issue-19 speed-ups), in two worker processes
 whose runs alternate (one baseline run, one current run, ...), so both see the same machine load. It
 prints the median wall and CPU times, the ratio current / baseline per cell, and the growth exponent b
-of time ~ (agents x frames)^b for both.
+of time ~ (agents x frames)^b for both (`--baseline HEAD`: against the last commit). `--grid-agents`
+and `--grid-durations` pick the cells (one cell: no exponents).
 
 The scenario is a busy, unsignalised 4-way intersection (long arms): through traffic both ways on
 the main road and the cross road, vehicles turning left through the oncoming traffic, pedestrians
@@ -161,12 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid", action="store_true",
                     help="time check_scenario (warm) at 10/50/100/200 agents x 3/10/20 s, against the baseline")
     ap.add_argument("--baseline", default=BASELINE_REV, help="git revision of the baseline implementation (--grid)")
+    ap.add_argument("--grid-agents", default="10,50,100,200", help="agent counts of the grid, comma-separated (--grid)")
+    ap.add_argument("--grid-durations", default="3,10,20", help="clip lengths (s) of the grid, comma-separated (--grid)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         return worker()
     if args.grid:
-        return grid(args.runs, args.baseline)
+        return grid(args.runs, args.baseline, tuple(int(v) for v in args.grid_agents.split(",")),
+                    tuple(float(v) for v in args.grid_durations.split(",")))
     scenario = build_bench_scenario(args.agents, args.duration)
     doc = to_document(scenario)
     report = check_scenario(scenario)  # warm-up (imports, map caches)
@@ -261,6 +266,11 @@ def grid(runs: int, baseline: str, agents: tuple[int, ...] = (10, 50, 100, 200),
         for n in agents:
             print(f"{n:7d} " + " ".join(f"{cur[n, d][key]:7.1f} ({base[n, d][key]:7.1f}) {cur[n, d][key] / base[n, d][key]:5.2f}"
                                         for d in durations))
+    if len(cur) < 2 or len(agents) < 2:       # a single cell or a single agent count: no exponents
+        m1 = (max(agents), max(durations))
+        print(f"{m1[0]} agents x {m1[1]:g} s: {cur[m1]['wall']:.1f} ms wall ({cur[m1]['cpu']:.1f} ms CPU), baseline "
+              f"{base[m1]['wall']:.1f} ms ({base[m1]['cpu']:.1f} ms CPU), ratio {cur[m1]['wall'] / base[m1]['wall']:.2f}")
+        return 0
     for key in ("wall", "cpu"):
         print(f"growth exponent ({key}), time ~ (agents x frames)^b: current b = {_exponent(cur, key):.2f} over all "
               f"cells, {_exponent(cur, key, 50):.2f} over >= 50 agents; baseline {_exponent(base, key):.2f}, "

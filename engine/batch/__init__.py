@@ -9,6 +9,8 @@ Public API
 ``run_batch(spec, out_dir, BatchOptions(executor="local" | "inline" | "ray", ray_address="local"),
            progress=None) -> BatchReport``
     Run the pending variants; resumable; one failing variant never spoils the others (`runner`).
+``start_pool_server(workers=None)``
+    Start the local pool's fork server ahead of `run_batch`, so that its imports overlap the caller's.
 ``build_variant_scenario(spec, variant) -> Scenario``
     The scenario of one variant, without exporting it (`materialize`).
 Closed sets are StrEnums whose values are the strings of the spec and the batch folder's files:
@@ -17,7 +19,9 @@ Closed sets are StrEnums whose values are the strings of the spec and the batch 
 """
 from engine.batch.materialize import VariantError, build_variant_scenario
 from engine.batch.records import BatchState, VariantRecord, VariantStatus
-from engine.batch.runner import BatchBusyError, BatchOptions, BatchProgress, BatchReport, Executor, run_batch
+from engine.batch.runner import (
+    BatchBusyError, BatchOptions, BatchProgress, BatchReport, Executor, run_batch, start_pool_server,
+)
 from engine.batch.spec import (
     BatchSpec, BatchSpecError, ExportFormat, ExportSpec, Interpreter, SweepKind, load_spec, parse_spec,
 )
@@ -27,5 +31,5 @@ __all__ = [
     "BatchBusyError", "BatchOptions", "BatchProgress", "BatchReport", "BatchSpec", "BatchSpecError", "BatchState",
     "Executor", "ExportFormat", "ExportSpec", "Interpreter", "SweepKind", "Variant", "VariantError",
     "VariantRecord", "VariantSource", "VariantStatus", "build_variant_scenario", "expand_variants",
-    "load_spec", "parse_spec", "run_batch",
+    "load_spec", "parse_spec", "run_batch", "start_pool_server",
 ]

@@ -8,7 +8,10 @@ Environment and agent edits (`scenario_edits`) come last; the scenario is named
 """
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import replace
+from pathlib import Path
 
 from engine.batch.scenario_edits import apply_edit
 from engine.batch.script_args import set_call_argument
@@ -22,13 +25,34 @@ class VariantError(ValueError):
     """A variant cannot be built (bad swept value, a script that fails, ...); the message says which."""
 
 
+_base_lock = threading.Lock()
+_base_cache: dict[tuple[str, int, int], Scenario] = {}   # (resolved path, mtime ns, size) -> the loaded scenario
+
+
 def _load_base(spec: BatchSpec) -> Scenario:
+    """The spec's base scenario, read and validated once per process while its file is unchanged (every
+    variant of a batch shares it; scenarios are immutable, and one object lets the renderer's static-scene
+    cache match the map by identity)."""
     from engine.paths import DEMO_SCENARIO
     from engine.scenario.io import load_scenario
 
     if spec.base is None:
         raise VariantError("the spec has no base scenario")
-    return load_scenario(DEMO_SCENARIO if spec.base == "demo" else spec.base)
+    path = Path(DEMO_SCENARIO if spec.base == "demo" else spec.base)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return load_scenario(path)    # raises the loader's own error for a missing or unreadable file
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    with _base_lock:
+        cached = _base_cache.get(key)
+    if cached is not None:
+        return cached
+    scenario = load_scenario(path)
+    with _base_lock:
+        _base_cache.clear()   # a process runs one batch's base at a time
+        _base_cache[key] = scenario
+    return scenario
 
 
 def build_variant_scenario(spec: BatchSpec, variant: Variant) -> Scenario:

@@ -14,6 +14,12 @@ cores, its workers forked from a fork server that imported the job's modules onc
 their own job folders; this process merges each finished job into the dataset under the dataset
 lock and records it, so stopping a run (Ctrl-C, a crash, `stop_after`) loses at most the variants
 in flight, and the next run skips every finished one.
+
+Throughput of the local pool (`benchmarks/bench_batch.py`): the fork server is started as early as
+possible (`start_pool_server`; the `batch` command calls it before it reads the spec), so its ~2 s of
+imports overlap the caller's own; the driver merges with `engine.export.staged_scene` and never loads
+the renderer; each worker gets one library thread per core it owns and, with one core, no llvmpipe
+rasteriser thread (`_thread_settings`). One variant is one task (about 2 x workers in flight).
 """
 from __future__ import annotations
 
@@ -139,7 +145,7 @@ def collect(result: JobResult, spec: BatchSpec, variant: Variant, out_dir: Path,
                     files[key] = f"{OSC_DIR}/{dst.name}"
             scene_name = scene_token = None
             if result.staged is not None:
-                from engine.export.pipeline import StagedScene
+                from engine.export.staged_scene import StagedScene   # light: the driver never renders
 
                 st = result.staged
                 staged = StagedScene(job_dir / "dataset", st["version"], st["scene_name"], st["scene_token"],
@@ -212,13 +218,33 @@ def _inline_results(spec: BatchSpec, todo: list[Variant], staging: Path) -> Iter
 
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LP_NUM_THREADS")
+RASTER_VAR = "LP_NUM_THREADS"   # llvmpipe's rasteriser threads, read when a worker creates its GL context
+FORK_SERVER_VAR = "CORNERCASE_BATCH_FORK_SERVER"   # tells `worker_preload` it runs in the fork server
 
 
-def _worker_init(threads: int) -> None:
-    """Runs first in every pool process: share the cores between the workers instead of each one
-    starting a thread per core (BLAS, OpenMP, llvmpipe's rasteriser threads), unless the user set it."""
-    for var in THREAD_VARS:
-        os.environ.setdefault(var, str(threads))
+def pool_threads(workers: int) -> int:
+    """Library threads per worker process so that `workers` processes share this machine's cores."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def _thread_settings(threads: int) -> dict[str, str]:
+    """The THREAD_VARS values a pool worker runs with, leaving out those the user set in this process.
+
+    llvmpipe gets no rasteriser thread of its own when a worker has one core (`LP_NUM_THREADS=0`: it
+    rasterises in the thread that draws): a rasteriser thread per worker only adds hand-offs between
+    the threads of a worker, and with as many workers as cores the cores are busy anyway.
+    """
+    values = {var: str(threads) for var in THREAD_VARS}
+    values[RASTER_VAR] = str(threads) if threads > 1 else "0"
+    return {var: value for var, value in values.items() if var not in os.environ}
+
+
+def _worker_init(settings: dict[str, str]) -> None:
+    """Runs first in every pool process, before its first variant creates a GL context: share the
+    cores between the workers instead of each one starting a thread per core (BLAS, OpenMP, llvmpipe's
+    rasteriser threads). Set, not defaulted: the fork server's environment holds the values of the
+    batch that started it (`_thread_settings` already leaves out what the user set)."""
+    os.environ.update(settings)
 
 
 def _pool_context(threads: int) -> BaseContext:
@@ -227,7 +253,8 @@ def _pool_context(threads: int) -> BaseContext:
 
     Never a plain fork of this process: it may hold GL contexts and library threads that do not
     survive a fork. The server is started here with `THREAD_VARS` set (its BLAS reads them at import),
-    and this process's environment is restored afterwards.
+    and this process's environment is restored afterwards. Starting it returns at once: the server
+    imports in the background, and the first worker it forks waits for that.
     """
     import multiprocessing
 
@@ -237,10 +264,10 @@ def _pool_context(threads: int) -> BaseContext:
 
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["engine.batch.worker_preload"])
-    saved = {var: os.environ.get(var) for var in THREAD_VARS}
+    saved = {var: os.environ.get(var) for var in (*THREAD_VARS, FORK_SERVER_VAR)}
     try:
-        for var in THREAD_VARS:
-            os.environ.setdefault(var, str(threads))
+        os.environ.update(_thread_settings(threads))
+        os.environ[FORK_SERVER_VAR] = "1"    # `worker_preload` reads it (and removes it) in the server only
         forkserver.ensure_running()     # a server already running (an earlier batch) is reused as it is
     finally:
         for var, value in saved.items():
@@ -251,6 +278,13 @@ def _pool_context(threads: int) -> BaseContext:
     return ctx
 
 
+def start_pool_server(workers: int | None = None) -> None:
+    """Start the local pool's fork server now, so that its imports (about 2 s of numpy, OpenCV, the
+    renderer, the world model...) run while this process does other work, e.g. parsing the spec or
+    interpreting prompts. `run_batch` starts it anyway; calling this first only saves time. Idempotent."""
+    _pool_context(pool_threads(max(1, workers or os.cpu_count() or 1)))
+
+
 def _pool_results(spec: BatchSpec, todo: list[Variant], staging: Path, workers: int,
                   max_restarts: int = 3) -> Iterator[JobResult]:
     """Run the jobs in a pool of worker processes (`_pool_context`); a pool broken by a dying worker is
@@ -258,7 +292,7 @@ def _pool_results(spec: BatchSpec, todo: list[Variant], staging: Path, workers: 
     from concurrent.futures.process import BrokenProcessPool
 
     workers = max(1, min(workers, len(todo)))     # no idle processes for a short batch
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = pool_threads(workers)
     ctx = _pool_context(threads)
     queue = list(todo)
     restarts = 0
@@ -266,7 +300,7 @@ def _pool_results(spec: BatchSpec, todo: list[Variant], staging: Path, workers: 
         futures: dict[Future[JobResult], Variant] = {}
         broken = False
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(threads,)) as pool:
+                                 initargs=(_thread_settings(threads),)) as pool:
             try:
                 while (queue and not broken) or futures:
                     while queue and not broken and len(futures) < 2 * workers:
@@ -355,6 +389,9 @@ def run_batch(spec: BatchSpec, out_dir: str | os.PathLike[str], options: BatchOp
         skipped = len(variants) - len(todo)
         if options.stop_after is not None:
             todo = todo[:options.stop_after]
+        workers = options.workers or os.cpu_count() or 1
+        if options.executor == Executor.LOCAL and todo:
+            start_pool_server(min(workers, len(todo)))    # it imports while the prompts are interpreted
         todo, prompt_errors = resolve_prompts(spec, todo, out)
         unresolved = [v for v in todo if v.source == VariantSource.PROMPT and v.prompt in prompt_errors]
         todo = [v for v in todo if v not in unresolved]
@@ -366,7 +403,6 @@ def run_batch(spec: BatchSpec, out_dir: str | os.PathLike[str], options: BatchOp
             report.records[v.id] = rec
             report.failed += 1
         state.write_summary(spec.to_dict(), variants)
-        workers = options.workers or os.cpu_count() or 1
         results: Iterator[JobResult]
         if options.executor == Executor.INLINE or not todo:
             results = _inline_results(spec, todo, staging)

@@ -85,10 +85,15 @@ def contact_events(scene: SampledScene, grid: PairGrid, cfg: CheckConfig) -> lis
     tol = cfg.contact_tolerance
     times, speed = scene.times, scene.speed
     events: list[ContactEvent] = []
-    rows = np.flatnonzero(grid.overlap.any(axis=1))
-    if rows.size:
-        rr, k0s, k1s = runs_2d(grid.overlap[rows])
-        r = rows[rr]
+    h = np.flatnonzero(grid.hit)                     # the overlapping entries, sorted by (pair, frame)
+    if h.size:
+        hp, hk = grid.p[h], grid.k[h]
+        # runs of consecutive frames of one pair (the runs of `grid.overlap` rows, in row-major order)
+        new_run = np.r_[True, (hp[1:] != hp[:-1]) | (hk[1:] != hk[:-1] + 1)]
+        starts = np.flatnonzero(new_run)
+        ends = np.r_[starts[1:], h.size] - 1
+        r = hp[starts]
+        k0s, k1s = hk[starts], hk[ends]
         a, b = grid.i[r], grid.j[r]
         prev = np.maximum(k0s - 1, 0)
         first = (k0s == 0) | ~(scene.present[a, prev] & scene.present[b, prev])
@@ -98,19 +103,15 @@ def contact_events(scene: SampledScene, grid: PairGrid, cfg: CheckConfig) -> lis
         if ref.size:
             t_r, rel_r, _ = first_touch(scene, a[ref], b[ref], times[k0s[ref] - 1], times[k0s[ref]], tol)
             t_c[ref], rel[ref] = t_r, rel_r
-        dmat = np.full((rows.size, scene.num_frames), -np.inf)      # depth of the overlapping pairs
-        pos = np.minimum(np.searchsorted(rows, grid.p), rows.size - 1)
-        has = rows[pos] == grid.p
-        dmat[pos[has], grid.k[has]] = np.nan_to_num(grid.depth[has], nan=-np.inf)
-        depth = [dmat[q, k0:k1 + 1].max() for q, k0, k1 in zip(rr, k0s, k1s)]
+        depth = np.maximum.reduceat(grid.depth[h], starts)          # every entry of a run overlaps: no NaN
         where = overlap_centroids(_corners_at(scene, a, k0s), _corners_at(scene, b, k0s))
-        for n in range(r.size):
-            k0, k1, aa, bb = int(k0s[n]), int(k1s[n]), int(a[n]), int(b[n])
-            static = bool((speed[[aa, bb], k0:k1 + 1] < cfg.moving_speed).all())
-            events.append(ContactEvent(aa, bb, float(t_c[n]), float(times[k1]),
-                                       float(depth[n]), float(rel[n]),
-                                       (float(where[n, 0]), float(where[n, 1])),
-                                       bool(first[n]), static))
+        # standing: neither moves at any frame of the run (counts of moving frames from cumulative sums)
+        moving = np.zeros((scene.num_agents, scene.num_frames + 1), dtype=np.int64)
+        np.cumsum(~(speed < cfg.moving_speed), axis=1, out=moving[:, 1:])
+        static = ((moving[a, k1s + 1] - moving[a, k0s]) == 0) & ((moving[b, k1s + 1] - moving[b, k0s]) == 0)
+        events += [ContactEvent(aa, bb, tc, te, dep, rv, (wx, wy), fs, st) for aa, bb, tc, te, dep, rv, wx, wy, fs, st
+                   in zip(a.tolist(), b.tolist(), t_c.tolist(), times[k1s].tolist(), depth.tolist(), rel.tolist(),
+                          where[:, 0].tolist(), where[:, 1].tolist(), first.tolist(), static.tolist())]
     events += _between_frames(scene, grid, cfg)
     return sorted(events, key=lambda e: (e.a, e.b, e.t_contact))
 
@@ -120,13 +121,15 @@ def _between_frames(scene: SampledScene, grid: PairGrid, cfg: CheckConfig) -> li
     if scene.num_frames < 2:
         return []
     step = max_steps(scene)
+    T = scene.num_frames
     i, j = grid.i[grid.p], grid.j[grid.p]
     k = grid.k
-    ok = (k < scene.num_frames - 1)
-    kn = np.minimum(k + 1, scene.num_frames - 1)
-    ok &= scene.present[i, kn] & scene.present[j, kn] & ~grid.overlap[grid.p, k] & ~grid.overlap[grid.p, kn]
+    ok = (k < T - 1) & ~grid.hit & ~grid.hit_next()
     ok &= grid.dist < scene.radius[i] + scene.radius[j] + step[i] + step[j]
     sel = np.flatnonzero(ok)
+    kn = k[sel] + 1                                 # below T: k < T - 1
+    present = scene.present.ravel()
+    sel = sel[present[i[sel] * T + kn] & present[j[sel] * T + kn]]
     if sel.size == 0:
         return []
     a, b, k = i[sel], j[sel], k[sel]
@@ -141,10 +144,13 @@ def _between_frames(scene: SampledScene, grid: PairGrid, cfg: CheckConfig) -> li
     grow_b = scene.radius[b] * np.abs(scene.yaw[b, k + 1] - scene.yaw[b, k]) + SWEEP_MARGIN
     hl_a, hw_a = scene.half_length[a] + grow_a, scene.half_width[a] + grow_a
     hl_b, hw_b = scene.half_length[b] + grow_b, scene.half_width[b] + grow_b
-    # the grown boxes can only meet during the step if their circumcircles can: the centres close at
-    # most |w| dt (the steps where they cannot have a TTC beyond dt and are left out unchanged)
-    near = np.flatnonzero(np.hypot(rx, ry) - np.hypot(hl_a, hw_a) - np.hypot(hl_b, hw_b)
-                          <= np.hypot(wx, wy) * dt + 1e-6)
+    # the grown boxes can only meet during the step if their circumcircles do: at the closest approach
+    # of the centres within the step (the steps where they cannot have a TTC beyond dt and are left
+    # out unchanged; 1e-6 m covers rounding)
+    w2 = wx * wx + wy * wy
+    t_close = np.minimum(np.maximum(-(rx * wx + ry * wy) / np.where(w2 > 0.0, w2, 1.0), 0.0), dt)
+    near = np.flatnonzero(np.hypot(rx + wx * t_close, ry + wy * t_close) - np.hypot(hl_a, hw_a) - np.hypot(hl_b, hw_b)
+                          <= 1e-6)
     a, b, k, rx, ry, wx, wy = a[near], b[near], k[near], rx[near], ry[near], wx[near], wy[near]
     ia, ib = a * scene.num_frames + k, b * scene.num_frames + k     # flat (row, frame) indices
     C, S = scene.cos_yaw.ravel(), scene.sin_yaw.ravel()
@@ -206,7 +212,7 @@ def close_pass_findings(scene: SampledScene, grid: PairGrid, cfg: CheckConfig,
     p, k = grid.p[e], grid.k[e]
     a, b = grid.i[p], grid.j[p]
     rel = np.hypot(scene.vx[b, k] - scene.vx[a, k], scene.vy[b, k] - scene.vy[a, k])
-    keep = ~grid.overlap[p, k] & (rel >= cfg.moving_speed)
+    keep = ~grid.hit[e] & (rel >= cfg.moving_speed)
     e, p, k, rel = e[keep], p[keep], k[keep], rel[keep]
     out: list[Finding] = []
     if e.size == 0:
@@ -219,11 +225,16 @@ def close_pass_findings(scene: SampledScene, grid: PairGrid, cfg: CheckConfig,
     speed = np.zeros(close.shape)
     speed[inv, k] = rel
     bg = Severity.parse(cfg.background_severity)
-    for rr, k0, k1 in zip(*runs_2d(close)):
+    rrs, k0s, k1s = runs_2d(close)
+    if skip_pairs:                                   # the runs of pairs in contact go, before the loop
+        A = scene.num_agents
+        skip = np.array([a * A + b for a, b in skip_pairs], dtype=np.int64)
+        r_all = rows[rrs]
+        keep = ~np.isin(grid.i[r_all].astype(np.int64) * A + grid.j[r_all], skip)
+        rrs, k0s, k1s = rrs[keep], k0s[keep], k1s[keep]
+    for rr, k0, k1 in zip(rrs, k0s, k1s):
         r = int(rows[rr])
         a, b = int(grid.i[r]), int(grid.j[r])
-        if (a, b) in skip_pairs:
-            continue
         km = k0 + int(np.argmin(gap[rr, k0:k1 + 1]))
         g = float(gap[rr, km])
         ida, idb = scene.ids[a], scene.ids[b]

@@ -75,18 +75,20 @@ def time_to_overlap(dx: Num, dy: Num, rvx: Num, rvy: Num, yaw_a: Num | None, hl_
     """
     ca, sa, cb, sb = _trig(yaw_a, yaw_b, trig)
     d4, r4 = _axis_terms(dx, dy, hl_a, hw_a, hl_b, hw_b, ca, sa, cb, sb)
-    d, r = np.stack(np.broadcast_arrays(*d4)), np.stack(np.broadcast_arrays(*r4))
-    v = np.stack(np.broadcast_arrays(rvx * ca + rvy * sa, rvy * ca - rvx * sa, rvx * cb + rvy * sb, rvy * cb - rvx * sb))
-    v, d, r = np.broadcast_arrays(v, d, r)
-    moving = np.abs(v) > 1e-9
-    safe_v = np.where(moving, v, 1.0)
-    t1 = (-r - d) / safe_v
-    t2 = (r - d) / safe_v
-    inside_now = np.abs(d) < r
-    lo = np.where(moving, np.minimum(t1, t2), np.where(inside_now, -np.inf, np.inf))
-    hi = np.where(moving, np.maximum(t1, t2), np.where(inside_now, np.inf, -np.inf))
-    t_enter = lo.max(axis=0)
-    t_exit = hi.min(axis=0)
+    v4 = (rvx * ca + rvy * sa, rvy * ca - rvx * sa, rvx * cb + rvy * sb, rvy * cb - rvx * sb)
+    t_enter: FloatArray | None = None
+    t_exit: FloatArray | None = None
+    for d, r, v in zip(d4, r4, v4):      # axis by axis, the running max / min of the interval ends
+        moving = np.abs(v) > 1e-9
+        safe_v = np.where(moving, v, 1.0)
+        t1 = (-r - d) / safe_v
+        t2 = (r - d) / safe_v
+        inside_now = np.abs(d) < r
+        lo = np.where(moving, np.minimum(t1, t2), np.where(inside_now, -np.inf, np.inf))
+        hi = np.where(moving, np.maximum(t1, t2), np.where(inside_now, np.inf, -np.inf))
+        t_enter = lo if t_enter is None else np.maximum(t_enter, lo)
+        t_exit = hi if t_exit is None else np.minimum(t_exit, hi)
+    assert t_enter is not None and t_exit is not None      # four axes
     hit = (t_enter <= t_exit) & (t_exit > 0.0)
     out: FloatArray = np.where(hit, np.maximum(t_enter, 0.0), np.inf)
     return out

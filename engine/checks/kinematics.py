@@ -49,7 +49,7 @@ def kinematic_arrays(scene: SampledScene) -> dict[str, FloatArray]:
     """speed, accel, decel, jerk, yaw_rate, curvature, lat_accel, reverse_speed, slip: (A, T) arrays, >= 0
     except accel (signed d|v|/dt). Zero where the agent is absent."""
     p, dt = scene.present, scene.dt
-    speed = np.hypot(scene.vx, scene.vy)
+    speed = scene.speed                              # np.hypot(vx, vy), cached on the scene
     # velocity and acceleration from the sampled positions (central differences on the frame grid):
     # robust to the ripple an interpolant's own second derivative has between its key points
     vx, vy = masked_gradient(scene.x, p, dt), masked_gradient(scene.y, p, dt)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import weakref
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,11 +58,7 @@ class LaneIndex:
         self.heading = np.concatenate(head) if head else np.zeros(0)
         self.half_width = np.concatenate(half) if half else np.zeros(0)
         self.lane = np.concatenate(lane) if lane else np.zeros(0, dtype=int)
-        self.tree = None
-        if len(self.points):
-            from scipy.spatial import cKDTree   # lazy: importing engine.checks should not pull in scipy
-
-            self.tree = cKDTree(self.points)
+        self._tree: Any = None   # the k-d tree, built by the first query the raster cannot settle
         self.max_half_width = float(self.half_width.max()) if len(self.half_width) else 0.0
         self._build_raster()
 
@@ -125,7 +122,7 @@ class LaneIndex:
         n = xy.shape[0]
         flag = np.zeros(n, dtype=bool)
         opposed = np.full(n, -1)
-        if self.tree is None or n == 0:
+        if not len(self.points) or n == 0:
             return flag, opposed
         # the raster settles most queries (no lane they can be in runs against them); the rest go to the tree
         todo = np.flatnonzero(~self._cannot_be_against(xy, yaw, wrong_way_angle))
@@ -135,15 +132,25 @@ class LaneIndex:
         flag[todo], opposed[todo] = f, o
         return flag, opposed
 
+    @property
+    def tree(self) -> Any:
+        """scipy's cKDTree of the lane points (built on first use: most scenes never need it, and importing
+        scipy.spatial costs about 0.15 s of a command's start-up); None when the map has no lanes."""
+        if self._tree is None and len(self.points):
+            from scipy.spatial import cKDTree   # lazy, see above
+
+            self._tree = cKDTree(self.points)
+        return self._tree
+
     def _query_tree(self, xy: FloatArray, yaw: FloatArray, wrong_way_angle: float) -> tuple[BoolArray, IntArray]:
         """`query` by the k-d tree alone."""
         n = xy.shape[0]
         flag = np.zeros(n, dtype=bool)
         opposed = np.full(n, -1)
-        assert self.tree is not None
+        tree = self.tree
         reach = self.max_half_width + LANE_STEP / 2
         # first the nearest lane point: inside its lane and agreeing settles most queries
-        d1, i1 = self.tree.query(xy, k=1, distance_upper_bound=reach)
+        d1, i1 = tree.query(xy, k=1, distance_upper_bound=reach)
         found = i1 < len(self.points)
         j1 = np.where(found, i1, 0)
         settled = ~found | ((d1 <= self.half_width[j1] + LANE_STEP / 2) & (np.cos(yaw - self.heading[j1]) > 0.0))
@@ -151,7 +158,7 @@ class LaneIndex:
         if rest.size == 0:
             return flag, opposed
         k = min(K_NEAREST, len(self.points))
-        d, idx = self.tree.query(xy[rest], k=k, distance_upper_bound=reach)
+        d, idx = tree.query(xy[rest], k=k, distance_upper_bound=reach)
         d, idx = d.reshape(rest.size, k), idx.reshape(rest.size, k)
         valid = idx < len(self.points)
         safe = np.where(valid, idx, 0)

@@ -18,8 +18,9 @@ import shapely
 
 from engine.checks.config import OFFROAD_ERROR_CLASSES, OFFROAD_WARNING_CLASSES, CheckConfig
 from engine.checks.findings import Finding, FindingCode, Severity, name_of
-from engine.checks.raster import RegionRaster
-from engine.checks.sampling import FloatArray, IntArray, SampledScene, runs, runs_2d
+from engine.checks.raster import BOUNDARY, INSIDE, OUTSIDE, RegionRaster
+from engine.checks.sampling import BoolArray, FloatArray, IntArray, SampledScene, runs, runs_2d
+from engine.geometry import CORNER_SIGNS
 from engine.scenario.map_elements import RoadMap
 
 CORNER_NAMES = ("front-left", "rear-left", "rear-right", "front-right")
@@ -88,18 +89,18 @@ def offroad_findings(scene: SampledScene, road_map: RoadMap, cfg: CheckConfig) -
 def _vehicle_offroad(scene: SampledScene, rows: IntArray, geom: Any, raster: RegionRaster,
                      cfg: CheckConfig) -> list[Finding]:
     present = scene.present[rows]                                   # (R, T)
-    r_idx, k_idx = np.nonzero(present)
-    pts = scene.corners_at(rows[r_idx], k_idx).reshape(-1, 2)      # corners where present
-    inside = raster.contains(pts[:, 0], pts[:, 1]).reshape(-1, 4)
+    at = np.flatnonzero(present)                                    # (N,) flat (row, frame) where present
+    px, py, inside = _corners_inside(scene, rows, at, raster)       # corners (4, N) each, inside (N, 4)
     out_dist = np.zeros(inside.shape)
     cand = ~inside
     if cand.any():
         flat = np.flatnonzero(cand.ravel())
-        out_dist.ravel()[flat] = shapely.distance(geom, shapely.points(pts[flat]))
+        e, q = np.divmod(flat, 4)
+        out_dist.ravel()[flat] = shapely.distance(geom, shapely.points(np.stack([px[q, e], py[q, e]], -1)))
     corner_out = np.zeros(present.shape + (4,), dtype=bool)
-    corner_out[r_idx, k_idx] = out_dist > cfg.offroad_tolerance
+    corner_out.reshape(-1, 4)[at] = out_dist > cfg.offroad_tolerance
     dist = np.zeros(present.shape + (4,))
-    dist[r_idx, k_idx] = out_dist
+    dist.reshape(-1, 4)[at] = out_dist
     any_out = corner_out.any(-1)
     findings: list[Finding] = []
     if not any_out.any():
@@ -132,6 +133,34 @@ def _vehicle_offroad(scene: SampledScene, rows: IntArray, geom: Any, raster: Reg
             sev = Severity.WARNING
         findings.append(Finding(FindingCode.OFF_ROAD, sev, t0, t1, (aid,), msg, where, metrics))
     return findings
+
+
+def _corners_inside(scene: SampledScene, rows: IntArray, at: IntArray,
+                    raster: RegionRaster) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Footprint corners of `rows` at the flat (row, frame) indices `at` (N,) of an (R, T) array: x and y
+    (4, N) each (corner order of `CORNER_SIGNS`), and whether each lies inside the region (N, 4): the
+    values of `scene.corners_at` and `raster.contains`.
+
+    Computed a corner at a time on whole (R, T) rows (no per-entry gathers); only the corners in
+    boundary cells of the raster go to shapely.
+    """
+    x, y = scene.x[rows], scene.y[rows]
+    c, s = scene.cos_yaw[rows], scene.sin_yaw[rows]
+    hl, hw = scene.half_length[rows][:, None], scene.half_width[rows][:, None]
+    n = at.size
+    px, py = np.empty((4, n)), np.empty((4, n))
+    cells = np.empty((4, n), dtype=np.uint8)
+    for q, (sl, sw) in enumerate(CORNER_SIGNS):
+        lx, ly = sl * hl, sw * hw                  # the arithmetic of `footprint_corners_trig`
+        px[q] = (x + c * lx - s * ly).ravel()[at]
+        py[q] = (y + s * lx + c * ly).ravel()[at]
+        cells[q] = raster.cells(px[q], py[q]) if not raster.empty else OUTSIDE
+    inside: BoolArray = cells == INSIDE
+    amb = np.flatnonzero(cells == BOUNDARY)
+    if amb.size:
+        inside.ravel()[amb] = shapely.contains_xy(raster.geom, px.ravel()[amb], py.ravel()[amb])
+    out: BoolArray = inside.T
+    return px, py, out
 
 
 def _exit_time(scene: SampledScene, row: int, k0: int, geom: Any, tol: float) -> float:

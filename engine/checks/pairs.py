@@ -16,6 +16,7 @@ The result is a list of evaluated entries (pair, frame) plus dense (P, T) masks 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -35,7 +36,9 @@ class PairGrid:
     centre distance is within the two half diagonals plus `reach` (the larger of `gap_reach` and the
     two agents' largest frame steps); dist, depth (E,) there (depth NaN beyond `gap_reach`); gap
     (E,) exact footprint gap where it may be below `gap_reach` (NaN where it is known to be at
-    least that). overlap: (P, T) bool, depth above the contact tolerance (False where not evaluated).
+    least that); hit (E,) depth above the contact tolerance. The entries are sorted by (p, k), each
+    (pair, frame) at most once. overlap (built on first use): (P, T) bool, `hit` spread over the
+    pairs and frames (False where not evaluated).
     """
 
     i: IntArray
@@ -46,7 +49,21 @@ class PairGrid:
     dist: FloatArray
     depth: FloatArray
     gap: FloatArray
-    overlap: BoolArray
+    hit: BoolArray
+
+    @cached_property
+    def overlap(self) -> BoolArray:
+        """(P, T) bool: the boxes overlap by more than the contact tolerance (False where not evaluated)."""
+        out = np.zeros((self.i.size, self.num_frames), dtype=bool)
+        out[self.p[self.hit], self.k[self.hit]] = True
+        return out
+
+    def hit_next(self) -> BoolArray:
+        """(E,) whether each entry's pair also overlaps at the next frame (False where not evaluated there)."""
+        out = np.zeros(self.p.size, dtype=bool)
+        if self.p.size > 1:
+            out[:-1] = self.hit[1:] & (self.p[1:] == self.p[:-1]) & (self.k[1:] == self.k[:-1] + 1)
+        return out
 
     def dense(self, values: NDArray[np.float64], fill: float) -> FloatArray:
         """(P, T) array of per-entry `values` (E,), `fill` where not evaluated."""
@@ -62,13 +79,9 @@ def pair_rows(num_agents: int) -> tuple[IntArray, IntArray]:
 
 
 def max_steps(scene: SampledScene) -> FloatArray:
-    """(A,) the longest distance each agent moves between two consecutive frames (both present)."""
-    if scene.num_frames < 2:
-        return np.zeros(scene.num_agents)
-    step = np.hypot(np.diff(scene.x, axis=1), np.diff(scene.y, axis=1))
-    step = np.where(scene.present[:, 1:] & scene.present[:, :-1], step, 0.0)
-    out: FloatArray = step.max(axis=1)
-    return out
+    """(A,) the longest distance each agent moves between two consecutive frames (both present); computed
+    once per scene (`SampledScene.max_steps`)."""
+    return scene.max_steps
 
 
 def _block_candidates(scene: SampledScene, i: IntArray, j: IntArray, grow: FloatArray) -> tuple[IntArray, IntArray]:
@@ -156,29 +169,31 @@ def pair_grid(scene: SampledScene, contact_tolerance: float, gap_reach: float,
         p, k = _block_candidates(scene, i, j, rsum + reach)
     else:
         p, k = (a.ravel() for a in np.meshgrid(np.arange(i.size), np.arange(T), indexing="ij"))
-    ii, jj = i[p], j[p]
-    keep = scene.present[ii, k] & scene.present[jj, k]
-    p, k, ii, jj = p[keep], k[keep], ii[keep], jj[keep]
-    dx, dy = scene.x[jj, k] - scene.x[ii, k], scene.y[jj, k] - scene.y[ii, k]
+    # flat (row * T + frame) indices: one 1-D gather per array instead of 2-D fancy indexing
+    fi, fj = i[p] * T + k, j[p] * T + k
+    present = scene.present.ravel()
+    keep = np.flatnonzero(present[fi] & present[fj])
+    p, k, fi, fj = p[keep], k[keep], fi[keep], fj[keep]
+    X, Y = scene.x.ravel(), scene.y.ravel()
+    dx, dy = X[fj] - X[fi], Y[fj] - Y[fi]
     dist = np.hypot(dx, dy)
-    keep = dist <= rsum[p] + reach[p]
-    p, k, ii, jj, dx, dy, dist = p[keep], k[keep], ii[keep], jj[keep], dx[keep], dy[keep], dist[keep]
+    keep = np.flatnonzero(dist <= rsum[p] + reach[p])
+    p, k, fi, fj, dx, dy, dist = p[keep], k[keep], fi[keep], fj[keep], dx[keep], dy[keep], dist[keep]
     depth = np.full(p.size, np.nan)
     gap = np.full(p.size, np.nan)
     m = np.flatnonzero(dist <= rsum[p] + gap_reach)
     if m.size:
-        ia, ja, km = ii[m], jj[m], k[m]
-        args = (dx[m], dy[m], scene.yaw[ia, km], scene.half_length[ia], scene.half_width[ia],
-                scene.yaw[ja, km], scene.half_length[ja], scene.half_width[ja])
-        trig = (scene.cos_yaw[ia, km], scene.sin_yaw[ia, km], scene.cos_yaw[ja, km], scene.sin_yaw[ja, km])
-        d = obb_penetration(*args, trig=trig)
+        ia, ja = i[p[m]], j[p[m]]
+        fa, fb = fi[m], fj[m]
+        C, S = scene.cos_yaw.ravel(), scene.sin_yaw.ravel()
+        geo = (dx[m], dy[m], scene.half_length[ia], scene.half_width[ia], scene.half_length[ja], scene.half_width[ja])
+        trig = (C[fa], S[fa], C[fb], S[fb])
+        d = obb_penetration(geo[0], geo[1], None, geo[2], geo[3], None, geo[4], geo[5], trig=trig)
         depth[m] = d
-        need = -d < gap_reach          # minus the depth is a lower bound on the gap
-        if need.any():
-            dxn, dyn, ya, hla, hwa, yb, hlb, hwb = (v[need] for v in args)
+        need = np.flatnonzero(-d < gap_reach)          # minus the depth is a lower bound on the gap
+        if need.size:
+            dxn, dyn, hla, hwa, hlb, hwb = (v[need] for v in geo)
             ca, sa, cb, sb = (v[need] for v in trig)
-            gap[m[need]] = obb_gap(dxn, dyn, ya, hla, hwa, yb, hlb, hwb, depth=d[need], trig=(ca, sa, cb, sb))
-    overlap = np.zeros((i.size, T), dtype=bool)
+            gap[m[need]] = obb_gap(dxn, dyn, None, hla, hwa, None, hlb, hwb, depth=d[need], trig=(ca, sa, cb, sb))
     hit = np.nan_to_num(depth, nan=-np.inf) > contact_tolerance
-    overlap[p[hit], k[hit]] = True
-    return PairGrid(i=i, j=j, num_frames=T, p=p, k=k, dist=dist, depth=depth, gap=gap, overlap=overlap)
+    return PairGrid(i=i, j=j, num_frames=T, p=p, k=k, dist=dist, depth=depth, gap=gap, hit=hit)

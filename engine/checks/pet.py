@@ -9,12 +9,14 @@ corner of the area). Only moments where both move and their directions of travel
 `pet_min_angle` (modulo pi) count, so agents following or meeting on the same path have no PET.
 
 Candidate pairs and frames come from a hash of every moving sample by grid cell and direction of
-travel (`CrossingIndex`, a sparse incidence product over all agents). Per candidate pair: a search
+travel (`CrossingIndex`, a sparse incidence product over all agents; the samples of one agent under
+one key form a group with its bounding box and frame range, so whole groups are kept or dropped by
+the box and time prefilters before their frames are looked at). Per candidate pair: a search
 over its (Ta, Tb) frames, limited to |ta - tb| <= pet_max and to centre distances below the sum of
 the half diagonals, with the separating-axis test on what remains, in bands of growing |kb - ka|
 (0-3, 4-11, 12-27, ... frames) so that a pair stops at the first band holding an overlap (on a uniform
 frame grid a later band cannot hold a smaller |tb - ta|); then a refinement on sub-frame samples
-(`SampledScene.poses_at`) around the best pair of times.
+(`SampledScene.poses_at`) around the best pair of times, in stages of growing |tb - ta| likewise.
 """
 from __future__ import annotations
 
@@ -31,9 +33,10 @@ from engine.checks.sampling import BoolArray, FloatArray, IntArray, SampledScene
 Arrays = tuple[FloatArray, ...]
 
 REFINE_STEPS = 12   # sub-samples per frame step around the best pair of times
-SEARCH_STAGES = (0.1, 0.35, 1.0)   # `_search`: stages of |tb - ta|, as fractions from the least to the limit
+SEARCH_STAGES = (0.05, 0.15, 0.35, 0.6, 1.0)   # `_search`: stages of |tb - ta|, as fractions from the least to the limit
 _BINS = 12          # direction histogram bins over [0, pi)
 DENSE_REACH_LIMIT = 32_000_000   # agents x keys up to which membership is a dense table lookup (bytes)
+RANK_TABLE_SLACK = 1024         # `_FrameRanks` builds its table up to 4 x entries + 2 x pairs + this
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,9 @@ class CrossingIndex:
         iy = np.floor(scene.y / self.cell).astype(np.int64) + (1 << 20)
         line = np.mod(heading, np.pi)
         b = np.minimum((line / (np.pi / _BINS)).astype(np.int64), _BINS - 1)
-        keys = ((ix << 21) + iy) * _BINS + b
-        self.keys = np.unique(keys[moving])                              # (K,) sorted, the keys that occur
+        self.keys, kid = _cell_keys(ix, iy, b, moving)                  # (K,) sorted, the keys that occur
         self.K = self.keys.size
-        self.kid = np.where(moving, np.searchsorted(self.keys, keys), -1)  # (A, T)
+        self.kid = np.where(moving, kid, -1)                             # (A, T)
         centres = (np.arange(_BINS) + 0.5) * np.pi / _BINS
         diff = np.abs(centres[:, None] - centres[None, :])
         diff = np.minimum(diff, np.pi - diff)
@@ -86,9 +88,12 @@ class CrossingIndex:
         from scipy.sparse import csr_matrix
 
         K1 = max(self.K, 1)
-        rows = np.nonzero(moving)[0]
-        own = np.unique(rows.astype(np.int64) * K1 + self.kid[moving])            # (agent, key) pairs
+        ent = np.flatnonzero(moving.ravel())                          # moving samples, flat row * T + frame
+        T = moving.shape[1]
+        codes = (ent // T).astype(np.int64) * K1 + self.kid.ravel()[ent]
+        own, gid = _sorted_unique_inverse(codes, A * K1)              # (agent, key) pairs: the groups
         self.own = csr_matrix((np.ones(own.size, np.float32), (own // K1, own % K1)), shape=(A, K1))
+        self._groups(scene, ent, own, gid, K1)
         # key adjacency: key k reaches the keys of its 9 neighbour cells in the bins that cross k's bin
         cells, bins = self.keys // _BINS, self.keys % _BINS
         cand = (cells[:, None, None] + offsets[None, :, None]) * _BINS + comp[bins][:, None, :]   # (K, 9, C)
@@ -115,13 +120,75 @@ class CrossingIndex:
         self._kid_stride = K1 + 1
         self.num_agents = A
 
+    def _groups(self, scene: SampledScene, ent: IntArray, own: NDArray[np.int64], gid: NDArray[np.int64],
+                K1: int) -> None:
+        """The moving samples grouped by (agent, key), G groups in `own` order (agent, then key).
+
+        g_entries (M,): flat sample indices, by group, frames ascending within one; g_start (G + 1,)
+        offsets into it; g_agent, g_kid (G,); g_box: xmin, xmax, ymin, ymax (G,) of the centres;
+        g_first, g_last (G,) first and last frame; agent_gstart (A + 1,) offsets of each agent's groups.
+        """
+        G = own.size
+        order = np.argsort(gid.astype(np.int16) if G < 32768 else gid, kind="stable")   # radix sort for small G
+        self.g_entries: IntArray = ent[order]
+        counts = np.bincount(gid, minlength=G)
+        self.g_start: IntArray = np.zeros(G + 1, dtype=np.intp)
+        np.cumsum(counts, out=self.g_start[1:])
+        self.g_agent: IntArray = (own // K1).astype(np.intp)
+        self.g_kid: IntArray = (own % K1).astype(np.intp)
+        starts = self.g_start[:-1]
+        if G:
+            xs, ys = scene.x.ravel()[self.g_entries], scene.y.ravel()[self.g_entries]
+            self.g_box: Arrays = (np.minimum.reduceat(xs, starts), np.maximum.reduceat(xs, starts),
+                                  np.minimum.reduceat(ys, starts), np.maximum.reduceat(ys, starts))
+        else:
+            self.g_box = tuple(np.zeros(0) for _ in range(4))
+        T = scene.num_frames
+        self.g_first: IntArray = self.g_entries[starts] % T if G else np.zeros(0, dtype=np.intp)
+        self.g_last: IntArray = self.g_entries[self.g_start[1:] - 1] % T if G else np.zeros(0, dtype=np.intp)
+        self.agent_gstart: IntArray = np.searchsorted(self.g_agent, np.arange(scene.num_agents + 1))
+
+    def reaches(self, b: IntArray, kid: IntArray) -> BoolArray:
+        """(N,) whether agent b[n] reaches key kid[n] (>= 0): the lookup `member` makes per frame."""
+        if self.reach_codes.size == 0:
+            return np.zeros(len(b), dtype=bool)
+        if self._reach_flat is not None:
+            out: BoolArray = np.take(self._reach_flat, np.asarray(b, dtype=np.intp) * self._kid_stride + kid)
+            return out
+        q = np.asarray(b, dtype=np.int64) * max(self.K, 1) + kid
+        pos = np.minimum(np.searchsorted(self.reach_codes, q), self.reach_codes.size - 1)
+        hit: BoolArray = self.reach_codes[pos] == q
+        return hit
+
+    def group_items(self, owner: IntArray, other: IntArray) -> tuple[IntArray, IntArray]:
+        """(pair, group) items, pair-major: the groups of agent owner[p] whose key other[p] reaches.
+
+        Their samples are the frames `member(owner, other)` marks.
+        """
+        lo, hi = self.agent_gstart[owner], self.agent_gstart[np.asarray(owner) + 1]
+        cnt = hi - lo
+        pid = np.repeat(np.arange(len(owner)), cnt)
+        g = np.arange(pid.size) - np.repeat(np.cumsum(cnt) - cnt - lo, cnt)
+        keep = np.flatnonzero(self.reaches(np.asarray(other)[pid], self.g_kid[g]))
+        return pid[keep], g[keep]
+
+    def expand(self, pid: IntArray, g: IntArray) -> tuple[IntArray, IntArray]:
+        """The samples of (pair, group) items: (pair, flat sample index) entries, item by item."""
+        lo = self.g_start[g]
+        cnt = self.g_start[g + 1] - lo
+        eid = np.repeat(np.arange(pid.size), cnt)
+        idx = np.arange(eid.size) - np.repeat(np.cumsum(cnt) - cnt - lo, cnt)
+        return pid[eid], self.g_entries[idx]
+
     def candidate_pairs(self) -> list[tuple[int, int]]:
         """Pairs (a < b) with a sample of b in the crossing reach of a (a symmetric relation)."""
         if self.K == 0:
             return []
         meet = (self.own @ self.reach.T).tocoo()
         keep = meet.row < meet.col
-        return sorted(zip(meet.row[keep].tolist(), meet.col[keep].tolist()))
+        row, col = meet.row[keep], meet.col[keep]
+        order = np.lexsort((col, row))                 # sorted as tuples (each pair once)
+        return list(zip(row[order].tolist(), col[order].tolist()))
 
     def member(self, a: IntArray, b: IntArray) -> BoolArray:
         """(P, T) bool: frames at which agent a[p] moves in a place and direction that can cross b[p]'s path."""
@@ -141,11 +208,49 @@ class CrossingIndex:
         return out
 
 
-def _nonzero_2d(m: BoolArray) -> tuple[IntArray, IntArray]:
-    """`np.nonzero` of a 2-D bool array (rows, columns of the True entries, row-major), computed faster."""
-    flat = np.flatnonzero(m)
-    rows, cols = np.divmod(flat, m.shape[1])
-    return rows, cols
+DENSE_CODE_LIMIT = 4_000_000   # code ranges up to which `_sorted_unique_inverse` and `_cell_keys` mark a table
+
+
+def _sorted_unique_inverse(codes: NDArray[np.int64], size: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """`np.unique(codes, return_inverse=True)` of codes in [0, size): through a mark table when size is
+    at most `DENSE_CODE_LIMIT` (linear time), else by sorting."""
+    if size > DENSE_CODE_LIMIT or codes.size == 0:
+        u, back = np.unique(codes, return_inverse=True)
+        return u, back.astype(np.int64).ravel()
+    mark = np.zeros(size, dtype=bool)
+    mark[codes] = True
+    rank = np.cumsum(mark) - 1
+    uniq: NDArray[np.int64] = np.flatnonzero(mark).astype(np.int64)
+    inv: NDArray[np.int64] = rank[codes]
+    return uniq, inv
+
+
+def _cell_keys(ix: NDArray[np.int64], iy: NDArray[np.int64], b: NDArray[np.int64],
+               where: BoolArray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Keys ((ix << 21) + iy) * _BINS + b of the entries `where` (arrays of one shape): (K,) the sorted
+    distinct keys and, for every entry, the rank of its key among them (unspecified where `where` is
+    False). The same as `np.unique` then `np.searchsorted`, in linear time through a mark table over
+    the cells the entries span (ranks follow the lexicographic order of (ix, iy, b), as the keys do)
+    when that table is small (`DENSE_CODE_LIMIT`)."""
+    if not where.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(ix.shape, dtype=np.int64)
+    xs, ys = ix[where], iy[where]
+    x0, y0 = int(xs.min()), int(ys.min())
+    nx, ny = int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1
+    if nx * ny * _BINS > DENSE_CODE_LIMIT:
+        keys_all = ((ix << 21) + iy) * _BINS + b
+        sorted_keys = np.unique(keys_all[where])
+        return sorted_keys, np.searchsorted(sorted_keys, keys_all)
+    code = np.minimum(np.maximum(((ix - x0) * ny + (iy - y0)) * _BINS + b, 0), nx * ny * _BINS - 1)   # compact, same order
+    mark = np.zeros(nx * ny * _BINS, dtype=bool)
+    mark[code[where]] = True
+    rank = np.cumsum(mark) - 1
+    used = np.flatnonzero(mark)
+    cell, bins = np.divmod(used, _BINS)
+    cx, cy = np.divmod(cell, ny)
+    keys: NDArray[np.int64] = (((cx + x0).astype(np.int64) << 21) + (cy + y0)) * _BINS + bins
+    kid: NDArray[np.int64] = rank[code]
+    return keys, kid
 
 
 def _group_starts(pid: IntArray) -> IntArray:
@@ -168,6 +273,16 @@ def _group_box(pid: IntArray, x: FloatArray, y: FloatArray, size: int) -> Arrays
     st = _group_starts(pid)
     return (_group_reduce(np.minimum, pid, x, size, np.inf, st), _group_reduce(np.maximum, pid, x, size, -np.inf, st),
             _group_reduce(np.minimum, pid, y, size, np.inf, st), _group_reduce(np.maximum, pid, y, size, -np.inf, st))
+
+
+def _box_meets(gbox: Arrays, g: IntArray, box: Arrays, pid: IntArray, grow: FloatArray) -> BoolArray:
+    """(E,) whether the box of group g meets the box of pair pid grown by grow[pid]: False where no point
+    of the group can pass `_inside_box` (the same arithmetic on the bounds)."""
+    x0, x1, y0, y1 = (v[pid] for v in box)
+    gr = grow[pid]
+    out: BoolArray = ((gbox[1][g] >= x0 - gr) & (gbox[0][g] <= x1 + gr)
+                      & (gbox[3][g] >= y0 - gr) & (gbox[2][g] <= y1 + gr))
+    return out
 
 
 def _inside_box(x: FloatArray, y: FloatArray, box: Arrays, pid: IntArray, grow: FloatArray) -> BoolArray:
@@ -195,27 +310,40 @@ def _coarse(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig,
     reach = s.radius[pa] + s.radius[pb]
     T = s.num_frames
     X, Y, times = s.x.ravel(), s.y.ravel(), s.times
-    ma, mb = index.member(pa, pb), index.member(pb, pa)
-    # the hashed frames as sparse entries (pair, frame), row-major: grouped by pair, frames ascending
-    pid_a, ka_all = _nonzero_2d(ma)
-    pid_b, kb_all = _nonzero_2d(mb)
-    ia, ib = pa[pid_a] * T + ka_all, pb[pid_b] * T + kb_all
-    keep = _inside_box(X[ia], Y[ia], _group_box(pid_b, X[ib], Y[ib], pa.size), pid_a, reach)
-    pid_a, ka_all, ia = pid_a[keep], ka_all[keep], ia[keep]
+    # The hashed frames (`index.member`) of a and of b per pair, as (pair, group) items: the groups
+    # (agent, key) whose key the other agent reaches. b's frames span a box per pair (the union of
+    # its groups' boxes); a's frames outside it, grown by the two half diagonals, cannot overlap b:
+    # a group wholly outside goes at once, the frames of the others one by one.
+    pga, ga = index.group_items(pa, pb)
+    pgb, gb = index.group_items(pb, pa)
+    gx0, gx1, gy0, gy1 = index.g_box
+    box_b = (_group_reduce(np.minimum, pgb, gx0[gb], pa.size, np.inf), _group_reduce(np.maximum, pgb, gx1[gb], pa.size, -np.inf),
+             _group_reduce(np.minimum, pgb, gy0[gb], pa.size, np.inf), _group_reduce(np.maximum, pgb, gy1[gb], pa.size, -np.inf))
+    keep = _box_meets(index.g_box, ga, box_b, pga, reach)
+    pid_a, ia = index.expand(pga[keep], ga[keep])
+    keep = _inside_box(X[ia], Y[ia], box_b, pid_a, reach)
+    pid_a, ia = pid_a[keep], ia[keep]
+    ka_all = ia % T
+    # b's frames within max_dt of a's kept frames and in the box of these, grown likewise
     st = _group_starts(pid_a)
     t_lo = _group_reduce(np.minimum, pid_a, times[ka_all], pa.size, np.inf, st) - max_dt
     t_hi = _group_reduce(np.maximum, pid_a, times[ka_all], pa.size, -np.inf, st) + max_dt
+    box_a = _group_box(pid_a, X[ia], Y[ia], pa.size)
+    keep = ((times[index.g_last[gb]] >= t_lo[pgb]) & (times[index.g_first[gb]] <= t_hi[pgb])
+            & _box_meets(index.g_box, gb, box_a, pgb, reach))
+    pid_b, ib = index.expand(pgb[keep], gb[keep])
+    kb_all = ib % T
     tb = times[kb_all]
     sel = np.flatnonzero((tb >= t_lo[pid_b]) & (tb <= t_hi[pid_b]))     # the cheap test first
     pid_b, kb_all, ib = pid_b[sel], kb_all[sel], ib[sel]
-    keep = _inside_box(X[ib], Y[ib], _group_box(pid_a, X[ia], Y[ia], pa.size), pid_b, reach)
-    pid_b, kb_all = pid_b[keep], kb_all[keep]
-    if pid_a.size == 0 or pid_b.size == 0:
+    keep = _inside_box(X[ib], Y[ib], box_a, pid_b, reach)
+    if pid_a.size == 0 or not keep.any():
         return empty, empty, np.zeros(0), empty, empty
+    pid_b, kb_all = np.divmod(np.sort(pid_b[keep] * T + kb_all[keep]), T)     # by pair, frames ascending
     # only b's frames within a window of frames around each frame of a (a superset of
     # |tb - ta| <= max_dt, which is tested exactly below), searched in bands of growing |kb - ka|
     w = int(np.ceil(max_dt / s.dt)) + 2 if s.dt > 0 else T
-    codes_b = pid_b * T + kb_all                  # sorted
+    ranks_b = _FrameRanks(pid_b, kb_all, pa.size, T)
     steps = np.diff(times)
     uniform = steps.size == 0 or bool(np.all(np.abs(steps - steps[0]) <= 1e-9 * abs(steps[0])))
     live = np.ones(pa.size, dtype=bool)           # pairs whose least |delta| is not known yet
@@ -225,7 +353,7 @@ def _coarse(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig,
         sel_a = np.flatnonzero(live[pid_a])
         if sel_a.size == 0:
             break
-        hits = _band_hits(s, pa, pb, reach, pid_a[sel_a], ka_all[sel_a], codes_b, kb_all, m0, m1, max_dt, heading, cfg)
+        hits = _band_hits(s, pa, pb, reach, pid_a[sel_a], ka_all[sel_a], ranks_b, kb_all, m0, m1, max_dt, heading, cfg)
         m0 = m1 + 1
         if hits is None:
             continue
@@ -239,6 +367,45 @@ def _coarse(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig,
     return pa[pid], pb[pid], delta, ka, kb
 
 
+class _FrameRanks:
+    """Rank lookups in E entries (pair, frame) sorted by pair then frame (P pairs, T frames).
+
+    `below(pid, f)`: how many entries come before (pid, f), i.e. `np.searchsorted(codes, pid * T + f)`
+    of the codes pair * T + frame, for 0 <= f <= T (f = T: past the pair's last frame). From a table
+    over each pair's span of frames (a gather instead of a binary search) when that table is small,
+    else by the binary search itself.
+    """
+
+    def __init__(self, pid: IntArray, frame: IntArray, num_pairs: int, num_frames: int) -> None:
+        self.T = num_frames
+        self.codes = pid * num_frames + frame
+        first = np.zeros(num_pairs, dtype=np.intp)
+        last = np.full(num_pairs, -1, dtype=np.intp)
+        if pid.size:
+            st = _group_starts(pid)
+            ends = np.r_[st[1:], pid.size] - 1
+            first[pid[st]], last[pid[ends]] = frame[st], frame[ends]
+        self.first = first
+        self.span = last - first + 2                    # frames first .. last + 1 (1 for a pair without entries)
+        size = int(self.span.sum())
+        self.table: IntArray | None = None
+        if size <= 4 * pid.size + 2 * num_pairs + RANK_TABLE_SLACK:
+            self.off = np.r_[0, np.cumsum(self.span)[:-1]]
+            # a mark at off[p] + (frame - first[p]) + 1 per entry: the running count at off[p] + j is the
+            # number of entries before (p, first[p] + j), as every earlier pair's marks lie before off[p]
+            marks = np.bincount(self.off[pid] + (frame - first[pid]) + 1, minlength=size)
+            self.table = np.cumsum(marks)
+
+    def below(self, pid: IntArray, f: IntArray) -> IntArray:
+        """(N,) the number of entries before (pid, f) for pairs pid (N,) and frames 0 <= f <= T (N,)."""
+        if self.table is None:
+            out: IntArray = np.searchsorted(self.codes, pid * self.T + f, side="left")
+            return out
+        j = np.minimum(np.maximum(f - self.first[pid], 0), self.span[pid] - 1)
+        got: IntArray = self.table[self.off[pid] + j]
+        return got
+
+
 def _bands(w: int) -> list[int]:
     """Upper ends of the bands of frame offsets |kb - ka| searched in turn: 0-3, 4-11, 12-27, ... up to w."""
     out, m = [], 3
@@ -249,22 +416,22 @@ def _bands(w: int) -> list[int]:
 
 
 def _band_hits(s: SampledScene, pa: IntArray, pb: IntArray, reach: FloatArray, pid_a: IntArray, ka_all: IntArray,
-               codes_b: IntArray, kb_all: IntArray, m0: int, m1: int, max_dt: float, heading: FloatArray,
+               ranks_b: "_FrameRanks", kb_all: IntArray, m0: int, m1: int, max_dt: float, heading: FloatArray,
                cfg: CheckConfig) -> tuple[IntArray, FloatArray, IntArray, IntArray] | None:
     """Per pair, the overlapping crossing pair of frames (ka, kb) with m0 <= |kb - ka| <= m1 and the least
     |tb - ta|, the first in (ka, kb) order among equals: (pair, delta, ka, kb) arrays, or None without any.
 
-    pid_a, ka_all: the hashed frames of a (pair, frame); codes_b: pair * T + frame of b's, sorted.
+    pid_a, ka_all: the hashed frames of a (pair, frame); b's (pair, frame) entries are sorted by pair
+    then frame, kb_all their frames and ranks_b their rank lookups.
     """
     T, times = s.num_frames, s.times
     X, Y = s.x.ravel(), s.y.ravel()
-    base = pid_a * T
     parts = []
     for lo_off, hi_off in (((-m1, m1),) if m0 == 0 else ((-m1, -m0), (m0, m1))):
         first, last = ka_all + lo_off, ka_all + hi_off
         ok = (last >= 0) & (first <= T - 1)
-        lo = np.searchsorted(codes_b, base + np.clip(first, 0, T - 1), side="left")
-        hi = np.searchsorted(codes_b, base + np.clip(last, 0, T - 1), side="right")
+        lo = ranks_b.below(pid_a, np.minimum(np.maximum(first, 0), T - 1))     # (np.clip, without its overhead)
+        hi = ranks_b.below(pid_a, np.minimum(np.maximum(last, 0), T - 1) + 1)
         cnt = np.where(ok, np.maximum(hi - lo, 0), 0)
         eid = np.repeat(np.arange(ka_all.size), cnt)
         idx = np.arange(eid.size) - np.repeat(np.cumsum(cnt) - cnt - lo, cnt)
@@ -323,23 +490,32 @@ def _search(scene: SampledScene, a: IntArray, b: IntArray, ta0: FloatArray, tb0:
     # In stages of growing |tb - ta| per row (fractions of the way from the least candidate |d| to the
     # limit); a row with an overlap stops: its best score is at most the stage's upper end, and every
     # pair of sub-samples up to that end has been tested, so the result is that of testing all of them.
-    d_min = np.where(cand, absd, np.inf).min(axis=(1, 2))
+    d_min = np.min(absd, axis=(1, 2), where=cand, initial=np.inf)
     span_d = np.where(np.isfinite(d_min), limit - d_min, 0.0)
     flat = np.flatnonzero(cand)                   # the candidates, (n, i, j) row-major
+    if cand.size < 2 ** 31:
+        flat = flat.astype(np.int32)              # (integer division is much faster on int32)
     n_all, ij = np.divmod(flat, u.size * u.size)
     i_all, j_all = np.divmod(ij, u.size)
     ad = absd.ravel()[flat]
     found = np.zeros(len(a), dtype=bool)
-    lower = np.full(len(a), -np.inf)
-    for frac in SEARCH_STAGES:
-        upper = d_min + frac * span_d if frac < 1.0 else np.full(len(a), np.inf)
-        pick = np.flatnonzero(~found[n_all] & (ad > lower[n_all]) & (ad <= upper[n_all]))
+    # the stage of each candidate: stage k holds upper[k-1] < |d| <= upper[k] (upper[-1] = -inf, the
+    # last upper = inf); the uppers grow with k (span_d >= 0)
+    stage = np.zeros(flat.size, dtype=np.int8)
+    for frac in SEARCH_STAGES[:-1]:
+        stage += ad > (d_min + frac * span_d)[n_all]
+    by_stage = np.argsort(stage, kind="stable")
+    bounds = np.searchsorted(stage[by_stage], np.arange(len(SEARCH_STAGES) + 1))
+    row_reach = s.radius[a] + s.radius[b]
+    for q in range(len(SEARCH_STAGES)):
+        pick = by_stage[bounds[q]:bounds[q + 1]]                 # ascending: the candidates' (n, i, j) order
+        pick = pick[~found[n_all[pick]]]
         n_, i_, j_ = n_all[pick], i_all[pick], j_all[pick]
         fa, fb = n_ * u.size + i_, n_ * u.size + j_          # flat (row, sample) indices of a's and b's
         # cheap necessary conditions first: overlapping boxes have centres within the sum of their half
         # diagonals (with a little slack for rounding), and the crossing angle is tested as before
         dx, dy = pb.x.ravel()[fb] - pa.x.ravel()[fa], pb.y.ravel()[fb] - pa.y.ravel()[fa]
-        reach = s.radius[a[n_]] + s.radius[b[n_]]
+        reach = row_reach[n_]
         sel = np.flatnonzero((dx * dx + dy * dy <= reach * reach * (1.0 + 1e-6) + 1e-6)
                              & (np.abs(np.sin(hb.ravel()[fb] - ha.ravel()[fa])) >= np.sin(cfg.pet_min_angle) - 1e-9))
         n_, i_, j_, fa, fb, dx, dy = n_[sel], i_[sel], j_[sel], fa[sel], fb[sel], dx[sel], dy[sel]
@@ -349,9 +525,8 @@ def _search(scene: SampledScene, a: IntArray, b: IntArray, ta0: FloatArray, tb0:
         good = depth > 0.0
         ok[n_[good], i_[good], j_[good]] = True
         found[n_[good]] = True
-        lower = upper
     d = d.reshape(len(a), -1)
-    score = np.where(ok.reshape(len(a), -1), np.abs(d), np.inf)
+    score = np.where(ok.reshape(len(a), -1), absd.reshape(len(a), -1), np.inf)
     n = np.arange(len(a))
     best = np.argmin(score, axis=1)
     i, j = np.divmod(best, u.size)
@@ -411,14 +586,13 @@ def _events(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig,
             box_corners(xa[r], ya[r], yawa[r], s.half_length[a[r]], s.half_width[a[r]]),
             box_corners(xb[r], yb[r], yawb[r], s.half_length[b[r]], s.half_width[b[r]]))
     angle = np.arccos(np.minimum(1.0, np.abs(np.cos(ha - hb))))
-    events = []
-    for n in np.flatnonzero(pet <= cfg.pet_max):
-        w = (float(where[n, 0]), float(where[n, 1]))
-        if out_delta[n] >= 0:
-            events.append(PetEvent(int(a[n]), int(b[n]), float(pet[n]), float(ta[n]), float(tb[n]), w, float(angle[n])))
-        else:
-            events.append(PetEvent(int(b[n]), int(a[n]), float(pet[n]), float(tb[n]), float(ta[n]), w, float(angle[n])))
-    return events
+    n = np.flatnonzero(pet <= cfg.pet_max)
+    fwd = out_delta[n] >= 0                        # a passes first
+    first, second = np.where(fwd, a[n], b[n]).tolist(), np.where(fwd, b[n], a[n]).tolist()
+    t_first, t_second = np.where(fwd, ta[n], tb[n]).tolist(), np.where(fwd, tb[n], ta[n]).tolist()
+    return [PetEvent(f, sc, p, t0, t1, (wx, wy), ang) for f, sc, p, t0, t1, wx, wy, ang in
+            zip(first, second, pet[n].tolist(), t_first, t_second, where[n, 0].tolist(), where[n, 1].tolist(),
+                angle[n].tolist())]
 
 
 def pair_pet(scene: SampledScene, a: int, b: int, cfg: CheckConfig) -> PetEvent | None:

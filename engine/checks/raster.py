@@ -63,13 +63,26 @@ class RegionRaster:
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         if self.empty:
             return np.zeros(np.broadcast_shapes(x.shape, y.shape), dtype=bool)
-        ix = np.floor((x - self.x0) / self.res)
-        iy = np.floor((y - self.y0) / self.res)
-        on = (ix >= 0) & (ix < self.w) & (iy >= 0) & (iy < self.h)
-        cell = np.full(on.shape, OUTSIDE, dtype=np.uint8)
-        cell[on] = self.grid[iy[on].astype(np.intp), ix[on].astype(np.intp)]
+        cell = self.cells(x, y)
         out: NDArray[np.bool_] = cell == INSIDE
         amb = cell == BOUNDARY
         if amb.any():
             out[amb] = shapely.contains_xy(self.geom, x[amb], y[amb])
+        return out
+
+    def cells(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.uint8]:
+        """Raster value (OUTSIDE / INSIDE / BOUNDARY) of the cells of points x, y (one shape); not for an empty region.
+
+        Points off the grid (or NaN) read a cell of its outer frame, which is OUTSIDE: the grid has a
+        margin of 4 cells around the geometry's bounds and the boundary band is at most 2 cells wide.
+        """
+        shape = np.broadcast_shapes(np.shape(x), np.shape(y))
+        x, y = np.broadcast_to(x, shape).ravel(), np.broadcast_to(y, shape).ravel()    # 1-D: `out=` needs arrays
+        fx, fy = np.floor((x - self.x0) / self.res), np.floor((y - self.y0) / self.res)
+        # fmax / fmin clip and send NaN to 0 (they return the number where one argument is NaN)
+        ix = np.fmin(np.fmax(fx, 0.0, out=fx), self.w - 1, out=fx).astype(np.intp)
+        iy = np.fmin(np.fmax(fy, 0.0, out=fy), self.h - 1, out=fy).astype(np.intp)
+        iy *= self.w
+        iy += ix
+        out: NDArray[np.uint8] = np.take(self.grid.ravel(), iy).reshape(shape)
         return out

@@ -18,6 +18,8 @@ Frames where the agent (or the ego) does not exist are NaN.
 """
 from __future__ import annotations
 
+import math
+
 from typing import NamedTuple
 
 import numpy as np
@@ -51,26 +53,45 @@ def ttc_between(scene: SampledScene, a: int | IntArray, b: int | IntArray,
     """TTC (s) between rows a and b on every frame: (T,) for two ints, (R, T) when one is an (R,) array.
 
     inf beyond `horizon` and where not on a collision course; 0 while overlapping (see module docstring).
-    The continuous SAT runs only where the boxes can meet within the horizon: their bounding circles,
-    closing at most at the relative speed, must be able to touch by then (elsewhere the TTC exceeds the
-    horizon, and is inf, anyway).
+    The continuous SAT runs only where the boxes can meet within the horizon: their bounding circles
+    must touch at the closest approach of the centres within it (elsewhere the TTC exceeds the
+    horizon, and is inf, anyway; `TTC_PRUNE_MARGIN` covers rounding).
     """
     s = scene
     dx, dy = s.x[b] - s.x[a], s.y[b] - s.y[a]
     rvx, rvy = s.vx[b] - s.vx[a], s.vy[b] - s.vy[a]
     hl_a, hw_a = _per_agent(s.half_length, a), _per_agent(s.half_width, a)
     hl_b, hw_b = _per_agent(s.half_length, b), _per_agent(s.half_width, b)
-    ya, yb = s.yaw[a], s.yaw[b]
     trig = (s.cos_yaw[a], s.sin_yaw[a], s.cos_yaw[b], s.sin_yaw[b])
-    args = np.broadcast_arrays(dx, dy, rvx, rvy, ya, hl_a, hw_a, yb, hl_b, hw_b, *trig)
-    rsum = np.hypot(args[5], args[6]) + np.hypot(args[8], args[9])             # circumradii
-    reach = np.hypot(args[2], args[3]) * horizon + TTC_PRUNE_MARGIN
-    near = np.hypot(args[0], args[1]) - rsum <= reach
-    out: FloatArray = np.full(near.shape, np.inf)
-    if near.any():
-        ndx, ndy, nvx, nvy, nya, nhla, nhwa, nyb, nhlb, nhwb, ca, sa, cb, sb = (x[near] for x in args)
-        ttc = time_to_overlap(ndx, ndy, nvx, nvy, nya, nhla, nhwa, nyb, nhlb, nhwb, trig=(ca, sa, cb, sb))
-        out[near] = np.where(ttc > horizon, np.inf, ttc)
+    shape = np.broadcast_shapes(dx.shape, dy.shape, rvx.shape, rvy.shape, np.shape(hl_a), np.shape(hl_b),
+                                *(np.shape(v) for v in trig))
+    rsum = np.hypot(hl_a, hw_a) + np.hypot(hl_b, hw_b)                        # circumradii
+    if math.isfinite(horizon):
+        # closest approach of the centres within the horizon (relative motion at constant velocity)
+        v2 = rvx * rvx + rvy * rvy
+        with np.errstate(invalid="ignore"):
+            t_close = np.minimum(np.maximum(-(dx * rvx + dy * rvy) / np.where(v2 > 0.0, v2, 1.0), 0.0), horizon)
+        near = np.broadcast_to(np.hypot(dx + rvx * t_close, dy + rvy * t_close) - rsum <= TTC_PRUNE_MARGIN, shape)
+    else:       # the bound the centres can close by (|v| inf: as before, no pair at rest is looked at)
+        with np.errstate(invalid="ignore"):
+            near = np.broadcast_to(np.hypot(dx, dy) - rsum <= np.hypot(rvx, rvy) * horizon + TTC_PRUNE_MARGIN, shape)
+    out: FloatArray = np.full(shape, np.inf)
+    idx = np.flatnonzero(near)
+    if idx.size:
+        at = np.unravel_index(idx, shape)
+
+        def pick(val: FloatArray | float) -> FloatArray:
+            """val (broadcastable to `shape`) at the near entries, (N,)."""
+            v = np.asarray(val)
+            if v.shape == shape:
+                flat: FloatArray = v.ravel()[idx]
+                return flat
+            got: FloatArray = np.broadcast_to(v, shape)[at]
+            return got
+
+        ttc = time_to_overlap(pick(dx), pick(dy), pick(rvx), pick(rvy), None, pick(hl_a), pick(hw_a), None,
+                              pick(hl_b), pick(hw_b), trig=(pick(trig[0]), pick(trig[1]), pick(trig[2]), pick(trig[3])))
+        out.ravel()[idx] = np.where(ttc > horizon, np.inf, ttc)
     return out
 
 

@@ -111,6 +111,16 @@ class SampledScene:
         return np.sin(self.yaw)
 
     @cached_property
+    def max_steps(self) -> FloatArray:
+        """(A,) the longest distance each agent moves between two consecutive frames (both present)."""
+        if self.num_frames < 2:
+            return np.zeros(self.num_agents)
+        step = np.hypot(np.diff(self.x, axis=1), np.diff(self.y, axis=1))
+        step = np.where(self.present[:, 1:] & self.present[:, :-1], step, 0.0)
+        out: FloatArray = step.max(axis=1)
+        return out
+
+    @cached_property
     def speed(self) -> FloatArray:
         """(A, T) ground speed, m/s."""
         return np.hypot(self.vx, self.vy)
@@ -142,20 +152,26 @@ class SampledScene:
             return Poses(self.x[r, k], self.y[r, k], self.yaw[r, k], z, z.copy(), self.present[r, k])
         dt = self.dt
         f = (t - self.times[0]) / dt
-        k = np.clip(np.floor(f).astype(int), 0, T - 2)
-        u = np.clip(f - k, 0.0, 1.0)
+        k = np.minimum(np.maximum(np.floor(f).astype(int), 0), T - 2)      # np.clip, without its overhead
+        u = np.minimum(np.maximum(f - k, 0.0), 1.0)
         u2, u3 = u * u, u * u * u
         h00, h10, h01, h11 = 2 * u3 - 3 * u2 + 1, u3 - 2 * u2 + u, -2 * u3 + 3 * u2, u3 - u2
         d00, d10, d01, d11 = 6 * u2 - 6 * u, 3 * u2 - 4 * u + 1, -6 * u2 + 6 * u, 3 * u2 - 2 * u
 
+        q0 = r * T + k                                  # flat (row, frame) indices: 1-D gathers
+        q1 = q0 + 1
+
         def herm(p: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
-            p0, p1, v0, v1 = p[r, k], p[r, k + 1], v[r, k] * dt, v[r, k + 1] * dt
+            pf, vf = p.ravel(), v.ravel()
+            p0, p1, v0, v1 = np.take(pf, q0), np.take(pf, q1), np.take(vf, q0) * dt, np.take(vf, q1) * dt
             return h00 * p0 + h10 * v0 + h01 * p1 + h11 * v1, (d00 * p0 + d10 * v0 + d01 * p1 + d11 * v1) / dt
 
         x, vx = herm(self.x, self.vx)
         y, vy = herm(self.y, self.vy)
-        yaw = (1 - u) * self.yaw[r, k] + u * self.yaw[r, k + 1]
-        p0, p1 = self.present[r, k], self.present[r, k + 1]
+        yawf = self.yaw.ravel()
+        yaw = (1 - u) * np.take(yawf, q0) + u * np.take(yawf, q1)
+        pres = self.present.ravel()
+        p0, p1 = np.take(pres, q0), np.take(pres, q1)
         inside = (t >= self.times[0] - 1e-9) & (t <= self.times[-1] + 1e-9)
         present = np.where(u <= 1e-9, p0, np.where(u >= 1 - 1e-9, p1, p0 & p1)) & inside
         return Poses(x, y, yaw, vx, vy, present)

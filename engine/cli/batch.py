@@ -30,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.batch.variants import expand_variants
     from engine.cli._progress import CountBar
 
+    if not (args.ray or args.inline or args.list):
+        from engine.batch.runner import start_pool_server
+
+        start_pool_server(args.workers)    # the pool's fork server imports while this process reads the spec
     try:
         spec = load_spec(args.spec)
         variants = expand_variants(spec)

@@ -32,7 +32,7 @@ _HOME = {
     "OpenScenarioResult": "openscenario", "export_openscenario": "openscenario",
     "OscDocument": "openscenario_reader", "read_openscenario": "openscenario_reader",
     "scenario_from_openscenario": "openscenario_reader",
-    "ExportProgress": "pipeline", "ExportResult": "pipeline", "ExportStage": "pipeline", "ExportSettings": "pipeline", "StagedScene": "pipeline",
+    "ExportProgress": "pipeline", "ExportResult": "pipeline", "ExportStage": "pipeline", "ExportSettings": "pipeline", "StagedScene": "staged_scene",
     "export_clip": "pipeline", "export_nuscenes": "pipeline", "stage_clip": "pipeline",
 }
 

@@ -27,7 +27,6 @@ one; the scene manifest's ``source_tokens`` maps every exported token to its sou
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -45,8 +44,11 @@ from engine.config.models import ExportSettings as ExportSettings  # re-exported
 from engine.export.clip_source import generate_for_scenario
 from engine.export.guidance_files import camera_stack, write_guidance_frame, write_guidance_index
 from engine.export.manifest import DATASET_NOTES, jsonable_dict, package_versions
-from engine.export.nuscenes_dataset import EXTRA_DIR, STAGING_DIR, MergeResult, NuScenesDatasetError, merge_scene
-from engine.export.nuscenes_schema import Record, new_token
+from engine.export.nuscenes_dataset import EXTRA_DIR, STAGING_DIR
+from engine.export.staged_scene import MERGE_ATTEMPTS as MERGE_ATTEMPTS  # re-exported: merging lives there
+from engine.export.staged_scene import REKEYED_TABLES as REKEYED_TABLES
+from engine.export.staged_scene import StagedScene as StagedScene
+from engine.export.staged_scene import rekey_taken_tokens as rekey_taken_tokens
 from engine.export.nuscenes_writer import SceneWriter
 from engine.fileio import StagingDir, atomic_write_json
 from engine.rig import CameraRig
@@ -121,80 +123,6 @@ def export_nuscenes(scenario: Scenario, dataroot: str | os.PathLike[str], settin
     clip, model = generate_for_scenario(scenario, settings.size, settings.frames, settings.generation, cancel, on_event)
     return export_clip(scenario, clip, dataroot, settings, progress, cancel,
                        model=model, timings={"generate": time.perf_counter() - t0})
-
-
-@dataclass(frozen=True)
-class StagedScene:
-    """A scene written into a one-scene staging dataset, ready for `nuscenes_dataset.merge_scene`."""
-
-    staging: Path
-    version: str
-    scene_name: str
-    scene_token: str
-    log_name: str
-    num_frames: int
-    entry: dict[str, Any]
-    timings: dict[str, float]
-
-    def merge_into(self, dataroot: str | os.PathLike[str], extra_entry: dict[str, Any] | None = None) -> MergeResult:
-        """Append this scene to the dataset at `dataroot` (removes the staging folder); returns MergeResult.
-
-        Instance / annotation tokens kept from a source scene that the dataset already holds are
-        replaced by fresh ones first (and again if another export took them meanwhile).
-        """
-        entry = {**self.entry, **(extra_entry or {})}
-        for attempt in range(MERGE_ATTEMPTS):
-            rekey_taken_tokens(self.staging, self.version, self.log_name, dataroot)
-            try:
-                return merge_scene(self.staging, dataroot, self.version, entry, DATASET_NOTES)
-            except NuScenesDatasetError as e:
-                if attempt + 1 == MERGE_ATTEMPTS or not any(f"table {t} " in str(e) for t in REKEYED_TABLES):
-                    raise
-                log.debug("merging %s: %s; re-keying and trying again", self.scene_name, e)
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-MERGE_ATTEMPTS = 3
-REKEYED_TABLES = ("instance", "sample_annotation")
-
-
-def rekey_taken_tokens(staging: str | os.PathLike[str], version: str, log_name: str, dataroot: str | os.PathLike[str]) -> int:
-    """Give fresh tokens to the staged scene's instances and annotations whose tokens the dataset at
-    `dataroot` already holds (kept source tokens of a scene exported before); returns how many.
-
-    Rewrites the staged instance and sample_annotation tables (references included) and the scene
-    manifest's ``instances`` and ``source_tokens`` (which keep pointing at the source tokens).
-    """
-    staging, root = Path(staging), Path(dataroot)
-    staged: dict[str, list[Record]] = {}
-    taken: dict[str, set[str]] = {}
-    for table in REKEYED_TABLES:
-        staged[table] = json.loads((staging / version / f"{table}.json").read_text())
-        path = root / version / f"{table}.json"
-        try:
-            taken[table] = {r["token"] for r in json.loads(path.read_text())} if path.is_file() else set()
-        except (OSError, json.JSONDecodeError, TypeError, KeyError) as e:
-            raise NuScenesDatasetError(f"{path}: cannot read table: {e}") from None
-    remap = {r["token"]: new_token() for table in REKEYED_TABLES for r in staged[table] if r["token"] in taken[table]}
-    if not remap:
-        return 0
-    fix: Callable[[str], str] = lambda tok: remap.get(tok, tok)  # noqa: E731
-    for r in staged["instance"]:
-        for key in ("token", "first_annotation_token", "last_annotation_token"):
-            r[key] = fix(r[key])
-    for r in staged["sample_annotation"]:
-        for key in ("token", "prev", "next", "instance_token"):
-            r[key] = fix(r[key])
-    for table in REKEYED_TABLES:
-        atomic_write_json(staging / version / f"{table}.json", staged[table], indent=None)
-    manifest_path = staging / EXTRA_DIR / log_name / "manifest.json"
-    if manifest_path.is_file():
-        manifest = json.loads(manifest_path.read_text())
-        manifest["instances"] = {fix(k): v for k, v in manifest.get("instances", {}).items()}
-        manifest["source_tokens"] = {t: {fix(k): v for k, v in m.items()}
-                                     for t, m in manifest.get("source_tokens", {}).items()}
-        atomic_write_json(manifest_path, manifest)
-    return len(remap)
 
 
 def export_clip(scenario: Scenario, clip: GeneratedClip, dataroot: str | os.PathLike[str],

@@ -5,7 +5,7 @@ maps image row v to window row k*H + v, so a plain read-back gives every tile to
 camera's pixels are one contiguous block of the read buffer: no flip, no copy.
 
 Per tile: [real background, if any] -> agents -> static scene (early depth rejection does the rest)
--> contact-shadow quads (rgb only) -> sky at the far plane (only where nothing was drawn).
+-> contact-shadow quads (rgb only, blended in the same framebuffer) -> sky at the far plane (only where nothing was drawn).
 Static geometry is uploaded once, each mesh (asset) once; agents are drawn with a model matrix and
 an instance id.
 
@@ -117,6 +117,10 @@ class Lighting:
         return cls()
 
 
+_RGB_ONLY = ((True, True, True, True), (False,) * 4, (False,) * 4, (False,) * 4)   # colour masks of the 4 targets
+_ALL_TARGETS = ((True, True, True, True),) * 4
+
+
 def _flush() -> None:
     """glFlush: start rasterising now (llvmpipe bins draws until a flush), so that CPU work done before
     the read-back overlaps with the rendering. moderngl only offers the blocking finish()."""
@@ -169,7 +173,6 @@ class TileRenderer:
             ]
             self.depth_buffer = ctx.depth_renderbuffer(size)
             self.fbo = ctx.framebuffer(color_attachments=self.targets, depth_attachment=self.depth_buffer)
-            self.shadow_fbo = ctx.framebuffer(color_attachments=[self.targets[0]], depth_attachment=self.depth_buffer)
             self._tri = ctx.buffer(np.array([-1, -1, 3, -1, -1, 3], dtype="f4").tobytes())
             self._sky_vao = ctx.vertex_array(self.sky_prog, [(self._tri, "2f", "in_xy")])
             self._bg_vao = ctx.vertex_array(self.bg_prog, [(self._tri, "2f", "in_xy")])
@@ -194,7 +197,9 @@ class TileRenderer:
             self._shadow_view = _uniform(self.shadow_prog, "u_view")
         self._meshes: dict[MeshKey, _GLMesh] = {}
         self._static: _GLMesh | None = None
-        self._shadow: _GLMesh | None = None
+        self._shadow: _GLMesh | None = None          # quads of up to `_shadow_capacity` casters, reused per frame
+        self._shadow_capacity = 0
+        self._shadow_count = 0
         self._reach = 0.6
         self._released = False
         self._identity = _mat(np.eye(4))
@@ -265,10 +270,13 @@ class TileRenderer:
         self._reach = float(lighting.shadow_reach)
 
     def set_shadow_casters(self, poses: NDArray[np.float64], sizes: NDArray[np.float64]) -> None:
-        """Footprints that darken the ground: poses (N, 3) [x, y, yaw], sizes (N, 2) [length, width]."""
-        self._release(self._shadow)
-        self._shadow = None
+        """Footprints that darken the ground: poses (N, 3) [x, y, yaw], sizes (N, 2) [length, width].
+
+        The quads go into one vertex buffer kept between frames (grown when more casters come), so a
+        frame creates no GL objects.
+        """
         n = len(poses)
+        self._shadow_count = n
         if n == 0:
             return
         reach = self._reach
@@ -284,11 +292,16 @@ class TileRenderer:
         data["p"][..., 2] = SHADOW_Z
         data["l"] = local
         data["h"] = half[:, None, :]
-        faces = (np.arange(n)[:, None] * 4 + np.array([0, 1, 2, 0, 2, 3])).astype("i4")
-        vbo = self.ctx.buffer(data.tobytes())
-        ibo = self.ctx.buffer(faces.tobytes())
-        vao = self.ctx.vertex_array(self.shadow_prog, [(vbo, "3f 2f 2f", "in_pos", "in_local", "in_half")], ibo)
-        self._shadow = (vao, (vbo, ibo))
+        if self._shadow is None or n > self._shadow_capacity:
+            self._release(self._shadow)
+            cap = max(n, 2 * self._shadow_capacity, 16)
+            faces = (np.arange(cap)[:, None] * 4 + np.array([0, 1, 2, 0, 2, 3])).astype("i4")
+            vbo = self.ctx.buffer(reserve=cap * 4 * data.itemsize, dynamic=True)
+            ibo = self.ctx.buffer(faces.tobytes())
+            vao = self.ctx.vertex_array(self.shadow_prog, [(vbo, "3f 2f 2f", "in_pos", "in_local", "in_half")], ibo)
+            self._shadow = (vao, (vbo, ibo))
+            self._shadow_capacity = cap
+        self._shadow[1][0].write(data.tobytes())
 
     # ---- drawing ---------------------------------------------------------------------------
     def draw(self, views: Sequence[TileView | None], rects: Sequence[Rect | None] | None = None) -> None:
@@ -330,8 +343,8 @@ class TileRenderer:
                 u_model.write(self._identity)
                 u_instance.value = 0
                 self._static[0].render()
-            if self._shadow is not None and view.draws:
-                self._draw_shadows(view, tile, scissor)
+            if self._shadow_count and view.draws:
+                self._draw_shadows(view)
             if not view.use_background:
                 ctx.depth_func = "<="
                 self._sky_kinv.write(_mat(view.kinv))
@@ -341,25 +354,29 @@ class TileRenderer:
         ctx.depth_func = "<"
         _flush()
 
-    def _draw_shadows(self, view: TileView, tile: tuple[int, int, int, int],
-                      scissor: tuple[int, int, int, int] | None) -> None:
-        ctx, mgl = self.ctx, self.mgl
-        self.shadow_fbo.use()
-        ctx.viewport = tile
-        ctx.scissor = scissor
-        self.shadow_fbo.depth_mask = False
+    def _draw_shadows(self, view: TileView) -> None:
+        """Multiply the rgb target by the contact shadows of the current casters (same viewport and scissor).
+
+        Drawn into the main framebuffer with the other targets and the depth buffer write-masked: the
+        pixels of a framebuffer holding the rgb target alone, without switching framebuffers (a switch
+        makes llvmpipe flush the draws binned so far).
+        """
+        ctx, mgl, fbo = self.ctx, self.mgl, self.fbo
+        if self._shadow is None:
+            return
+        fbo.color_mask = _RGB_ONLY  # type: ignore[assignment]  # moderngl takes one mask per attachment; its stubs know one
+        fbo.depth_mask = False
         ctx.enable(mgl.BLEND)
-        ctx.blend_func = mgl.ZERO, mgl.SRC_COLOR
-        ctx.depth_func = "<"
-        self._shadow_proj.write(_mat(view.proj))
-        self._shadow_view.write(_mat(view.view))
-        if self._shadow is not None:
-            self._shadow[0].render()
-        ctx.disable(mgl.BLEND)
-        self.shadow_fbo.depth_mask = True
-        self.fbo.use()
-        ctx.viewport = tile
-        ctx.scissor = scissor
+        try:
+            ctx.blend_func = mgl.ZERO, mgl.SRC_COLOR
+            ctx.depth_func = "<"
+            self._shadow_proj.write(_mat(view.proj))
+            self._shadow_view.write(_mat(view.view))
+            self._shadow[0].render(vertices=6 * self._shadow_count)
+        finally:   # later passes and clears write every target again
+            ctx.disable(mgl.BLEND)
+            fbo.depth_mask = True
+            fbo.color_mask = _ALL_TARGETS  # type: ignore[assignment]  # as above
 
     def read(self, rgb: NDArray[np.uint8] | None, normal: NDArray[np.uint8] | None, depth: NDArray[np.float32] | None,
              instance: NDArray[np.int32] | None, viewport: tuple[int, int, int, int] | None = None) -> None:
@@ -386,5 +403,6 @@ class TileRenderer:
                 self._release(entry)
         self._meshes.clear()
         self._static = self._shadow = None
+        self._shadow_capacity = self._shadow_count = 0
         self.ctx.release()
         self._released = True

@@ -410,7 +410,7 @@ class GuidanceRenderer:
         hd, bev_map = cache[1], cache[2]
         if want_hdmap and hd is None:
             w, h = self.rig.size
-            hd = np.zeros((len(self.rig), h, w, 3), np.uint8)
+            hd = np.empty((len(self.rig), h, w, 3), np.uint8)    # render_hdmaps writes every pixel
             render_hdmaps(self._static_part(self._segments), self.rig.cameras, pl.cam_from_world, hd)
         if want_bev and bev_map is None:
             bev_map = self._static_part(self._bev).map_layers(pl.ego_from_world)
@@ -443,9 +443,8 @@ class GuidanceRenderer:
         render_box_stack(items, self.rig.cameras, len(class_names()), out, out_is_zero=True)
 
     def _bev_frame(self, pl: Placement, bev_map: NDArray[np.uint8]) -> NDArray[np.uint8]:
-        agents = self._static_part(self._bev).agent_layers_array([a.cls for a in pl.agents],
-                                                                 pl.corners[:, [0, 4, 5, 1], :2], pl.ego_from_world)
-        return np.concatenate([bev_map, agents], axis=-1)
+        return self._static_part(self._bev).with_agent_layers(bev_map, [a.cls for a in pl.agents],
+                                                              pl.corners[:, [0, 4, 5, 1], :2], pl.ego_from_world)
 
     def _post(self, k: int, m: CameraMaps, region: Rect | None, lut: NDArray[np.bool_]) -> None:
         """Masks, object colour, edges and blanking of camera k, whole or in `region` (u0, v0, u1, v1)."""

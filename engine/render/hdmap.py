@@ -76,6 +76,7 @@ def render_hdmaps(segments: MapSegments, cameras: Sequence[Camera], cams_from_wo
     Same pixels as `render_hdmap` camera by camera: the transforms, range tests, near-plane clipping
     and projections run over all cameras' segments in a few array operations, and only the OpenCV
     drawing calls (a handful per camera) are made per camera. cams_from_world: (4, 4) world -> camera.
+    Every pixel of `out` is written (it need not be cleared first).
     """
     n = len(cameras)
     if n == 0:

@@ -5,11 +5,15 @@ objects cut out (their pixels blank) and on the objects themselves in the object
 """
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from engine.render.frame import CameraMaps
+
+_P = TypeVar("_P", np.uint8, np.float32)   # pixel types that the masked blanking handles
 
 
 def _inserted(lut: NDArray[np.bool_], instance: NDArray[np.int32]) -> NDArray[np.bool_]:
@@ -107,10 +111,41 @@ def finish_stack(rgb: NDArray[np.uint8] | None, depth: NDArray[np.float32] | Non
             elif grey is not None:
                 cv2.Canny(grey[k], canny_low, canny_high, edges=edge[k])
             if blank and any_cam[k]:
-                grown = cv2.dilate(inserted[k].view(np.uint8), kernel) if kernel is not None else inserted[k]
-                edge[k][grown.view(bool)] = 0
+                mask_k = inserted[k].view(np.uint8)
+                grown = np.asarray(cv2.dilate(mask_k, kernel), np.uint8) if kernel is not None else mask_k
+                _blank(edge[k], grown)
     if blank and any_cam.any():
         if depth is not None:
-            depth[inserted] = 0.0
+            _blank(depth, mask)
         if normal_encoded is not None:
-            cv2.copyTo(np.zeros((rows, w, 3), np.uint8), mask, normal_encoded.reshape(rows, w, 3))
+            _blank(normal_encoded, mask)
+
+
+def _blank(a: NDArray[_P], mask: NDArray[np.uint8]) -> None:
+    """a[mask != 0] = 0, in place. a: pixels with one value or a trailing axis of channels, e.g. (C, H, W) or
+    (C, H, W, 3) stacked tiles, (H, W) one camera; mask: (rows, W) uint8 0 / 1, one entry per pixel of `a`.
+    A masked copy of a cached zero array when `a` is C-contiguous (several times faster than boolean
+    indexing), boolean indexing otherwise."""
+    channels = a.size // mask.size
+    trailing = () if channels == 1 else (channels,)
+    if a.flags.c_contiguous:
+        flat = a.reshape(*mask.shape, *trailing)        # a view of `a` (C-contiguous)
+        cv2.copyTo(_zeros(flat.shape, a.dtype.type), mask, flat)
+    else:
+        a[mask.reshape(a.shape[:a.ndim - len(trailing)]).view(bool)] = 0
+
+
+_ZEROS: dict[tuple[tuple[int, ...], type[np.generic]], NDArray[Any]] = {}
+
+
+def _zeros(shape: tuple[int, ...], dtype: type[_P]) -> NDArray[_P]:
+    """A read-only zero array of `shape` and `dtype`, made once per shape (a fresh one per call costs a page
+    fault per 4 KiB page as OpenCV reads it: ~1 ms for the stacked normals of 6 cameras)."""
+    z = _ZEROS.get((shape, dtype))
+    if z is None:
+        if len(_ZEROS) > 8:     # a few sizes in any run; never let the cache grow without bound
+            _ZEROS.clear()
+        z = _ZEROS[shape, dtype] = np.zeros(shape, dtype)
+        z.flags.writeable = False
+    made: NDArray[_P] = z
+    return made

@@ -17,8 +17,13 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from nuscenes.utils.geometry_utils import transform_matrix, view_points
 from pyquaternion import Quaternion
+
+from engine.rig.devkit import geometry_utils
+
+_devkit = geometry_utils()   # nuscenes-devkit's module, without the devkit package's import cost
+transform_matrix = _devkit.transform_matrix
+view_points = _devkit.view_points
 
 Matrix3 = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from nuscenes.utils.geometry_utils import transform_matrix
 from pyquaternion import Quaternion
 
+from engine.rig.devkit import geometry_utils
 from engine.scenario.model import Agent, Scenario
+
+transform_matrix = geometry_utils().transform_matrix   # nuscenes-devkit's (see engine.rig.devkit)
 
 
 def pose_matrix(x: float, y: float, yaw: float, z: float = 0.0) -> NDArray[np.float64]:

@@ -8,16 +8,18 @@ never produce wrapped-around pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 from numpy.typing import NDArray
-from nuscenes.utils.data_classes import Box
 from pyquaternion import Quaternion
 
 from engine.rig.camera import Camera
 from engine.rig.pose import agent_present
 from engine.scenario.model import Agent
+
+if TYPE_CHECKING:
+    from nuscenes.utils.data_classes import Box
 
 NEAR = 0.1  # metres: anything closer to the camera plane is clipped
 
@@ -38,6 +40,8 @@ BOX_FACES: dict[str, tuple[int, int, int, int]] = {
 
 def agent_box(agent: Agent, t: float) -> Box:
     """The agent's nuscenes-devkit `Box` in the world frame at time t (centre at height h/2)."""
+    from nuscenes.utils.data_classes import Box   # lazy: the devkit package costs 1.4 s to import
+
     x, y, yaw = agent.trajectory.pose_at(float(t))
     return Box([x, y, agent.height / 2.0], list(agent.size), Quaternion(axis=[0.0, 0.0, 1.0], angle=yaw),
                name=agent.cls, token=agent.id)

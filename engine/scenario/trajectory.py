@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 from engine.geometry import wrap_angle  # also imported from here by editor/ and engine/render/
-
-if TYPE_CHECKING:
-    from scipy.interpolate import PchipInterpolator   # untyped library: Any to mypy
+from engine.scenario.pchip import pchip_coefficients
 
 
 COVERS_EPS = 1e-6   # s of slack at the ends of a trajectory's existence (`Trajectory.covers`)
@@ -136,42 +134,45 @@ class Trajectory:
 
     # ---- sampling -----------------------------------------------------------------
     @cached_property
-    def _interpolants(self) -> tuple[PchipInterpolator, PchipInterpolator, PchipInterpolator] | None:
+    def _pieces(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None:
+        """The PCHIP polynomial pieces: knots (N,) and the (4, N - 1) coefficients of x, y and yaw (as
+        scipy's `PchipInterpolator(...).c`, highest power first, in powers of t - knot); None for a single
+        waypoint. Computed by `engine.scenario.pchip` (bit-identical to scipy, without its 0.25 s import)."""
         if len(self.points) < 2:
             return None
-        from scipy.interpolate import PchipInterpolator   # lazy: scipy.interpolate costs start-up time
-
         t = self.times
-        return (
-            PchipInterpolator(t, self.key_xy[:, 0]),
-            PchipInterpolator(t, self.key_xy[:, 1]),
-            PchipInterpolator(t, self.key_yaw_unwrapped),
-        )
-
-    @cached_property
-    def _pieces(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None:
-        """The PCHIP polynomial pieces: knots (N,) and the (4, N - 1) coefficients of x, y and yaw (scipy's
-        `PPoly.c`, highest power first, in powers of t - knot); None for a single waypoint."""
-        interp = self._interpolants
-        if interp is None:
-            return None
-        return interp[0].x, interp[0].c, interp[1].c, interp[2].c
+        return (t, pchip_coefficients(t, self.key_xy[:, 0]), pchip_coefficients(t, self.key_xy[:, 1]),
+                pchip_coefficients(t, self.key_yaw_unwrapped))
 
     def sample(self, t: float | Sequence[float] | NDArray[Any]) -> TrajectorySample:
-        """Poses and velocities at times t; returns (N,) arrays (N=1 for a scalar t)."""
+        """Poses and velocities at times t; returns (N,) arrays (N=1 for a scalar t).
+
+        Outside the key time range the first / last pose is held with zero velocity.
+        """
         t_arr = np.atleast_1d(np.asarray(t, dtype=np.float64))
-        interp = self._interpolants
-        if interp is None:
+        pieces = self._pieces
+        if pieces is None:
             p = self.points[0]
             n = t_arr.shape[0]
             zeros = np.zeros(n)
             return TrajectorySample(np.full(n, p.x), np.full(n, p.y), np.full(n, p.yaw), zeros, zeros.copy())
-        fx, fy, fyaw = interp
-        tc = np.clip(t_arr, self.start_time, self.end_time)
-        inside = (t_arr >= self.start_time) & (t_arr <= self.end_time)
-        vx = np.where(inside, fx(tc, 1), 0.0)
-        vy = np.where(inside, fy(tc, 1), 0.0)
-        return TrajectorySample(fx(tc), fy(tc), fyaw(tc), vx, vy)
+        knots = pieces[0]
+        tc = np.clip(t_arr, knots[0], knots[-1])
+        # interval i with knot[i] <= t < knot[i + 1]; the last one closed on the right (as scipy's PPoly)
+        idx = np.clip(np.searchsorted(knots, tc, side="right") - 1, 0, knots.shape[0] - 2)
+        s = tc - knots[idx]
+        s2 = s * s
+        s3 = s2 * s
+        inside = (t_arr >= knots[0]) & (t_arr <= knots[-1])
+        out: list[NDArray[np.float64]] = []
+        for ch in range(3):
+            c0, c1, c2, c3 = (row[idx] for row in pieces[1 + ch])
+            out.append((((0.0 + c3) + c2 * s) + c1 * s2) + c0 * s3)
+            if ch < 2:
+                der = ((0.0 + c2) + (c1 * s) * 2.0) + (c0 * s2) * 3.0
+                out.append(np.where(inside, der, 0.0))
+        x, vx, y, vy, yaw = out
+        return TrajectorySample(x, y, yaw, vx, vy)
 
     def pose_at(self, t: float) -> tuple[float, float, float]:
         """(x, y, yaw) at one time, yaw wrapped to [-pi, pi)."""

@@ -8,12 +8,34 @@
 
 Every failure is a `SceneSourceError` naming the dataset, table, scene or file concerned.
 """
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from engine.sources.errors import SceneSourceError
-from engine.sources.nuscenes_db import SceneInfo, available_versions, list_scenes, load_nuscenes
-from engine.sources.nuscenes_reader import (
-    NuScenesScene, open_nuscenes_scene, open_scene_source, read_image, scene_for_scenario,
-)
-from engine.sources.streams import CameraFrame, LidarSweep
+
+# Lazy (PEP 562): `from engine.sources.errors import SceneSourceError`, which every command that may
+# open a real scene does, must not import nuscenes-devkit's package (about 1 s) before it is needed.
+_HOME = {
+    "SceneInfo": "nuscenes_db", "available_versions": "nuscenes_db", "list_scenes": "nuscenes_db",
+    "load_nuscenes": "nuscenes_db",
+    "NuScenesScene": "nuscenes_reader", "open_nuscenes_scene": "nuscenes_reader",
+    "open_scene_source": "nuscenes_reader", "read_image": "nuscenes_reader", "scene_for_scenario": "nuscenes_reader",
+    "CameraFrame": "streams", "LidarSweep": "streams",
+}
+
+if TYPE_CHECKING:
+    from engine.sources.nuscenes_db import SceneInfo, available_versions, list_scenes, load_nuscenes
+    from engine.sources.nuscenes_reader import (
+        NuScenesScene, open_nuscenes_scene, open_scene_source, read_image, scene_for_scenario,
+    )
+    from engine.sources.streams import CameraFrame, LidarSweep
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SceneSourceError", "SceneInfo", "available_versions", "list_scenes", "load_nuscenes",
