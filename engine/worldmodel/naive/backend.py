@@ -7,7 +7,6 @@ One "step" per frame; deterministic per seed (the seed places rain streaks and s
 """
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Iterator
 
 import numpy as np
@@ -43,9 +42,6 @@ class NaiveBackend(WorldModel):
 
     def generate(self, conditions: ClipConditions, settings: GenerationSettings,
                  cancel: CancelToken | None = None) -> Iterator[GenerationEvent]:
-        """Frames in order; frame i's environment pass runs on a pipeline thread while frame i + 1 is
-        rendered here (the renderer's GL context belongs to this thread), so the renderer's Python work
-        and the pass's numpy / OpenCV work share the cores. Results and events are as without it."""
         look = look_for(conditions.environment, conditions.lit_for)
         geometry = self._geometry_for(conditions)
         passes: dict[bool, EnvironmentPass] = {}
@@ -53,41 +49,24 @@ class NaiveBackend(WorldModel):
         frames: list[NDArray[np.uint8]] = []
         frame = frames_with_maps(conditions, self.required_fields)
         matcher = InsertionMatcher(seed=settings.seed)   # inserted assets matched to the real footage
-        pipeline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="naive-pipeline")
-        pending: tuple[int, Future[NDArray[np.uint8]]] | None = None
-
-        def finish(i: int, job: Future[NDArray[np.uint8]]) -> Iterator[GenerationEvent]:
-            images = job.result()   # re-raises what the pass raised, in this thread
+        for i in range(n):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            fc = frame(i)
+            if fc.shaded is None:
+                raise ConditionsError(f"frame {i}: the naive backend needs the renderer's shaded pass (shaded)")
+            shaded, depth = fc.shaded, fc.depth
+            if fc.background is not None and fc.background_depth is not None:   # validated to come together
+                shaded, depth = composite_over_background(fc.shaded, fc.depth, fc.inserted, fc.background,
+                                                          fc.background_depth)
+                shaded = matcher.apply(shaded, fc.background, visible_inserted(fc), rig=conditions.rig)
+            real = conditions.real_background or fc.background is not None
+            if real not in passes:
+                passes[real] = EnvironmentPass(geometry, look, settings.seed, contact_shadows=real)
+            images = passes[real].apply(fc, shaded, depth)
             frames.append(images)
             yield StepProgress(1, 1, i, n, images if settings.preview_every else None)
             yield FrameReady(i, n, images)
-
-        try:
-            for i in range(n):
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                fc = frame(i)
-                if fc.shaded is None:
-                    raise ConditionsError(f"frame {i}: the naive backend needs the renderer's shaded pass (shaded)")
-                shaded, depth = fc.shaded, fc.depth
-                if fc.background is not None and fc.background_depth is not None:   # validated to come together
-                    shaded, depth = composite_over_background(fc.shaded, fc.depth, fc.inserted, fc.background,
-                                                              fc.background_depth)
-                    shaded = matcher.apply(shaded, fc.background, visible_inserted(fc), rig=conditions.rig)
-                real = conditions.real_background or fc.background is not None
-                if real not in passes:
-                    passes[real] = EnvironmentPass(geometry, look, settings.seed, contact_shadows=real)
-                job = pipeline.submit(passes[real].apply, fc, shaded, depth)
-                if pending is not None:
-                    yield from finish(*pending)
-                pending = (i, job)
-            if pending is not None:
-                last, pending = pending, None
-                yield from finish(*last)
-        finally:   # an error, a cancel or a closed generator: no pass left running on the arrays
-            if pending is not None:
-                pending[1].cancel()
-            pipeline.shutdown(wait=True)
         clip = GeneratedClip(np.stack(frames), conditions.camera_names, conditions.fps, self.name, settings.seed,
                              conditions.times.copy(),
                              {"environment": f"{conditions.environment.time_of_day}/{conditions.environment.weather}",
