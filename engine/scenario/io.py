@@ -119,10 +119,11 @@ def save_scenario(s: Scenario, path: str | os.PathLike[str]) -> Path:
 # ---------------------------------------------------------------------------------- reading
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    from jsonschema import Draft202012Validator
+    """jsonschema's Draft 2020-12 validator of the shipped schema, with map points and waypoints checked
+    in one pass when they are valid (`engine.scenario.fast_items`: the same errors, in less time)."""
+    from engine.scenario.fast_items import scenario_validator
 
-    schema = json.loads(SCENARIO_SCHEMA.read_text())
-    return Draft202012Validator(schema)
+    return scenario_validator(json.loads(SCENARIO_SCHEMA.read_text()))
 
 
 def _type_name(v: Any) -> str:
