@@ -137,9 +137,7 @@ class LaneIndex:
         """scipy's cKDTree of the lane points (built on first use: most scenes never need it, and importing
         scipy.spatial costs about 0.15 s of a command's start-up); None when the map has no lanes."""
         if self._tree is None and len(self.points):
-            from scipy.spatial import cKDTree   # lazy, see above
-
-            self._tree = cKDTree(self.points)
+            self._tree = _kd_tree_class()(self.points)
         return self._tree
 
     def _query_tree(self, xy: FloatArray, yaw: FloatArray, wrong_way_angle: float) -> tuple[BoolArray, IntArray]:
@@ -171,6 +169,19 @@ class LaneIndex:
         flag[rest] = f
         opposed[rest] = np.where(f, self.lane[safe[np.arange(rest.size), first]], -1)
         return flag, opposed
+
+
+def _kd_tree_class() -> Any:
+    """scipy's cKDTree, from `scipy.spatial._ckdtree` without `scipy.spatial`'s package import (qhull,
+    distances, rotations: about 0.1 s of a `check`'s start-up); the public import if that fails."""
+    from engine.importing import import_skipping_package_inits
+
+    try:
+        return import_skipping_package_inits("scipy.spatial._ckdtree").cKDTree
+    except (ImportError, AttributeError):   # a scipy that moved it: the public name
+        from scipy.spatial import cKDTree
+
+        return cKDTree
 
 
 YAW_STEPS = 720     # slices of the heading circle of the risky-bins table
