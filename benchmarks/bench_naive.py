@@ -9,8 +9,8 @@ one core of its own (1000 / CPU ms: a floor for an unloaded machine, where wall 
 cannot exceed the CPU time the work needs). The renderer rows give the same for the maps the naive
 backend asks for (`frames_with_maps`). "e2e wall fps" is measured: per environment, `generate_clip` on
 the scenario's rendered conditions, every demo frame (the backend asks the renderer for its maps frame
-by frame and overlaps a frame's environment pass with the next frame's render, as `generate` runs it); "e2e CPU fps" adds the two CPU figures (a floor
-for one core). Goal: >= 24 six-camera fps.
+by frame, as `generate` runs it); "e2e CPU fps" adds the two CPU figures (a floor for one core).
+Goal: >= 24 six-camera fps.
 """
 from __future__ import annotations
 

@@ -106,17 +106,13 @@ class CrossingIndex:
         reach = (self.own @ adj).tocoo()                                        # (A, K): agent reaches key
         self.reach = csr_matrix((np.ones(reach.nnz, np.float32), (reach.row, reach.col)), shape=(A, K1))
         self.reach_codes = np.sort(reach.row.astype(np.int64) * K1 + reach.col)
-        # a dense (A, K + 1) table when it is small (one gather per lookup instead of a binary search);
-        # the last column stands for "not moving" (kid -1) and is always False
-        self._reach_dense: BoolArray | None = None
-        self._reach_flat: BoolArray | None = None           # the same table, raveled
-        self._kid_dense: NDArray[np.int32] | None = None   # kid with -1 as K1 (the last column), (A, T)
+        # a dense (A, K + 1) table, raveled, when it is small (one gather per lookup instead of a binary
+        # search); the last column stands for "not moving" (kid -1) and is always False
+        self._reach_flat: BoolArray | None = None
         if A * (K1 + 1) <= DENSE_REACH_LIMIT:
             dense = np.zeros((A, K1 + 1), dtype=bool)
             dense[reach.row, reach.col] = True
-            self._reach_dense = dense
             self._reach_flat = dense.ravel()
-            self._kid_dense = np.where(self.kid < 0, K1, self.kid).astype(np.int32)
         self._kid_stride = K1 + 1
         self.num_agents = A
 
@@ -149,7 +145,7 @@ class CrossingIndex:
         self.agent_gstart: IntArray = np.searchsorted(self.g_agent, np.arange(scene.num_agents + 1))
 
     def reaches(self, b: IntArray, kid: IntArray) -> BoolArray:
-        """(N,) whether agent b[n] reaches key kid[n] (>= 0): the lookup `member` makes per frame."""
+        """(N,) whether agent b[n] reaches key kid[n] (>= 0)."""
         if self.reach_codes.size == 0:
             return np.zeros(len(b), dtype=bool)
         if self._reach_flat is not None:
@@ -163,7 +159,8 @@ class CrossingIndex:
     def group_items(self, owner: IntArray, other: IntArray) -> tuple[IntArray, IntArray]:
         """(pair, group) items, pair-major: the groups of agent owner[p] whose key other[p] reaches.
 
-        Their samples are the frames `member(owner, other)` marks.
+        Their samples are the frames at which `owner` moves in a place and direction that can cross
+        `other`'s path.
         """
         lo, hi = self.agent_gstart[owner], self.agent_gstart[np.asarray(owner) + 1]
         cnt = hi - lo
@@ -189,23 +186,6 @@ class CrossingIndex:
         row, col = meet.row[keep], meet.col[keep]
         order = np.lexsort((col, row))                 # sorted as tuples (each pair once)
         return list(zip(row[order].tolist(), col[order].tolist()))
-
-    def member(self, a: IntArray, b: IntArray) -> BoolArray:
-        """(P, T) bool: frames at which agent a[p] moves in a place and direction that can cross b[p]'s path."""
-        if self.reach_codes.size == 0:
-            return np.zeros((len(a), self.kid.shape[1]), dtype=bool)
-        if self._reach_flat is not None and self._kid_dense is not None:
-            # flat indices b * (K1 + 1) + kid into the dense table (int32: below DENSE_REACH_LIMIT);
-            # not moving: the False last column
-            q = np.take(self._kid_dense, np.asarray(a, dtype=np.intp), axis=0)
-            q += (np.asarray(b, dtype=np.int32) * np.int32(self._kid_stride))[:, None]
-            dense: BoolArray = np.take(self._reach_flat, q)
-            return dense
-        kid = self.kid[a]
-        q = np.asarray(b, dtype=np.int64)[:, None] * max(self.K, 1) + kid
-        pos = np.minimum(np.searchsorted(self.reach_codes, q), self.reach_codes.size - 1)
-        out: BoolArray = (kid >= 0) & (self.reach_codes[pos] == q)
-        return out
 
 
 DENSE_CODE_LIMIT = 4_000_000   # code ranges up to which `_sorted_unique_inverse` and `_cell_keys` mark a table
@@ -310,7 +290,7 @@ def _coarse(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig,
     reach = s.radius[pa] + s.radius[pb]
     T = s.num_frames
     X, Y, times = s.x.ravel(), s.y.ravel(), s.times
-    # The hashed frames (`index.member`) of a and of b per pair, as (pair, group) items: the groups
+    # The hashed frames of a and of b per pair, as (pair, group) items: the groups
     # (agent, key) whose key the other agent reaches. b's frames span a box per pair (the union of
     # its groups' boxes); a's frames outside it, grown by the two half diagonals, cannot overlap b:
     # a group wholly outside goes at once, the frames of the others one by one.

@@ -19,11 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pyquaternion import Quaternion
 
-from engine.rig.devkit import geometry_utils
-
-_devkit = geometry_utils()   # nuscenes-devkit's module, without the devkit package's import cost
-transform_matrix = _devkit.transform_matrix
-view_points = _devkit.view_points
+from engine.rig.devkit import transform_matrix, view_points   # nuscenes-devkit's, without its package import
 
 Matrix3 = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
 

@@ -5,10 +5,8 @@ import numpy as np
 from numpy.typing import NDArray
 from pyquaternion import Quaternion
 
-from engine.rig.devkit import geometry_utils
+from engine.rig.devkit import transform_matrix   # nuscenes-devkit's (see engine.rig.devkit)
 from engine.scenario.model import Agent, Scenario
-
-transform_matrix = geometry_utils().transform_matrix   # nuscenes-devkit's (see engine.rig.devkit)
 
 
 def pose_matrix(x: float, y: float, yaw: float, z: float = 0.0) -> NDArray[np.float64]:

@@ -160,18 +160,12 @@ class Trajectory:
         tc = np.clip(t_arr, knots[0], knots[-1])
         # interval i with knot[i] <= t < knot[i + 1]; the last one closed on the right (as scipy's PPoly)
         idx = np.clip(np.searchsorted(knots, tc, side="right") - 1, 0, knots.shape[0] - 2)
-        s = tc - knots[idx]
-        s2 = s * s
-        s3 = s2 * s
+        s: NDArray[np.float64] = tc - knots[idx]
+        s2: NDArray[np.float64] = s * s
+        s3: NDArray[np.float64] = s2 * s
         inside = (t_arr >= knots[0]) & (t_arr <= knots[-1])
-        out: list[NDArray[np.float64]] = []
-        for ch in range(3):
-            c0, c1, c2, c3 = (row[idx] for row in pieces[1 + ch])
-            out.append((((0.0 + c3) + c2 * s) + c1 * s2) + c0 * s3)
-            if ch < 2:
-                der = ((0.0 + c2) + (c1 * s) * 2.0) + (c0 * s2) * 3.0
-                out.append(np.where(inside, der, 0.0))
-        x, vx, y, vy, yaw = out
+        x, y, yaw = (_piece_value(pieces[1 + ch][:, idx], s, s2, s3) for ch in range(3))
+        vx, vy = (np.where(inside, _piece_slope(pieces[1 + ch][:, idx], s, s2), 0.0) for ch in range(2))
         return TrajectorySample(x, y, yaw, vx, vy)
 
     def pose_at(self, t: float) -> tuple[float, float, float]:
@@ -264,12 +258,23 @@ def sample_many(trajectories: Sequence[Trajectory], times: NDArray[Any]) -> Traj
     inside = (t[None, :] >= start[:, None]) & (t[None, :] <= end[:, None])
     values = []
     for ch in range(3):
-        c = np.concatenate(coefs[ch], axis=1)                               # (4, total intervals)
-        c0, c1, c2, c3 = c[0][flat], c[1][flat], c[2][flat], c[3][flat]
-        val = (((0.0 + c3) + c2 * s) + c1 * s2) + c0 * s3
+        c = np.concatenate(coefs[ch], axis=1)[:, flat]                      # (4, R, T)
         if ch < 2:
-            der = ((0.0 + c2) + (c1 * s) * 2.0) + (c0 * s2) * 3.0
-            (vx if ch == 0 else vy)[r] = np.where(inside, der, 0.0)
-        values.append(val)
+            (vx if ch == 0 else vy)[r] = np.where(inside, _piece_slope(c, s, s2), 0.0)
+        values.append(_piece_value(c, s, s2, s3))
     x[r], y[r], yaw[r] = values
     return TrajectorySample(x, y, yaw, vx, vy)
+
+
+def _piece_value(c: NDArray[np.float64], s: NDArray[np.float64], s2: NDArray[np.float64],
+                 s3: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Cubic pieces c (4, ...) (highest power first) at offsets s = t - knot, s2 = s * s, s3 = s2 * s, in the
+    order scipy's `PPoly` sums them (c3 + c2 s + c1 s^2 + c0 s^3), so the values are bit-identical."""
+    out: NDArray[np.float64] = (((0.0 + c[3]) + c[2] * s) + c[1] * s2) + c[0] * s3
+    return out
+
+
+def _piece_slope(c: NDArray[np.float64], s: NDArray[np.float64], s2: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The derivative of `_piece_value` in t, in scipy's order (c2 + 2 c1 s + 3 c0 s^2)."""
+    out: NDArray[np.float64] = ((0.0 + c[2]) + (c[1] * s) * 2.0) + (c[0] * s2) * 3.0
+    return out

@@ -39,6 +39,19 @@ from engine.checks.relations import DEFAULT_TTC_HORIZON, TTC_PRUNE_MARGIN, _per_
 from engine.checks.sampling import BoolArray, FloatArray, IntArray, Poses, SampledScene, runs_2d
 
 
+def crossing_member(index: CrossingIndex, a: IntArray, b: IntArray) -> BoolArray:
+    """(P, T) bool: frames at which agent a[p] moves in a place and direction that can cross b[p]'s path
+    (the previous `CrossingIndex.member`, by its binary search over the reach codes; the dense-table
+    lookup it also had gave the same table)."""
+    if index.reach_codes.size == 0:
+        return np.zeros((len(a), index.kid.shape[1]), dtype=bool)
+    kid = index.kid[a]
+    q = np.asarray(b, dtype=np.int64)[:, None] * max(index.K, 1) + kid
+    pos = np.minimum(np.searchsorted(index.reach_codes, q), index.reach_codes.size - 1)
+    out: BoolArray = (kid >= 0) & (index.reach_codes[pos] == q)
+    return out
+
+
 def _nonzero_2d(m: BoolArray) -> tuple[IntArray, IntArray]:
     """`np.nonzero` of a 2-D bool array (rows, columns of the True entries, row-major), computed faster."""
     flat = np.flatnonzero(m)
@@ -132,7 +145,7 @@ def _coarse(scene: SampledScene, pairs: list[tuple[int, int]], cfg: CheckConfig,
     reach = s.radius[pa] + s.radius[pb]
     T = s.num_frames
     X, Y, times = s.x.ravel(), s.y.ravel(), s.times
-    ma, mb = index.member(pa, pb), index.member(pb, pa)
+    ma, mb = crossing_member(index, pa, pb), crossing_member(index, pb, pa)
     # the hashed frames as sparse entries (pair, frame), row-major: grouped by pair, frames ascending
     pid_a, ka_all = _nonzero_2d(ma)
     pid_b, kb_all = _nonzero_2d(mb)

@@ -33,6 +33,7 @@ from engine.classes import default_size
 from engine.roadmap.procedural import IntersectionLayout, intersection_map, straight_road_map
 from engine.scenario.model import EGO_ID, Agent, Intent, Scenario
 from engine.scenario.trajectory import Trajectory
+from reference_checks import crossing_member
 
 DATA = Path(__file__).parent / "data" / "previous_reports.json"
 CLASSES = ("car", "car", "car", "truck", "bus", "pedestrian", "pedestrian", "bicycle", "motorcycle",
@@ -149,7 +150,7 @@ def _coarse_full_product(scene: SampledScene, pairs: list[tuple[int, int]], cfg:
     reach = s.radius[pa] + s.radius[pb]
     T = s.num_frames
     X, Y, times = s.x.ravel(), s.y.ravel(), s.times
-    ma, mb = index.member(pa, pb), index.member(pb, pa)
+    ma, mb = crossing_member(index, pa, pb), crossing_member(index, pb, pa)
     # the hashed frames as sparse entries (pair, frame), row-major: grouped by pair, frames ascending
     pid_a, ka_all = np.nonzero(ma)
     pid_b, kb_all = np.nonzero(mb)

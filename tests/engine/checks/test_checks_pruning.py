@@ -120,7 +120,7 @@ def test_pet_candidates_match_brute_force(seed, dense, monkeypatch):
     cfg = CheckConfig()
     s = SampledScene.from_scenario(random_scene(seed, n=30))
     index, heading = pet_module._index(s, cfg)
-    assert (index._reach_dense is not None) == dense
+    assert (index._reach_flat is not None) == dense
     a, b, delta, _, _ = pet_module._coarse(s, index.candidate_pairs(), cfg, index, heading)
     got = {(int(x), int(y)): abs(float(d)) for x, y, d in zip(a, b, delta)}
     want = _brute_pet(s, cfg, heading)
