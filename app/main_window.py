@@ -27,6 +27,11 @@ from app.inspector import InspectorWidget
 from app.timeline import Mark, TimelineWidget
 from app.ui_state import UiState
 from editor.document import Document
+# engine.config (pydantic) is imported here, on the UI thread before any worker thread exists: imported
+# for the first time while a worker thread imports too, PySide6's import hook inspects pydantic's modules
+# and pydantic's lazy module __getattr__ can re-enter a half-imported module ("circular import" abort, 3 in
+# 15 runs of tests/app/test_autosave_bursts.py's crash script once the checks thread's imports changed).
+import engine.config  # noqa: F401,I001
 from engine.paths import DEMO_SCENARIO
 from engine.scenario.errors import ScenarioFormatError
 
